@@ -1,0 +1,50 @@
+"""symgraph: a Theano-style symbolic autodiff engine with first-class convolution.
+
+    import symgraph
+    import symgraph.tensor as T
+
+    x = T.matrix("x")
+    W = symgraph.shared(np.zeros((784, 10)), name="W")
+    cost = T.nnet.softmax(T.dot(x, W)).mean()
+    f = symgraph.function([x], cost, updates=[(W, W - 0.1 * symgraph.grad(cost, W))])
+
+Pipeline: ``graph`` (IR) -> ``tensor`` (ops) -> ``grad`` / ``rewrite`` -> ``compile``.
+"""
+
+from symgraph import tensor
+from symgraph.compile import Function, In, Mode, Out, SharedVariable, function, shared
+from symgraph.config import config
+from symgraph.grad import (
+    DisconnectedInputError,
+    GradientError,
+    grad,
+    hessian,
+    jacobian,
+    verify_grad,
+)
+from symgraph.printing import debugprint, pprint, to_networkx
+from symgraph.rewrite import list_passes
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DisconnectedInputError",
+    "Function",
+    "GradientError",
+    "In",
+    "Mode",
+    "Out",
+    "SharedVariable",
+    "config",
+    "debugprint",
+    "function",
+    "grad",
+    "hessian",
+    "jacobian",
+    "list_passes",
+    "pprint",
+    "shared",
+    "tensor",
+    "to_networkx",
+    "verify_grad",
+]

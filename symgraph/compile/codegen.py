@@ -1,0 +1,315 @@
+"""Lower a rewritten ``FunctionGraph`` to the source of one Python function.
+
+One line per node, in topological order, each calling NumPy (or a kernel bound by name).
+The source is kept (``Function.source``), registered with ``linecache`` so tracebacks show
+it, and every line maps back to its node and the user line that built it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import keyword
+import linecache
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from symgraph.graph.basic import Apply, Constant, Variable
+from symgraph.graph.fgraph import FunctionGraph
+
+_function_ids = itertools.count()
+MISSING = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
+
+
+@dataclass
+class Parameter:
+    """A user input as the generated function sees it."""
+
+    variable: Variable
+    name: str
+    check: Any  # callable(value) -> filtered value, raising TypeError with a clear message
+    default_slot: int | None = None
+
+
+@dataclass
+class Program:
+    """What ``generate`` produces: the source, its namespace and the line -> node map."""
+
+    source: str
+    namespace: dict
+    filename: str
+    function_name: str
+    line_nodes: dict[int, Apply] = field(default_factory=dict)
+    names: dict[Variable, str] = field(default_factory=dict)
+    node_order: list[Apply] = field(default_factory=list)
+    profile_slots: list[Apply] = field(default_factory=list)
+
+    def build(self):
+        code = compile(self.source, self.filename, "exec")
+        linecache.cache[self.filename] = (
+            len(self.source),
+            None,
+            self.source.splitlines(True),
+            self.filename,
+        )
+        exec(code, self.namespace)
+        return self.namespace[self.function_name]
+
+
+class EmitContext:
+    """Handed to ``Op.emit``: names for outputs and a way to bind Python objects."""
+
+    def __init__(self, namespace: dict, taken: set[str]) -> None:
+        self.namespace = namespace
+        self.taken = taken
+        self.outputs: list[str] = []
+        self._bound: dict[int, str] = {}
+
+    def bind(self, obj: Any, hint: str) -> str:
+        """A global name in the generated module that refers to ``obj``."""
+        key = id(obj)
+        if key in self._bound:
+            return self._bound[key]
+        base = _identifier(hint) or "obj"
+        name = base
+        counter = itertools.count(1)
+        while name in self.taken or (name in self.namespace and self.namespace[name] is not obj):
+            name = f"{base}_{next(counter)}"
+        self.namespace[name] = obj
+        self.taken.add(name)
+        self._bound[key] = name
+        return name
+
+
+def _identifier(text: str | None) -> str | None:
+    if not text:
+        return None
+    name = re.sub(r"\W", "_", text)
+    if name[0].isdigit():
+        name = "_" + name
+    return None if keyword.iskeyword(name) else name
+
+
+def buffer_roots(order: Sequence[Apply]) -> dict[Variable, Variable]:
+    """For each view (``view_map``), the variable that owns its memory.
+
+    An op that overwrites an input (``destroy_map``) makes its output the new owner of that
+    buffer: the overwritten variable is dead from then on, so it does not alias the output.
+    """
+    root: dict[Variable, Variable] = {}
+    for node in order:
+        for out_index, sources in node.op.view_map.items():
+            source = node.inputs[sources[0]]
+            root[node.outputs[out_index]] = root.get(source, source)
+    return root
+
+
+def generate(
+    fgraph: FunctionGraph,
+    parameters: Sequence[Parameter],
+    shared_inputs: Sequence[Variable],
+    n_outputs: int,
+    output_borrow: Sequence[bool],
+    update_targets: Sequence[Variable],
+    unpack_single: bool,
+    defaults: list,
+    name: str | None = None,
+    profile: bool = False,
+) -> Program:
+    """Generate the Python function computing ``fgraph``'s outputs.
+
+    ``fgraph.outputs`` are the ``n_outputs`` user outputs followed by the new values of
+    ``update_targets``; updates are stored only after everything else is computed, so a call
+    that fails leaves every shared variable as it was. ``defaults`` is the list the function
+    reads omitted arguments' values from (its owner may change it later).
+    """
+    function_name = _identifier(name) or "compiled_function"
+    filename = f"<symgraph-fn-{next(_function_ids)}:{function_name}>"
+    namespace: dict[str, Any] = {"np": np, "ndarray": np.ndarray, "MISSING": MISSING}
+    taken = set(namespace) | {function_name}
+    ctx = EmitContext(namespace, taken)
+    names: dict[Variable, str] = {}
+
+    def fresh(hint: str) -> str:
+        base = _identifier(hint) or "v"
+        candidate = base
+        counter = itertools.count(1)
+        while candidate in taken:
+            candidate = f"{base}_{next(counter)}"
+        taken.add(candidate)
+        return candidate
+
+    for parameter in parameters:
+        names[parameter.variable] = parameter.name
+        taken.add(parameter.name)
+    lines: list[str] = []
+    line_nodes: dict[int, Apply] = {}
+    signature = []
+    for parameter in parameters:
+        signature.append(
+            parameter.name if parameter.default_slot is None else f"{parameter.name}=MISSING"
+        )
+    lines.append(f"def {function_name}({', '.join(signature)}):")
+    body: list[str] = []
+    defaults_name = ctx.bind(defaults, "defaults")
+    for parameter in parameters:
+        p = parameter.name
+        if parameter.default_slot is not None:
+            body.append(f"if {p} is MISSING: {p} = {defaults_name}[{parameter.default_slot}]")
+        ttype = parameter.variable.type
+        dtype_name = ctx.bind(ttype.numpy_dtype, f"{ttype.dtype}_dtype")
+        check = ctx.bind(parameter.check, f"check_{p}")
+        fast = [
+            f"{p}.__class__ is not ndarray",
+            f"{p}.dtype is not {dtype_name}",
+            f"{p}.ndim != {ttype.ndim}",
+        ]
+        fast += [
+            f"{p}.shape[{axis}] != {size}"
+            for axis, size in enumerate(ttype.shape)
+            if size is not None
+        ]
+        body.append(f"if {' or '.join(fast)}: {p} = {check}({p})")
+    containers: dict[Variable, str] = {}
+    for variable in [*shared_inputs, *update_targets]:
+        if variable not in containers:
+            hint = _identifier(variable.name) or "shared"
+            containers[variable] = ctx.bind(variable.container, f"{hint}_storage")
+    for variable in shared_inputs:
+        local = fresh(variable.name or "shared")
+        names[variable] = local
+        body.append(f"{local} = {containers[variable]}[0]")
+    for variable in fgraph.variables():
+        if isinstance(variable, Constant) and variable not in names:
+            names[variable] = ctx.bind(variable.data, fresh("c"))
+
+    order = fgraph.toposort()
+    roots = buffer_roots(order)
+    external = set(fgraph.inputs) | {v for v in names if isinstance(v, Constant)}
+    outputs = list(fgraph.outputs)
+    last_use: dict[Variable, int] = {}
+    for position, node in enumerate(order):
+        for variable in node.inputs:
+            last_use[variable] = position
+    keep = set(outputs)
+    for position, node in enumerate(order):
+        _check_destroy(node, position, order, roots, external, keep)
+
+    temp_ids = itertools.count()
+    profile_slots: list[Apply] = []
+    if profile:
+        namespace["perf_counter"] = __import__("time").perf_counter
+        timings = ctx.bind([0.0] * len(order), "node_seconds")
+        body.insert(0, f"{ctx.bind([0], 'call_count')}[0] += 1")
+    for position, node in enumerate(order):
+        ctx.outputs = [fresh(f"t{next(temp_ids)}") for _ in node.outputs]
+        for variable, out_name in zip(node.outputs, ctx.outputs):
+            names[variable] = out_name
+        code = node.op.emit(node, [names[v] for v in node.inputs], ctx)
+        if code is None:
+            kernel = ctx.bind(_perform_kernel(node), f"perform_{type(node.op).__name__}")
+            code = f"{kernel}(({', '.join(names[v] for v in node.inputs)},))"
+            statements = [f"{', '.join(ctx.outputs)}, = {code}"]
+        elif isinstance(code, str):
+            statements = [f"{', '.join(ctx.outputs)} = {code}"]
+        else:
+            statements = list(code)
+        comment = _node_comment(node)
+        if profile:
+            body.append("_start = perf_counter()")
+        for index, statement in enumerate(statements):
+            line_nodes[len(lines) + len(body) + 1] = node
+            body.append(statement + (f"  # {comment}" if comment and index == 0 else ""))
+        if profile:
+            body.append(f"{timings}[{position}] += perf_counter() - _start")
+            profile_slots.append(node)
+        dead = [
+            names[v]
+            for v in dict.fromkeys(node.inputs)
+            if last_use.get(v) == position and v.owner is not None and v not in keep and v.ndim > 0
+        ]
+        if dead:
+            body.append(f"del {', '.join(dead)}")
+
+    # Outputs must not alias inputs, shared values, constants or each other.
+    claimed: set[Variable] = set()
+    results = []
+    for variable, borrow in zip(outputs[:n_outputs], output_borrow):
+        expression = names[variable]
+        root = roots.get(variable, variable)
+        if not borrow and (root in external or root in claimed):
+            expression = f"{expression}.copy()"
+        elif variable.ndim == 0:
+            expression = f"np.asarray({expression})"
+        claimed.add(root)
+        results.append(expression)
+    for variable, target in zip(outputs[n_outputs:], update_targets):
+        expression = names[variable]
+        root = roots.get(variable, variable)
+        if root in external or root in claimed:
+            expression = f"{expression}.copy()"
+        elif variable.ndim == 0:
+            expression = f"np.asarray({expression})"
+        claimed.add(root)
+        body.append(f"{containers[target]}[0] = {expression}")
+    if unpack_single:
+        body.append(f"return {results[0]}")
+    else:
+        body.append(f"return [{', '.join(results)}]")
+    source = "\n".join(lines + ["    " + line for line in body]) + "\n"
+    header = _constant_header(names)
+    source = header + source
+    line_nodes = {line + header.count("\n"): node for line, node in line_nodes.items()}
+    return Program(
+        source, namespace, filename, function_name, line_nodes, names, order, profile_slots
+    )
+
+
+def _perform_kernel(node: Apply):
+    op = node.op
+
+    def kernel(inputs):
+        return op.perform(node, inputs)
+
+    return kernel
+
+
+def _node_comment(node: Apply) -> str:
+    location = node.source
+    if location is None:
+        return ""
+    return f"{location.filename.rsplit('/', 1)[-1]}:{location.lineno}"
+
+
+def _constant_header(names: dict) -> str:
+    rows = []
+    for variable, name in names.items():
+        if isinstance(variable, Constant):
+            data = variable.data
+            if data.size <= 4:
+                text = np.array2string(np.asarray(data), separator=", ")
+            else:
+                text = f"array of shape {data.shape}"
+            rows.append(f"# {name} = {variable.type.dtype} {text}")
+    return "".join(row + "\n" for row in sorted(rows))
+
+
+def _check_destroy(node, position, order, roots, external, keep) -> None:
+    """An op may overwrite an input only if nothing reads that buffer afterwards."""
+    for destroyed_positions in node.op.destroy_map.values():
+        for input_position in destroyed_positions:
+            victim = node.inputs[input_position]
+            root = roots.get(victim, victim)
+            if root in external or victim in keep or root in keep:
+                raise AssertionError(
+                    f"{node.op} would overwrite {victim}, which the caller or the outputs own"
+                )
+            for later in order[position + 1 :]:
+                for variable in later.inputs:
+                    if roots.get(variable, variable) is root:
+                        raise AssertionError(
+                            f"{node.op} overwrites {victim} but {later.op} reads it later"
+                        )

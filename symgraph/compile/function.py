@@ -1,0 +1,382 @@
+"""``function``: compile symbolic inputs and outputs (plus updates and givens) into a
+Python callable running generated NumPy code."""
+
+from __future__ import annotations
+
+import keyword
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from symgraph.compile.codegen import Parameter, generate
+from symgraph.compile.io import In, Out
+from symgraph.compile.mode import Mode, get_mode
+from symgraph.compile.shared import SharedVariable
+from symgraph.graph.basic import Constant, Variable
+from symgraph.graph.fgraph import FunctionGraph, MissingInputError
+from symgraph.graph.traversal import ancestors, clone_replace
+from symgraph.graph.type import TensorType
+from symgraph.rewrite.pipeline import run_pipeline
+from symgraph.tensor.variable import as_tensor
+
+
+class UnusedInputError(ValueError):
+    """An input of ``function`` is used by no output or update."""
+
+
+def _label(variable: Variable) -> str:
+    return f"'{variable.name}'" if variable.name else f"<unnamed {variable.type}>"
+
+
+def _check_types_match(kind: str, target: Variable, value: Variable) -> None:
+    """``value`` may stand for ``target``: same dtype and rank, compatible static shapes."""
+    tt, vt = target.type, value.type
+    problem = None
+    if not isinstance(vt, TensorType) or tt.dtype != vt.dtype:
+        problem = "dtypes differ"
+    elif tt.ndim != vt.ndim:
+        problem = "numbers of dimensions differ"
+    elif any(a is not None and b is not None and a != b for a, b in zip(tt.shape, vt.shape)):
+        problem = "static shapes conflict"
+    if problem:
+        hint = f"; cast it with .astype('{tt.dtype}')" if problem == "dtypes differ" else ""
+        raise TypeError(
+            f"{kind} of {_label(target)}: {problem}: {_label(target)} is "
+            f"{tt.describe()} but the new value {value} is {vt.describe()}{hint}"
+        )
+
+
+def _normalize_pairs(pairs, kind: str) -> list[tuple[Variable, Any]]:
+    if pairs is None:
+        return []
+    if isinstance(pairs, Mapping):
+        return list(pairs.items())
+    result = []
+    for item in pairs:
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            raise TypeError(f"{kind} must be (variable, expression) pairs, got {item!r}")
+        result.append(tuple(item))
+    return result
+
+
+def _parameter_name(spec: In, position: int, taken: set[str]) -> str:
+    name = spec.name
+    if name and name.isidentifier() and not keyword.iskeyword(name) and name not in taken:
+        return name
+    return f"arg{position}" if f"arg{position}" not in taken else f"arg{position}_"
+
+
+def _make_check(
+    variable: Variable,
+    spec: In,
+    position: int,
+    function_name: str,
+    allow_input_downcast: bool | None,
+):
+    ttype = variable.type
+    strict = spec.strict
+    allow = spec.allow_downcast if spec.allow_downcast is not None else allow_input_downcast
+    label = _label(variable)
+
+    def check(value):
+        try:
+            return ttype.filter(value, strict=strict, allow_downcast=allow)
+        except TypeError as error:
+            raise TypeError(
+                f"{function_name}: bad argument for input {label} (position {position}): {error}"
+            ) from None
+
+    return check
+
+
+class Function:
+    """A compiled function. Call it with the input values (positionally, or by the inputs'
+    names); ``f.source`` is the generated Python code."""
+
+    def __init__(
+        self,
+        fn,
+        program,
+        fgraph,
+        inputs,
+        outputs,
+        updates,
+        mode,
+        name,
+        defaults,
+        default_names,
+        trace,
+        profile,
+        compile_seconds,
+    ):
+        self._fn = fn
+        self.program = program
+        self.fgraph = fgraph
+        self.inputs = inputs
+        self.outputs = outputs
+        self.updates = updates
+        self.mode = mode
+        self.name = name
+        self.defaults = defaults
+        self._default_names = default_names
+        self.trace = trace
+        self.profile = profile
+        self.compile_seconds = compile_seconds
+
+    @property
+    def source(self) -> str:
+        return self.program.source
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return self._fn(*args, **kwargs)
+        except Exception as error:
+            self._explain(error, args, kwargs)
+            raise
+
+    def __getitem__(self, name: str):
+        return self.defaults[self._default_slot(name)]
+
+    def __setitem__(self, name: str, value) -> None:
+        self.defaults[self._default_slot(name)] = value
+
+    def _default_slot(self, name: str) -> int:
+        if name not in self._default_names:
+            raise KeyError(f"{self.name or 'function'} has no input with a default named {name!r}")
+        return self._default_names[name]
+
+    def _explain(self, error: Exception, args, kwargs) -> None:
+        """Add a note naming the failing node and the user line that built it."""
+        tb = error.__traceback__
+        frame_tb = None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == self.program.filename:
+                frame_tb = tb
+            tb = tb.tb_next
+        if frame_tb is None:
+            if isinstance(error, TypeError) and "argument" in str(error):
+                names = ", ".join(p.name for p in self.inputs)
+                error.add_note(
+                    f"{self.name or 'this function'} takes the inputs ({names}); it was called "
+                    f"with {len(args)} positional and {len(kwargs)} keyword argument(s)"
+                )
+            return
+        node = self.program.line_nodes.get(frame_tb.tb_lineno)
+        if node is None:
+            return
+        local_values = frame_tb.tb_frame.f_locals
+        described = []
+        for variable in node.inputs:
+            value = local_values.get(self.program.names.get(variable))
+            if value is not None:
+                described.append(f"{variable}: {np.asarray(value).dtype}{list(np.shape(value))}")
+        note = f"symgraph: this error happened computing {node.op} on ({', '.join(described)})"
+        if node.source is not None:
+            note += f"\n  that node was built at {node.source}"
+        error.add_note(note)
+
+    def __repr__(self) -> str:
+        inputs = ", ".join(p.name for p in self.inputs)
+        return f"<symgraph Function {self.name or ''}({inputs})>"
+
+
+def function(
+    inputs: Sequence[Variable | In] = (),
+    outputs=None,
+    updates=None,
+    givens=None,
+    mode: Mode | str | None = None,
+    name: str | None = None,
+    on_unused_input: str = "raise",
+    allow_input_downcast: bool | None = None,
+    profile: bool = False,
+    no_default_updates: bool | Sequence[Variable] = False,
+    trace: bool = False,
+) -> Function:
+    """Compile a callable computing ``outputs`` from ``inputs``.
+
+    ``updates``: (shared variable, new value expression) pairs, all computed from the values
+    before the call and stored together after it. ``givens``: (variable, replacement) pairs
+    substituted in the graph before compiling. ``outputs`` may be one variable (the call
+    returns one array), a list (returns a list) or None. See the README for the rules on
+    dtypes and errors.
+    """
+    start = time.perf_counter()
+    mode = get_mode(mode)
+    if on_unused_input not in ("raise", "warn", "ignore"):
+        raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore'")
+    if isinstance(inputs, (Variable, In)):
+        raise TypeError("function() inputs must be a list of variables")
+    specs = [item if isinstance(item, In) else In(_as_input(item)) for item in inputs]
+    for position, spec in enumerate(specs):
+        variable = spec.variable
+        if isinstance(variable, SharedVariable):
+            raise TypeError(
+                f"shared variable {_label(variable)} cannot be an explicit input (position "
+                f"{position}); its value is read automatically. To feed another value, use "
+                "givens={shared: replacement}"
+            )
+        if isinstance(variable, Constant):
+            raise TypeError(
+                f"input {position} is a constant ({variable}); inputs must be symbolic variables"
+            )
+    seen: set = set()
+    for spec in specs:
+        if spec.variable in seen:
+            raise ValueError(f"input {_label(spec.variable)} is given twice")
+        seen.add(spec.variable)
+
+    unpack_single = outputs is not None and not isinstance(outputs, (list, tuple))
+    output_list = [] if outputs is None else ([outputs] if unpack_single else list(outputs))
+    out_specs = [o if isinstance(o, Out) else Out(as_tensor(o)) for o in output_list]
+
+    update_pairs = _validated_updates(updates)
+    givens_pairs = _validated_givens(givens)
+    _add_default_updates(
+        update_pairs, [o.variable for o in out_specs], no_default_updates, givens_pairs
+    )
+
+    targets = [o.variable for o in out_specs] + [value for _, value in update_pairs]
+    replaced = clone_replace(targets, dict(givens_pairs)) if givens_pairs else targets
+    input_vars = [spec.variable for spec in specs]
+    needed = ancestors(replaced, blockers=input_vars)
+    shared_inputs = [v for v in needed if isinstance(v, SharedVariable) and v not in seen]
+    shared_inputs.sort(key=lambda v: v.auto_id)
+    try:
+        fgraph = FunctionGraph(input_vars + shared_inputs, replaced)
+    except MissingInputError as error:
+        raise MissingInputError(error.variable) from None
+
+    used = set(needed)
+    for position, spec in enumerate(specs):
+        if spec.variable not in used and on_unused_input != "ignore":
+            message = (
+                f"input {_label(spec.variable)} (position {position}) is not used to compute "
+                "any output or update; remove it or pass on_unused_input='warn' or 'ignore'"
+            )
+            if on_unused_input == "raise":
+                raise UnusedInputError(message)
+            warnings.warn(message, stacklevel=2)
+
+    trace_records = None
+    if trace:
+        from symgraph.printing.trace import trace_pipeline
+
+        trace_records = trace_pipeline(fgraph, mode.passes)
+    else:
+        run_pipeline(fgraph, mode.passes)
+
+    taken: set[str] = set()
+    parameters = []
+    defaults: list = []
+    default_names: dict[str, int] = {}
+    function_name = name or "compiled_function"
+    for position, spec in enumerate(specs):
+        pname = _parameter_name(spec, position, taken)
+        taken.add(pname)
+        slot = None
+        if spec.has_default:
+            slot = len(defaults)
+            defaults.append(spec.variable.type.filter(spec.value, allow_downcast=True))
+            default_names[spec.name or pname] = slot
+        elif any(p.default_slot is not None for p in parameters):
+            raise ValueError(
+                f"input {_label(spec.variable)} without a default follows inputs with defaults"
+            )
+        check = _make_check(spec.variable, spec, position, function_name, allow_input_downcast)
+        parameters.append(Parameter(spec.variable, pname, check, slot))
+
+    program = generate(
+        fgraph,
+        parameters,
+        shared_inputs,
+        n_outputs=len(out_specs),
+        output_borrow=[o.borrow for o in out_specs],
+        update_targets=[target for target, _ in update_pairs],
+        unpack_single=unpack_single,
+        defaults=defaults,
+        name=name,
+        profile=profile,
+    )
+    fn = program.build()
+    profile_stats = None
+    if profile:
+        from symgraph.printing.profile import ProfileStats
+
+        profile_stats = ProfileStats(program)
+    return Function(
+        fn,
+        program,
+        fgraph,
+        parameters,
+        out_specs,
+        update_pairs,
+        mode,
+        name,
+        defaults,
+        default_names,
+        trace_records,
+        profile_stats,
+        time.perf_counter() - start,
+    )
+
+
+def _as_input(item) -> Variable:
+    if not isinstance(item, Variable):
+        raise TypeError(f"function() inputs must be symbolic variables, got {item!r}")
+    return item
+
+
+def _validated_updates(updates) -> list[tuple[SharedVariable, Variable]]:
+    pairs = []
+    seen: set = set()
+    for target, value in _normalize_pairs(updates, "updates"):
+        if not isinstance(target, SharedVariable):
+            raise TypeError(
+                f"updates can only change shared variables; {target} is a {type(target).__name__}"
+            )
+        if target in seen:
+            raise ValueError(f"shared variable {_label(target)} is updated twice")
+        seen.add(target)
+        value = as_tensor(value)
+        _check_types_match("update", target, value)
+        pairs.append((target, value))
+    return pairs
+
+
+def _validated_givens(givens) -> list[tuple[Variable, Variable]]:
+    pairs = []
+    for target, value in _normalize_pairs(givens, "givens"):
+        if not isinstance(target, Variable):
+            raise TypeError(f"givens keys must be symbolic variables, got {target!r}")
+        value = as_tensor(value)
+        _check_types_match("givens substitution", target, value)
+        pairs.append((target, value))
+    return pairs
+
+
+def _add_default_updates(update_pairs, outputs, no_default_updates, givens_pairs) -> None:
+    """Shared variables with a ``default_update`` (random streams) get it unless told not to."""
+    if no_default_updates is True:
+        return
+    skip = set(no_default_updates or ())
+    updated = {target for target, _ in update_pairs}
+    replaced = {target for target, _ in givens_pairs}
+    frontier = outputs + [value for _, value in update_pairs]
+    while frontier:
+        added = []
+        for variable in ancestors(frontier):
+            if (
+                isinstance(variable, SharedVariable)
+                and variable.default_update is not None
+                and variable not in updated
+                and variable not in skip
+                and variable not in replaced
+            ):
+                update_pairs.append((variable, as_tensor(variable.default_update)))
+                updated.add(variable)
+                added.append(update_pairs[-1][1])
+        frontier = added

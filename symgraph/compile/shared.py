@@ -1,0 +1,109 @@
+"""Shared variables: symbolic variables whose value persists between function calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from symgraph.graph.type import TensorType
+from symgraph.tensor.variable import TensorVariable
+
+
+class SharedVariable(TensorVariable):
+    """A tensor variable with a value kept in ``container`` (a one-item list).
+
+    Every compiled function that uses it reads the current value at each call, and
+    functions that update it replace the value only after the whole call succeeded.
+    """
+
+    def __init__(
+        self, type: TensorType, value: np.ndarray, name=None, strict=False, allow_downcast=None
+    ) -> None:
+        super().__init__(type, name=name)
+        self.container = [value]
+        self.strict = strict
+        self.allow_downcast = allow_downcast
+        self.default_update = None
+
+    def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> Any:
+        """The current value (a copy unless ``borrow=True``)."""
+        value = self.container[0]
+        return value if borrow else value.copy()
+
+    def set_value(self, value: Any, borrow: bool = False) -> None:
+        """Replace the value (copied unless ``borrow=True``); it must fit the variable's
+        type: same dtype family and number of dimensions."""
+        try:
+            filtered = self.type.filter(
+                value, strict=self.strict, allow_downcast=self.allow_downcast
+            )
+        except TypeError as error:
+            raise TypeError(f"shared variable {self._label()}: {error}") from None
+        if filtered is value and not borrow:
+            filtered = filtered.copy()
+        self.container[0] = filtered
+
+    @property
+    def value(self):
+        return self.get_value(borrow=True)
+
+    def _label(self) -> str:
+        return f"'{self.name}'" if self.name else f"<{self.type}>"
+
+    def clone(self):
+        """A new shared variable sharing this one's storage (as Theano's clone does)."""
+        other = SharedVariable(
+            self.type,
+            self.container[0],
+            name=self.name,
+            strict=self.strict,
+            allow_downcast=self.allow_downcast,
+        )
+        other.container = self.container
+        other.default_update = self.default_update
+        return other
+
+    def __repr__(self) -> str:
+        return self.name or f"SharedVariable<{self.type}>"
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["tag"] = {k: v for k, v in self.tag.items() if not k.startswith("_")}
+        return state
+
+
+def shared(
+    value: Any,
+    name: str | None = None,
+    borrow: bool = False,
+    strict: bool = False,
+    allow_downcast: bool | None = None,
+    shape=None,
+    broadcastable=None,
+) -> SharedVariable:
+    """A shared variable holding ``value`` (copied unless ``borrow=True``).
+
+    Its type has ``value``'s dtype and rank; axes are not broadcastable unless
+    ``broadcastable`` or a static ``shape`` says so (Theano's rule, so a value of length 1
+    can later be replaced by a longer one).
+    """
+    if isinstance(value, SharedVariable):
+        raise TypeError("shared() got a shared variable; use it directly")
+    if isinstance(value, (bool, int, float)) and not isinstance(value, np.generic):
+        array = np.asarray(value)
+    elif isinstance(value, (np.ndarray, np.generic)):
+        array = np.asarray(value)
+    else:
+        array = np.asarray(value)
+        if array.dtype == object:
+            raise TypeError(f"shared() cannot hold a {type(value).__name__}")
+    if broadcastable is not None:
+        shape = tuple(1 if b else None for b in broadcastable)
+    if shape is None:
+        shape = (None,) * array.ndim
+    ttype = TensorType(array.dtype, shape)
+    stored = ttype.filter(array)
+    if not borrow:
+        stored = np.array(stored, copy=True)
+    return SharedVariable(ttype, stored, name=name, strict=strict, allow_downcast=allow_downcast)

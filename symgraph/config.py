@@ -1,0 +1,58 @@
+"""Library-wide settings, read once at import.
+
+Only user-facing defaults live here (today just ``floatX``). Ops never read this module:
+the tensor constructors resolve ``floatX`` when a variable is *created*, so a graph's
+meaning never changes because a setting changed later.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+_FLOAT_DTYPES = ("float32", "float64")
+
+
+class Config:
+    """Mutable settings object; ``symgraph.config.floatX = 'float32'`` changes the default."""
+
+    def __init__(self, flags: str = "") -> None:
+        self._floatX = "float64"
+        for item in filter(None, (part.strip() for part in flags.split(","))):
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise ValueError(f"SYMGRAPH_FLAGS entry {item!r} is not of the form key=value")
+            setattr(self, key.strip(), value.strip())
+
+    @property
+    def floatX(self) -> str:  # noqa: N802 - Theano's spelling, kept for porting
+        return self._floatX
+
+    @floatX.setter
+    def floatX(self, value: str) -> None:  # noqa: N802
+        if value not in _FLOAT_DTYPES:
+            raise ValueError(f"floatX must be one of {_FLOAT_DTYPES}, got {value!r}")
+        self._floatX = value
+
+    def __setattr__(self, name: str, value) -> None:
+        if not name.startswith("_") and name not in type(self).__dict__:
+            raise AttributeError(f"unknown symgraph config option {name!r}; known: floatX")
+        object.__setattr__(self, name, value)
+
+    @contextmanager
+    def change_flags(self, **values):
+        """Temporarily set options: ``with config.change_flags(floatX='float32'): ...``."""
+        old = {name: getattr(self, name) for name in values}
+        try:
+            for name, value in values.items():
+                setattr(self, name, value)
+            yield self
+        finally:
+            for name, value in old.items():
+                setattr(self, name, value)
+
+    def __repr__(self) -> str:
+        return f"Config(floatX={self.floatX!r})"
+
+
+config = Config(os.environ.get("SYMGRAPH_FLAGS", ""))

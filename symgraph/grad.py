@@ -1,0 +1,300 @@
+"""Reverse-mode differentiation of symbolic graphs, and finite-difference checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+from symgraph.graph.basic import Variable
+from symgraph.graph.traversal import toposort
+from symgraph.tensor import math
+from symgraph.tensor.variable import TensorConstant, as_tensor
+
+
+class DisconnectedInputError(ValueError):
+    """``grad`` was asked for a variable the cost does not depend on."""
+
+
+class GradientError(AssertionError):
+    """``verify_grad`` found a symbolic gradient that disagrees with finite differences."""
+
+    def __init__(self, message: str, abs_err: float, rel_err: float) -> None:
+        super().__init__(message)
+        self.abs_err = abs_err
+        self.rel_err = rel_err
+
+
+def _label(variable: Variable) -> str:
+    return f"'{variable.name}'" if variable.name else f"{variable} ({variable.type})"
+
+
+def grad(
+    cost: Variable | None,
+    wrt: Variable | Sequence[Variable],
+    consider_constant: Sequence[Variable] | None = None,
+    disconnected_inputs: str = "raise",
+    known_grads: Mapping[Variable, Variable] | None = None,
+    return_disconnected: str = "zero",
+    null_gradients: str = "raise",
+):
+    """Symbolic gradient of the scalar ``cost`` with respect to ``wrt``.
+
+    ``wrt`` may be one variable (one gradient is returned) or a list (a list is returned).
+    ``consider_constant`` variables are treated as constants (no gradient flows through
+    them); ``known_grads`` maps variables to gradients already known (then ``cost`` may be
+    None). A ``wrt`` the cost does not depend on raises unless ``disconnected_inputs`` is
+    'warn' or 'ignore'; its gradient is then zeros (``return_disconnected='zero'``) or None.
+    """
+    if disconnected_inputs not in ("raise", "warn", "ignore"):
+        raise ValueError("disconnected_inputs must be 'raise', 'warn' or 'ignore'")
+    if return_disconnected not in ("zero", "None", "Disconnected"):
+        raise ValueError("return_disconnected must be 'zero', 'None' or 'Disconnected'")
+    single = isinstance(wrt, Variable)
+    wrt_list = [wrt] if single else list(wrt)
+    for variable in wrt_list:
+        if not isinstance(variable, Variable):
+            raise TypeError(f"grad: wrt must be symbolic variables, got {variable!r}")
+    seeds: dict[Variable, Variable] = {}
+    if cost is not None:
+        cost = as_tensor(cost)
+        if cost.ndim != 0:
+            raise TypeError(
+                f"grad: the cost must be a scalar, got {cost.type.describe()}; sum or average "
+                "it first, or pass known_grads"
+            )
+        if cost.type.numpy_dtype.kind not in "fc":
+            raise TypeError(f"grad: the cost must be a float scalar, got {cost.type.describe()}")
+        seeds[cost] = math.ones_like(cost)
+    for variable, g in (known_grads or {}).items():
+        g = as_tensor(g)
+        if g.ndim != variable.ndim:
+            raise TypeError(f"known_grads: gradient of {_label(variable)} has the wrong rank")
+        seeds[variable] = g if g.dtype == variable.dtype else math.cast(g, variable.dtype)
+    if not seeds:
+        raise ValueError("grad needs a cost or known_grads")
+
+    blockers = set(consider_constant or ())
+    nodes = toposort(list(seeds), blockers=blockers | set(wrt_list))
+    # Forward sweep: which variables depend on some wrt (gradients only flow along them).
+    depends = set(wrt_list)
+    for node in nodes:
+        if any(v in depends and v not in blockers for v in node.inputs):
+            depends.update(node.outputs)
+
+    contributions: dict[Variable, list[Variable]] = {v: [g] for v, g in seeds.items()}
+    for node in reversed(nodes):
+        if not any(o in contributions for o in node.outputs):
+            continue
+        if not any(v in depends and v not in blockers for v in node.inputs):
+            continue
+        output_grads = []
+        for output in node.outputs:
+            parts = contributions.get(output)
+            if parts is None:
+                output_grads.append(None)
+            else:
+                output_grads.append(_sum(parts))
+        if len(node.outputs) > 1:
+            output_grads = [
+                g if g is not None or o.type.numpy_dtype.kind not in "fc" else math.zeros_like(o)
+                for g, o in zip(output_grads, node.outputs)
+            ]
+        input_grads = node.op.grad(node, output_grads)
+        if len(input_grads) != len(node.inputs):
+            raise ValueError(f"{node.op}.grad returned {len(input_grads)} gradients for "
+                             f"{len(node.inputs)} inputs")
+        for variable, g in zip(node.inputs, input_grads):
+            if g is None or variable in blockers or variable not in depends:
+                continue
+            g = as_tensor(g)
+            if g.ndim != variable.ndim:
+                raise ValueError(
+                    f"{node.op}.grad returned a {g.ndim}-d gradient for a {variable.ndim}-d input"
+                )
+            contributions.setdefault(variable, []).append(g)
+
+    results = []
+    for variable in wrt_list:
+        parts = contributions.get(variable)
+        if parts is None or (variable in seeds and len(parts) == 1 and cost is not None
+                             and variable is not cost):
+            if parts is None:
+                message = (
+                    f"grad: the cost does not depend on {_label(variable)} (it is not part of "
+                    "the cost's graph, or only through non-differentiable operations); pass "
+                    "disconnected_inputs='ignore' or 'warn' to get zeros"
+                )
+                if disconnected_inputs == "raise":
+                    raise DisconnectedInputError(message)
+                if disconnected_inputs == "warn":
+                    import warnings
+
+                    warnings.warn(message, stacklevel=2)
+                results.append(
+                    _zeros_for(variable) if return_disconnected == "zero" else None
+                )
+                continue
+        g = _sum(parts)
+        if variable.type.numpy_dtype.kind not in "fc":
+            g = _zeros_for(variable)
+        elif g.dtype != variable.dtype:
+            g = math.cast(g, variable.dtype)
+        results.append(g)
+    return results[0] if single else results
+
+
+def _zeros_for(variable: Variable) -> Variable:
+    from symgraph.config import config
+
+    dtype = variable.dtype if variable.type.numpy_dtype.kind in "fc" else config.floatX
+    return math.zeros_like(variable, dtype=dtype)
+
+
+def _sum(parts: list[Variable]) -> Variable:
+    total = parts[0]
+    for part in parts[1:]:
+        total = math.add(total, part)
+    return total
+
+
+def jacobian(expression: Variable, wrt, consider_constant=None,
+             disconnected_inputs: str = "raise"):
+    """Jacobian of a vector (or scalar) ``expression`` with respect to ``wrt``.
+
+    Built by differentiating each element, so the expression's length must be known when
+    the graph is built (give its inputs static shapes).
+    """
+    expression = as_tensor(expression)
+    single = isinstance(wrt, Variable)
+    wrt_list = [wrt] if single else list(wrt)
+    if expression.ndim == 0:
+        rows = [grad(expression, wrt_list, consider_constant, disconnected_inputs)]
+        result = rows[0]
+        return result[0] if single else result
+    if expression.ndim != 1:
+        raise TypeError("jacobian: the expression must be a scalar or a vector")
+    length = expression.type.shape[0]
+    if length is None:
+        raise ValueError(
+            "jacobian needs the length of the expression at graph-build time; declare its "
+            "inputs with a static shape, e.g. T.tensor('float64', shape=(3,))"
+        )
+    from symgraph.tensor.shape import stack
+
+    per_element = [
+        grad(expression[i], wrt_list, consider_constant, disconnected_inputs)
+        for i in range(length)
+    ]
+    result = [stack([row[k] for row in per_element]) for k in range(len(wrt_list))]
+    return result[0] if single else result
+
+
+def hessian(cost: Variable, wrt, consider_constant=None, disconnected_inputs: str = "raise"):
+    """Hessian of the scalar ``cost`` with respect to each vector in ``wrt``."""
+    single = isinstance(wrt, Variable)
+    wrt_list = [wrt] if single else list(wrt)
+    result = []
+    for variable in wrt_list:
+        if variable.ndim != 1:
+            raise TypeError("hessian: wrt must be vectors")
+        g = grad(cost, variable, consider_constant, disconnected_inputs)
+        result.append(jacobian(g, variable, consider_constant, disconnected_inputs))
+    return result[0] if single else result
+
+
+_EPS = {"float64": 1e-6, "float32": 1e-3}
+_TOL = {"float64": 1e-4, "float32": 1e-2}
+
+
+def numeric_grad(f: Callable, point: Sequence[np.ndarray], eps: float) -> list[np.ndarray]:
+    """Central finite differences of the scalar function ``f`` at ``point``."""
+    grads = []
+    values = [np.array(p, copy=True) for p in point]
+    for array in values:
+        g = np.zeros(array.shape, dtype=np.float64)
+        flat = array.reshape(-1)
+        g_flat = g.reshape(-1)
+        for i in range(flat.size):
+            original = flat[i]
+            flat[i] = original + eps
+            plus = float(f(*values))
+            flat[i] = original - eps
+            minus = float(f(*values))
+            flat[i] = original
+            g_flat[i] = (plus - minus) / (2 * eps)
+        grads.append(g)
+    return grads
+
+
+def verify_grad(
+    fun: Callable,
+    pt: Sequence,
+    n_tests: int = 2,
+    rng: np.random.Generator | np.random.RandomState | None = None,
+    eps: float | None = None,
+    out_type=None,
+    abs_tol: float | None = None,
+    rel_tol: float | None = None,
+    mode=None,
+    cast_to_output_type: bool = False,
+    no_debug_ref: bool = True,
+) -> None:
+    """Check ``grad`` of ``fun`` against finite differences at the point ``pt``.
+
+    ``fun`` takes symbolic tensors (made from ``pt``'s arrays: same dtype and rank) and
+    returns a tensor. Its output is projected on a random direction to get a scalar cost,
+    whose symbolic gradient is compared with central differences. The step and tolerances
+    follow the least precise float dtype involved. Raises ``GradientError`` naming the
+    worst input and its absolute and relative errors.
+    """
+    from symgraph.compile.function import function
+    from symgraph.graph.type import TensorType
+
+    if rng is None:
+        rng = np.random.default_rng(0)
+    uniform = rng.uniform if hasattr(rng, "uniform") else rng.random
+    point = [np.asarray(p) for p in pt]
+    for i, p in enumerate(point):
+        if p.dtype.kind not in "fc":
+            raise TypeError(f"verify_grad: point {i} must be float, got {p.dtype}")
+    inputs = [TensorType(p.dtype, (None,) * p.ndim)(f"input_{i}") for i, p in enumerate(point)]
+    output = as_tensor(fun(*inputs))
+    dtypes = [p.dtype.name for p in point] + [output.dtype]
+    least = "float32" if "float32" in dtypes else "float64"
+    eps = eps or _EPS[least]
+    abs_tol = abs_tol if abs_tol is not None else _TOL[least]
+    rel_tol = rel_tol if rel_tol is not None else _TOL[least]
+    evaluate = function(inputs, output, mode=mode, on_unused_input="ignore")
+    out_shape = np.shape(evaluate(*point))
+    for _ in range(n_tests):
+        projection = np.asarray(uniform(-1.0, 1.0, size=out_shape) if out_shape else
+                                uniform(-1.0, 1.0), dtype=output.dtype)
+        cost = math.sum(output * TensorConstant(TensorType(output.dtype, out_shape), projection))
+        symbolic = grad(cost, inputs, disconnected_inputs="ignore")
+        cost_fn = function(inputs, cost, mode=mode, on_unused_input="ignore")
+        grad_fn = function(inputs, symbolic, mode=mode, on_unused_input="ignore")
+        analytic = grad_fn(*point)
+        numeric = numeric_grad(cost_fn, point, eps)
+        worst = None
+        for i, (a, n) in enumerate(zip(analytic, numeric)):
+            a = np.asarray(a, dtype=np.float64)
+            abs_err = np.abs(a - n)
+            rel_err = abs_err / np.maximum(np.abs(a) + np.abs(n), 1e-8)
+            bad = (abs_err > abs_tol) & (rel_err > rel_tol)
+            if bad.any():
+                k = int(np.argmax(np.where(bad, abs_err, -1)))
+                entry = (float(abs_err.flat[k]), float(rel_err.flat[k]), i, k, a.flat[k],
+                         n.flat[k])
+                if worst is None or entry[0] > worst[0]:
+                    worst = entry
+        if worst is not None:
+            abs_err, rel_err, i, k, a_val, n_val = worst
+            index = np.unravel_index(k, point[i].shape) if point[i].ndim else ()
+            raise GradientError(
+                f"verify_grad: gradient of input {i} at index {tuple(int(j) for j in index)} "
+                f"is {a_val:.6g} symbolically but {n_val:.6g} by finite differences "
+                f"(abs error {abs_err:.3g} > {abs_tol:g}, rel error {rel_err:.3g} > {rel_tol:g})",
+                abs_err,
+                rel_err,
+            )

@@ -1,0 +1,245 @@
+"""The graph IR: ``Variable`` nodes produced by ``Apply`` nodes of ``Op``s.
+
+A graph is bipartite: each ``Apply`` applies one ``Op`` to input ``Variable``s and owns
+its output ``Variable``s; a variable with no owner is a graph input (or a ``Constant``).
+Ops compare by value (``__props__``), so two applications of equal ops to the same inputs
+compute the same thing and can be merged by a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_ids = itertools.count()
+
+
+class Type:
+    """What values a variable may hold. Subclasses compare by value."""
+
+    def filter(self, value: Any, strict: bool = False, allow_downcast: bool | None = None):
+        """Return ``value`` converted to this type, or raise TypeError."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement filter")
+
+    def make_variable(self, name: str | None = None) -> Variable:
+        return Variable(self, name=name)
+
+    def __call__(self, name: str | None = None) -> Variable:
+        return self.make_variable(name)
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """Where, in the user's code, a node was built."""
+
+    filename: str
+    lineno: int
+    function: str
+
+    @property
+    def line(self) -> str:
+        return linecache.getline(self.filename, self.lineno).strip()
+
+    def __str__(self) -> str:
+        return f'File "{self.filename}", line {self.lineno}, in {self.function}: {self.line}'
+
+
+def user_source_location() -> SourceLocation | None:
+    """The innermost stack frame outside the symgraph package (the user's line)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_PACKAGE_DIR) and not filename.startswith("<symgraph"):
+            return SourceLocation(filename, frame.f_lineno, frame.f_code.co_name)
+        frame = frame.f_back
+    return None
+
+
+class Variable:
+    """A symbolic value: the output of an ``Apply`` (``owner``) or a graph input."""
+
+    def __init__(
+        self,
+        type: Type,
+        owner: Apply | None = None,
+        index: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.type = type
+        self.owner = owner
+        self.index = index
+        self.name = name
+        self.auto_id = next(_ids)
+        self.tag: dict[str, Any] = {}
+
+    def clone(self) -> Variable:
+        """A fresh, ownerless variable of the same type and name."""
+        return type(self)(self.type, name=self.name)
+
+    def __str__(self) -> str:
+        if self.name is not None:
+            return self.name
+        if self.owner is not None:
+            op = str(self.owner.op)
+            if len(self.owner.outputs) > 1:
+                return f"{op}.{self.index}"
+            return op
+        return f"<{self.type}>"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def eval(self, inputs_to_values: dict | None = None):
+        """Compile (once, cached) and run this variable's graph for the given inputs."""
+        from symgraph.compile.function import function
+
+        inputs_to_values = dict(inputs_to_values or {})
+        inputs = list(inputs_to_values)
+        key = tuple(id(v) for v in inputs)
+        cache = self.tag.setdefault("_eval_cache", {})
+        if key not in cache:
+            cache[key] = function(inputs, self, on_unused_input="ignore")
+        return cache[key](*[inputs_to_values[v] for v in inputs])
+
+
+class Constant(Variable):
+    """A variable whose value is fixed when the graph is built."""
+
+    def __init__(self, type: Type, data: Any, name: str | None = None) -> None:
+        super().__init__(type, name=name)
+        self.data = type.filter(data, strict=False, allow_downcast=True)
+
+    def signature(self) -> tuple:
+        """Equal signatures mean interchangeable constants (used by merging)."""
+        data = self.data
+        if hasattr(data, "tobytes"):
+            return (self.type, data.shape, data.tobytes())
+        return (self.type, data)
+
+    def clone(self) -> Constant:
+        return type(self)(self.type, self.data, name=self.name)
+
+    def __str__(self) -> str:
+        if self.name is not None:
+            return self.name
+        data = self.data
+        if getattr(data, "size", 2) == 1:
+            return str(data.item() if hasattr(data, "item") else data)
+        return f"Constant{{{getattr(data, 'shape', '')}}}"
+
+
+class Apply:
+    """One application of ``op`` to ``inputs``, producing ``outputs``."""
+
+    def __init__(self, op: Op, inputs: Sequence[Variable], output_types: Sequence[Type]) -> None:
+        self.op = op
+        self.inputs = list(inputs)
+        for position, variable in enumerate(self.inputs):
+            if not isinstance(variable, Variable):
+                raise TypeError(f"{op}: input {position} is {variable!r}, not a Variable")
+        self.outputs = [t.make_variable() for t in output_types]
+        for index, output in enumerate(self.outputs):
+            output.owner = self
+            output.index = index
+        self.source = user_source_location()
+
+    @property
+    def out(self) -> Variable:
+        """The single output (error if the op has several)."""
+        if len(self.outputs) != 1:
+            raise ValueError(f"{self.op} has {len(self.outputs)} outputs")
+        return self.outputs[0]
+
+    def clone_with_new_inputs(self, inputs: Sequence[Variable], strict: bool = True) -> Apply:
+        """Rebuild this node on other inputs (types re-inferred by the op)."""
+        node = self.op.make_node(*inputs)
+        if strict:
+            for old, new in zip(self.outputs, node.outputs):
+                if old.type != new.type and not old.type.is_super(new.type):
+                    raise TypeError(
+                        f"{self.op}: rebuilding changed output type {old.type} -> {new.type}"
+                    )
+        node.source = self.source
+        for old, new in zip(self.outputs, node.outputs):
+            new.name = old.name
+        return node
+
+    def __str__(self) -> str:
+        return f"{self.op}({', '.join(map(str, self.inputs))})"
+
+    __repr__ = __str__
+
+
+class Op:
+    """Base class of operations.
+
+    An op declares everything about itself in one place:
+
+    - ``__props__``: the parameters that define it (equality and hashing use them);
+    - ``make_node(*inputs)``: checks inputs and infers output types (static shapes);
+    - ``perform(node, inputs)``: the reference NumPy implementation, returning outputs;
+    - ``emit(node, inputs, outputs)``: optionally, one line of Python for the code
+      generator (default: a call of ``perform``);
+    - ``infer_shape(node, input_shapes)``: symbolic output shapes without computing them;
+    - ``grad(node, output_grads)``: symbolic gradients of the inputs (the single gradient
+      hook; ``None`` marks an input the outputs do not differentiably depend on);
+    - ``view_map`` / ``destroy_map``: which outputs alias or overwrite which inputs.
+    """
+
+    __props__: tuple[str, ...] = ()
+    view_map: dict[int, list[int]] = {}
+    destroy_map: dict[int, list[int]] = {}
+
+    def _props(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__props__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._props() == other._props()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._props()))
+
+    def __str__(self) -> str:
+        name = type(self).__name__
+        if not self.__props__:
+            return name
+        return f"{name}{{{', '.join(f'{p}={getattr(self, p)!r}' for p in self.__props__)}}}"
+
+    __repr__ = __str__
+
+    def __call__(self, *inputs, **kwargs):
+        node = self.make_node(*inputs, **kwargs)
+        return node.outputs[0] if len(node.outputs) == 1 else node.outputs
+
+    def make_node(self, *inputs) -> Apply:
+        raise NotImplementedError(f"{type(self).__name__}.make_node")
+
+    def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
+        raise NotImplementedError(f"{type(self).__name__}.perform")
+
+    def emit(self, node: Apply, inputs: Sequence[str], ctx: Any) -> str | None:
+        """A Python expression computing the output(s) from input names, or None."""
+        return None
+
+    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple] | None:
+        return None
+
+    def grad(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        raise NotImplementedError(f"gradient of {self} is not implemented")
+
+
+class HasInnerGraph:
+    """Mixin for ops that carry a graph of their own (fused kernels, later ``scan``).
+
+    ``inner_inputs`` are ownerless variables standing for the op's inputs; ``inner_outputs``
+    are computed from them. Passes that walk graphs may descend into them.
+    """
+
+    inner_inputs: list[Variable]
+    inner_outputs: list[Variable]

@@ -1,0 +1,134 @@
+"""``FunctionGraph``: a graph with fixed inputs and outputs that rewrites may edit."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from symgraph.graph.basic import Apply, Constant, Variable
+from symgraph.graph.traversal import clone_graph, toposort
+
+OUTPUT = "output"  # the client of a graph output: (OUTPUT, position)
+
+
+class FunctionGraph:
+    """Owns a private copy of the nodes between ``inputs`` and ``outputs``.
+
+    ``clients[v]`` lists ``(node, input_position)`` for every use of ``v`` and
+    ``(OUTPUT, i)`` when ``v`` is the graph's i-th output. ``replace`` rewires every use of a
+    variable to another and drops nodes nothing depends on any more.
+    """
+
+    def __init__(
+        self, inputs: Sequence[Variable], outputs: Sequence[Variable], clone: bool = True
+    ) -> None:
+        self.inputs = list(inputs)
+        if clone:
+            outputs, self.memo = clone_graph(outputs, self.inputs)
+        else:
+            self.memo = {}
+        self.outputs = list(outputs)
+        self.clients: dict[Variable, list[tuple]] = defaultdict(list)
+        self.apply_nodes: set[Apply] = set()
+        input_set = set(self.inputs)
+        for node in toposort(self.outputs, blockers=input_set):
+            self._import_node(node)
+        for position, output in enumerate(self.outputs):
+            self.clients[output].append((OUTPUT, position))
+        self._check_inputs_known()
+
+    def _import_node(self, node: Apply) -> None:
+        self.apply_nodes.add(node)
+        for position, variable in enumerate(node.inputs):
+            self.clients[variable].append((node, position))
+
+    def _check_inputs_known(self) -> None:
+        inputs = set(self.inputs)
+        for variable in list(self.clients):
+            if (
+                variable.owner is None
+                and variable not in inputs
+                and not isinstance(variable, Constant)
+            ):
+                raise MissingInputError(variable)
+
+    def toposort(self) -> list[Apply]:
+        return toposort(self.outputs, blockers=self.inputs)
+
+    def variables(self) -> list[Variable]:
+        seen = dict.fromkeys(self.inputs)
+        for node in self.toposort():
+            seen.update(dict.fromkeys(node.inputs))
+            seen.update(dict.fromkeys(node.outputs))
+        seen.update(dict.fromkeys(self.outputs))
+        return list(seen)
+
+    def replace(self, old: Variable, new: Variable, reason: str | None = None) -> None:
+        """Make every user of ``old`` use ``new`` instead."""
+        if old is new:
+            return
+        if old.type != new.type and not old.type.is_super(new.type):
+            raise TypeError(
+                f"replacing {old} ({old.type}) by {new} ({new.type}) changes its type"
+                + (f" (rewrite {reason})" if reason else "")
+            )
+        self._import_graph(new)
+        for client, position in self.clients.pop(old, []):
+            if client == OUTPUT:
+                self.outputs[position] = new
+            else:
+                client.inputs[position] = new
+            self.clients[new].append((client, position))
+        self._prune()
+
+    def replace_all(self, pairs: Sequence[tuple[Variable, Variable]], reason=None) -> None:
+        for old, new in pairs:
+            self.replace(old, new, reason)
+
+    def _import_graph(self, variable: Variable) -> None:
+        inputs = set(self.inputs)
+        for node in toposort([variable], blockers=inputs):
+            if node not in self.apply_nodes:
+                for input_variable in node.inputs:
+                    if (
+                        input_variable.owner is None
+                        and input_variable not in inputs
+                        and not isinstance(input_variable, Constant)
+                    ):
+                        raise MissingInputError(input_variable)
+                self._import_node(node)
+
+    def _prune(self) -> None:
+        """Drop nodes whose outputs nobody uses (dead code)."""
+        live = set(toposort(self.outputs, blockers=self.inputs))
+        for node in self.apply_nodes - live:
+            for position, variable in enumerate(node.inputs):
+                uses = self.clients.get(variable)
+                if uses is not None:
+                    try:
+                        uses.remove((node, position))
+                    except ValueError:
+                        pass
+                    if not uses and variable not in self.inputs:
+                        del self.clients[variable]
+            for output in node.outputs:
+                self.clients.pop(output, None)
+        self.apply_nodes = live
+
+    def __str__(self) -> str:
+        from symgraph.printing.text import graph_to_text
+
+        return graph_to_text(self)
+
+
+class MissingInputError(ValueError):
+    """A graph uses an ownerless variable that is not among the function's inputs."""
+
+    def __init__(self, variable: Variable) -> None:
+        name = f"'{variable.name}'" if variable.name else f"an unnamed {variable.type}"
+        where = ""
+        super().__init__(
+            f"the graph needs {name}, which is not an input of the function{where}; "
+            "pass it in the inputs list or substitute it with givens"
+        )
+        self.variable = variable

@@ -1,0 +1,65 @@
+"""Graph export: a networkx DiGraph of variables and apply nodes."""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from symgraph.graph.basic import Constant, Variable
+from symgraph.graph.traversal import ancestors, toposort
+
+
+def _roots(obj):
+    from symgraph.compile.function import Function
+
+    if isinstance(obj, Function):
+        return list(obj.fgraph.outputs), list(obj.fgraph.inputs)
+    if hasattr(obj, "outputs") and hasattr(obj, "clients"):
+        return list(obj.outputs), list(obj.inputs)
+    if isinstance(obj, Variable):
+        return [obj], []
+    return list(obj), []
+
+
+def to_networkx(obj) -> nx.DiGraph:
+    """A bipartite DiGraph: variable nodes (``kind='variable'``) and apply nodes
+    (``kind='apply'``, with ``op``), edges in the direction data flows. Node keys are stable
+    strings (``v0``, ``a0``...) in topological order; ``label`` holds readable text."""
+    outputs, inputs = _roots(obj)
+    graph = nx.DiGraph()
+    keys: dict = {}
+
+    def variable_key(v: Variable) -> str:
+        if v not in keys:
+            keys[v] = f"v{len(keys)}"
+            graph.add_node(
+                keys[v],
+                kind="variable",
+                label=str(v) if (v.name or isinstance(v, Constant) or v.owner is None) else "",
+                type=str(v.type),
+                name=v.name,
+                constant=isinstance(v, Constant),
+                is_input=v.owner is None or v in inputs,
+                is_output=v in outputs,
+            )
+        return keys[v]
+
+    for v in ancestors(outputs, blockers=inputs):
+        if v.owner is None or v in inputs:
+            variable_key(v)
+    for index, node in enumerate(toposort(outputs, blockers=inputs)):
+        key = f"a{index}"
+        source = node.source
+        graph.add_node(
+            key,
+            kind="apply",
+            label=str(node.op),
+            op=node.op,
+            source=str(source) if source else None,
+        )
+        for position, v in enumerate(node.inputs):
+            graph.add_edge(variable_key(v), key, position=position)
+        for position, v in enumerate(node.outputs):
+            graph.add_edge(key, variable_key(v), position=position)
+    for v in outputs:
+        graph.nodes[variable_key(v)]["is_output"] = True
+    return graph

@@ -1,0 +1,76 @@
+"""Recording what each pass did: ``function(..., trace=True)`` then ``f.trace``."""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+from symgraph.graph.fgraph import FunctionGraph
+from symgraph.printing.text import graph_to_text
+
+
+@dataclass
+class PassTraceRecord:
+    """One pass: its name, the graph before and after (text form), time and rules fired."""
+
+    name: str
+    before: str
+    after: str
+    seconds: float
+    rewrites: Counter
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    def diff(self) -> str:
+        """A unified diff from the graph before this pass to the graph after it."""
+        return "".join(
+            difflib.unified_diff(
+                self.before.splitlines(True),
+                self.after.splitlines(True),
+                f"before {self.name}",
+                f"after {self.name}",
+            )
+        )
+
+    def __str__(self) -> str:
+        fired = ", ".join(f"{k} x{v}" for k, v in sorted(self.rewrites.items())) or "nothing"
+        return f"{self.name}: {self.seconds * 1e3:.2f} ms, fired {fired}"
+
+
+class PassTrace(list):
+    """The records of every pass in order; index by position or by pass name."""
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            for record in self:
+                if record.name == key:
+                    return record
+            names = ", ".join(r.name for r in self)
+            raise KeyError(f"no pass named {key!r} in this trace; it has: {names}")
+        return super().__getitem__(key)
+
+    def __str__(self) -> str:
+        lines = ["pass trace:"]
+        for record in self:
+            lines.append(f"  {record}")
+            if record.changed:
+                lines.extend("    " + line for line in record.diff().splitlines()[2:])
+        return "\n".join(lines)
+
+
+def trace_pipeline(fgraph: FunctionGraph, passes) -> PassTrace:
+    """Run ``passes`` on ``fgraph`` recording each one's before/after text."""
+    trace = PassTrace()
+    text = graph_to_text(fgraph)
+    for p in passes:
+        start = time.perf_counter()
+        fired = p.run(fgraph)
+        seconds = time.perf_counter() - start
+        after = graph_to_text(fgraph)
+        trace.append(PassTraceRecord(p.name, text, after, seconds, Counter(fired)))
+        text = after
+    return trace

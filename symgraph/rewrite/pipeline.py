@@ -1,0 +1,57 @@
+"""The one ordered list of named passes every compiled function goes through."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from symgraph.graph.fgraph import FunctionGraph
+from symgraph.rewrite import passes
+
+
+@dataclass(frozen=True)
+class Pass:
+    """A named graph pass; ``run`` edits the graph and returns rule-name -> fire count."""
+
+    name: str
+    run: Callable[[FunctionGraph], Counter]
+    doc: str
+    fast_compile: bool = False  # also part of FAST_COMPILE (needed to run, or nearly free)
+
+
+PIPELINE: tuple[Pass, ...] = (
+    Pass("merge", passes.merge, "compute equal constants and subexpressions once"),
+    Pass("inplace", passes.inplace, "write element-wise results into dead temporaries"),
+)
+
+
+def list_passes() -> list[str]:
+    """The names of all passes, in the order they run."""
+    return [p.name for p in PIPELINE]
+
+
+def pass_named(name: str) -> Pass:
+    for p in PIPELINE:
+        if p.name == name:
+            return p
+    raise ValueError(f"unknown pass {name!r}; the passes are: {', '.join(list_passes())}")
+
+
+@dataclass
+class PassRecord:
+    """What one pass did to a graph."""
+
+    name: str
+    seconds: float
+    rewrites: Counter
+
+
+def run_pipeline(fgraph: FunctionGraph, pipeline: tuple[Pass, ...]) -> list[PassRecord]:
+    records = []
+    for p in pipeline:
+        start = time.perf_counter()
+        fired = p.run(fgraph)
+        records.append(PassRecord(p.name, time.perf_counter() - start, Counter(fired)))
+    return records

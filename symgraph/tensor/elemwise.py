@@ -1,0 +1,328 @@
+"""Element-wise ops (one ``Elemwise`` op parametrised by a ``ScalarOp``) and ``DimShuffle``.
+
+A ``ScalarOp`` says what one element-wise function is: its NumPy kernel, how its output
+dtype follows from the inputs', and its gradient. The table of them lives in
+``symgraph.tensor.math``; adding an element-wise op is one row there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from symgraph.graph.basic import Apply, Op, Variable
+from symgraph.graph.type import TensorType
+from symgraph.tensor.variable import TensorConstant, as_tensor
+
+
+@dataclass(frozen=True, eq=False)
+class ScalarOp:
+    """The element-wise function behind an ``Elemwise`` node.
+
+    ``impl`` is a NumPy ufunc or a function with a ufunc's signature (including ``out=``).
+    ``dtype_rule`` maps input dtypes to the output dtype (default: NumPy's own rule for the
+    ufunc). ``grad(inputs, output, output_grad)`` returns symbolic gradients, ``None`` for
+    inputs without one. ``code`` is how generated source names the kernel.
+    """
+
+    name: str
+    nin: int
+    impl: Callable
+    grad: Callable | None = None
+    dtype_rule: Callable[[Sequence[np.dtype]], np.dtype] | None = None
+    code: str | None = None
+    commutative: bool = False
+    associative: bool = False
+    identity: float | None = None
+    extra: dict = field(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is ScalarOp and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(("ScalarOp", self.name))
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def output_dtype(self, dtypes: Sequence[np.dtype]) -> np.dtype:
+        if self.dtype_rule is not None:
+            return np.dtype(self.dtype_rule(dtypes))
+        result = np.dtype(self.impl.resolve_dtypes((*dtypes, None))[-1])
+        if result == np.float16 and not any(d == np.float16 for d in dtypes):
+            result = np.dtype(np.float32)  # NumPy sends int8 -> float16; Theano said float32
+        return result
+
+    def natural_dtype(self, dtypes: Sequence[np.dtype]) -> np.dtype | None:
+        """The dtype the kernel returns by itself, when it is a ufunc."""
+        if isinstance(self.impl, np.ufunc):
+            return np.dtype(self.impl.resolve_dtypes((*dtypes, None))[-1])
+        return None
+
+
+def broadcast_static_shapes(shapes: Sequence[tuple], context: str) -> tuple:
+    """Static shape of the broadcast of equal-rank static shapes (None = unknown)."""
+    result = []
+    for axis, sizes in enumerate(zip(*shapes)):
+        known = {s for s in sizes if s is not None and s != 1}
+        if len(known) > 1:
+            raise ValueError(
+                f"{context}: shapes {' and '.join(map(_shape_str, shapes))} cannot be "
+                f"broadcast (axis {axis} has sizes {sorted(known)})"
+            )
+        if known:
+            result.append(known.pop())
+        elif all(s == 1 for s in sizes):
+            result.append(1)
+        else:
+            result.append(None)
+    return tuple(result)
+
+
+def _shape_str(shape: tuple) -> str:
+    return "(" + ", ".join("?" if s is None else str(s) for s in shape) + ")"
+
+
+def _unify_weak_constants(inputs: list[Variable]) -> list[Variable]:
+    """Give Python-scalar constants the dtype NumPy would (NEP 50: weak scalars)."""
+    weak = [isinstance(x, TensorConstant) and x.weak for x in inputs]
+    if not any(weak) or all(weak):
+        return inputs
+    dtypes = [np.dtype(x.dtype) for x, w in zip(inputs, weak) if not w]
+    values = [x.data.item() for x, w in zip(inputs, weak) if w]
+    common = np.result_type(*dtypes, *values)
+    result = []
+    for x, is_weak in zip(inputs, weak):
+        if is_weak:
+            value = x.data.item()
+            if isinstance(value, float) and common.kind in "biu":
+                dtype = np.result_type(common, value)
+            elif isinstance(value, int) and common.kind == "b":
+                dtype = np.dtype("int64")
+            else:
+                dtype = common
+            try:
+                x = TensorConstant(TensorType(dtype, ()), np.array(value, dtype=dtype))
+            except OverflowError as error:
+                raise OverflowError(f"Python scalar {value} does not fit in {dtype}") from error
+        result.append(x)
+    return result
+
+
+class Elemwise(Op):
+    """Apply a ``ScalarOp`` element by element, with NumPy broadcasting.
+
+    Inputs of lower rank are padded on the left with broadcastable axes. ``inplace`` names
+    the input whose buffer the output reuses (set by the ``inplace`` pass), or None.
+    """
+
+    __props__ = ("scalar_op", "inplace")
+
+    def __init__(self, scalar_op: ScalarOp, inplace: int | None = None) -> None:
+        self.scalar_op = scalar_op
+        self.inplace = inplace
+        self.destroy_map = {} if inplace is None else {0: [inplace]}
+
+    def __str__(self) -> str:
+        name = self.scalar_op.name
+        return name if self.inplace is None else f"{name}[inplace={self.inplace}]"
+
+    def make_node(self, *inputs) -> Apply:
+        if len(inputs) != self.scalar_op.nin:
+            raise TypeError(f"{self.scalar_op.name} takes {self.scalar_op.nin} inputs, got "
+                            f"{len(inputs)}")
+        inputs = _unify_weak_constants([as_tensor(x) for x in inputs])
+        ndim = max(x.ndim for x in inputs)
+        inputs = [x if x.ndim == ndim else _left_pad(x, ndim) for x in inputs]
+        shape = broadcast_static_shapes([x.type.shape for x in inputs], self.scalar_op.name)
+        dtype = self.scalar_op.output_dtype([np.dtype(x.dtype) for x in inputs])
+        return Apply(self, inputs, [TensorType(dtype, shape)])
+
+    def perform(self, node, inputs):
+        kwargs = {}
+        if self.inplace is not None:
+            kwargs["out"] = inputs[self.inplace]
+        out_dtype = node.outputs[0].type.numpy_dtype
+        natural = self.scalar_op.natural_dtype([x.dtype for x in inputs])
+        if natural is not None and natural != out_dtype:
+            kwargs["dtype"] = out_dtype
+        result = self.scalar_op.impl(*inputs, **kwargs)
+        return [np.asarray(result, dtype=out_dtype)]
+
+    def emit(self, node, inputs, ctx):
+        op = self.scalar_op
+        fn = op.code or ctx.bind(op.impl, op.name)
+        args = list(inputs)
+        out_dtype = node.outputs[0].type.numpy_dtype
+        natural = op.natural_dtype([np.dtype(x.dtype) for x in node.inputs])
+        if natural is not None and natural != out_dtype:
+            args.append(f"dtype={ctx.bind(out_dtype, out_dtype.name)}")
+        if self.inplace is not None:
+            args.append(f"out={inputs[self.inplace]}")
+        return f"{fn}({', '.join(args)})"
+
+    def infer_shape(self, node, input_shapes):
+        from symgraph.tensor.shape import broadcast_shape_symbolic
+
+        return [broadcast_shape_symbolic(node.inputs, input_shapes)]
+
+    def grad(self, node, output_grads):
+        (gz,) = output_grads
+        out = node.outputs[0]
+        if gz is None or out.type.numpy_dtype.kind not in "fc" or self.scalar_op.grad is None:
+            if self.scalar_op.grad is None and out.type.numpy_dtype.kind in "fc":
+                raise NotImplementedError(f"no gradient for element-wise {self.scalar_op.name}")
+            return [None] * len(node.inputs)
+        grads = self.scalar_op.grad(node.inputs, out, gz)
+        return [
+            None if g is None or x.type.numpy_dtype.kind not in "fc" else _reduce_to(g, x)
+            for x, g in zip(node.inputs, grads)
+        ]
+
+
+def _left_pad(x: Variable, ndim: int) -> Variable:
+    """``x`` with broadcastable axes added on the left up to ``ndim`` (constants directly)."""
+    if isinstance(x, TensorConstant):
+        data = x.data.reshape((1,) * (ndim - x.ndim) + x.data.shape)
+        return TensorConstant(TensorType(x.dtype, data.shape), data, weak=x.weak)
+    return dimshuffle(x, ["x"] * (ndim - x.ndim) + list(range(x.ndim)))
+
+
+def _reduce_to(grad: Variable, x: Variable) -> Variable:
+    """Sum ``grad`` over the axes along which ``x`` was broadcast; match x's dtype."""
+    from symgraph.tensor import math
+
+    grad = as_tensor(grad)
+    if grad.ndim > x.ndim:
+        grad = math.sum(grad, axis=tuple(range(grad.ndim - x.ndim)))
+    axes = tuple(
+        axis
+        for axis, (xs, gs) in enumerate(zip(x.type.shape, grad.type.shape))
+        if xs == 1 and gs != 1
+    )
+    if axes:
+        grad = math.sum(grad, axis=axes, keepdims=True)
+    if grad.dtype != x.dtype:
+        grad = math.cast(grad, x.dtype)
+    if grad.ndim < x.ndim:
+        grad = dimshuffle(grad, ["x"] * (x.ndim - grad.ndim) + list(range(grad.ndim)))
+    return grad
+
+
+class DimShuffle(Op):
+    """Reorder axes, insert broadcastable axes (``'x'``) and drop broadcastable ones.
+
+    ``new_order`` lists, for each output axis, the input axis it comes from or ``'x'``.
+    Input axes not listed are dropped; they must have static size 1 (Theano's rule).
+    The output is a view of the input.
+    """
+
+    __props__ = ("input_ndim", "new_order")
+    view_map = {0: [0]}
+
+    def __init__(self, input_ndim: int, new_order: Sequence) -> None:
+        self.input_ndim = input_ndim
+        self.new_order = tuple(new_order)
+        kept = [a for a in self.new_order if a != "x"]
+        if len(set(kept)) != len(kept) or any(
+            not isinstance(a, (int, np.integer)) or not 0 <= a < input_ndim for a in kept
+        ):
+            raise ValueError(
+                f"dimshuffle pattern {self.new_order} is invalid for a {input_ndim}-d input"
+            )
+        self.dropped = tuple(a for a in range(input_ndim) if a not in kept)
+
+    def __str__(self) -> str:
+        return f"DimShuffle{{{','.join(str(a) for a in self.new_order)}}}"
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor(x)
+        if x.ndim != self.input_ndim:
+            raise TypeError(
+                f"dimshuffle{self.new_order} expects a {self.input_ndim}-d input, got "
+                f"{x.type.describe()}"
+            )
+        for axis in self.dropped:
+            if x.type.shape[axis] != 1:
+                raise ValueError(
+                    f"dimshuffle{self.new_order} drops axis {axis} of {x} ({x.type}), which "
+                    "is not broadcastable (static size 1); only such axes can be dropped"
+                )
+        shape = tuple(1 if a == "x" else x.type.shape[a] for a in self.new_order)
+        return Apply(self, [x], [TensorType(x.dtype, shape)])
+
+    def _index_steps(self) -> tuple[tuple | None, tuple | None, tuple | None]:
+        drop = tuple(0 if a in self.dropped else slice(None) for a in range(self.input_ndim))
+        kept = [a for a in self.new_order if a != "x"]
+        remaining = [a for a in range(self.input_ndim) if a not in self.dropped]
+        perm = tuple(remaining.index(a) for a in kept)
+        expand = tuple(None if a == "x" else slice(None) for a in self.new_order)
+        return (
+            drop if self.dropped else None,
+            perm if perm != tuple(range(len(perm))) else None,
+            expand if "x" in self.new_order else None,
+        )
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        drop, perm, expand = self._index_steps()
+        if drop is not None:
+            x = x[drop]
+        if perm is not None:
+            x = x.transpose(perm)
+        if expand is not None:
+            x = x[expand]
+        return [x]
+
+    def emit(self, node, inputs, ctx):
+        (code,) = inputs
+        drop, perm, expand = self._index_steps()
+        if drop is not None:
+            code += "[" + ", ".join(_index_code(i) for i in drop) + "]"
+        if perm is not None:
+            code += f".transpose({perm})"
+        if expand is not None:
+            code += "[" + ", ".join(_index_code(i) for i in expand) + "]"
+        return code if code != inputs[0] else f"{code}.view()"
+
+    def infer_shape(self, node, input_shapes):
+        from symgraph.tensor.variable import constant
+
+        (shape,) = input_shapes
+        return [tuple(constant(1, dtype="int64") if a == "x" else shape[a] for a in self.new_order)]
+
+    def grad(self, node, output_grads):
+        (gz,) = output_grads
+        (x,) = node.inputs
+        gz = as_tensor(gz)
+        from symgraph.tensor import math
+
+        # An output 'x' axis must be droppable from the gradient; make it static size 1.
+        loose = [
+            axis for axis, a in enumerate(self.new_order) if a == "x" and gz.type.shape[axis] != 1
+        ]
+        if loose:
+            gz = math.sum(gz, axis=tuple(loose), keepdims=True)
+        inverse = []
+        for axis in range(self.input_ndim):
+            inverse.append("x" if axis in self.dropped else self.new_order.index(axis))
+        return [dimshuffle(gz, inverse)]
+
+
+def _index_code(index) -> str:
+    if index is None:
+        return "None"
+    if isinstance(index, slice):
+        return ":"
+    return str(index)
+
+
+def dimshuffle(x, pattern: Sequence) -> Variable:
+    """Theano's ``x.dimshuffle(*pattern)``: permute, add ('x') and drop broadcastable axes."""
+    x = as_tensor(x)
+    pattern = tuple(pattern)
+    if pattern == tuple(range(x.ndim)):
+        return x
+    return DimShuffle(x.ndim, pattern)(x)

@@ -1,0 +1,565 @@
+"""Element-wise math, casts and reductions.
+
+The element-wise table below is the single place where each element-wise function is
+declared: kernel, dtype rule and gradient, one row each.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+from collections.abc import Sequence
+
+import numpy as np
+
+from symgraph.graph.basic import Apply, Op, Variable
+from symgraph.graph.type import TensorType
+from symgraph.tensor.elemwise import Elemwise, ScalarOp, dimshuffle
+from symgraph.tensor.variable import TensorConstant, as_tensor, constant
+
+# --------------------------------------------------------------------------------------
+# dtype rules
+
+
+def _float_dtype(dtypes) -> np.dtype:
+    """Floats keep their dtype; integers and bools become float (int8/16 -> float32)."""
+    result = np.result_type(*dtypes)
+    if result.kind in "biu":
+        result = np.promote_types(result, np.float32) if result.itemsize <= 2 else np.float64
+        if result == np.float16:
+            result = np.dtype(np.float32)
+    return np.dtype(result)
+
+
+def _bool_dtype(dtypes) -> np.dtype:
+    return np.dtype(bool)
+
+
+def _second_input_dtype(dtypes) -> np.dtype:
+    return np.dtype(dtypes[1])
+
+
+def _common_dtype(dtypes) -> np.dtype:
+    return np.result_type(*dtypes)
+
+
+def _switch_dtype(dtypes) -> np.dtype:
+    return np.result_type(*dtypes[1:])
+
+
+# --------------------------------------------------------------------------------------
+# kernels NumPy lacks (same calling convention as a ufunc: out= and dtype=)
+
+
+def _sigmoid(x, out=None, dtype=None):
+    # 0.5 * tanh(x / 2) + 0.5 equals 1 / (1 + exp(-x)) and never overflows.
+    out = np.multiply(x, 0.5, out=out, dtype=dtype)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
+
+
+def _softplus(x, out=None, dtype=None):
+    # log(1 + exp(x)) without overflow for large x.
+    return np.logaddexp(0, x, out=out, dtype=dtype)
+
+
+def _second(a, b, out=None, dtype=None):
+    """``b`` broadcast to the shape of ``a + b`` (Theano's ``fill``/``second``)."""
+    shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+    if out is None:
+        out = np.empty(shape, dtype=dtype or np.result_type(b))
+    out[...] = b
+    return out
+
+
+def _cast_kernel(dtype: str):
+    numpy_dtype = np.dtype(dtype)
+
+    def cast(x, out=None, dtype=None):
+        if out is not None:
+            np.copyto(out, x, casting="unsafe")
+            return out
+        return np.asarray(x).astype(numpy_dtype)
+
+    cast.__name__ = f"cast_{dtype}"
+    return cast
+
+
+# --------------------------------------------------------------------------------------
+# gradients (symbolic; built from the functions defined further down)
+
+
+def _grad_mul(inputs, out, gz):
+    if len(inputs) == 2:
+        x, y = inputs
+        return [mul(gz, y), mul(gz, x)]
+    raise NotImplementedError
+
+
+def _grad_pow(inputs, out, gz):
+    x, y = inputs
+    return [mul(gz, mul(y, pow(x, sub(y, 1)))), mul(gz, mul(log(x), out))]
+
+
+def _grad_maximum(inputs, out, gz):
+    x, y = inputs
+    return [mul(gz, ge(x, y)), mul(gz, lt(x, y))]
+
+
+def _grad_minimum(inputs, out, gz):
+    x, y = inputs
+    return [mul(gz, le(x, y)), mul(gz, gt(x, y))]
+
+
+def _grad_clip(inputs, out, gz):
+    x, low, high = inputs
+    return [mul(gz, and_(ge(x, low), le(x, high))), mul(gz, lt(x, low)), mul(gz, gt(x, high))]
+
+
+def _grad_switch(inputs, out, gz):
+    condition, a, b = inputs
+    zero = zeros_like(gz)
+    return [None, switch(condition, gz, zero), switch(condition, zero, gz)]
+
+
+def _no_grad(inputs, out, gz):
+    return [None] * len(inputs)
+
+
+def _zero_grad(inputs, out, gz):
+    return [zeros_like(x) for x in inputs]
+
+
+# --------------------------------------------------------------------------------------
+# the element-wise table: name, arity, kernel, gradient, dtype rule
+
+S = ScalarOp
+_TABLE = [
+    # arithmetic
+    S("add", 2, np.add, lambda i, o, g: [g, g], code="np.add", commutative=True,
+      associative=True, identity=0),
+    S("sub", 2, np.subtract, lambda i, o, g: [g, neg(g)], code="np.subtract"),
+    S("mul", 2, np.multiply, _grad_mul, code="np.multiply", commutative=True,
+      associative=True, identity=1),
+    S("true_div", 2, np.true_divide, lambda i, o, g: [true_div(g, i[1]),
+      neg(true_div(mul(g, i[0]), sqr(i[1])))], code="np.true_divide"),
+    S("int_div", 2, np.floor_divide, _zero_grad, code="np.floor_divide"),
+    S("mod", 2, np.mod, lambda i, o, g: [g, neg(mul(g, floor(true_div(i[0], i[1]))))],
+      code="np.mod"),
+    S("pow", 2, np.power, _grad_pow, code="np.power"),
+    S("neg", 1, np.negative, lambda i, o, g: [neg(g)], code="np.negative"),
+    S("abs", 1, np.absolute, lambda i, o, g: [mul(g, sign(i[0]))], code="np.absolute"),
+    S("sign", 1, np.sign, _zero_grad, code="np.sign"),
+    S("floor", 1, np.floor, _zero_grad, code="np.floor"),
+    S("ceil", 1, np.ceil, _zero_grad, code="np.ceil"),
+    S("round", 1, np.rint, _zero_grad, code="np.rint"),
+    S("maximum", 2, np.maximum, _grad_maximum, code="np.maximum", commutative=True),
+    S("minimum", 2, np.minimum, _grad_minimum, code="np.minimum", commutative=True),
+    S("clip", 3, np.clip, _grad_clip, dtype_rule=_common_dtype, code="np.clip"),
+    # transcendental
+    S("exp", 1, np.exp, lambda i, o, g: [mul(g, o)], code="np.exp"),
+    S("exp2", 1, np.exp2, lambda i, o, g: [mul(g, mul(o, np.log(2.0)))], code="np.exp2"),
+    S("log", 1, np.log, lambda i, o, g: [true_div(g, i[0])], code="np.log"),
+    S("log2", 1, np.log2, lambda i, o, g: [true_div(g, mul(i[0], np.log(2.0)))],
+      code="np.log2"),
+    S("log10", 1, np.log10, lambda i, o, g: [true_div(g, mul(i[0], np.log(10.0)))],
+      code="np.log10"),
+    S("log1p", 1, np.log1p, lambda i, o, g: [true_div(g, add(i[0], 1))], code="np.log1p"),
+    S("expm1", 1, np.expm1, lambda i, o, g: [mul(g, add(o, 1))], code="np.expm1"),
+    S("sqrt", 1, np.sqrt, lambda i, o, g: [true_div(mul(g, 0.5), o)], code="np.sqrt"),
+    S("sqr", 1, np.square, lambda i, o, g: [mul(g, mul(i[0], 2))], code="np.square"),
+    S("tanh", 1, np.tanh, lambda i, o, g: [mul(g, sub(1, sqr(o)))], code="np.tanh"),
+    S("sin", 1, np.sin, lambda i, o, g: [mul(g, cos(i[0]))], code="np.sin"),
+    S("cos", 1, np.cos, lambda i, o, g: [neg(mul(g, sin(i[0])))], code="np.cos"),
+    S("sigmoid", 1, _sigmoid, lambda i, o, g: [mul(g, mul(o, sub(1, o)))],
+      dtype_rule=_float_dtype),
+    S("softplus", 1, _softplus, lambda i, o, g: [mul(g, sigmoid(i[0]))],
+      dtype_rule=_float_dtype),
+    # comparisons and logic (not differentiable)
+    S("lt", 2, np.less, _no_grad, code="np.less"),
+    S("gt", 2, np.greater, _no_grad, code="np.greater"),
+    S("le", 2, np.less_equal, _no_grad, code="np.less_equal"),
+    S("ge", 2, np.greater_equal, _no_grad, code="np.greater_equal"),
+    S("eq", 2, np.equal, _no_grad, code="np.equal", commutative=True),
+    S("neq", 2, np.not_equal, _no_grad, code="np.not_equal", commutative=True),
+    S("and_", 2, np.bitwise_and, _no_grad, code="np.bitwise_and", commutative=True),
+    S("or_", 2, np.bitwise_or, _no_grad, code="np.bitwise_or", commutative=True),
+    S("xor", 2, np.bitwise_xor, _no_grad, code="np.bitwise_xor", commutative=True),
+    S("invert", 1, np.invert, _no_grad, code="np.invert"),
+    S("isnan", 1, np.isnan, _no_grad, code="np.isnan"),
+    S("isinf", 1, np.isinf, _no_grad, code="np.isinf"),
+    # selection and broadcasting
+    S("switch", 3, np.where, _grad_switch, dtype_rule=_switch_dtype, code="np.where"),
+    S("second", 2, _second, lambda i, o, g: [None, g], dtype_rule=_second_input_dtype),
+]
+del S
+SCALAR_OPS: dict[str, ScalarOp] = {op.name: op for op in _TABLE}
+ELEMWISE: dict[str, Elemwise] = {name: Elemwise(op) for name, op in SCALAR_OPS.items()}
+
+
+def _elemwise_function(name: str):
+    op = ELEMWISE[name]
+
+    def apply(*inputs):
+        return op(*inputs)
+
+    apply.__name__ = name
+    apply.__qualname__ = name
+    apply.__doc__ = f"Element-wise ``{name}`` with NumPy broadcasting."
+    return apply
+
+
+add = _elemwise_function("add")
+sub = _elemwise_function("sub")
+mul = _elemwise_function("mul")
+true_div = _elemwise_function("true_div")
+int_div = _elemwise_function("int_div")
+mod = _elemwise_function("mod")
+pow = _elemwise_function("pow")  # noqa: A001 - Theano's name
+neg = _elemwise_function("neg")
+abs = _elemwise_function("abs")  # noqa: A001
+sign = _elemwise_function("sign")
+floor = _elemwise_function("floor")
+ceil = _elemwise_function("ceil")
+round = _elemwise_function("round")  # noqa: A001
+maximum = _elemwise_function("maximum")
+minimum = _elemwise_function("minimum")
+exp = _elemwise_function("exp")
+exp2 = _elemwise_function("exp2")
+log = _elemwise_function("log")
+log2 = _elemwise_function("log2")
+log10 = _elemwise_function("log10")
+log1p = _elemwise_function("log1p")
+expm1 = _elemwise_function("expm1")
+sqrt = _elemwise_function("sqrt")
+sqr = _elemwise_function("sqr")
+tanh = _elemwise_function("tanh")
+sin = _elemwise_function("sin")
+cos = _elemwise_function("cos")
+sigmoid = _elemwise_function("sigmoid")
+softplus = _elemwise_function("softplus")
+lt = _elemwise_function("lt")
+gt = _elemwise_function("gt")
+le = _elemwise_function("le")
+ge = _elemwise_function("ge")
+eq = _elemwise_function("eq")
+neq = _elemwise_function("neq")
+and_ = _elemwise_function("and_")
+or_ = _elemwise_function("or_")
+xor = _elemwise_function("xor")
+invert = _elemwise_function("invert")
+isnan = _elemwise_function("isnan")
+isinf = _elemwise_function("isinf")
+second = _elemwise_function("second")
+fill = second
+square = sqr
+true_divide = true_div
+floor_div = int_div
+bitwise_and, bitwise_or, bitwise_xor, bitwise_not = and_, or_, xor, invert
+logical_and, logical_or, logical_xor, logical_not = and_, or_, xor, invert
+minimum_ = minimum
+
+
+def switch(condition, if_true, if_false) -> Variable:
+    """Element-wise ``if_true if condition else if_false`` (NumPy's ``where``)."""
+    return ELEMWISE["switch"](condition, if_true, if_false)
+
+
+where = switch
+
+
+def clip(x, low, high) -> Variable:
+    """Element-wise clip of ``x`` into ``[low, high]``."""
+    return ELEMWISE["clip"](x, low, high)
+
+
+def relu(x, alpha=0) -> Variable:
+    """Rectifier ``max(x, 0)``; with ``alpha``, the leaky version ``max(x, alpha * x)``."""
+    x = as_tensor(x)
+    if isinstance(alpha, (int, float)) and alpha == 0:
+        return maximum(x, 0)
+    return switch(gt(x, 0), x, mul(alpha, x))
+
+
+@functools.cache
+def _cast_scalar_op(dtype: str) -> ScalarOp:
+    return ScalarOp(
+        f"cast_{dtype}",
+        1,
+        _cast_kernel(dtype),
+        grad=lambda i, o, g: [g],
+        dtype_rule=lambda dtypes: np.dtype(dtype),
+    )
+
+
+def cast(x, dtype: str) -> Variable:
+    """``x`` converted to ``dtype`` (no node when it already has it)."""
+    x = as_tensor(x)
+    dtype = np.dtype(dtype).name
+    if x.dtype == dtype:
+        return x
+    if isinstance(x, TensorConstant):
+        return constant(x.data.astype(dtype))
+    return Elemwise(_cast_scalar_op(dtype))(x)
+
+
+def zeros_like(x, dtype=None) -> Variable:
+    """Zeros of ``x``'s shape (and dtype unless given)."""
+    x = as_tensor(x)
+    return second(x, constant(0, dtype=dtype or x.dtype))
+
+
+def ones_like(x, dtype=None) -> Variable:
+    """Ones of ``x``'s shape (and dtype unless given)."""
+    x = as_tensor(x)
+    return second(x, constant(1, dtype=dtype or x.dtype))
+
+
+# --------------------------------------------------------------------------------------
+# reductions
+
+
+def _normalize_axis(axis, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (int, np.integer)):
+        axis = (axis,)
+    result = []
+    for a in axis:
+        if isinstance(a, Variable):
+            raise TypeError("reduction axes must be Python ints, not symbolic values")
+        if not -ndim <= a < builtins.max(ndim, 1):
+            raise ValueError(f"axis {a} is out of range for a {ndim}-d tensor")
+        result.append(int(a) % builtins.max(ndim, 1))
+    if len(set(result)) != len(result):
+        raise ValueError(f"repeated axis in {axis}")
+    return tuple(sorted(result))
+
+
+class Reduce(Op):
+    """Reduce ``axis`` of the input with ``kind`` in sum, prod, max, min."""
+
+    __props__ = ("kind", "axis", "dtype")
+    _ufuncs = {"sum": "add", "prod": "multiply", "max": "maximum", "min": "minimum"}
+
+    def __init__(self, kind: str, axis: tuple[int, ...], dtype: str | None = None) -> None:
+        if kind not in self._ufuncs:
+            raise ValueError(f"unknown reduction {kind!r}")
+        self.kind = kind
+        self.axis = tuple(axis)
+        self.dtype = dtype
+
+    def __str__(self) -> str:
+        return f"{self.kind.capitalize()}{{axis={list(self.axis)}}}"
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor(x)
+        for a in self.axis:
+            if not 0 <= a < x.ndim:
+                raise ValueError(f"{self}: axis {a} out of range for {x.type.describe()}")
+        shape = tuple(s for i, s in enumerate(x.type.shape) if i not in self.axis)
+        dtype = self.dtype or x.dtype
+        return Apply(self, [x], [TensorType(dtype, shape)])
+
+    def _ufunc(self):
+        return getattr(np, self._ufuncs[self.kind])
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        kwargs = {"dtype": self.dtype} if self.dtype and self.dtype != x.dtype else {}
+        return [np.asarray(self._ufunc().reduce(x, axis=self.axis, **kwargs))]
+
+    def emit(self, node, inputs, ctx):
+        extra = ""
+        if self.dtype and self.dtype != node.inputs[0].dtype:
+            extra = f", dtype=np.{self.dtype}"
+        return f"np.{self._ufuncs[self.kind]}.reduce({inputs[0]}, axis={self.axis}{extra})"
+
+    def infer_shape(self, node, input_shapes):
+        (shape,) = input_shapes
+        return [tuple(s for i, s in enumerate(shape) if i not in self.axis)]
+
+    def grad(self, node, output_grads):
+        (x,) = node.inputs
+        (out,) = node.outputs
+        (gz,) = output_grads
+        if x.type.numpy_dtype.kind not in "fc":
+            return [None]
+        pattern = []
+        kept = iter(range(out.ndim))
+        for axis in range(x.ndim):
+            pattern.append("x" if axis in self.axis else next(kept))
+        gz_b = dimshuffle(gz, pattern)
+        if self.kind == "sum":
+            grad = second(x, gz_b)
+        elif self.kind == "prod":
+            grad = mul(gz_b, true_div(dimshuffle(out, pattern), x))
+        else:  # max / min: the gradient flows to every position equal to the extremum
+            grad = mul(gz_b, eq(x, dimshuffle(out, pattern)))
+        return [cast(grad, x.dtype)]
+
+
+def _keepdims(result: Variable, axes: tuple[int, ...], ndim: int) -> Variable:
+    pattern = []
+    kept = iter(range(result.ndim))
+    for axis in range(ndim):
+        pattern.append("x" if axis in axes else next(kept))
+    return dimshuffle(result, pattern)
+
+
+def _reduce(kind: str, x, axis, keepdims: bool, dtype=None) -> Variable:
+    x = as_tensor(x)
+    axes = _normalize_axis(axis, x.ndim)
+    if dtype is not None:
+        dtype = np.dtype(dtype).name
+    elif kind in ("sum", "prod") and x.dtype in ("bool", "int8", "int16", "int32"):
+        dtype = "int64"  # NumPy's (and Theano's) accumulator for small integers
+    elif kind in ("sum", "prod") and x.dtype in ("uint8", "uint16", "uint32"):
+        dtype = "uint64"
+    result = Reduce(kind, axes, dtype if dtype != x.dtype else None)(x) if axes or dtype else x
+    if result is x and dtype is None and axes == ():
+        result = x
+    return _keepdims(result, axes, x.ndim) if keepdims else result
+
+
+def sum(x, axis=None, keepdims: bool = False, dtype=None) -> Variable:  # noqa: A001
+    """Sum over ``axis`` (all axes when None)."""
+    return _reduce("sum", x, axis, keepdims, dtype)
+
+
+def prod(x, axis=None, keepdims: bool = False, dtype=None) -> Variable:
+    """Product over ``axis`` (all axes when None)."""
+    if isinstance(x, (list, tuple)):
+        result = as_tensor(1)
+        for item in x:
+            result = mul(result, item)
+        return result
+    return _reduce("prod", x, axis, keepdims, dtype)
+
+
+def max(x, axis=None, keepdims: bool = False) -> Variable:  # noqa: A001
+    """Maximum over ``axis``; its gradient goes to every position holding the maximum."""
+    return _reduce("max", x, axis, keepdims)
+
+
+def min(x, axis=None, keepdims: bool = False) -> Variable:  # noqa: A001
+    """Minimum over ``axis``."""
+    return _reduce("min", x, axis, keepdims)
+
+
+def _axis_size(x: Variable, axes: Sequence[int]) -> Variable:
+    """Number of elements in ``axes`` of ``x``: a constant when the shape is static."""
+    static = [x.type.shape[a] for a in axes]
+    if all(s is not None for s in static):
+        return constant(int(np.prod(static, dtype=np.int64)), dtype="int64")
+    from symgraph.tensor.shape import shape_i
+
+    count = constant(1, dtype="int64")
+    for a in axes:
+        count = mul(count, shape_i(x, a))
+    return count
+
+
+def mean(x, axis=None, keepdims: bool = False, dtype=None) -> Variable:
+    """Arithmetic mean over ``axis``; integer inputs give float64."""
+    x = as_tensor(x)
+    axes = _normalize_axis(axis, x.ndim)
+    out_dtype = np.dtype(dtype).name if dtype else _float_dtype([x.type.numpy_dtype]).name
+    if x.dtype in ("int8", "int16") and dtype is None:
+        out_dtype = "float64"
+    total = sum(x, axis=axes, dtype=out_dtype if x.dtype != out_dtype else None)
+    result = true_div(total, cast(_axis_size(x, axes), out_dtype))
+    return _keepdims(result, axes, x.ndim) if keepdims else result
+
+
+def var(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Variable:
+    """Variance over ``axis`` (``ddof`` as in NumPy)."""
+    x = as_tensor(x)
+    axes = _normalize_axis(axis, x.ndim)
+    centered = sub(x, mean(x, axis=axes, keepdims=True))
+    result = mean(sqr(centered), axis=axes, keepdims=keepdims)
+    if ddof:
+        n = cast(_axis_size(x, axes), result.dtype)
+        result = mul(result, true_div(n, sub(n, ddof)))
+    return result
+
+
+def std(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Variable:
+    """Standard deviation over ``axis``."""
+    return sqrt(var(x, axis=axis, keepdims=keepdims, ddof=ddof))
+
+
+class Argmax(Op):
+    """Index of the maximum (``kind='max'``) or minimum along one axis, or of the flattened
+    input when ``axis`` is None. Output int64."""
+
+    __props__ = ("kind", "axis")
+
+    def __init__(self, kind: str, axis: int | None) -> None:
+        self.kind = kind
+        self.axis = axis
+
+    def __str__(self) -> str:
+        return f"Arg{self.kind}{{axis={self.axis}}}"
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor(x)
+        if self.axis is None:
+            shape = ()
+        else:
+            shape = tuple(s for i, s in enumerate(x.type.shape) if i != self.axis)
+        return Apply(self, [x], [TensorType("int64", shape)])
+
+    def perform(self, node, inputs):
+        fn = np.argmax if self.kind == "max" else np.argmin
+        return [np.asarray(fn(inputs[0], axis=self.axis), dtype=np.int64)]
+
+    def emit(self, node, inputs, ctx):
+        return f"np.arg{self.kind}({inputs[0]}, axis={self.axis})"
+
+    def grad(self, node, output_grads):
+        return [None]
+
+
+def _argreduce(kind: str, x, axis, keepdims: bool) -> Variable:
+    x = as_tensor(x)
+    if axis is not None and not isinstance(axis, (int, np.integer)):
+        axis = tuple(axis)
+        if len(axis) != 1:
+            raise NotImplementedError("argmax/argmin over several axes is not supported")
+        axis = axis[0]
+    if axis is not None:
+        axis = _normalize_axis(axis, x.ndim)[0]
+    result = Argmax(kind, axis)(x)
+    if keepdims:
+        axes = tuple(range(x.ndim)) if axis is None else (axis,)
+        return _keepdims(result, axes, x.ndim)
+    return result
+
+
+def argmax(x, axis=None, keepdims: bool = False) -> Variable:
+    """Index of the maximum along ``axis`` (of the flattened tensor when None)."""
+    return _argreduce("max", x, axis, keepdims)
+
+
+def argmin(x, axis=None, keepdims: bool = False) -> Variable:
+    """Index of the minimum along ``axis`` (of the flattened tensor when None)."""
+    return _argreduce("min", x, axis, keepdims)
+
+
+def max_and_argmax(x, axis=None):
+    return max(x, axis=axis), argmax(x, axis=axis)
+
+
+def as_float(x) -> Variable:
+    x = as_tensor(x)
+    return x if x.type.numpy_dtype.kind == "f" else cast(x, _float_dtype([x.dtype]).name)
+
+
+__all__ = [
+    name
+    for name, value in list(globals().items())
+    if not name.startswith("_") and getattr(value, "__module__", None) == __name__
+]

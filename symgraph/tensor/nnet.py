@@ -1,0 +1,125 @@
+"""Neural-network ops: softmax, log-softmax and the cross-entropies."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from symgraph.graph.basic import Apply, Op, Variable
+from symgraph.graph.type import TensorType
+from symgraph.tensor import math
+from symgraph.tensor.math import relu, sigmoid, softplus  # noqa: F401 - Theano's T.nnet names
+from symgraph.tensor.variable import as_tensor
+
+
+def _softmax_kernel(x, axis):
+    shifted = np.subtract(x, x.max(axis=axis, keepdims=True))
+    np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=axis, keepdims=True)
+    return shifted
+
+
+def _log_softmax_kernel(x, axis):
+    shifted = np.subtract(x, x.max(axis=axis, keepdims=True))
+    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted
+
+
+class _SoftmaxBase(Op):
+    __props__ = ("axis",)
+    kernel = staticmethod(_softmax_kernel)
+    kernel_name = "softmax"
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}{{axis={self.axis}}}"
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor(x)
+        if x.type.numpy_dtype.kind != "f":
+            x = math.as_float(x)
+        if not 0 <= self.axis < x.ndim:
+            raise ValueError(f"{self}: axis out of range for {x} ({x.type.describe()})")
+        return Apply(self, [x], [TensorType(x.dtype, x.type.shape)])
+
+    def perform(self, node, inputs):
+        return [self.kernel(inputs[0], self.axis)]
+
+    def emit(self, node, inputs, ctx):
+        return f"{ctx.bind(self.kernel, self.kernel_name)}({inputs[0]}, {self.axis})"
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+
+class Softmax(_SoftmaxBase):
+    """``exp(x) / sum(exp(x))`` along ``axis``, computed without overflow."""
+
+    def grad(self, node, output_grads):
+        (sm,) = node.outputs
+        (gz,) = output_grads
+        inner = math.sum(gz * sm, axis=self.axis, keepdims=True)
+        return [sm * (gz - inner)]
+
+
+class LogSoftmax(_SoftmaxBase):
+    """``x - log(sum(exp(x)))`` along ``axis``, stable for large logits."""
+
+    kernel = staticmethod(_log_softmax_kernel)
+    kernel_name = "log_softmax"
+
+    def grad(self, node, output_grads):
+        (out,) = node.outputs
+        (gz,) = output_grads
+        return [gz - math.exp(out) * math.sum(gz, axis=self.axis, keepdims=True)]
+
+
+def softmax(x, axis: int = -1) -> Variable:
+    """Softmax along ``axis`` (the last axis by default: rows of a matrix, as in Theano)."""
+    x = as_tensor(x)
+    return Softmax(axis % max(x.ndim, 1))(x)
+
+
+def log_softmax(x, axis: int = -1) -> Variable:
+    """Log of the softmax along ``axis``, computed stably."""
+    x = as_tensor(x)
+    return LogSoftmax(axis % max(x.ndim, 1))(x)
+
+
+logsoftmax = log_softmax
+
+
+def categorical_crossentropy(coding_dist, true_dist) -> Variable:
+    """Cross-entropy of each row's predicted distribution against the target.
+
+    ``true_dist`` is either an integer vector of class indices or a matrix of target
+    distributions (one-hot rows, say). Returns one value per row.
+    """
+    coding_dist = as_tensor(coding_dist)
+    true_dist = as_tensor(true_dist)
+    if true_dist.ndim == coding_dist.ndim - 1 and true_dist.type.numpy_dtype.kind in "iu":
+        from symgraph.tensor.shape import arange, shape_i
+
+        rows = arange(shape_i(coding_dist, 0))
+        return -math.log(coding_dist[rows, true_dist])
+    if true_dist.ndim != coding_dist.ndim:
+        raise TypeError(
+            "categorical_crossentropy: true_dist must be integer labels with one dimension "
+            f"fewer than coding_dist, or have its rank; got {true_dist.type.describe()} and "
+            f"{coding_dist.type.describe()}"
+        )
+    return -math.sum(true_dist * math.log(coding_dist), axis=-1)
+
+
+def binary_crossentropy(output, target) -> Variable:
+    """Element-wise ``-(target * log(output) + (1 - target) * log(1 - output))``."""
+    output, target = as_tensor(output), as_tensor(target)
+    return -(target * math.log(output) + (1 - target) * math.log(1 - output))
+
+
+def sigmoid_binary_crossentropy(logits, target) -> Variable:
+    """Binary cross-entropy of ``sigmoid(logits)``, computed stably from the logits."""
+    logits, target = as_tensor(logits), as_tensor(target)
+    return math.softplus(logits) - target * logits
+

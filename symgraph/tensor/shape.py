@@ -1,0 +1,469 @@
+"""Shape ops: shape, reshape, flatten, concatenate/stack, arange, alloc."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+from symgraph.graph.basic import Apply, Op, Variable
+from symgraph.graph.type import TensorType
+from symgraph.tensor.elemwise import dimshuffle
+from symgraph.tensor.variable import TensorConstant, as_tensor, constant
+
+
+class Shape(Op):
+    """The shape of a tensor as an int64 vector."""
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor(x)
+        return Apply(self, [x], [TensorType("int64", (x.ndim,))])
+
+    def perform(self, node, inputs):
+        return [np.array(inputs[0].shape, dtype=np.int64)]
+
+    def emit(self, node, inputs, ctx):
+        return f"np.array({inputs[0]}.shape, dtype=np.int64)"
+
+    def grad(self, node, output_grads):
+        return [None]
+
+
+class ShapeI(Op):
+    """The length of axis ``i`` of a tensor, an int64 scalar."""
+
+    __props__ = ("i",)
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+    def __str__(self) -> str:
+        return f"Shape_i{{{self.i}}}"
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor(x)
+        if not 0 <= self.i < x.ndim:
+            raise ValueError(f"axis {self.i} out of range for {x.type.describe()}")
+        return Apply(self, [x], [TensorType("int64", ())])
+
+    def perform(self, node, inputs):
+        return [np.int64(inputs[0].shape[self.i])]
+
+    def emit(self, node, inputs, ctx):
+        return f"{inputs[0]}.shape[{self.i}]"
+
+    def grad(self, node, output_grads):
+        return [None]
+
+
+def shape_i(x, i: int) -> Variable:
+    """Length of axis ``i`` of ``x``; a constant when statically known."""
+    x = as_tensor(x)
+    static = x.type.shape[i]
+    if static is not None:
+        return constant(static, dtype="int64")
+    return ShapeI(i % x.ndim)(x)
+
+
+def shape(x) -> Variable:
+    """The symbolic shape of ``x`` (an int64 vector; ``x.shape[i]`` is a scalar)."""
+    x = as_tensor(x)
+    return make_vector([shape_i(x, i) for i in range(x.ndim)])
+
+
+class MakeVector(Op):
+    """A vector built from scalars of one dtype."""
+
+    __props__ = ("dtype",)
+
+    def __init__(self, dtype: str) -> None:
+        self.dtype = dtype
+
+    def __str__(self) -> str:
+        return "MakeVector"
+
+    def make_node(self, *scalars) -> Apply:
+        scalars = [as_tensor(s) for s in scalars]
+        for s in scalars:
+            if s.ndim != 0:
+                raise TypeError(f"MakeVector takes scalars, got {s.type.describe()}")
+        scalars = [s if s.dtype == self.dtype else _cast(s, self.dtype) for s in scalars]
+        return Apply(self, scalars, [TensorType(self.dtype, (len(scalars),))])
+
+    def perform(self, node, inputs):
+        return [np.array(inputs, dtype=self.dtype)]
+
+    def emit(self, node, inputs, ctx):
+        comma = "," if len(inputs) == 1 else ""
+        return f"np.array(({', '.join(inputs)}{comma}), dtype=np.{self.dtype})"
+
+    def infer_shape(self, node, input_shapes):
+        return [(constant(len(node.inputs), dtype="int64"),)]
+
+    def grad(self, node, output_grads):
+        from symgraph.tensor.subtensor import getitem
+
+        (gz,) = output_grads
+        if np.dtype(self.dtype).kind not in "fc":
+            return [None] * len(node.inputs)
+        return [getitem(gz, i) for i in range(len(node.inputs))]
+
+
+def _cast(x, dtype):
+    from symgraph.tensor.math import cast
+
+    return cast(x, dtype)
+
+
+def make_vector(scalars: Sequence, dtype: str = "int64") -> Variable:
+    """A vector from scalar variables or numbers."""
+    node_inputs = [as_tensor(s) for s in scalars]
+    vector = MakeVector(dtype)(*node_inputs)
+    return vector
+
+
+def _vector_entries(shape_var: Variable) -> list | None:
+    """The scalars a shape vector was built from, when visible; for constants, ints."""
+    if isinstance(shape_var, TensorConstant):
+        return [int(v) for v in shape_var.data]
+    if shape_var.owner is not None and isinstance(shape_var.owner.op, MakeVector):
+        return list(shape_var.owner.inputs)
+    return None
+
+
+def static_value(x) -> int | None:
+    """The integer a scalar variable is known to hold at build time, else None."""
+    if isinstance(x, (numbers.Integral, np.integer)):
+        return int(x)
+    if isinstance(x, TensorConstant) and x.ndim == 0:
+        return int(x.data)
+    if isinstance(x, Variable) and x.owner is not None and isinstance(x.owner.op, ShapeI):
+        return x.owner.inputs[0].type.shape[x.owner.op.i]
+    return None
+
+
+def as_shape_vector(shape) -> Variable:
+    """A tuple/list of ints or scalar variables, or a vector variable, as an int64 vector."""
+    if isinstance(shape, Variable):
+        shape = as_tensor(shape)
+        if shape.ndim == 0:
+            return make_vector([shape])
+        if shape.ndim != 1 or shape.type.numpy_dtype.kind not in "iu":
+            raise TypeError(f"a shape must be an integer vector, got {shape.type.describe()}")
+        return shape if shape.dtype == "int64" else _cast(shape, "int64")
+    if isinstance(shape, (numbers.Integral, np.integer)):
+        shape = (shape,)
+    entries = list(shape)
+    if all(isinstance(s, (numbers.Integral, np.integer)) for s in entries):
+        return constant(np.array(entries, dtype=np.int64))
+    return make_vector(entries)
+
+
+class Reshape(Op):
+    """Reshape to a symbolic shape vector (entries may be -1 once)."""
+
+    __props__ = ("ndim",)
+    view_map = {0: [0]}
+
+    def __init__(self, ndim: int) -> None:
+        self.ndim = ndim
+
+    def __str__(self) -> str:
+        return f"Reshape{{{self.ndim}}}"
+
+    def make_node(self, x, shape) -> Apply:
+        x = as_tensor(x)
+        shape = as_shape_vector(shape)
+        if shape.type.shape[0] is not None and shape.type.shape[0] != self.ndim:
+            raise ValueError(f"reshape: shape has {shape.type.shape[0]} entries, ndim={self.ndim}")
+        entries = _vector_entries(shape)
+        static = [None] * self.ndim
+        if entries is not None:
+            static = [static_value(e) for e in entries]
+            known_in = x.type.shape
+            if static.count(-1) == 1 and all(s is not None for s in known_in):
+                rest = int(np.prod([s for s in static if s not in (-1, None)], dtype=np.int64))
+                if None not in static and rest:
+                    total = int(np.prod(known_in, dtype=np.int64))
+                    if total % rest:
+                        raise ValueError(
+                            f"cannot reshape {x.type.describe()} to {tuple(static)}"
+                        )
+                    static[static.index(-1)] = total // rest
+            static = [None if s == -1 else s for s in static]
+            if None not in static and all(s is not None for s in known_in):
+                if int(np.prod(static, dtype=np.int64)) != int(np.prod(known_in, dtype=np.int64)):
+                    raise ValueError(
+                        f"cannot reshape {x} ({x.type.describe()}) to shape {tuple(static)}"
+                    )
+        return Apply(self, [x, shape], [TensorType(x.dtype, tuple(static))])
+
+    def perform(self, node, inputs):
+        x, shape = inputs
+        return [np.reshape(x, tuple(int(s) for s in shape))]
+
+    def emit(self, node, inputs, ctx):
+        return f"{inputs[0]}.reshape({inputs[1]})"
+
+    def infer_shape(self, node, input_shapes):
+        from symgraph.tensor.subtensor import getitem
+
+        x, shape = node.inputs
+        entries = _vector_entries(shape)
+        if entries is not None and all(static_value(e) != -1 for e in entries):
+            return [tuple(as_tensor(e) for e in entries)]
+        return [tuple(getitem(shape_of_output(node), i) for i in range(self.ndim))]
+
+    def grad(self, node, output_grads):
+        x, _ = node.inputs
+        (gz,) = output_grads
+        return [reshape(gz, shape(x), ndim=x.ndim), None]
+
+
+def shape_of_output(node: Apply) -> Variable:
+    return Shape()(node.outputs[0])
+
+
+def reshape(x, newshape, ndim: int | None = None) -> Variable:
+    """Reshape ``x``; ``newshape`` may mix ints and scalar variables, or be a vector."""
+    x = as_tensor(x)
+    vector = as_shape_vector(newshape)
+    if ndim is None:
+        ndim = vector.type.shape[0]
+        if ndim is None:
+            raise ValueError("reshape to a shape vector of unknown length needs ndim=")
+    return Reshape(ndim)(x, vector)
+
+
+class Flatten(Op):
+    """Keep the first ``ndim - 1`` axes and merge the rest into one."""
+
+    __props__ = ("ndim",)
+    view_map = {0: [0]}
+
+    def __init__(self, ndim: int) -> None:
+        self.ndim = ndim
+
+    def __str__(self) -> str:
+        return f"Flatten{{{self.ndim}}}"
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor(x)
+        if not 1 <= self.ndim <= max(x.ndim, 1):
+            raise ValueError(f"flatten to {self.ndim} dims is invalid for {x.type.describe()}")
+        kept = x.type.shape[: self.ndim - 1]
+        rest = x.type.shape[self.ndim - 1 :]
+        merged = int(np.prod(rest, dtype=np.int64)) if None not in rest else None
+        return Apply(self, [x], [TensorType(x.dtype, (*kept, merged))])
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        return [x.reshape(x.shape[: self.ndim - 1] + (-1,))]
+
+    def emit(self, node, inputs, ctx):
+        return f"{inputs[0]}.reshape({inputs[0]}.shape[:{self.ndim - 1}] + (-1,))"
+
+    def grad(self, node, output_grads):
+        (x,) = node.inputs
+        return [reshape(output_grads[0], shape(x), ndim=x.ndim)]
+
+
+def flatten(x, ndim: int = 1, outdim: int | None = None) -> Variable:
+    """Theano's flatten: keep the first ``ndim - 1`` axes, merge the others."""
+    if outdim is not None:
+        import warnings
+
+        warnings.warn("flatten(outdim=) is deprecated; use ndim=", DeprecationWarning,
+                      stacklevel=2)
+        ndim = outdim
+    x = as_tensor(x)
+    if x.ndim == ndim:
+        return x
+    return Flatten(ndim)(x)
+
+
+class Join(Op):
+    """Concatenate tensors of equal rank along ``axis``."""
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def __str__(self) -> str:
+        return f"Join{{axis={self.axis}}}"
+
+    def make_node(self, *tensors) -> Apply:
+        tensors = [as_tensor(t) for t in tensors]
+        ndim = tensors[0].ndim
+        if any(t.ndim != ndim for t in tensors):
+            raise TypeError(
+                "concatenate: all tensors need the same rank, got "
+                + ", ".join(t.type.describe() for t in tensors)
+            )
+        dtype = np.result_type(*[t.dtype for t in tensors]).name
+        shape = []
+        for axis in range(ndim):
+            sizes = [t.type.shape[axis] for t in tensors]
+            if axis == self.axis:
+                shape.append(None if None in sizes else sum(sizes))
+            else:
+                known = {s for s in sizes if s is not None}
+                if len(known) > 1:
+                    raise ValueError(f"concatenate: axis {axis} sizes differ: {sizes}")
+                shape.append(known.pop() if known else None)
+        return Apply(self, tensors, [TensorType(dtype, tuple(shape))])
+
+    def perform(self, node, inputs):
+        return [np.concatenate(inputs, axis=self.axis).astype(node.outputs[0].dtype, copy=False)]
+
+    def emit(self, node, inputs, ctx):
+        return f"np.concatenate(({', '.join(inputs)},), axis={self.axis})"
+
+    def grad(self, node, output_grads):
+        from symgraph.tensor.subtensor import getitem
+
+        (gz,) = output_grads
+        grads = []
+        start = constant(0, dtype="int64")
+        for t in node.inputs:
+            stop = start + shape_i(t, self.axis)
+            index = [slice(None)] * self.axis + [slice(start, stop)]
+            g = getitem(gz, tuple(index))
+            grads.append(g if t.type.numpy_dtype.kind in "fc" else None)
+            start = stop
+        return grads
+
+
+def concatenate(tensors: Sequence, axis: int = 0) -> Variable:
+    """Join tensors along an existing axis."""
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("concatenate needs at least one tensor")
+    axis = axis % tensors[0].ndim
+    return Join(axis)(*tensors)
+
+
+def stack(tensors: Sequence, axis: int = 0) -> Variable:
+    """Join tensors along a new axis."""
+    tensors = [as_tensor(t) for t in tensors]
+    if all(t.ndim == 0 for t in tensors) and axis == 0:
+        dtype = np.result_type(*[t.dtype for t in tensors]).name
+        return MakeVector(dtype)(*tensors)
+    ndim = tensors[0].ndim
+    axis = axis % (ndim + 1)
+    pattern = list(range(ndim))
+    pattern.insert(axis, "x")
+    return concatenate([dimshuffle(t, pattern) for t in tensors], axis=axis)
+
+
+class ARange(Op):
+    """``arange(start, stop, step)`` of the given dtype."""
+
+    __props__ = ("dtype",)
+
+    def __init__(self, dtype: str) -> None:
+        self.dtype = dtype
+
+    def make_node(self, start, stop, step) -> Apply:
+        start, stop, step = (as_tensor(v) for v in (start, stop, step))
+        length = None
+        values = [static_value(v) if v.type.numpy_dtype.kind in "iu" else None for v in
+                  (start, stop, step)]
+        if None not in values and values[2] != 0:
+            length = len(range(*values))
+        return Apply(self, [start, stop, step], [TensorType(self.dtype, (length,))])
+
+    def perform(self, node, inputs):
+        return [np.arange(*inputs, dtype=self.dtype)]
+
+    def emit(self, node, inputs, ctx):
+        return f"np.arange({', '.join(inputs)}, dtype=np.{self.dtype})"
+
+    def grad(self, node, output_grads):
+        return [None, None, None]
+
+
+def arange(start, stop=None, step=1, dtype=None) -> Variable:
+    """Evenly spaced values, like NumPy's ``arange``."""
+    if stop is None:
+        start, stop = 0, start
+    start, stop, step = (as_tensor(v) for v in (start, stop, step))
+    if dtype is None:
+        dtype = np.result_type(
+            *[v.data.item() if isinstance(v, TensorConstant) and v.weak else v.dtype
+              for v in (start, stop, step)]
+        )
+        dtype = np.dtype(dtype).name
+        if dtype == "int32":
+            dtype = "int64"
+    return ARange(np.dtype(dtype).name)(start, stop, step)
+
+
+class Alloc(Op):
+    """A new tensor of a given shape filled with (a broadcast of) ``value``."""
+
+    def make_node(self, value, *shape) -> Apply:
+        value = as_tensor(value)
+        shape = [as_tensor(s) for s in shape]
+        if len(shape) < value.ndim:
+            raise ValueError("alloc: the shape has fewer axes than the value")
+        static = [static_value(s) for s in shape]
+        return Apply(self, [value, *shape], [TensorType(value.dtype, tuple(static))])
+
+    def perform(self, node, inputs):
+        value, *shape = inputs
+        out = np.empty(tuple(int(s) for s in shape), dtype=node.outputs[0].dtype)
+        out[...] = value
+        return [out]
+
+    def emit(self, node, inputs, ctx):
+        shape = ", ".join(inputs[1:]) + ("," if len(inputs) == 2 else "")
+        return f"np.full(({shape}), {inputs[0]}, dtype=np.{node.outputs[0].dtype})"
+
+    def grad(self, node, output_grads):
+        from symgraph.tensor import math
+
+        value = node.inputs[0]
+        (gz,) = output_grads
+        extra = gz.ndim - value.ndim
+        g = math.sum(gz, axis=tuple(range(extra))) if extra else gz
+        axes = tuple(i for i, s in enumerate(value.type.shape) if s == 1 and g.type.shape[i] != 1)
+        if axes:
+            g = math.sum(g, axis=axes, keepdims=True)
+        return [g] + [None] * (len(node.inputs) - 1)
+
+
+def alloc(value, *shape) -> Variable:
+    """A tensor of ``shape`` filled with ``value``."""
+    if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
+        shape = tuple(shape[0])
+    return Alloc()(value, *shape)
+
+
+def zeros(shape, dtype=None) -> Variable:
+    from symgraph.config import config
+
+    shape = (shape,) if not isinstance(shape, (list, tuple)) else shape
+    return alloc(constant(0, dtype=dtype or config.floatX), *shape)
+
+
+def ones(shape, dtype=None) -> Variable:
+    from symgraph.config import config
+
+    shape = (shape,) if not isinstance(shape, (list, tuple)) else shape
+    return alloc(constant(1, dtype=dtype or config.floatX), *shape)
+
+
+def broadcast_shape_symbolic(inputs: Sequence[Variable], shapes: Sequence[tuple]) -> tuple:
+    """Symbolic broadcast shape from the inputs' symbolic shapes (non-broadcast axes win)."""
+    result = []
+    for axis in range(inputs[0].ndim):
+        chosen = None
+        for x, s in zip(inputs, shapes):
+            if x.type.shape[axis] != 1:
+                chosen = s[axis]
+                break
+        result.append(chosen if chosen is not None else constant(1, dtype="int64"))
+    return tuple(result)

@@ -1,0 +1,158 @@
+"""A multilayer perceptron (784-500-10, tanh hidden layer) on MNIST with minibatch SGD and
+L1/L2 regularisation (the Theano tutorial's model).
+
+    python tutorials/mlp.py --epochs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+import symgraph
+import symgraph.tensor as T
+from symgraph.datasets import load_mnist
+from symgraph.utils import progress
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from logistic_sgd import LogisticRegression, shared_dataset  # noqa: E402
+
+
+class HiddenLayer:
+    """``tanh(x W + b)`` with Glorot-uniform initial weights."""
+
+    def __init__(self, rng, input, n_in: int, n_out: int, activation=T.tanh) -> None:
+        floatX = symgraph.config.floatX
+        bound = np.sqrt(6.0 / (n_in + n_out))
+        if activation is T.sigmoid:
+            bound *= 4
+        W = rng.uniform(-bound, bound, size=(n_in, n_out)).astype(floatX)
+        self.W = symgraph.shared(W, name="W")
+        self.b = symgraph.shared(np.zeros(n_out, dtype=floatX), name="b")
+        linear = T.dot(input, self.W) + self.b
+        self.output = linear if activation is None else activation(linear)
+        self.params = [self.W, self.b]
+
+
+class MLP:
+    """One hidden layer followed by a logistic-regression layer."""
+
+    def __init__(self, rng, input, n_in: int, n_hidden: int, n_out: int) -> None:
+        self.hidden = HiddenLayer(rng, input, n_in, n_hidden)
+        self.logistic = LogisticRegression(self.hidden.output, n_hidden, n_out)
+        self.L1 = abs(self.hidden.W).sum() + abs(self.logistic.W).sum()
+        self.L2_sqr = (self.hidden.W**2).sum() + (self.logistic.W**2).sum()
+        self.negative_log_likelihood = self.logistic.negative_log_likelihood
+        self.errors = self.logistic.errors
+        self.params = self.hidden.params + self.logistic.params
+
+
+def build(
+    batch_size: int,
+    learning_rate: float,
+    L1_reg: float,
+    L2_reg: float,
+    n_hidden: int,
+    train_xy,
+    seed: int = 1234,
+):
+    """The training step function (and the model), reading minibatches from shared data."""
+    rng = np.random.RandomState(seed)
+    train_x, train_y = shared_dataset(train_xy)
+    index = T.lscalar("index")
+    x = T.matrix("x")
+    y = T.ivector("y")
+    classifier = MLP(rng, x, 28 * 28, n_hidden, 10)
+    cost = (
+        classifier.negative_log_likelihood(y) + L1_reg * classifier.L1 + L2_reg * classifier.L2_sqr
+    )
+    grads = symgraph.grad(cost, classifier.params)
+    batch = slice(index * batch_size, (index + 1) * batch_size)
+    train_model = symgraph.function(
+        [index],
+        cost,
+        updates=[(p, p - learning_rate * g) for p, g in zip(classifier.params, grads)],
+        givens={x: train_x[batch], y: train_y[batch]},
+        name="train_model",
+    )
+    return train_model, classifier, x, y, index
+
+
+def train(
+    epochs: int = 5,
+    batch_size: int = 20,
+    learning_rate: float = 0.01,
+    L1_reg: float = 0.0,
+    L2_reg: float = 0.0001,
+    n_hidden: int = 500,
+    n_train: int | None = None,
+    verbose: bool = True,
+) -> dict:
+    """Train and return the best validation error and its test error (fractions)."""
+    (train_xy, valid_xy, test_xy) = load_mnist(dtype=symgraph.config.floatX)
+    if n_train is not None:
+        train_xy = (train_xy[0][:n_train], train_xy[1][:n_train])
+    train_model, classifier, x, y, index = build(
+        batch_size, learning_rate, L1_reg, L2_reg, n_hidden, train_xy
+    )
+    error_fn = symgraph.function([x, y], classifier.errors(y), name="errors")
+
+    def error_of(data_xy) -> float:
+        data_x, data_y = data_xy
+        errors = [
+            error_fn(data_x[i : i + 1000], data_y[i : i + 1000].astype("int32"))
+            for i in range(0, data_x.shape[0], 1000)
+        ]
+        return float(np.mean(errors))
+
+    n_train_batches = train_xy[0].shape[0] // batch_size
+    best = {"valid_error": 1.0, "test_error": 1.0, "epoch": 0}
+    start = time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        batches = range(n_train_batches)
+        if verbose:
+            batches = progress(batches, desc=f"epoch {epoch}")
+        for minibatch_index in batches:
+            train_model(minibatch_index)
+        valid_error = error_of(valid_xy)
+        if verbose:
+            print(
+                f"epoch {epoch}, minibatch {n_train_batches}/{n_train_batches}, "
+                f"validation error {valid_error * 100:f} %"
+            )
+        if valid_error < best["valid_error"]:
+            best = {"valid_error": valid_error, "test_error": error_of(test_xy), "epoch": epoch}
+            if verbose:
+                print(
+                    f"     epoch {epoch}, minibatch {n_train_batches}/{n_train_batches}, "
+                    f"test error of best model {best['test_error'] * 100:f} %"
+                )
+    best["seconds"] = time.perf_counter() - start
+    if verbose:
+        print(
+            f"Optimization complete. Best validation score of {best['valid_error'] * 100:f} % "
+            f"obtained at epoch {best['epoch']}, with test performance "
+            f"{best['test_error'] * 100:f} %"
+        )
+        print(f"The code ran for {best['seconds']:.1f}s")
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=20)
+    parser.add_argument("--learning-rate", type=float, default=0.01)
+    parser.add_argument("--float32", action="store_true", help="compute in float32")
+    args = parser.parse_args()
+    if args.float32:
+        symgraph.config.floatX = "float32"
+    train(args.epochs, args.batch_size, args.learning_rate)
+
+
+if __name__ == "__main__":
+    main()
