@@ -15,7 +15,10 @@ from symgraph.graph.basic import Constant, Variable
 from symgraph.graph.traversal import toposort
 
 
-def _namer():
+def make_namer():
+    """A function giving each variable a stable short name (its own name when it has one,
+    else t0, t1, ... in order of first request). Share one between texts to keep names
+    stable across them (as a pass trace does)."""
     names: dict[Variable, str] = {}
     used: set[str] = set()
     counter = [0]
@@ -40,7 +43,7 @@ def _namer():
     return name
 
 
-def graph_to_text(graph, outputs: Sequence[Variable] | None = None) -> str:
+def graph_to_text(graph, outputs: Sequence[Variable] | None = None, namer=None) -> str:
     """The text form of a FunctionGraph, or of the graph computing ``outputs``."""
     if outputs is None and hasattr(graph, "outputs") and hasattr(graph, "inputs"):
         inputs, outputs = list(graph.inputs), list(graph.outputs)
@@ -55,7 +58,7 @@ def graph_to_text(graph, outputs: Sequence[Variable] | None = None) -> str:
                 for v in node.inputs
                 if v.owner is None and not isinstance(v, Constant) and v not in inputs
             )
-    name = _namer()
+    name = namer or make_namer()
     header = ", ".join(f"{name(v)}:{v.type}" for v in inputs)
     lines = [f"{header} ->"]
     for node in toposort(outputs, blockers=inputs):

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from symgraph.graph.fgraph import FunctionGraph
-from symgraph.printing.text import graph_to_text
+from symgraph.printing.text import graph_to_text, make_namer
 
 
 @dataclass
@@ -29,8 +29,8 @@ class PassTraceRecord:
         """A unified diff from the graph before this pass to the graph after it."""
         return "".join(
             difflib.unified_diff(
-                self.before.splitlines(True),
-                self.after.splitlines(True),
+                (self.before + "\n").splitlines(True),
+                (self.after + "\n").splitlines(True),
                 f"before {self.name}",
                 f"after {self.name}",
             )
@@ -65,12 +65,13 @@ class PassTrace(list):
 def trace_pipeline(fgraph: FunctionGraph, passes) -> PassTrace:
     """Run ``passes`` on ``fgraph`` recording each one's before/after text."""
     trace = PassTrace()
-    text = graph_to_text(fgraph)
+    namer = make_namer()  # one namer: a variable keeps its name from pass to pass
+    text = graph_to_text(fgraph, namer=namer)
     for p in passes:
         start = time.perf_counter()
         fired = p.run(fgraph)
         seconds = time.perf_counter() - start
-        after = graph_to_text(fgraph)
+        after = graph_to_text(fgraph, namer=namer)
         trace.append(PassTraceRecord(p.name, text, after, seconds, Counter(fired)))
         text = after
     return trace

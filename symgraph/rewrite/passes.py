@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
+
 from symgraph.graph.basic import Constant
 from symgraph.graph.fgraph import OUTPUT, FunctionGraph
 
@@ -34,6 +36,56 @@ def merge(fgraph: FunctionGraph) -> Counter:
                 fgraph.replace(old, new, reason="merge")
             fired["merge_nodes"] += 1
     return fired
+
+
+# Ops whose folded result could be large and is cheap to recompute (broadcasts, allocations).
+_MAX_FOLDED_ELEMENTS = 100_000
+
+
+def constant_fold(fgraph: FunctionGraph) -> Counter:
+    """Evaluate, at compile time, every node whose inputs are all constants."""
+    from symgraph.tensor.variable import TensorConstant
+
+    fired: Counter = Counter()
+    for node in fgraph.toposort():
+        if node not in fgraph.apply_nodes or not node.inputs:
+            continue
+        if not all(isinstance(v, Constant) for v in node.inputs):
+            continue
+        if getattr(node.op, "nondeterministic", False):
+            continue
+        values = node.op.perform(node, [v.data for v in node.inputs])
+        if any(np.size(v) > _MAX_FOLDED_ELEMENTS for v in values):
+            continue
+        for output, value in zip(node.outputs, values):
+            value = np.asarray(value, dtype=output.type.numpy_dtype)
+            if output.type.shape != value.shape and not output.type.is_super(
+                type(output.type)(output.dtype, value.shape)
+            ):
+                continue
+            folded = TensorConstant(type(output.type)(output.dtype, output.type.shape), value)
+            fgraph.replace(output, folded, reason="constant_fold")
+        fired[f"fold_{_op_name(node.op)}"] += 1
+    return fired
+
+
+def _op_name(op) -> str:
+    scalar = getattr(op, "scalar_op", None)
+    return scalar.name if scalar is not None else type(op).__name__
+
+
+def rule_pass(rules):
+    """A pass applying ``rules`` to equilibrium, then merging the duplicates they made."""
+    from symgraph.rewrite.pattern import rewrite_to_equilibrium
+
+    def run(fgraph: FunctionGraph) -> Counter:
+        fired = rewrite_to_equilibrium(fgraph, rules)
+        if fired:
+            fired.update(merge(fgraph))
+        return fired
+
+    run.rules = rules
+    return run
 
 
 def inplace(fgraph: FunctionGraph) -> Counter:

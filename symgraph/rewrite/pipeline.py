@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from symgraph.graph.fgraph import FunctionGraph
-from symgraph.rewrite import passes
+from symgraph.rewrite import passes, rules
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,10 @@ class Pass:
 
 PIPELINE: tuple[Pass, ...] = (
     Pass("merge", passes.merge, "compute equal constants and subexpressions once"),
+    Pass("constant_fold", passes.constant_fold, "evaluate subgraphs of constants now"),
+    Pass("canonicalize", passes.rule_pass(rules.CANONICALIZE), "algebraic normal forms"),
+    Pass("stabilize", passes.rule_pass(rules.STABILIZE), "numerically stable forms"),
+    Pass("specialize", passes.rule_pass(rules.SPECIALIZE), "cheaper kernels"),
     Pass("inplace", passes.inplace, "write element-wise results into dead temporaries"),
 )
 

@@ -7,6 +7,8 @@ dtype follows from the inputs', and its gradient. The table of them lives in
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -134,10 +136,24 @@ class Elemwise(Op):
             raise TypeError(f"{self.scalar_op.name} takes {self.scalar_op.nin} inputs, got "
                             f"{len(inputs)}")
         inputs = _unify_weak_constants([as_tensor(x) for x in inputs])
+        given = inputs
         ndim = max(x.ndim for x in inputs)
         inputs = [x if x.ndim == ndim else _left_pad(x, ndim) for x in inputs]
-        shape = broadcast_static_shapes([x.type.shape for x in inputs], self.scalar_op.name)
-        dtype = self.scalar_op.output_dtype([np.dtype(x.dtype) for x in inputs])
+        name = self.scalar_op.name
+        try:
+            shape = broadcast_static_shapes([x.type.shape for x in inputs], name)
+        except ValueError as error:
+            # name the user's variables, not the padded copies the shapes came from
+            detail = str(error).rpartition("(")[2].rstrip(")")
+            raise ValueError(
+                f"{name}: cannot broadcast {' with '.join(map(_describe, given))}: {detail}"
+            ) from None
+        try:
+            dtype = self.scalar_op.output_dtype([np.dtype(x.dtype) for x in inputs])
+        except TypeError as error:  # NumPy has no loop for these dtypes
+            raise TypeError(
+                f"{name} is not defined for {' and '.join(map(_describe, given))}: {error}"
+            ) from None
         return Apply(self, inputs, [TensorType(dtype, shape)])
 
     def perform(self, node, inputs):
@@ -157,7 +173,9 @@ class Elemwise(Op):
         args = list(inputs)
         out_dtype = node.outputs[0].type.numpy_dtype
         natural = op.natural_dtype([np.dtype(x.dtype) for x in node.inputs])
-        if natural is not None and natural != out_dtype:
+        # A kernel that is not a ufunc (sigmoid, softplus) returns whatever its NumPy calls
+        # give (float64, or float16 for int8); it gets dtype= when it takes one.
+        if natural != out_dtype and (natural is not None or _takes_dtype(op.impl)):
             args.append(f"dtype={ctx.bind(out_dtype, out_dtype.name)}")
         if self.inplace is not None:
             args.append(f"out={inputs[self.inplace]}")
@@ -188,6 +206,20 @@ def _left_pad(x: Variable, ndim: int) -> Variable:
         data = x.data.reshape((1,) * (ndim - x.ndim) + x.data.shape)
         return TensorConstant(TensorType(x.dtype, data.shape), data, weak=x.weak)
     return dimshuffle(x, ["x"] * (ndim - x.ndim) + list(range(x.ndim)))
+
+
+def _describe(x: Variable) -> str:
+    """"'x' (float64 matrix of shape (2, 3))" for error messages."""
+    label = f"'{x.name}'" if x.name else str(x)
+    return f"{label} ({x.type.describe()})"
+
+
+@functools.cache
+def _takes_dtype(kernel: Callable) -> bool:
+    try:
+        return "dtype" in inspect.signature(kernel).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _reduce_to(grad: Variable, x: Variable) -> Variable:

@@ -59,8 +59,54 @@ class Softmax(_SoftmaxBase):
     def grad(self, node, output_grads):
         (sm,) = node.outputs
         (gz,) = output_grads
-        inner = math.sum(gz * sm, axis=self.axis, keepdims=True)
-        return [sm * (gz - inner)]
+        return [SoftmaxGrad(self.axis)(gz, sm)]
+
+
+def _softmax_grad_kernel(gz, sm, axis):
+    dx = np.multiply(gz, sm)
+    dx -= sm * dx.sum(axis=axis, keepdims=True)
+    return dx
+
+
+class SoftmaxGrad(Op):
+    """Gradient of softmax: ``sm * (gz - sum(gz * sm))`` along ``axis``, in one kernel.
+
+    A node of its own so that the stabilize pass can recognise the gradient of
+    ``log(softmax(x))`` and replace it by log-softmax's stable gradient.
+    """
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def __str__(self) -> str:
+        return f"SoftmaxGrad{{axis={self.axis}}}"
+
+    def make_node(self, gz, sm) -> Apply:
+        gz, sm = as_tensor(gz), as_tensor(sm)
+        if gz.dtype != sm.dtype:
+            gz = math.cast(gz, sm.dtype)
+        return Apply(self, [gz, sm], [TensorType(sm.dtype, sm.type.shape)])
+
+    def perform(self, node, inputs):
+        return [_softmax_grad_kernel(*inputs, self.axis)]
+
+    def emit(self, node, inputs, ctx):
+        kernel = ctx.bind(_softmax_grad_kernel, "softmax_grad")
+        return f"{kernel}({inputs[0]}, {inputs[1]}, {self.axis})"
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[1]]
+
+    def grad(self, node, output_grads):
+        gz, sm = node.inputs
+        (g,) = output_grads
+        # d/dgz: softmax_grad(g, sm); d/dsm: g * gz - g * s - gz * sum(g * sm) with s = sum(gz*sm)
+        inner_gz = math.sum(gz * sm, axis=self.axis, keepdims=True)
+        inner_g = math.sum(g * sm, axis=self.axis, keepdims=True)
+        g_sm = g * (gz - inner_gz) - gz * inner_g
+        return [SoftmaxGrad(self.axis)(g, sm), g_sm]
 
 
 class LogSoftmax(_SoftmaxBase):

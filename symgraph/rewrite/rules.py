@@ -1,0 +1,379 @@
+"""The rewrite rules of each stage, one line of algebra each.
+
+Stages run in the pipeline's order (``symgraph.rewrite.pipeline``): canonicalize puts
+graphs in a normal form, stabilize replaces numerically fragile forms, specialize picks
+cheaper kernels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from symgraph.graph.basic import Constant
+from symgraph.rewrite.pattern import Const, E, P, Rule, RuleSet, Var
+from symgraph.tensor import math
+from symgraph.tensor.elemwise import DimShuffle, dimshuffle
+from symgraph.tensor.nnet import LogSoftmax, Softmax, SoftmaxGrad
+from symgraph.tensor.shape import MakeVector, Reshape, ShapeI
+from symgraph.tensor.subtensor import IncSubtensor, Subtensor
+from symgraph.tensor.variable import TensorConstant, constant
+
+x, y, g = Var("x"), Var("y"), Var("g")
+
+
+def _same_type_as(reference):
+    """Replacement builders must keep the node's dtype; cast when a constant made it wider."""
+
+    def fix(value):
+        return value if value.dtype == reference.dtype else math.cast(value, reference.dtype)
+
+    return fix
+
+
+# --- canonicalize ---------------------------------------------------------------------
+
+
+def _compose_dimshuffles(node):
+    inner = node.inputs[0]
+    if inner.owner is None or not isinstance(inner.owner.op, DimShuffle):
+        return None
+    first, second = inner.owner.op, node.op
+    order = [a if a == "x" else first.new_order[a] for a in second.new_order]
+    # axes that the first kept but the second dropped are 'x' axes of the first: fine to drop
+    source = inner.owner.inputs[0]
+    return dimshuffle(source, order)
+
+
+def _identity_dimshuffle(node):
+    op = node.op
+    return node.inputs[0] if op.new_order == tuple(range(op.input_ndim)) else None
+
+
+def _reshape_of_reshape(node):
+    inner = node.inputs[0]
+    if inner.owner is None or not isinstance(inner.owner.op, Reshape):
+        return None
+    return Reshape(node.op.ndim)(inner.owner.inputs[0], node.inputs[1])
+
+
+def _shape_of_computed(node):
+    """The length of an axis of a computed tensor, from its inputs' shapes (``infer_shape``)."""
+    (variable,) = node.inputs
+    static = variable.type.shape[node.op.i]
+    if static is not None:
+        return constant(static, dtype="int64")
+    owner = variable.owner
+    if owner is None:
+        return None
+    from symgraph.tensor.shape import shape_i
+
+    input_shapes = [tuple(shape_i(v, axis) for axis in range(v.ndim)) for v in owner.inputs]
+    shapes = owner.op.infer_shape(owner, input_shapes)
+    if shapes is None:
+        return None
+    result = shapes[variable.index][node.op.i]
+    result = result if not isinstance(result, (int, np.integer)) else constant(result, "int64")
+    return None if result is variable else math.cast(result, "int64")
+
+
+def _make_vector_index(node):
+    vector = node.inputs[0]
+    entry = node.op.idx_list
+    if (
+        vector.owner is not None
+        and isinstance(vector.owner.op, MakeVector)
+        and len(entry) == 1
+        and entry[0][0] == "int"
+        and isinstance(entry[0][1], int)
+    ):
+        return vector.owner.inputs[entry[0][1]]
+    return None
+
+
+def _fold_constant_chain(scalar_name):
+    """(x op c1) op c2 -> x op (c1 op c2) for associative ``op``."""
+    fn = {"add": np.add, "mul": np.multiply}[scalar_name]
+
+    def rewrite(node):
+        a, b = node.inputs
+        if not isinstance(b, Constant):
+            a, b = b, a
+        if not isinstance(b, Constant) or a.owner is None:
+            return None
+        inner = a.owner
+        if getattr(inner.op, "scalar_op", None) is None or inner.op.scalar_op.name != scalar_name:
+            return None
+        c, d = inner.inputs
+        if not isinstance(d, Constant):
+            c, d = d, c
+        if not isinstance(d, Constant) or isinstance(c, Constant):
+            return None
+        folded = fn(d.data, b.data).astype(node.outputs[0].dtype)
+        return getattr(math, scalar_name)(
+            c, TensorConstant(type(d.type)(folded.dtype, folded.shape), folded)
+        )
+
+    return rewrite
+
+
+CANONICALIZE = RuleSet(
+    [
+        Rule("mul_by_one", E.mul(x, Const(1)), x, "x * 1 -> x"),
+        Rule("add_zero", E.add(x, Const(0)), x, "x + 0 -> x"),
+        Rule("sub_zero", E.sub(x, Const(0)), x, "x - 0 -> x"),
+        Rule("div_by_one", E.true_div(x, Const(1)), x, "x / 1 -> x"),
+        Rule("neg_neg", E.neg(E.neg(x)), x, "--x -> x"),
+        Rule("pow_one", E.pow(x, Const(1)), x, "x ** 1 -> x"),
+        Rule.custom(
+            "add_constants",
+            [("elemwise", "add")],
+            _fold_constant_chain("add"),
+            "(x + c1) + c2 -> x + (c1 + c2)",
+        ),
+        Rule.custom(
+            "mul_constants",
+            [("elemwise", "mul")],
+            _fold_constant_chain("mul"),
+            "(x * c1) * c2 -> x * (c1 * c2)",
+        ),
+        Rule.custom(
+            "dimshuffle_dimshuffle",
+            [DimShuffle],
+            _compose_dimshuffles,
+            "dimshuffle(dimshuffle(x)) -> one dimshuffle",
+        ),
+        Rule.custom(
+            "dimshuffle_identity",
+            [DimShuffle],
+            _identity_dimshuffle,
+            "dimshuffle(x, 0, 1, ...) -> x",
+        ),
+        Rule.custom(
+            "reshape_reshape",
+            [Reshape],
+            _reshape_of_reshape,
+            "reshape(reshape(x, s1), s2) -> reshape(x, s2)",
+        ),
+        Rule.custom(
+            "shape_of_expression",
+            [ShapeI],
+            _shape_of_computed,
+            "x.shape[i] of a computed x -> from its inputs' shapes",
+        ),
+        Rule.custom(
+            "make_vector_index",
+            [Subtensor],
+            _make_vector_index,
+            "make_vector(a, b, ...)[i] -> the i-th scalar",
+        ),
+    ]
+)
+
+# --- stabilize ------------------------------------------------------------------------
+
+
+def _log_softmax(x, softmax):
+    return LogSoftmax(softmax.op.axis)(x)
+
+
+def _log_softmax_grad(g, softmax, grad):
+    # softmax_grad(g / softmax(x)) is the gradient of log(softmax(x)): g - sm * sum(g)
+    sm = softmax.outputs[0]
+    total = math.sum(g, axis=grad.op.axis, keepdims=True)
+    return _same_type_as(grad.outputs[0])(math.sub(g, math.mul(sm, total)))
+
+
+def _log_softmax_indexed_grad(g, zeros, softmax, grad, increment):
+    # softmax_grad(inc_subtensor(zeros[rows, labels], g / softmax(x)[rows, labels])) is the
+    # gradient of log(softmax(x)[rows, labels]): G - sm * sum(G) with G the scattered g.
+    scattered = increment.op.make_node(zeros, g, *increment.inputs[2:]).outputs[0]
+    return _log_softmax_grad(scattered, softmax, grad)
+
+
+def _log_sigmoid(x):
+    return math.neg(math.softplus(math.neg(x)))
+
+
+def _log_one_minus_sigmoid(x):
+    return math.neg(math.softplus(x))
+
+
+def _scalar_name(variable):
+    owner = variable.owner
+    scalar = getattr(owner.op, "scalar_op", None) if owner is not None else None
+    return scalar.name if scalar is not None else None
+
+
+def _is_one_minus(variable, s):
+    return (
+        _scalar_name(variable) == "sub"
+        and variable.owner.inputs[1] is s
+        and isinstance(variable.owner.inputs[0], Constant)
+        and np.all(variable.owner.inputs[0].data == 1)
+    )
+
+
+def _sigmoid_grad_of_logs(node):
+    """``(sum of terms) * (s * (1 - s))`` with ``s = sigmoid(x)``, where terms divide by ``s``
+    or ``1 - s`` (gradients of ``log(s)``/``log(1 - s)``): cancel the division, so
+    ``g / s * s * (1 - s) -> g * sigmoid(-x)`` and ``g / (1 - s) * ... -> g * s``."""
+    total, derivative = node.inputs
+    if _scalar_name(derivative) != "mul":
+        total, derivative = derivative, total
+    if _scalar_name(derivative) != "mul":
+        return None
+    s, one_minus = derivative.owner.inputs
+    if not _is_one_minus(one_minus, s):
+        s, one_minus = one_minus, s
+    if _scalar_name(s) != "sigmoid" or not _is_one_minus(one_minus, s):
+        return None
+    x = s.owner.inputs[0]
+    terms, cancelled = [], False
+    stack = [(total, False)]
+    while stack:
+        term, negated = stack.pop()
+        name = _scalar_name(term)
+        if name == "add":
+            stack.extend((t, negated) for t in term.owner.inputs)
+            continue
+        if name == "neg":
+            stack.append((term.owner.inputs[0], not negated))
+            continue
+        if name == "true_div" and term.owner.inputs[1] is s:
+            value = math.mul(term.owner.inputs[0], math.sigmoid(math.neg(x)))
+            cancelled = True
+        elif name == "true_div" and _is_one_minus(term.owner.inputs[1], s):
+            value = math.mul(term.owner.inputs[0], s)
+            cancelled = True
+        else:
+            value = math.mul(term, derivative)
+        terms.append(math.neg(value) if negated else value)
+    if not cancelled:
+        return None
+    result = terms[0]
+    for term in terms[1:]:
+        result = math.add(result, term)
+    return _same_type_as(node.outputs[0])(result)
+
+
+def _indexed_log_softmax(x, softmax, index_node):
+    return Subtensor(index_node.op.idx_list)(LogSoftmax(softmax.op.axis)(x), *index_node.inputs[1:])
+
+
+sm = P(Softmax, x, name="softmax")
+sigmoid_x = E.sigmoid(x, name="sig")
+STABILIZE = RuleSet(
+    [
+        Rule("log_softmax", E.log(sm), _log_softmax, "log(softmax(x)) -> log_softmax(x)"),
+        Rule(
+            "log_softmax_indexed",
+            E.log(P(Subtensor, sm, Var("i"), Var("j"), name="index_node")),
+            lambda x, softmax, index_node, i, j: _indexed_log_softmax(x, softmax, index_node),
+            "log(softmax(x)[rows, labels]) -> log_softmax(x)[rows, labels] (cross-entropy)",
+        ),
+        Rule(
+            "log_softmax_grad",
+            P(SoftmaxGrad, E.true_div(g, sm), sm, name="grad"),
+            lambda g, x, softmax, grad: _log_softmax_grad(g, softmax, grad),
+            "softmax_grad(g / softmax(x), softmax(x)) -> g - softmax(x) * sum(g)",
+        ),
+        Rule(
+            "log_softmax_indexed_grad",
+            P(
+                SoftmaxGrad,
+                P(
+                    IncSubtensor,
+                    Var("zeros"),
+                    E.true_div(g, P(Subtensor, sm, Var("i"), Var("j"))),
+                    Var("i"),
+                    Var("j"),
+                    name="increment",
+                ),
+                sm,
+                name="grad",
+            ),
+            lambda g, zeros, x, softmax, grad, increment, i, j: _log_softmax_indexed_grad(
+                g, zeros, softmax, grad, increment
+            ),
+            "softmax_grad(inc(zeros[r, l], g / softmax(x)[r, l])) -> log_softmax's gradient",
+        ),
+        Rule(
+            "log_sigmoid",
+            E.log(sigmoid_x),
+            lambda x, sig: _log_sigmoid(x),
+            "log(sigmoid(x)) -> -softplus(-x)",
+        ),
+        Rule(
+            "log_one_minus_sigmoid",
+            E.log(E.sub(Const(1), sigmoid_x)),
+            lambda x, sig: _log_one_minus_sigmoid(x),
+            "log(1 - sigmoid(x)) -> -softplus(x)",
+        ),
+        Rule.custom(
+            "log_sigmoid_grad",
+            [("elemwise", "mul")],
+            _sigmoid_grad_of_logs,
+            "(g1 / sigmoid(x) + g2 / (1 - sigmoid(x))) * sigmoid'(x) -> "
+            "g1 * sigmoid(-x) + g2 * sigmoid(x)",
+        ),
+        Rule("log1p", E.log(E.add(Const(1), x)), lambda x: math.log1p(x), "log(1 + x) -> log1p(x)"),
+        Rule("expm1", E.sub(E.exp(x), Const(1)), lambda x: math.expm1(x), "exp(x) - 1 -> expm1(x)"),
+    ]
+)
+
+# --- specialize -----------------------------------------------------------------------
+
+
+def _sum_of_product_to_dot(node):
+    (product,) = node.inputs
+    if node.op.kind != "sum" or node.op.dtype is not None:
+        return None
+    if product.ndim != 1 or node.op.axis != (0,) or product.owner is None:
+        return None
+    if getattr(product.owner.op, "scalar_op", None) is None:
+        return None
+    if product.owner.op.scalar_op.name != "mul":
+        return None
+    a, b = product.owner.inputs
+    if a.type.shape[0] == 1 or b.type.shape[0] == 1 or a.dtype != b.dtype:
+        return None
+    if a.type.numpy_dtype.kind not in "fc":
+        return None
+    from symgraph.tensor.blas import dot
+
+    return dot(a, b)
+
+
+def _div_by_constant(x, c):
+    if c.type.numpy_dtype.kind != "f" or np.any(c.data == 0):
+        return None
+    return math.mul(x, TensorConstant(c.type, (1 / c.data).astype(c.dtype)))
+
+
+def _reduce_class():
+    from symgraph.tensor.math import Reduce
+
+    return Reduce
+
+
+SPECIALIZE = RuleSet(
+    [
+        Rule("pow_two", E.pow(x, Const(2)), lambda x: math.sqr(x), "x ** 2 -> sqr(x)"),
+        Rule("pow_half", E.pow(x, Const(0.5)), lambda x: math.sqrt(x), "x ** 0.5 -> sqrt(x)"),
+        Rule(
+            "pow_minus_one", E.pow(x, Const(-1)), lambda x: math.true_div(1, x), "x ** -1 -> 1 / x"
+        ),
+        Rule(
+            "div_by_constant",
+            E.true_div(x, Const(name="c")),
+            _div_by_constant,
+            "x / c -> x * (1 / c) for a float constant c (a multiply is cheaper)",
+        ),
+        Rule.custom(
+            "sum_of_product_to_dot",
+            [_reduce_class()],
+            _sum_of_product_to_dot,
+            "sum(a * b) of two vectors -> dot(a, b) (one BLAS call, no temporary)",
+        ),
+    ]
+)
