@@ -7,8 +7,9 @@ import time
 from collections.abc import Callable
 
 
-def median_seconds(fn: Callable[[], object], repeat: int = 7, number: int | None = None,
-                   warmup: int = 2) -> float:
+def median_seconds(
+    fn: Callable[[], object], repeat: int = 7, number: int | None = None, warmup: int = 2
+) -> float:
     """Median over ``repeat`` runs of the mean time of ``number`` calls of ``fn``.
 
     ``number`` defaults to enough calls for a run to take about 50 ms.
@@ -44,3 +45,27 @@ def fmt_us(seconds: float) -> str:
 
 def fmt_ms(seconds: float) -> str:
     return f"{seconds * 1e3:8.2f} ms"
+
+
+def measure_in_subprocesses(script: str, contenders: list[str], rounds: int = 3) -> dict:
+    """Median seconds per contender, each measured in a fresh process, rounds interleaved.
+
+    NumPy's OpenBLAS and PyTorch's OpenMP threads spin after their work; in one process
+    each slows the other, so every contender runs alone in its own interpreter. The script
+    must print ``RESULT <seconds>`` when called with ``--contender NAME``.
+    """
+    import subprocess
+    import sys
+
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name in contenders:
+            output = subprocess.run(
+                [sys.executable, script, "--contender", name],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            line = [row for row in output.splitlines() if row.startswith("RESULT ")][-1]
+            samples[name].append(float(line.split()[1]))
+    return {name: statistics.median(values) for name, values in samples.items()}

@@ -280,3 +280,63 @@ def test_trace_golden_for_a_small_graph():
         f.trace["specialize"].after == "v:f64[?] ->\n  t5:f64[?] = sqr(v)\n"
         "  t4:f64[?] = log1p(t5)\n-> t4"
     )
+
+
+# --- fusion -------------------------------------------------------------------------------
+
+
+def test_fusion_fuses_a_tree_and_reuses_buffers():
+    from symgraph.rewrite.fusion import fusion
+
+    m = T.dmatrix("m")
+    b = T.dvector("b")
+    out = T.tanh(m * 2.0 + b)
+    fg = FunctionGraph([m, b], [out])
+    fired = fusion(fg)
+    assert fired["fuse_3_ops"] == 1
+    (node,) = [n for n in fg.apply_nodes if type(n.op).__name__ == "Fused"]
+    assert str(node.op) == "Fused{tanh(add(mul(i0, 2.0), i1))}"
+    f = symgraph.function([m, b], out)
+    src = f.source
+    # one allocation (the multiply), then add and tanh write into it
+    assert "out=" in src and src.count("np.tanh(") == 1
+    value = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(f(value, np.ones(3)), np.tanh(value * 2 + 1))
+
+
+def test_fusion_does_not_absorb_a_shared_intermediate():
+    from symgraph.rewrite.fusion import fusion
+
+    m = T.dmatrix("m")
+    shared_part = T.exp(m)
+    out = T.tanh(shared_part) + shared_part  # exp's result is used twice
+    fg = FunctionGraph([m], [out, shared_part])
+    fusion(fg)
+    fused = [n for n in fg.apply_nodes if type(n.op).__name__ == "Fused"]
+    assert len(fused) == 1 and "exp" not in str(fused[0].op)
+
+
+def test_fused_sgd_update_allocates_once():
+    w = symgraph.shared(np.ones((3, 3)), name="w")
+    g = T.dmatrix("g")
+    f = symgraph.function([g], [], updates=[(w, w - 0.1 * g)])
+    lines = [line for line in f.source.splitlines() if "np." in line and "= " in line]
+    allocating = [line for line in lines if "out=" not in line]
+    assert len(allocating) == 1, f.source  # w - 0.1 * g: the multiply allocates, sub reuses
+    f(np.ones((3, 3)))
+    np.testing.assert_allclose(w.get_value(), 0.9)
+
+
+def test_fused_node_gradient_matches_unfused():
+    from symgraph.graph.traversal import toposort
+    from symgraph.rewrite.fusion import fusion
+
+    m = T.dmatrix("m")
+    fg = FunctionGraph([m], [T.tanh(m * 2.0 + 1.0).sum()])
+    fusion(fg)
+    fused_cost = fg.outputs[0]
+    assert any(type(n.op).__name__ == "Fused" for n in toposort([fused_cost]))
+    grad = symgraph.grad(fused_cost, m)
+    value = np.random.default_rng(0).random((2, 3))
+    expected = 2 * (1 - np.tanh(value * 2 + 1) ** 2)
+    np.testing.assert_allclose(symgraph.function([m], grad)(value), expected)

@@ -83,6 +83,16 @@ class EmitContext:
         self._bound[key] = name
         return name
 
+    def fresh(self, hint: str) -> str:
+        """A local name not used yet in the generated function."""
+        base = _identifier(hint) or "v"
+        candidate = base
+        counter = itertools.count(1)
+        while candidate in self.taken:
+            candidate = f"{base}_{next(counter)}"
+        self.taken.add(candidate)
+        return candidate
+
 
 def _identifier(text: str | None) -> str | None:
     if not text:
@@ -132,15 +142,7 @@ def generate(
     taken = set(namespace) | {function_name}
     ctx = EmitContext(namespace, taken)
     names: dict[Variable, str] = {}
-
-    def fresh(hint: str) -> str:
-        base = _identifier(hint) or "v"
-        candidate = base
-        counter = itertools.count(1)
-        while candidate in taken:
-            candidate = f"{base}_{next(counter)}"
-        taken.add(candidate)
-        return candidate
+    fresh = ctx.fresh
 
     for parameter in parameters:
         names[parameter.variable] = parameter.name

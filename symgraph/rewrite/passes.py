@@ -89,7 +89,7 @@ def rule_pass(rules):
 
 
 def inplace(fgraph: FunctionGraph) -> Counter:
-    """Let element-wise ops write into an input buffer that nothing reads afterwards.
+    """Let element-wise and fused ops write into an input buffer nothing reads afterwards.
 
     A buffer may be destroyed only if it is a temporary this function allocated (not an
     input, shared value, constant or output, nor a view of one), no later node reads it or a
@@ -109,9 +109,9 @@ def inplace(fgraph: FunctionGraph) -> Counter:
             last_reader[roots.get(variable, variable)] = position
     for position, node in enumerate(order):
         op = node.op
-        if not isinstance(op, Elemwise) or op.inplace is not None:
+        if getattr(op, "inplace", 0) is not None or not hasattr(op, "with_inplace"):
             continue
-        if not _supports_out(op):
+        if isinstance(op, Elemwise) and not _supports_out(op):
             continue
         out = node.outputs[0]
         for index, candidate in enumerate(node.inputs):
@@ -127,10 +127,11 @@ def inplace(fgraph: FunctionGraph) -> Counter:
                 or any(client[0] == OUTPUT for client in fgraph.clients.get(candidate, ()))
             ):
                 continue
-            new_node = type(op)(op.scalar_op, inplace=index).make_node(*node.inputs)
+            new_node = op.with_inplace(index).make_node(*node.inputs)
             new_node.source = node.source
             fgraph.replace(out, new_node.outputs[0], reason="inplace")
-            fired[f"inplace_{op.scalar_op.name}"] += 1
+            name = getattr(getattr(op, "scalar_op", None), "name", type(op).__name__)
+            fired[f"inplace_{name}"] += 1
             break
     return fired
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from symgraph.graph.fgraph import FunctionGraph
-from symgraph.rewrite import passes, rules
+from symgraph.rewrite import fusion, passes, rules
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ PIPELINE: tuple[Pass, ...] = (
     Pass("canonicalize", passes.rule_pass(rules.CANONICALIZE), "algebraic normal forms"),
     Pass("stabilize", passes.rule_pass(rules.STABILIZE), "numerically stable forms"),
     Pass("specialize", passes.rule_pass(rules.SPECIALIZE), "cheaper kernels"),
+    Pass("fusion", fusion.fusion, "run trees of element-wise ops as one node"),
     Pass("inplace", passes.inplace, "write element-wise results into dead temporaries"),
 )
 
