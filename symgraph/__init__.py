@@ -22,7 +22,7 @@ from symgraph.grad import (
     jacobian,
     verify_grad,
 )
-from symgraph.printing import debugprint, pprint, to_networkx
+from symgraph.printing import debugprint, pprint, to_dot, to_networkx
 from symgraph.rewrite import list_passes
 
 __version__ = "0.1.0"
@@ -45,6 +45,7 @@ __all__ = [
     "pprint",
     "shared",
     "tensor",
+    "to_dot",
     "to_networkx",
     "verify_grad",
 ]

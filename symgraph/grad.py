@@ -75,7 +75,8 @@ def grad(
         raise ValueError("grad needs a cost or known_grads")
 
     blockers = set(consider_constant or ())
-    nodes = toposort(list(seeds), blockers=blockers | set(wrt_list))
+    # Not blocked at wrt: one wrt may lie upstream of another (grad(c, [h, x]), h = f(x)).
+    nodes = toposort(list(seeds), blockers=blockers)
     # Forward sweep: which variables depend on some wrt (gradients only flow along them).
     depends = set(wrt_list)
     for node in nodes:
@@ -279,6 +280,13 @@ def verify_grad(
         worst = None
         for i, (a, n) in enumerate(zip(analytic, numeric)):
             a = np.asarray(a, dtype=np.float64)
+            if a.shape != n.shape:  # comparing would broadcast and could hide the error
+                raise GradientError(
+                    f"verify_grad: the gradient of input {i} has shape {a.shape} but the "
+                    f"input has shape {n.shape}",
+                    float("inf"),
+                    float("inf"),
+                )
             abs_err = np.abs(a - n)
             rel_err = abs_err / np.maximum(np.abs(a) + np.abs(n), 1e-8)
             bad = (abs_err > abs_tol) & (rel_err > rel_tol)

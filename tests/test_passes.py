@@ -340,3 +340,43 @@ def test_fused_node_gradient_matches_unfused():
     value = np.random.default_rng(0).random((2, 3))
     expected = 2 * (1 - np.tanh(value * 2 + 1) ** 2)
     np.testing.assert_allclose(symgraph.function([m], grad)(value), expected)
+
+
+def _model_graphs():
+    rng = np.random.default_rng(0)
+    x, y = T.dmatrix("x"), T.ivector("y")
+    w1 = symgraph.shared(rng.random((4, 5)), name="w1")
+    b1 = symgraph.shared(np.zeros(5), name="b1")
+    w2 = symgraph.shared(rng.random((5, 3)), name="w2")
+    p = T.nnet.softmax(T.dot(T.tanh(T.dot(x, w1) + b1), w2))
+    cost = -T.mean(T.log(p)[T.arange(y.shape[0]), y]) + 1e-3 * (w1**2).sum()
+    params = [w1, b1, w2]
+    grads = symgraph.grad(cost, params)
+    mlp = ([x, y, *params], [cost, *[q - 0.1 * g for q, g in zip(params, grads)]])
+    images = T.dtensor4("images")
+    filters = symgraph.shared(rng.random((2, 1, 3, 3)), name="filters")
+    conv = T.tanh(T.pool_2d(T.conv2d(images, filters), (2, 2)) + 1.0)
+    conv_cost = conv.sum()
+    conv_graph = ([images, filters], [conv_cost, symgraph.grad(conv_cost, filters)])
+    return {"mlp": mlp, "convnet": conv_graph}
+
+
+@pytest.mark.parametrize("name", ["mlp", "convnet"])
+def test_every_pass_keeps_the_graph_valid(name):
+    from symgraph.graph import check_graph
+    from symgraph.rewrite.pipeline import PIPELINE
+
+    inputs, outputs = _model_graphs()[name]
+    fg = FunctionGraph(inputs, outputs)
+    check_graph(fg)
+    for p in PIPELINE:
+        p.run(fg)
+        check_graph(fg)  # types, order, clients and aliasing still consistent
+
+
+def test_to_dot_text():
+    v = T.dvector("v")
+    text = symgraph.to_dot(T.exp(v) * 2.0)
+    assert text.startswith("digraph symgraph {") and text.rstrip().endswith("}")
+    assert 'label="exp"' in text and 'label="v\\nf64[?]"' in text
+    assert text.count("->") == 5  # v->exp->t, t->mul, 2.0->mul, mul->out

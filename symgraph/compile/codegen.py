@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.graph.aliasing import buffer_roots, check_destroys
 from symgraph.graph.basic import Apply, Constant, Variable
 from symgraph.graph.fgraph import FunctionGraph
 
@@ -103,20 +104,6 @@ def _identifier(text: str | None) -> str | None:
     return None if keyword.iskeyword(name) else name
 
 
-def buffer_roots(order: Sequence[Apply]) -> dict[Variable, Variable]:
-    """For each view (``view_map``), the variable that owns its memory.
-
-    An op that overwrites an input (``destroy_map``) makes its output the new owner of that
-    buffer: the overwritten variable is dead from then on, so it does not alias the output.
-    """
-    root: dict[Variable, Variable] = {}
-    for node in order:
-        for out_index, sources in node.op.view_map.items():
-            source = node.inputs[sources[0]]
-            root[node.outputs[out_index]] = root.get(source, source)
-    return root
-
-
 def generate(
     fgraph: FunctionGraph,
     parameters: Sequence[Parameter],
@@ -197,8 +184,7 @@ def generate(
         for variable in node.inputs:
             last_use[variable] = position
     keep = set(outputs)
-    for position, node in enumerate(order):
-        _check_destroy(node, position, order, roots, external, keep)
+    check_destroys(order, roots, external, keep)
 
     temp_ids = itertools.count()
     profile_slots: list[Apply] = []
@@ -297,21 +283,3 @@ def _constant_header(names: dict) -> str:
                 text = f"array of shape {data.shape}"
             rows.append(f"# {name} = {variable.type.dtype} {text}")
     return "".join(row + "\n" for row in sorted(rows))
-
-
-def _check_destroy(node, position, order, roots, external, keep) -> None:
-    """An op may overwrite an input only if nothing reads that buffer afterwards."""
-    for destroyed_positions in node.op.destroy_map.values():
-        for input_position in destroyed_positions:
-            victim = node.inputs[input_position]
-            root = roots.get(victim, victim)
-            if root in external or victim in keep or root in keep:
-                raise AssertionError(
-                    f"{node.op} would overwrite {victim}, which the caller or the outputs own"
-                )
-            for later in order[position + 1 :]:
-                for variable in later.inputs:
-                    if roots.get(variable, variable) is root:
-                        raise AssertionError(
-                            f"{node.op} overwrites {victim} but {later.op} reads it later"
-                        )

@@ -9,6 +9,7 @@ from symgraph.graph.basic import (
     Type,
     Variable,
 )
+from symgraph.graph.check import check_graph
 from symgraph.graph.fgraph import FunctionGraph, MissingInputError
 from symgraph.graph.traversal import ancestors, clone_graph, clone_replace, graph_inputs, toposort
 from symgraph.graph.type import TensorType
@@ -25,6 +26,7 @@ __all__ = [
     "Type",
     "Variable",
     "ancestors",
+    "check_graph",
     "clone_graph",
     "clone_replace",
     "graph_inputs",

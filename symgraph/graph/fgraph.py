@@ -64,7 +64,7 @@ class FunctionGraph:
         return list(seen)
 
     def replace(self, old: Variable, new: Variable, reason: str | None = None) -> None:
-        """Make every user of ``old`` use ``new`` instead."""
+        """Make every user of ``old`` use ``new`` instead (dropping what becomes dead)."""
         if old is new:
             return
         if old.type != new.type and not old.type.is_super(new.type):
@@ -79,29 +79,48 @@ class FunctionGraph:
             else:
                 client.inputs[position] = new
             self.clients[new].append((client, position))
-        self._prune()
+        if old.owner is not None:
+            self._prune_from(old.owner)
 
     def replace_all(self, pairs: Sequence[tuple[Variable, Variable]], reason=None) -> None:
         for old, new in pairs:
             self.replace(old, new, reason)
 
-    def _import_graph(self, variable: Variable) -> None:
+    def missing_nodes(self, variable: Variable) -> list[Apply]:
+        """The nodes computing ``variable`` that this graph does not have yet (walks only
+        those, so it costs the size of the new part, not of the graph)."""
         inputs = set(self.inputs)
-        for node in toposort([variable], blockers=inputs):
-            if node not in self.apply_nodes:
-                for input_variable in node.inputs:
-                    if (
-                        input_variable.owner is None
-                        and input_variable not in inputs
-                        and not isinstance(input_variable, Constant)
-                    ):
-                        raise MissingInputError(input_variable)
-                self._import_node(node)
+        new_nodes: list[Apply] = []
+        seen: set[Apply] = set()
+        stack = [variable]
+        while stack:
+            v = stack.pop()
+            node = v.owner
+            if node is None:
+                if v not in inputs and not isinstance(v, Constant):
+                    raise MissingInputError(v)
+                continue
+            if v in inputs or node in self.apply_nodes or node in seen:
+                continue
+            seen.add(node)
+            new_nodes.append(node)
+            stack.extend(node.inputs)
+        return new_nodes
 
-    def _prune(self) -> None:
-        """Drop nodes whose outputs nobody uses (dead code)."""
-        live = set(toposort(self.outputs, blockers=self.inputs))
-        for node in self.apply_nodes - live:
+    def _import_graph(self, variable: Variable) -> None:
+        for node in self.missing_nodes(variable):
+            self._import_node(node)
+
+    def _prune_from(self, node: Apply) -> None:
+        """Remove ``node`` if nothing uses its outputs, then its inputs' producers likewise."""
+        stack = [node]
+        while stack:
+            node = stack.pop()
+            if node not in self.apply_nodes or any(self.clients.get(o) for o in node.outputs):
+                continue
+            self.apply_nodes.discard(node)
+            for output in node.outputs:
+                self.clients.pop(output, None)
             for position, variable in enumerate(node.inputs):
                 uses = self.clients.get(variable)
                 if uses is not None:
@@ -111,9 +130,8 @@ class FunctionGraph:
                         pass
                     if not uses and variable not in self.inputs:
                         del self.clients[variable]
-            for output in node.outputs:
-                self.clients.pop(output, None)
-        self.apply_nodes = live
+                if variable.owner is not None:
+                    stack.append(variable.owner)
 
     def __str__(self) -> str:
         from symgraph.printing.text import graph_to_text

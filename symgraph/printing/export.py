@@ -63,3 +63,54 @@ def to_networkx(obj) -> nx.DiGraph:
     for v in outputs:
         graph.nodes[variable_key(v)]["is_output"] = True
     return graph
+
+
+def _dot_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def to_dot(obj, filename: str | None = None, format: str | None = None) -> str:
+    """Graphviz DOT text of a graph or compiled function: boxes for ops, ellipses for
+    variables (inputs green, outputs blue, constants grey).
+
+    With ``filename``, the text is written there; when ``format`` ('svg', 'png'...) is
+    given too and the ``dot`` program is installed, it is rendered to that format beside
+    it (``filename`` with the format's extension). Returns the DOT text.
+    """
+    graph = to_networkx(obj)
+    lines = ["digraph symgraph {", "  rankdir=TB;", '  node [fontname="monospace"];']
+    for key, data in graph.nodes(data=True):
+        if data["kind"] == "apply":
+            lines.append(f'  {key} [shape=box, label="{_dot_escape(data["label"])}"];')
+        else:
+            label = data["label"] or ""
+            label = f"{label}\n{data['type']}" if label else data["type"]
+            color = (
+                "lightgrey"
+                if data["constant"]
+                else "palegreen"
+                if data["is_input"]
+                else "lightblue"
+                if data["is_output"]
+                else "white"
+            )
+            lines.append(
+                f"  {key} [shape=ellipse, style=filled, fillcolor={color}, "
+                f'label="{_dot_escape(label)}"];'.replace("\n", "\\n")
+            )
+    for a, b, data in graph.edges(data=True):
+        lines.append(f"  {a} -> {b};")
+    lines.append("}")
+    text = "\n".join(lines) + "\n"
+    if filename is not None:
+        with open(filename, "w") as handle:
+            handle.write(text)
+        if format is not None:
+            import shutil
+            import subprocess
+
+            if shutil.which("dot") is None:
+                raise RuntimeError("rendering needs Graphviz's 'dot' program on the PATH")
+            target = filename.rsplit(".", 1)[0] + "." + format
+            subprocess.run(["dot", f"-T{format}", filename, "-o", target], check=True)
+    return text

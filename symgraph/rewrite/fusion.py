@@ -23,7 +23,9 @@ def fusion(fgraph: FunctionGraph) -> Counter:
     """
     fired: Counter = Counter()
     absorbed: set = set()
-    for root in reversed(fgraph.toposort()):
+    order = fgraph.toposort()
+    position = {node: i for i, node in enumerate(order)}
+    for root in reversed(order):
         if root in absorbed or root not in fgraph.apply_nodes or not _fusable(root):
             continue
         group = {root}
@@ -42,7 +44,7 @@ def fusion(fgraph: FunctionGraph) -> Counter:
         if len(group) < 2:
             continue
         outer_inputs = []
-        for node in group:
+        for node in sorted(group, key=position.__getitem__):  # deterministic input order
             for variable in node.inputs:
                 if (
                     variable.owner not in group

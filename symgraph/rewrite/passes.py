@@ -95,7 +95,7 @@ def inplace(fgraph: FunctionGraph) -> Counter:
     input, shared value, constant or output, nor a view of one), no later node reads it or a
     view of it, and it has the output's dtype and full (non-broadcast) shape.
     """
-    from symgraph.compile.codegen import buffer_roots
+    from symgraph.graph.aliasing import buffer_roots
     from symgraph.tensor.elemwise import Elemwise
 
     fired: Counter = Counter()

@@ -249,8 +249,5 @@ def rewrite_to_equilibrium(fgraph: FunctionGraph, rules: RuleSet, max_rounds: in
 
 def _inherit_source(fgraph: FunctionGraph, new: Variable, node: Apply) -> None:
     """Nodes a rule creates are attributed to the user line of the node they replace."""
-    from symgraph.graph.traversal import toposort
-
-    for created in toposort([new], blockers=fgraph.inputs):
-        if created not in fgraph.apply_nodes:
-            created.source = node.source
+    for created in fgraph.missing_nodes(new):
+        created.source = node.source

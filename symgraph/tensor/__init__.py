@@ -58,6 +58,12 @@ from symgraph.tensor.basic import (
     wvector,
 )
 from symgraph.tensor.blas import dot, outer, tensordot
+from symgraph.tensor.conv import (
+    conv2d,
+    conv2d_grad_wrt_inputs,
+    conv2d_grad_wrt_weights,
+    conv2d_transpose,
+)
 from symgraph.tensor.elemwise import dimshuffle
 from symgraph.tensor.math import *  # noqa: F403 - the element-wise table and reductions
 from symgraph.tensor.nnet import (
@@ -68,6 +74,7 @@ from symgraph.tensor.nnet import (
     sigmoid_binary_crossentropy,
     softmax,
 )
+from symgraph.tensor.pool import max_pool_2d, max_pool_2d_same_size, pool_2d
 from symgraph.tensor.shape import (
     alloc,
     arange,

@@ -60,7 +60,8 @@ class Dot(Op):
 
 
 def _shape(x: Variable) -> str:
-    return "(" + ", ".join("?" if s is None else str(s) for s in x.type.shape) + ")"
+    sizes = ["?" if s is None else str(s) for s in x.type.shape]
+    return "(" + ", ".join(sizes) + ("," if len(sizes) == 1 else "") + ")"
 
 
 _dot = Dot()

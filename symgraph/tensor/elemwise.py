@@ -131,6 +131,10 @@ class Elemwise(Op):
         name = self.scalar_op.name
         return name if self.inplace is None else f"{name}[inplace={self.inplace}]"
 
+    def with_inplace(self, index: int) -> Elemwise:
+        """The same op writing its result into input ``index``."""
+        return Elemwise(self.scalar_op, inplace=index)
+
     def make_node(self, *inputs) -> Apply:
         if len(inputs) != self.scalar_op.nin:
             raise TypeError(f"{self.scalar_op.name} takes {self.scalar_op.nin} inputs, got "

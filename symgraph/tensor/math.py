@@ -54,6 +54,8 @@ def _switch_dtype(dtypes) -> np.dtype:
 def _sigmoid(x, out=None, dtype=None):
     # 0.5 * tanh(x / 2) + 0.5 equals 1 / (1 + exp(-x)) and never overflows.
     out = np.multiply(x, 0.5, out=out, dtype=dtype)
+    if not isinstance(out, np.ndarray):
+        out = np.asarray(out)  # a 0-d input gives a NumPy scalar; the steps below need out=
     np.tanh(out, out=out)
     out *= 0.5
     out += 0.5
@@ -135,6 +137,8 @@ def _zero_grad(inputs, out, gz):
 # --------------------------------------------------------------------------------------
 # the element-wise table: name, arity, kernel, gradient, dtype rule
 
+_LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
+
 S = ScalarOp
 _TABLE = [
     # arithmetic
@@ -160,11 +164,12 @@ _TABLE = [
     S("clip", 3, np.clip, _grad_clip, dtype_rule=_common_dtype, code="np.clip"),
     # transcendental
     S("exp", 1, np.exp, lambda i, o, g: [mul(g, o)], code="np.exp"),
-    S("exp2", 1, np.exp2, lambda i, o, g: [mul(g, mul(o, np.log(2.0)))], code="np.exp2"),
+    # Python floats (weak), not np.log's float64 scalars: float32 gradients stay float32
+    S("exp2", 1, np.exp2, lambda i, o, g: [mul(g, mul(o, _LN2))], code="np.exp2"),
     S("log", 1, np.log, lambda i, o, g: [true_div(g, i[0])], code="np.log"),
-    S("log2", 1, np.log2, lambda i, o, g: [true_div(g, mul(i[0], np.log(2.0)))],
+    S("log2", 1, np.log2, lambda i, o, g: [true_div(g, mul(i[0], _LN2))],
       code="np.log2"),
-    S("log10", 1, np.log10, lambda i, o, g: [true_div(g, mul(i[0], np.log(10.0)))],
+    S("log10", 1, np.log10, lambda i, o, g: [true_div(g, mul(i[0], _LN10))],
       code="np.log10"),
     S("log1p", 1, np.log1p, lambda i, o, g: [true_div(g, add(i[0], 1))], code="np.log1p"),
     S("expm1", 1, np.expm1, lambda i, o, g: [mul(g, add(o, 1))], code="np.expm1"),
@@ -188,6 +193,11 @@ _TABLE = [
     S("or_", 2, np.bitwise_or, _no_grad, code="np.bitwise_or", commutative=True),
     S("xor", 2, np.bitwise_xor, _no_grad, code="np.bitwise_xor", commutative=True),
     S("invert", 1, np.invert, _no_grad, code="np.invert"),
+    # NumPy's logical_* are not the bitwise ops above on integers (logical_and(2, 1) is True)
+    S("logical_and", 2, np.logical_and, _no_grad, code="np.logical_and", commutative=True),
+    S("logical_or", 2, np.logical_or, _no_grad, code="np.logical_or", commutative=True),
+    S("logical_xor", 2, np.logical_xor, _no_grad, code="np.logical_xor", commutative=True),
+    S("logical_not", 1, np.logical_not, _no_grad, code="np.logical_not"),
     S("isnan", 1, np.isnan, _no_grad, code="np.isnan"),
     S("isinf", 1, np.isinf, _no_grad, code="np.isinf"),
     # selection and broadcasting
@@ -250,6 +260,10 @@ and_ = _elemwise_function("and_")
 or_ = _elemwise_function("or_")
 xor = _elemwise_function("xor")
 invert = _elemwise_function("invert")
+logical_and = _elemwise_function("logical_and")
+logical_or = _elemwise_function("logical_or")
+logical_xor = _elemwise_function("logical_xor")
+logical_not = _elemwise_function("logical_not")
 isnan = _elemwise_function("isnan")
 isinf = _elemwise_function("isinf")
 second = _elemwise_function("second")
@@ -258,7 +272,6 @@ square = sqr
 true_divide = true_div
 floor_div = int_div
 bitwise_and, bitwise_or, bitwise_xor, bitwise_not = and_, or_, xor, invert
-logical_and, logical_or, logical_xor, logical_not = and_, or_, xor, invert
 minimum_ = minimum
 
 
@@ -321,17 +334,19 @@ def ones_like(x, dtype=None) -> Variable:
 # reductions
 
 
-def _normalize_axis(axis, ndim: int) -> tuple[int, ...]:
+def _normalize_axis(axis, ndim: int, x: Variable | None = None) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, (int, np.integer)):
+    if isinstance(axis, (int, np.integer, Variable)):
         axis = (axis,)
     result = []
     for a in axis:
         if isinstance(a, Variable):
             raise TypeError("reduction axes must be Python ints, not symbolic values")
         if not -ndim <= a < builtins.max(ndim, 1):
-            raise ValueError(f"axis {a} is out of range for a {ndim}-d tensor")
+            what = f"'{x.name}' ({x.type.describe()})" if x is not None and x.name else \
+                f"a {ndim}-d tensor"
+            raise ValueError(f"axis {a} is out of range for {what}")
         result.append(int(a) % builtins.max(ndim, 1))
     if len(set(result)) != len(result):
         raise ValueError(f"repeated axis in {axis}")
@@ -395,7 +410,19 @@ class Reduce(Op):
         if self.kind == "sum":
             grad = second(x, gz_b)
         elif self.kind == "prod":
-            grad = mul(gz_b, true_div(dimshuffle(out, pattern), x))
+            # d prod / d x_i is the product of the other entries, which is out / x_i only
+            # when the group has no zero. With one zero, the zero's entry gets the product
+            # of the nonzero ones and the others 0; with two or more zeros, all get 0.
+            zero = eq(x, 0)
+            x_safe = switch(zero, ones_like(x), x)
+            nonzero_prod = dimshuffle(prod(x_safe, axis=self.axis), pattern)
+            n_zeros = dimshuffle(sum(zero, axis=self.axis), pattern)
+            others = switch(
+                zero,
+                mul(nonzero_prod, eq(n_zeros, 1)),
+                mul(true_div(nonzero_prod, x_safe), eq(n_zeros, 0)),
+            )
+            grad = mul(gz_b, others)
         else:  # max / min: the gradient flows to every position equal to the extremum
             grad = mul(gz_b, eq(x, dimshuffle(out, pattern)))
         return [cast(grad, x.dtype)]
@@ -411,7 +438,7 @@ def _keepdims(result: Variable, axes: tuple[int, ...], ndim: int) -> Variable:
 
 def _reduce(kind: str, x, axis, keepdims: bool, dtype=None) -> Variable:
     x = as_tensor(x)
-    axes = _normalize_axis(axis, x.ndim)
+    axes = _normalize_axis(axis, x.ndim, x)
     if dtype is not None:
         dtype = np.dtype(dtype).name
     elif kind in ("sum", "prod") and x.dtype in ("bool", "int8", "int16", "int32"):
@@ -465,10 +492,13 @@ def _axis_size(x: Variable, axes: Sequence[int]) -> Variable:
 def mean(x, axis=None, keepdims: bool = False, dtype=None) -> Variable:
     """Arithmetic mean over ``axis``; integer inputs give float64."""
     x = as_tensor(x)
-    axes = _normalize_axis(axis, x.ndim)
-    out_dtype = np.dtype(dtype).name if dtype else _float_dtype([x.type.numpy_dtype]).name
-    if x.dtype in ("int8", "int16") and dtype is None:
-        out_dtype = "float64"
+    axes = _normalize_axis(axis, x.ndim, x)
+    if dtype is not None:
+        out_dtype = np.dtype(dtype).name
+    elif x.type.numpy_dtype.kind in "biu":
+        out_dtype = "float64"  # NumPy's mean of integers and bools, whatever their size
+    else:
+        out_dtype = x.dtype
     total = sum(x, axis=axes, dtype=out_dtype if x.dtype != out_dtype else None)
     result = true_div(total, cast(_axis_size(x, axes), out_dtype))
     return _keepdims(result, axes, x.ndim) if keepdims else result
@@ -477,7 +507,7 @@ def mean(x, axis=None, keepdims: bool = False, dtype=None) -> Variable:
 def var(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Variable:
     """Variance over ``axis`` (``ddof`` as in NumPy)."""
     x = as_tensor(x)
-    axes = _normalize_axis(axis, x.ndim)
+    axes = _normalize_axis(axis, x.ndim, x)
     centered = sub(x, mean(x, axis=axes, keepdims=True))
     result = mean(sqr(centered), axis=axes, keepdims=keepdims)
     if ddof:
@@ -531,7 +561,7 @@ def _argreduce(kind: str, x, axis, keepdims: bool) -> Variable:
             raise NotImplementedError("argmax/argmin over several axes is not supported")
         axis = axis[0]
     if axis is not None:
-        axis = _normalize_axis(axis, x.ndim)[0]
+        axis = _normalize_axis(axis, x.ndim, x)[0]
     result = Argmax(kind, axis)(x)
     if keepdims:
         axes = tuple(range(x.ndim)) if axis is None else (axis,)

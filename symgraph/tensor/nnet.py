@@ -7,6 +7,13 @@ import numpy as np
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
 from symgraph.tensor import math
+from symgraph.tensor.conv import (  # noqa: F401 - Theano's T.nnet names
+    conv2d,
+    conv2d_grad_wrt_inputs,
+    conv2d_grad_wrt_weights,
+    conv2d_transpose,
+)
+from symgraph.tensor.elemwise import _describe
 from symgraph.tensor.math import relu, sigmoid, softplus  # noqa: F401 - Theano's T.nnet names
 from symgraph.tensor.variable import as_tensor
 
@@ -152,8 +159,8 @@ def categorical_crossentropy(coding_dist, true_dist) -> Variable:
     if true_dist.ndim != coding_dist.ndim:
         raise TypeError(
             "categorical_crossentropy: true_dist must be integer labels with one dimension "
-            f"fewer than coding_dist, or have its rank; got {true_dist.type.describe()} and "
-            f"{coding_dist.type.describe()}"
+            f"fewer than coding_dist, or have its rank; got true_dist {_describe(true_dist)} "
+            f"and coding_dist {_describe(coding_dist)}"
         )
     return -math.sum(true_dist * math.log(coding_dist), axis=-1)
 

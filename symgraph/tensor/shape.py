@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
-from symgraph.tensor.elemwise import dimshuffle
+from symgraph.tensor.elemwise import _describe, _unify_weak_constants, dimshuffle
 from symgraph.tensor.variable import TensorConstant, as_tensor, constant
 
 
@@ -188,14 +189,14 @@ class Reshape(Op):
                     total = int(np.prod(known_in, dtype=np.int64))
                     if total % rest:
                         raise ValueError(
-                            f"cannot reshape {x.type.describe()} to {tuple(static)}"
+                            f"cannot reshape {_describe(x)} to shape {tuple(static)}"
                         )
                     static[static.index(-1)] = total // rest
             static = [None if s == -1 else s for s in static]
             if None not in static and all(s is not None for s in known_in):
                 if int(np.prod(static, dtype=np.int64)) != int(np.prod(known_in, dtype=np.int64)):
                     raise ValueError(
-                        f"cannot reshape {x} ({x.type.describe()}) to shape {tuple(static)}"
+                        f"cannot reshape {_describe(x)} to shape {tuple(static)}"
                     )
         return Apply(self, [x, shape], [TensorType(x.dtype, tuple(static))])
 
@@ -251,18 +252,22 @@ class Flatten(Op):
     def make_node(self, x) -> Apply:
         x = as_tensor(x)
         if not 1 <= self.ndim <= max(x.ndim, 1):
-            raise ValueError(f"flatten to {self.ndim} dims is invalid for {x.type.describe()}")
+            raise ValueError(f"flatten to {self.ndim} dims is invalid for {_describe(x)}")
         kept = x.type.shape[: self.ndim - 1]
         rest = x.type.shape[self.ndim - 1 :]
         merged = int(np.prod(rest, dtype=np.int64)) if None not in rest else None
         return Apply(self, [x], [TensorType(x.dtype, (*kept, merged))])
 
+    # The merged size is given explicitly: NumPy cannot resolve -1 for an empty array.
     def perform(self, node, inputs):
         (x,) = inputs
-        return [x.reshape(x.shape[: self.ndim - 1] + (-1,))]
+        k = self.ndim - 1
+        return [x.reshape(x.shape[:k] + (math.prod(x.shape[k:]),))]
 
     def emit(self, node, inputs, ctx):
-        return f"{inputs[0]}.reshape({inputs[0]}.shape[:{self.ndim - 1}] + (-1,))"
+        prod = ctx.bind(math.prod, "prod")
+        x, k = inputs[0], self.ndim - 1
+        return f"{x}.reshape({x}.shape[:{k}] + ({prod}({x}.shape[{k}:]),))"
 
     def grad(self, node, output_grads):
         (x,) = node.inputs
@@ -300,7 +305,7 @@ class Join(Op):
         if any(t.ndim != ndim for t in tensors):
             raise TypeError(
                 "concatenate: all tensors need the same rank, got "
-                + ", ".join(t.type.describe() for t in tensors)
+                + ", ".join(map(_describe, tensors))
             )
         dtype = np.result_type(*[t.dtype for t in tensors]).name
         shape = []
@@ -311,7 +316,11 @@ class Join(Op):
             else:
                 known = {s for s in sizes if s is not None}
                 if len(known) > 1:
-                    raise ValueError(f"concatenate: axis {axis} sizes differ: {sizes}")
+                    raise ValueError(
+                        f"concatenate along axis {self.axis}: the sizes of axis {axis} differ "
+                        f"({', '.join('?' if s is None else str(s) for s in sizes)}) in "
+                        + ", ".join(map(_describe, tensors))
+                    )
                 shape.append(known.pop() if known else None)
         return Apply(self, tensors, [TensorType(dtype, tuple(shape))])
 
@@ -347,7 +356,10 @@ def concatenate(tensors: Sequence, axis: int = 0) -> Variable:
 
 def stack(tensors: Sequence, axis: int = 0) -> Variable:
     """Join tensors along a new axis."""
-    tensors = [as_tensor(t) for t in tensors]
+    tensors = _unify_weak_constants([as_tensor(t) for t in tensors])  # [f32, 2.0] is f32
+    if any(t.ndim != tensors[0].ndim for t in tensors):
+        raise TypeError("stack: all tensors need the same rank, got "
+                        + ", ".join(map(_describe, tensors)))
     if all(t.ndim == 0 for t in tensors) and axis == 0:
         dtype = np.result_type(*[t.dtype for t in tensors]).name
         return MakeVector(dtype)(*tensors)

@@ -272,7 +272,8 @@ class IncSubtensor(Op):
         if self.set_instead_of_inc:
             lines.append(f"{out}[{index}] = {y}")
         elif self.advanced:
-            lines.append(f"np.add.at({out}, ({index},), {y})")
+            # np.s_ turns the index text (which may hold slices: 1:3, v) into an index tuple
+            lines.append(f"np.add.at({out}, np.s_[{index}], {y})")
         else:
             lines.append(f"{out}[{index}] += {y}")
         return lines

@@ -229,7 +229,10 @@ class _TensorMethods:
     def reshape(self, *shape, ndim=None):
         from symgraph.tensor.shape import reshape
 
-        if len(shape) == 1 and not isinstance(shape[0], (numbers.Integral, Variable)):
+        if len(shape) == 1 and (
+            not isinstance(shape[0], (numbers.Integral, Variable))
+            or getattr(shape[0], "ndim", 0) == 1  # a shape vector, not one scalar length
+        ):
             shape = shape[0]
         return reshape(self, shape, ndim=ndim)
 
