@@ -39,3 +39,18 @@ def test_mlp_trains(runslow):
                 epochs=1, batch_size=20, learning_rate=0.1, n_train=10000, verbose=False
             )
         assert result["valid_error"] < 0.12
+
+
+@pytest.mark.slow
+def test_lenet_trains(runslow):
+    import convolutional_mlp
+
+    with symgraph.config.change_flags(floatX="float32"):
+        if runslow:
+            # The tutorial's settings for 2 epochs: the bound is 7.5% test error.
+            result = convolutional_mlp.train(epochs=2, verbose=False)
+            assert result["test_error"] < 0.075
+        else:
+            # CI: 20 steps on 10,000 images must already learn (chance is 90% error).
+            result = convolutional_mlp.train(epochs=1, n_train=10000, verbose=False)
+            assert result["valid_error"] < 0.4

@@ -98,7 +98,7 @@ def to_dot(obj, filename: str | None = None, format: str | None = None) -> str:
                 f"  {key} [shape=ellipse, style=filled, fillcolor={color}, "
                 f'label="{_dot_escape(label)}"];'.replace("\n", "\\n")
             )
-    for a, b, data in graph.edges(data=True):
+    for a, b in graph.edges():
         lines.append(f"  {a} -> {b};")
     lines.append("}")
     text = "\n".join(lines) + "\n"
