@@ -222,27 +222,23 @@ def generate(
         if dead:
             body.append(f"del {', '.join(dead)}")
 
-    # Outputs must not alias inputs, shared values, constants or each other.
+    # Outputs must not alias inputs, shared values, constants or each other; 0-d results
+    # are returned as 0-d arrays (NumPy hands back scalars).
     claimed: set[Variable] = set()
     results = []
+
+    def finished(variable: Variable, borrow: bool) -> str:
+        root = roots.get(variable, variable)
+        copy = not borrow and (root in external or root in claimed)
+        claimed.add(root)
+        if variable.ndim == 0:
+            return f"np.array({names[variable]})" if copy else f"np.asarray({names[variable]})"
+        return f"{names[variable]}.copy()" if copy else names[variable]
+
     for variable, borrow in zip(outputs[:n_outputs], output_borrow):
-        expression = names[variable]
-        root = roots.get(variable, variable)
-        if not borrow and (root in external or root in claimed):
-            expression = f"{expression}.copy()"
-        elif variable.ndim == 0:
-            expression = f"np.asarray({expression})"
-        claimed.add(root)
-        results.append(expression)
+        results.append(finished(variable, borrow))
     for variable, target in zip(outputs[n_outputs:], update_targets):
-        expression = names[variable]
-        root = roots.get(variable, variable)
-        if root in external or root in claimed:
-            expression = f"{expression}.copy()"
-        elif variable.ndim == 0:
-            expression = f"np.asarray({expression})"
-        claimed.add(root)
-        body.append(f"{containers[target]}[0] = {expression}")
+        body.append(f"{containers[target]}[0] = {finished(variable, False)}")
     if unpack_single:
         body.append(f"return {results[0]}")
     else:
@@ -278,7 +274,7 @@ def _constant_header(names: dict) -> str:
         if isinstance(variable, Constant):
             data = variable.data
             if data.size <= 4:
-                text = np.array2string(np.asarray(data), separator=", ")
+                text = repr(np.asarray(data).tolist())
             else:
                 text = f"array of shape {data.shape}"
             rows.append(f"# {name} = {variable.type.dtype} {text}")

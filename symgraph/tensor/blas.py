@@ -87,8 +87,8 @@ def outer(a, b) -> Variable:
 def tensordot(a, b, axes=2) -> Variable:
     """Sum products over the given axes, like NumPy's ``tensordot``; lowered to one
     matrix product between reshaped operands."""
-    from symgraph.tensor.shape import reshape, shape_i
     from symgraph.tensor.math import prod
+    from symgraph.tensor.shape import reshape, shape_i
 
     a, b = as_tensor(a), as_tensor(b)
     if isinstance(axes, int):

@@ -49,6 +49,17 @@ class ScalarOp:
     def __repr__(self) -> str:
         return self.name
 
+    def __reduce__(self):
+        # Kernels and gradients are lambdas, which pickle cannot store: a pickle holds the
+        # name and loading looks the op up in the table again.
+        try:
+            registered = scalar_op_named(self.name)
+        except (KeyError, TypeError):
+            registered = None
+        if registered is not self:
+            raise TypeError(f"cannot pickle ScalarOp {self.name!r}: it is not in SCALAR_OPS")
+        return (scalar_op_named, (self.name,))
+
     def output_dtype(self, dtypes: Sequence[np.dtype]) -> np.dtype:
         if self.dtype_rule is not None:
             return np.dtype(self.dtype_rule(dtypes))
@@ -62,6 +73,15 @@ class ScalarOp:
         if isinstance(self.impl, np.ufunc):
             return np.dtype(self.impl.resolve_dtypes((*dtypes, None))[-1])
         return None
+
+
+def scalar_op_named(name: str) -> ScalarOp:
+    """The ``ScalarOp`` called ``name`` in ``symgraph.tensor.math`` (``cast_<dtype>`` too)."""
+    from symgraph.tensor import math
+
+    if name.startswith("cast_") and name not in math.SCALAR_OPS:
+        return math._cast_scalar_op(name[len("cast_"):])
+    return math.SCALAR_OPS[name]
 
 
 def broadcast_static_shapes(shapes: Sequence[tuple], context: str) -> tuple:
@@ -101,7 +121,8 @@ def _unify_weak_constants(inputs: list[Variable]) -> list[Variable]:
             value = x.data.item()
             if isinstance(value, float) and common.kind in "biu":
                 dtype = np.result_type(common, value)
-            elif isinstance(value, int) and common.kind == "b":
+            elif isinstance(value, int) and not isinstance(value, bool) and common.kind == "b":
+                # a Python int meeting bools is int64, a Python bool stays bool (NumPy)
                 dtype = np.dtype("int64")
             else:
                 dtype = common
@@ -171,7 +192,8 @@ class Elemwise(Op):
         result = self.scalar_op.impl(*inputs, **kwargs)
         return [np.asarray(result, dtype=out_dtype)]
 
-    def emit(self, node, inputs, ctx):
+    def expression(self, node, inputs, ctx, out: str | None = None) -> str:
+        """The kernel call computing this node from input names (into ``out`` if given)."""
         op = self.scalar_op
         fn = op.code or ctx.bind(op.impl, op.name)
         args = list(inputs)
@@ -181,9 +203,16 @@ class Elemwise(Op):
         # give (float64, or float16 for int8); it gets dtype= when it takes one.
         if natural != out_dtype and (natural is not None or _takes_dtype(op.impl)):
             args.append(f"dtype={ctx.bind(out_dtype, out_dtype.name)}")
-        if self.inplace is not None:
-            args.append(f"out={inputs[self.inplace]}")
+        if out is None and self.inplace is not None:
+            out = inputs[self.inplace]
+        if out is not None:
+            args.append(f"out={out}")
         return f"{fn}({', '.join(args)})"
+
+    def emit(self, node, inputs, ctx):
+        check = runtime_broadcast_check(node.inputs, inputs, ctx)
+        expression = self.expression(node, inputs, ctx)
+        return expression if check is None else [check, f"{ctx.outputs[0]} = {expression}"]
 
     def infer_shape(self, node, input_shapes):
         from symgraph.tensor.shape import broadcast_shape_symbolic
@@ -202,6 +231,35 @@ class Elemwise(Op):
             None if g is None or x.type.numpy_dtype.kind not in "fc" else _reduce_to(g, x)
             for x, g in zip(node.inputs, grads)
         ]
+
+
+def runtime_broadcast_check(variables, names, ctx) -> str | None:
+    """A statement raising a clear error when inputs whose sizes along an axis are unknown
+    differ at run time. As in Theano, only axes of static size 1 broadcast: silently
+    broadcasting another axis would make gradients the wrong shape. None when the static
+    shapes already guarantee agreement."""
+    conditions = []
+    for axis in range(max((v.ndim for v in variables), default=0)):
+        sized = [(v, n) for v, n in zip(variables, names)
+                 if not isinstance(v, TensorConstant) and v.ndim > axis and v.type.shape[axis] != 1]
+        if len(sized) < 2 or all(v.type.shape[axis] is not None for v, _ in sized):
+            continue
+        first = sized[0][1]
+        conditions += [f"{first}.shape[{axis}] != {n}.shape[{axis}]" for _, n in sized[1:]]
+    if not conditions:
+        return None
+    labels = [str(v) for v in variables]
+    raise_error = ctx.bind(_broadcast_error, "broadcast_error")
+    return (f"if {' or '.join(conditions)}: {raise_error}({labels!r}, "
+            f"({', '.join(names)},))")
+
+
+def _broadcast_error(labels, values):
+    shapes = ", ".join(f"{label} {np.shape(value)}" for label, value in zip(labels, values))
+    raise ValueError(
+        f"element-wise shapes do not match: {shapes}; only axes declared broadcastable (static "
+        "size 1, e.g. with dimshuffle('x', ...) or T.row) may broadcast"
+    )
 
 
 def _left_pad(x: Variable, ndim: int) -> Variable:

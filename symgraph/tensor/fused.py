@@ -106,6 +106,11 @@ class Fused(Op, HasInnerGraph):
         free: list[str] = []
         temporaries: list[str] = []
         lines = [f"# {self}"]
+        from symgraph.tensor.elemwise import runtime_broadcast_check
+
+        check = runtime_broadcast_check(node.inputs, inputs, ctx)
+        if check is not None:
+            lines.append(check)
         for position, inner in enumerate(self.order):
             (result,) = inner.outputs
             dying = [
@@ -124,9 +129,9 @@ class Fused(Op, HasInnerGraph):
             else:
                 name = ctx.fresh(f"f{position}")
                 temporaries.append(name)
-            code = inner.op.emit(inner, [_name(v, names, ctx) for v in inner.inputs], ctx)
-            if target is not None:
-                code = code[:-1] + f", out={target})"
+            code = inner.op.expression(
+                inner, [_name(v, names, ctx) for v in inner.inputs], ctx, out=target
+            )
             lines.append(f"{name} = {code}")
             names[result] = name
             if result is not output and _full(result, output):

@@ -303,8 +303,9 @@ def getitem(x, index) -> Variable:
     ):
         return x.owner.inputs[int(index)]  # x.shape[i] is the scalar the vector was made of
     idx_list, inputs = _parse_index(x, index)
-    if all(e == ("slice", None, None, None) for e in idx_list):
+    if not idx_list:
         return x
+    # x[:] is a (view) node, not x itself, so that set_subtensor(x[:], y) knows its target
     return Subtensor(idx_list)(x, *inputs)
 
 

@@ -1,0 +1,351 @@
+"""``grad`` (consider_constant, known_grads, disconnected inputs), grad of grad
+(Hessian-vector products of an MLP), ``jacobian``, ``hessian`` and ``verify_grad``."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from helpers import MODES, assert_close, assert_no_float64, compile_and_run
+
+import symgraph
+import symgraph.tensor as T
+from symgraph.graph.basic import Apply, Op
+
+
+def _numeric_grad(f, x, eps=1e-6):
+    """Central differences of the scalar function f at the array x."""
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[index] = eps
+        grad[index] = (f(x + step) - f(x - step)) / (2 * eps)
+    return grad
+
+
+# --------------------------------------------------------------------------------------
+# Hessian-vector products of a small MLP
+
+
+def _mlp_cost(x, y, params):
+    w1, b1, w2, b2 = params
+    hidden = T.tanh(T.dot(x, w1) + b1)
+    probs = T.nnet.softmax(T.dot(hidden, w2) + b2)
+    l2 = (w1**2).sum() + (w2**2).sum()
+    return T.nnet.categorical_crossentropy(probs, y).mean() + 0.01 * l2
+
+
+def _mlp_setup():
+    rng = np.random.default_rng(0)
+    shapes = [(4, 5), (5,), (5, 3), (3,)]
+    values = [rng.normal(scale=0.5, size=s) for s in shapes]
+    xv = rng.normal(size=(6, 4))
+    yv = np.array([0, 1, 2, 2, 1, 0], dtype=np.int32)
+    return values, xv, yv, rng
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_hessian_vector_product_of_mlp_matches_finite_differences(mode):
+    values, xv, yv, rng = _mlp_setup()
+    x, y = T.matrix("x"), T.ivector("y")
+    params = [T.matrix("W1"), T.vector("b1"), T.matrix("W2"), T.vector("b2")]
+    directions = [T.tensor("float64", shape=(None,) * p.ndim, name=f"v_{p.name}")
+                  for p in params]
+    cost = _mlp_cost(x, y, params)
+    grads = symgraph.grad(cost, params)
+    dot_gv = sum((g * v).sum() for g, v in zip(grads, directions))
+    hvp = symgraph.grad(dot_gv, params)
+    for h, p in zip(hvp, params):
+        assert h.dtype == p.dtype and h.ndim == p.ndim
+    vv = [rng.normal(size=v.shape) for v in values]
+    f_hvp = symgraph.function([x, y, *params, *directions], hvp, mode=mode)
+    f_grad = symgraph.function([x, y, *params], grads, mode=mode)
+    analytic = f_hvp(xv, yv, *values, *vv)
+    eps = 1e-5
+    plus = f_grad(xv, yv, *[p + eps * v for p, v in zip(values, vv)])
+    minus = f_grad(xv, yv, *[p - eps * v for p, v in zip(values, vv)])
+    for a, gp, gm in zip(analytic, plus, minus):
+        assert_close(a, (gp - gm) / (2 * eps), rtol=1e-5, atol=1e-7)
+    # the inputs given to the compiled functions were not modified
+    again = f_hvp(xv, yv, *values, *vv)
+    for a, b in zip(analytic, again):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_grad_of_grad_of_scalar_function():
+    x = T.scalar("x")
+    f = T.sin(x) * x**2
+    d1 = symgraph.grad(f, x)
+    d2 = symgraph.grad(d1, x)
+    d3 = symgraph.grad(d2, x)
+    xv = np.array(0.7)
+    results = compile_and_run([x], [d1, d2, d3], [xv])
+    s, c, v = np.sin(xv), np.cos(xv), float(xv)
+    assert_close(results[0], c * v**2 + 2 * v * s)
+    assert_close(results[1], -s * v**2 + 4 * v * c + 2 * s)
+    assert_close(results[2], -c * v**2 - 6 * v * s + 6 * c)
+
+
+# --------------------------------------------------------------------------------------
+# grad options
+
+
+def test_grad_returns_one_or_a_list_and_accumulates_uses():
+    x, y = T.vector("x"), T.vector("y")
+    cost = (x * y).sum() + (x**2).sum()
+    gx = symgraph.grad(cost, x)
+    assert not isinstance(gx, list) and gx.type == x.type
+    gx2, gy = symgraph.grad(cost, [x, y])
+    assert T.grad(cost, x).type == x.type
+    xv, yv = np.array([1.0, 2.0]), np.array([3.0, -1.0])
+    results = compile_and_run([x, y], [gx, gx2, gy], [xv, yv])
+    assert_close(results[0], yv + 2 * xv)
+    assert_close(results[1], yv + 2 * xv)
+    assert_close(results[2], xv)
+    gcost = symgraph.grad(cost, cost)
+    assert_close(compile_and_run([x, y], gcost, [xv, yv]), 1.0)
+
+
+def test_grad_with_respect_to_an_intermediate_variable():
+    x = T.vector("x")
+    h = T.exp(x)
+    cost = (h**2).sum()
+    gh, gx = symgraph.grad(cost, [h, x])
+    xv = np.array([0.1, -0.3])
+    results = compile_and_run([x], [gh, gx], [xv])
+    assert_close(results[0], 2 * np.exp(xv))
+    assert_close(results[1], 2 * np.exp(2 * xv))
+
+
+def test_consider_constant():
+    x = T.vector("x")
+    h = x**2
+    cost = (h * x).sum()  # x**3
+    g_full = symgraph.grad(cost, x)
+    g_const = symgraph.grad(cost, x, consider_constant=[h])
+    xv = np.array([1.0, -2.0, 0.5])
+    results = compile_and_run([x], [g_full, g_const], [xv])
+    assert_close(results[0], 3 * xv**2)
+    assert_close(results[1], xv**2)  # h is treated as a constant
+    # everything flows through the constant: disconnected
+    with pytest.raises(symgraph.DisconnectedInputError):
+        symgraph.grad(h.sum(), x, consider_constant=[h])
+
+
+def test_known_grads():
+    x = T.vector("x")
+    h = T.tanh(x)
+    g_h = T.vector("g_h")
+    gx = symgraph.grad(None, x, known_grads={h: g_h})
+    xv, gv = np.array([0.3, -1.2]), np.array([2.0, 0.5])
+    assert_close(compile_and_run([x, g_h], gx, [xv, gv]), gv * (1 - np.tanh(xv) ** 2))
+    # with a cost too, the known gradient adds to what flows back from the cost
+    cost = (h * 3.0).sum()
+    gx = symgraph.grad(cost, x, known_grads={h: g_h})
+    assert_close(compile_and_run([x, g_h], gx, [xv, gv]), (gv + 3.0) * (1 - np.tanh(xv) ** 2))
+    # a float32 known gradient for a float64 variable is cast
+    f32 = T.fvector("f")
+    gx = symgraph.grad(None, x, known_grads={h: f32})
+    assert gx.dtype == "float64"
+    with pytest.raises(TypeError, match="rank"):
+        symgraph.grad(None, x, known_grads={h: T.matrix()})
+    with pytest.raises(ValueError):
+        symgraph.grad(None, x)
+
+
+def test_disconnected_inputs_modes():
+    x, unused = T.vector("x"), T.matrix("unused")
+    i = T.ivector("labels")
+    cost = (x**2).sum()
+    with pytest.raises(symgraph.DisconnectedInputError) as info:
+        symgraph.grad(cost, [x, unused])
+    assert "'unused'" in str(info.value)
+    with pytest.raises(symgraph.DisconnectedInputError, match="'labels'"):
+        symgraph.grad(cost + T.cast(i.sum(), "float64"), i)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gx, gu = symgraph.grad(cost, [x, unused], disconnected_inputs="warn")
+    assert any("unused" in str(w.message) for w in caught)
+    assert gu.type == unused.type
+    gx, gu = symgraph.grad(cost, [x, unused], disconnected_inputs="ignore")
+    results = compile_and_run([x, unused], [gx, gu], [np.ones(2), np.ones((2, 3))])
+    assert_close(results[1], np.zeros((2, 3)))
+    gx, gu = symgraph.grad(cost, [x, unused], disconnected_inputs="ignore",
+                           return_disconnected="None")
+    assert gu is None and gx is not None
+    with pytest.raises(ValueError):
+        symgraph.grad(cost, x, disconnected_inputs="maybe")
+
+
+def test_grad_argument_errors():
+    x = T.vector("x")
+    with pytest.raises(TypeError, match="scalar"):
+        symgraph.grad(x * 2, x)
+    with pytest.raises(TypeError, match="float"):
+        symgraph.grad(T.ivector("i").sum(), x)
+    with pytest.raises(TypeError, match="symbolic"):
+        symgraph.grad(x.sum(), np.ones(2))
+
+
+def test_float32_gradients_stay_float32():
+    x = T.fmatrix("x")
+    w = T.fvector("w")
+    cost = (T.tanh(T.dot(x, w)) ** 2).mean() * 0.5 + (w**2).sum() * 1e-3
+    assert cost.dtype == "float32"
+    gw, gx = symgraph.grad(cost, [w, x])
+    assert gw.dtype == gx.dtype == "float32"
+    hv = symgraph.grad((gw * w).sum(), w)
+    assert hv.dtype == "float32"
+    assert_no_float64([cost, gw, gx, hv])
+
+
+# --------------------------------------------------------------------------------------
+# jacobian and hessian
+
+
+def test_jacobian_matches_finite_differences():
+    rng = np.random.default_rng(0)
+    wv = rng.normal(size=(3, 4))
+    xv = rng.normal(size=4)
+    x = T.tensor("float64", shape=(4,), name="x")
+    w = T.matrix("W")
+    out = T.tanh(T.dot(w, x))
+    assert out.type.shape == (None,)
+    wf = T.tensor("float64", shape=(3, 4), name="Wf")
+    out = T.tanh(T.dot(wf, x))
+    jx = symgraph.jacobian(out, x)
+    jw = symgraph.jacobian(out, wf)
+    assert jx.type.shape[0] == 3 and jx.ndim == 2 and jw.ndim == 3
+    results = compile_and_run([wf, x], [jx, jw], [wv, xv])
+
+    def f(xx, ww):
+        return np.tanh(ww @ xx)
+
+    numeric_x = np.stack([_numeric_grad(lambda v, k=k: f(v, wv)[k], xv) for k in range(3)])
+    numeric_w = np.stack([_numeric_grad(lambda v, k=k: f(xv, v)[k], wv) for k in range(3)])
+    assert_close(results[0], numeric_x, rtol=1e-6, atol=1e-8)
+    assert_close(results[1], numeric_w, rtol=1e-6, atol=1e-8)
+    jx2, jw2 = symgraph.jacobian(out, [x, wf])
+    assert jx2.type == jx.type and jw2.ndim == 3
+    scalar_j = symgraph.jacobian(out.sum(), x)
+    assert_close(compile_and_run([wf, x], scalar_j, [wv, xv]), numeric_x.sum(axis=0),
+                 rtol=1e-6, atol=1e-8)
+    with pytest.raises(ValueError, match="static"):
+        symgraph.jacobian(T.vector("v") * 2, T.vector("v"))
+    with pytest.raises(TypeError):
+        symgraph.jacobian(T.matrix("m"), T.matrix("m"))
+
+
+def test_hessian_matches_finite_differences():
+    x = T.tensor("float64", shape=(3,), name="x")
+    a = np.array([[2.0, 1.0, 0.0], [1.0, 3.0, -1.0], [0.0, -1.0, 1.0]])
+    cost = (x**3).sum() + T.dot(x, T.dot(a, x)) + T.exp(x[0] * x[1])
+    h = symgraph.hessian(cost, x)
+    assert h.ndim == 2
+    xv = np.array([0.5, -0.3, 0.8])
+    result = compile_and_run([x], h, [xv])
+
+    def grad_np(v):
+        g = 3 * v**2 + (a + a.T) @ v
+        e = np.exp(v[0] * v[1])
+        g[0] += v[1] * e
+        g[1] += v[0] * e
+        return g
+
+    numeric = np.stack([_numeric_grad(lambda v, k=k: grad_np(v)[k], xv) for k in range(3)])
+    assert_close(result, numeric, rtol=1e-6, atol=1e-8)
+    assert_close(result, result.T)
+    y = T.tensor("float64", shape=(2,), name="y")
+    hx, hy = symgraph.hessian((x**2).sum() * (y**2).sum(), [x, y])
+    results = compile_and_run([x, y], [hx, hy], [xv, np.array([1.0, 2.0])])
+    assert_close(results[0], 2 * 5.0 * np.eye(3))
+    assert_close(results[1], 2 * float((xv**2).sum()) * np.eye(2))
+    with pytest.raises(TypeError, match="vector"):
+        symgraph.hessian(T.matrix("m").sum(), T.matrix("m"))
+
+
+# --------------------------------------------------------------------------------------
+# verify_grad
+
+
+class _SquareOp(Op):
+    """x**2 with a gradient that is right, or wrong by a chosen factor at one position."""
+
+    __props__ = ("wrong_factor",)
+
+    def __init__(self, wrong_factor: float = 1.0) -> None:
+        self.wrong_factor = wrong_factor
+
+    def make_node(self, x):
+        x = T.as_tensor(x)
+        return Apply(self, [x], [x.type])
+
+    def perform(self, node, inputs):
+        return [inputs[0] ** 2]
+
+    def grad(self, node, output_grads):
+        (x,) = node.inputs
+        (gz,) = output_grads
+        right = 2 * x * gz
+        if self.wrong_factor == 1.0:
+            return [right]
+        # wrong only at the last position of the first axis
+        return [T.inc_subtensor(right[-1], right[-1] * (self.wrong_factor - 1.0))]
+
+
+def test_verify_grad_accepts_a_right_gradient():
+    point = [np.array([[1.0, -2.0, 0.5], [0.3, 0.2, -0.1]])]
+    for mode in MODES:
+        symgraph.verify_grad(_SquareOp(), point, mode=mode)
+        symgraph.verify_grad(lambda x: _SquareOp()(x).sum(), point, mode=mode)
+    symgraph.verify_grad(_SquareOp(), [point[0].astype(np.float32)])
+
+
+def test_verify_grad_raises_on_a_wrong_gradient_naming_the_worst_error():
+    point = [np.array([[1.0, -2.0, 0.5], [0.3, 0.2, -4.0]])]
+    with pytest.raises(symgraph.GradientError) as info:
+        symgraph.verify_grad(_SquareOp(1.5), point, rng=np.random.default_rng(0))
+    error = info.value
+    assert isinstance(error, AssertionError)
+    message = str(error)
+    # the worst wrong entry is the largest |x| in the last row: index (1, 2)
+    assert "input 0" in message and "(1, 2)" in message
+    assert error.abs_err > 0.1 and error.rel_err > 0.1
+    assert f"{error.abs_err:.3g}" in message
+    with pytest.raises(symgraph.GradientError):
+        symgraph.verify_grad(lambda x: _SquareOp(3.0)(x) * 2.0,
+                             [point[0].astype(np.float32)])
+
+
+def test_verify_grad_reports_the_input_with_the_wrong_gradient():
+    a = np.array([0.5, 1.5])
+    b = np.array([2.0, -1.0, 3.0])
+    with pytest.raises(symgraph.GradientError, match="input 1"):
+        symgraph.verify_grad(lambda x, y: x.sum() * _SquareOp(2.0)(y), [a, b])
+
+
+class _WrongShapeGradOp(Op):
+    """Sum of x, with a gradient of the wrong shape (a common bug in a new op)."""
+
+    def make_node(self, x):
+        x = T.as_tensor(x)
+        return Apply(self, [x], [T.TensorType(x.dtype, ())])
+
+    def perform(self, node, inputs):
+        return [np.asarray(inputs[0].sum())]
+
+    def grad(self, node, output_grads):
+        (x,) = node.inputs
+        return [T.alloc(output_grads[0], 1, x.shape[1])]  # (1, n) instead of x's (m, n)
+
+
+def test_verify_grad_rejects_a_gradient_of_the_wrong_shape():
+    with pytest.raises(symgraph.GradientError, match="shape"):
+        symgraph.verify_grad(_WrongShapeGradOp(), [np.ones((3, 2))])
+
+
+def test_verify_grad_argument_errors():
+    with pytest.raises(TypeError, match="float"):
+        symgraph.verify_grad(lambda x: x * 2, [np.array([1, 2])])
