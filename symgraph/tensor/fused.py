@@ -10,6 +10,7 @@ once. With ``inplace=k`` the outer input ``k`` (a dead temporary) is such a buff
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -93,7 +94,44 @@ class Fused(Op, HasInnerGraph):
         return [np.asarray(values[self.inner_outputs[0]])]
 
     def emit(self, node, inputs, ctx):
-        """Statements computing the tree, reusing dead buffers through ``out=``."""
+        """A kernel ``def`` computing the tree into ``out`` (reusing dead buffers through
+        ``out=``), then a call of ``run_elementwise``, which runs it on row blocks in
+        parallel threads when the output is large. 0-d results are computed inline."""
+        from symgraph.tensor.elemwise import runtime_broadcast_check
+
+        output = self.inner_outputs[0]
+        lines = [f"# {self}"]
+        check = runtime_broadcast_check(node.inputs, inputs, ctx)
+        if check is not None:
+            lines.append(check)
+        if output.ndim == 0:
+            body = self._statements(list(inputs), ctx.outputs[0], None, ctx)
+            return lines + body
+        kernel = ctx.fresh("fused_kernel")
+        params = [ctx.fresh(f"i{k}") for k in range(len(inputs))]
+        lines.append(f"def {kernel}({', '.join(params)}, out):")
+        lines += ["    " + line for line in self._statements(params, None, "out", ctx)]
+        lines.append(
+            f"{ctx.outputs[0]} = {ctx.bind(run_elementwise, 'run_elementwise')}("
+            f"{kernel}, ({', '.join(inputs)},), {self._allocation(node, inputs, ctx)})"
+        )
+        return lines
+
+    def _allocation(self, node, inputs, ctx) -> str:
+        """Code giving the output buffer: the destroyed input, or a new array."""
+        if self.inplace is not None:
+            return inputs[self.inplace]
+        out = node.outputs[0]
+        dtype = ctx.bind(out.type.numpy_dtype, out.dtype + "_dtype")
+        for variable, name in zip(node.inputs, inputs):
+            if variable.ndim == out.ndim and _full(variable, out):
+                return f"np.empty_like({name}, dtype={dtype})"
+        shapes = ", ".join(f"{name}.shape" for name in inputs)
+        return f"np.empty(np.broadcast_shapes({shapes}), dtype={dtype})"
+
+    def _statements(self, inputs, result_name, out_name, ctx) -> list[str]:
+        """Statements computing the tree from ``inputs``: into the buffer ``out_name`` when
+        given (a kernel body returning nothing), else into a new variable ``result_name``."""
         output = self.inner_outputs[0]
         names: dict[Variable, str] = dict(zip(self.inner_inputs, inputs))
         last_read: dict[Variable, int] = {}
@@ -103,14 +141,9 @@ class Fused(Op, HasInnerGraph):
         reusable = set()  # inner variables whose buffer may be overwritten once dead
         if self.inplace is not None:
             reusable.add(self.inner_inputs[self.inplace])
-        free: list[str] = []
-        temporaries: list[str] = []
-        lines = [f"# {self}"]
-        from symgraph.tensor.elemwise import runtime_broadcast_check
-
-        check = runtime_broadcast_check(node.inputs, inputs, ctx)
-        if check is not None:
-            lines.append(check)
+        # A new output buffer is free from the start; a destroyed input's only once it dies.
+        free: list[str] = [out_name] if out_name and self.inplace is None else []
+        lines = []
         for position, inner in enumerate(self.order):
             (result,) = inner.outputs
             dying = [
@@ -118,27 +151,30 @@ class Fused(Op, HasInnerGraph):
                 for v in dict.fromkeys(inner.inputs)
                 if last_read.get(v) == position and v in reusable and _full(v, output)
             ]
+            supports_out = _full(result, output) and _supports_out(inner.op)
             target = None
-            if _full(result, output) and _supports_out(inner.op):
-                if dying:
-                    target = names[dying.pop(0)]
-                elif free:
-                    target = free.pop()
+            if result is output and out_name is not None:
+                target = out_name if supports_out else None
+            elif supports_out and dying:
+                target = names[dying.pop(0)]
+            elif supports_out and free:
+                target = free.pop()
+            args = [_name(v, names, ctx) for v in inner.inputs]
+            code = inner.op.expression(inner, args, ctx, out=target)
             if result is output:
-                name = ctx.outputs[0]
-            else:
-                name = ctx.fresh(f"f{position}")
-                temporaries.append(name)
-            code = inner.op.expression(
-                inner, [_name(v, names, ctx) for v in inner.inputs], ctx, out=target
-            )
+                if out_name is None:
+                    lines.append(f"{result_name} = {code}")
+                elif target is None:
+                    lines.append(f"{out_name}[...] = {code}")
+                else:
+                    lines.append(code)
+                break
+            name = ctx.fresh(f"f{position}")
             lines.append(f"{name} = {code}")
             names[result] = name
-            if result is not output and _full(result, output):
+            if _full(result, output):
                 reusable.add(result)
             free.extend(names[v] for v in dying)
-        if temporaries:
-            lines.append(f"del {', '.join(temporaries)}")
         return lines
 
     def grad(self, node, output_grads):
@@ -152,6 +188,52 @@ class Fused(Op, HasInnerGraph):
             disconnected_inputs="ignore",
             return_disconnected="None",
         )
+
+
+# Outputs smaller than this run in the calling thread: below it, handing blocks to threads
+# costs more than it saves. NumPy's ufuncs release the GIL, so blocks run truly in parallel.
+PARALLEL_MIN_ELEMENTS = 1 << 15
+_pool = None
+_threads = min(os.cpu_count() or 1, 8)
+
+
+def set_num_threads(count: int) -> None:
+    """How many threads large fused element-wise kernels use (1: no threading)."""
+    global _threads, _pool
+    if count < 1:
+        raise ValueError("the thread count must be at least 1")
+    _threads = count
+    if _pool is not None:
+        _pool.shutdown(wait=False)
+        _pool = None
+
+
+def run_elementwise(kernel, inputs: tuple, out: np.ndarray) -> np.ndarray:
+    """Run ``kernel(*inputs, out)``; for a large ``out``, on blocks of its first axis in
+    parallel threads (inputs broadcast along that axis are passed whole)."""
+    rows = out.shape[0]
+    if _threads == 1 or rows < 2 or out.size < PARALLEL_MIN_ELEMENTS:
+        kernel(*inputs, out)
+        return out
+    global _pool
+    if _pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="symgraph")
+    blocks = min(_threads, rows)
+    bounds = [rows * k // blocks for k in range(blocks + 1)]
+
+    def run_block(start: int, stop: int) -> None:
+        kernel(
+            *[x[start:stop] if x.ndim and x.shape[0] == rows else x for x in inputs],
+            out[start:stop],
+        )
+
+    futures = [_pool.submit(run_block, bounds[k], bounds[k + 1]) for k in range(1, blocks)]
+    run_block(bounds[0], bounds[1])
+    for future in futures:
+        future.result()
+    return out
 
 
 def _name(variable: Variable, names: dict, ctx) -> str:
