@@ -2,33 +2,43 @@
 
 Layout is NCHW: inputs ``x`` are ``(batch, channels, rows, cols)``, filters ``w`` are
 ``(out_channels, channels // num_groups, krows, kcols)`` and outputs are
-``(batch, out_channels, out_rows, out_cols)``.
+``(batch, out_channels, out_rows, out_cols)``.  ``filter_flip=True`` (Theano's default)
+is a true convolution, ``False`` a cross-correlation.
 
-Everything is lowered to large matrix products (im2col):
+Everything is lowered to large matrix products (im2col), one batch *chunk* at a time:
 
-* the input is padded once per batch chunk into a reusable zero-bordered buffer;
-* a zero-copy ``as_strided`` view ``(C, kh, kw, b, OH, OW)`` of the padded chunk is
-  copied into a contiguous column buffer (strides and dilation are just strides of
-  that view);
-* one GEMM ``W (K, C*kh*kw) @ cols (C*kh*kw, b*OH*OW)`` (batched over groups) does the
-  arithmetic.  The gradient with respect to the weights is the same GEMM with ``gy``
-  on the left and ``cols`` transposed (BLAS reads the transpose for free); the
-  gradient with respect to the inputs is ``W.T @ gy`` followed by a col2im scatter
-  made of ``kh * kw`` strided in-place adds (never ``np.add.at``).
+* the chunk is copied into a reusable buffer whose zero border is the padding;
+* a zero-copy ``as_strided`` view ``(C, kh, kw, b, OH, OW)`` of it (strides and
+  dilation are just strides of the view) is copied into a contiguous column buffer;
+* one GEMM per group, ``W (K, C*kh*kw) @ cols (C*kh*kw, b*OH*OW)``, does the arithmetic;
+* weights gradient: the same columns, ``gy (K, b*OH*OW) @ cols.T`` (BLAS reads the
+  transpose for free), summed over chunks;
+* inputs gradient: for stride 1 when a cost model says so (e.g. 3x3 'half' layers), a
+  correlation of ``gy`` (padded by ``dk - 1 - pad``) with the transposed, flipped
+  filters, i.e. the forward kernel again; otherwise ``W.T @ gy`` followed by a col2im
+  scatter made of ``kh * kw`` strided in-place adds (never ``np.add.at``).
 
-Why chunk the batch (measured on a 2-core AVX2 machine, see
-``benchmarks/conv_kernels.py``)?  The im2col buffer of a whole batch is typically
-tens or hundreds of MiB, so writing it and reading it back in the GEMM goes to DRAM
-twice.  Processing a few images at a time keeps the buffer (a few MiB) resident in
-L2/L3; this was 1.3-1.6x faster than one whole-batch im2col + GEMM on the three
-reference layers.  The loop runs over *chunks* of the batch, never over single
-images or output pixels, and the buffers are allocated once per call.
+Choices, each measured on the 2-core AVX2 / OpenBLAS machine this was written on (see
+``benchmarks/conv_kernels.py``; 500x1x28x28*20x1x5x5, 500x20x12x12*50x20x5x5 and
+64x64x32x32*64x64x3x3 'half'):
 
-The column layout ``(C, kh, kw, batch, OH, OW)`` (rather than ``(batch, ...)``) was
-chosen because it makes every product a single large 2-D GEMM per group with the long
-``batch*OH*OW`` dimension as the GEMM's N (fast in OpenBLAS for the thin matrices of
-small layers, where per-image batched GEMMs were ~1.5x slower), at the price of one
-cheap in-cache transpose of each output chunk.
+* Chunking the batch (about ``_CHUNK_BYTES`` of columns per chunk) keeps the column
+  buffer in L2/L3 between the copy that writes it and the GEMM that reads it:
+  forward+backward 1.25-1.35x faster in float32 (1.2-3x in float64) than one
+  whole-batch im2col.  The loop is over chunks, never single images or
+  output pixels; buffers are allocated once per call.
+* Columns ordered ``(..., b, OH, OW)`` make each product a single 2-D GEMM with the long
+  ``b*OH*OW`` side as N: per-image batched GEMMs were up to 1.5x slower on the thin
+  matrices of small layers.  The price is one in-cache transpose of each output chunk.
+* When output rows are short (``OW < _BATCH_INNER_MAX_OW``) the batch axis is stored
+  innermost ("CHWN"): the patch copies and col2im adds then run over contiguous
+  ``OW * b`` blocks instead of ``OW``-long rows; 1.6-2.4x faster on the 8x8-output layer,
+  slower on wide outputs (where the transposes cost more than they save).
+* Grad-inputs by the forward kernel instead of col2im: 1.3-1.5x faster on the 3x3 'half'
+  layer (kh*kw NumPy adds cost more than one patch copy), 3-6x slower on the layers with
+  few input channels or 'valid' borders; ``_use_transposed_forward`` picks by estimated
+  cost.
+* Python threads splitting the chunks did not help (OpenBLAS already uses both cores).
 """
 
 from __future__ import annotations
@@ -111,6 +121,8 @@ def normalize_border_mode(
         for k, d in zip(kernel_shape, dil):
             if k is None:
                 raise ValueError(f"border_mode {border_mode!r} needs a known kernel shape")
+            if k < 1:
+                raise ValueError(f"kernel sizes must be >= 1, got kernel shape {kernel_shape}")
             dk = (int(k) - 1) * d + 1
             p = dk - 1 if border_mode == "full" else dk // 2
             pads.append((p, p))
@@ -158,19 +170,28 @@ def conv_output_shape(
 
     Entries of ``input_shape`` / ``filter_shape`` may be ``None`` (unknown); every output
     entry that depends on an unknown entry is ``None``.  Whatever can be checked with
-    the known entries is checked (see :func:`check_conv_shapes`), raising ``ValueError``.
+    the known entries is checked, raising a ``ValueError`` that names both shapes:
+    channel mismatch (``C != Cg * num_groups``), ``out_channels`` not divisible by
+    ``num_groups``, a (dilated) kernel larger than the padded image, and invalid
+    ``border_mode`` (negative padding), ``subsample``, ``filter_dilation`` or
+    ``num_groups`` values.
     """
     if len(input_shape) != 4 or len(filter_shape) != 4:
         raise ValueError(
-            f"conv2d needs 4-d input and filter shapes, got input {tuple(input_shape)} "
-            f"and filters {tuple(filter_shape)}"
+            f"conv2d needs 4-d input and filter shapes, got input shape {tuple(input_shape)} "
+            f"and filter shape {tuple(filter_shape)}"
         )
-    stride = _pair(subsample, "subsample")
-    dil = _pair(filter_dilation, "filter_dilation")
-    groups = _check_groups(num_groups)
     ishape = tuple(None if v is None else int(v) for v in input_shape)
     fshape = tuple(None if v is None else int(v) for v in filter_shape)
     desc = f"input shape {ishape} and filter shape {fshape}"
+    try:
+        stride = _pair(subsample, "subsample")
+        dil = _pair(filter_dilation, "filter_dilation")
+        groups = _check_groups(num_groups)
+        if not (isinstance(border_mode, str) and border_mode in ("full", "half")):
+            pads = normalize_border_mode(border_mode, fshape[2:], dil)
+    except ValueError as err:
+        raise ValueError(f"conv2d: {desc}: {err}") from None
     n, c, h, w = ishape
     k, cg, kh, kw = fshape
     if c is not None and cg is not None and c != cg * groups:
@@ -184,24 +205,25 @@ def conv_output_shape(
         )
     if isinstance(border_mode, str) and border_mode in ("full", "half"):
         out = []
-        for size, ks, d, s in zip((h, w), (kh, kw), dil, stride):
+        for size, ks, d, s, axis in zip((h, w), (kh, kw), dil, stride, ("height", "width")):
             if size is None or ks is None:
                 out.append(None)
                 continue
             dk = (ks - 1) * d + 1
             p = dk - 1 if border_mode == "full" else dk // 2
-            out.append(_checked_out_len(size, ks, (p, p), s, d, desc))
+            out.append(_checked_out_len(size, ks, (p, p), s, d, desc, axis))
     else:
-        pads = normalize_border_mode(border_mode, (kh, kw), dil)
         out = [
-            None if size is None or ks is None else _checked_out_len(size, ks, p, s, d, desc)
-            for size, ks, p, s, d in zip((h, w), (kh, kw), pads, stride, dil)
+            None if size is None or ks is None else _checked_out_len(size, ks, p, s, d, desc, axis)
+            for size, ks, p, s, d, axis in zip(
+                (h, w), (kh, kw), pads, stride, dil, ("height", "width")
+            )
         ]
     return (n, k, out[0], out[1])
 
 
 def _checked_out_len(
-    size: int, k: int, pad: tuple[int, int], stride: int, dil: int, desc: str
+    size: int, k: int, pad: tuple[int, int], stride: int, dil: int, desc: str, axis: str
 ) -> int:
     if k < 1:
         raise ValueError(f"conv2d: {desc}: kernel sizes must be >= 1")
@@ -209,8 +231,8 @@ def _checked_out_len(
     if o < 1:
         dk = (k - 1) * dil + 1
         raise ValueError(
-            f"conv2d: {desc}: the (dilated) kernel size {dk} is larger than the padded "
-            f"image size {size + pad[0] + pad[1]}"
+            f"conv2d: {desc}: the (dilated) kernel {axis} {dk} exceeds the padded image "
+            f"{axis} {size + pad[0] + pad[1]}"
         )
     return o
 
@@ -219,6 +241,10 @@ def _check_groups(num_groups: Any) -> int:
     if not _is_int(num_groups) or num_groups < 1:
         raise ValueError(f"num_groups must be a positive int, got {num_groups!r}")
     return int(num_groups)
+
+
+def _groups_or_one(num_groups: Any) -> int:
+    return int(num_groups) if _is_int(num_groups) and num_groups >= 1 else 1
 
 
 class _Geometry:
@@ -238,18 +264,12 @@ class _Geometry:
         dilation: Any,
         num_groups: Any,
     ) -> None:
+        # Validates everything, with errors naming both shapes.
+        _, _, oh, ow = conv_output_shape(x_shape, w_shape, pads, subsample, dilation, num_groups)
         self.sh, self.sw = _pair(subsample, "subsample")
         self.dh, self.dw = _pair(dilation, "filter_dilation")
         self.g = _check_groups(num_groups)
-        if len(x_shape) != 4 or len(w_shape) != 4:
-            raise ValueError(
-                f"conv2d needs 4-d inputs and filters, got input shape {tuple(x_shape)} "
-                f"and filter shape {tuple(w_shape)}"
-            )
         self.pads = normalize_border_mode(pads, w_shape[2:], (self.dh, self.dw))
-        _, _, oh, ow = conv_output_shape(
-            x_shape, w_shape, self.pads, (self.sh, self.sw), (self.dh, self.dw), self.g
-        )
         self.n, self.c, self.h, self.w = (int(v) for v in x_shape)
         self.k, self.cg, self.kh, self.kw = (int(v) for v in w_shape)
         self.oh, self.ow = int(oh), int(ow)  # type: ignore[arg-type]
@@ -285,11 +305,13 @@ class _Geometry:
         return slice(r0, r1), slice(c0, c1), slice(0, r1 - r0), slice(0, c1 - c0)
 
 
-def _float_dtype(*arrays: Any) -> np.dtype:
-    dt = np.result_type(*arrays)
+def _as_float_arrays(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Both operands as arrays of their common floating dtype (ints compute in float64)."""
+    a, b = np.asarray(a), np.asarray(b)
+    dt = np.result_type(a.dtype, b.dtype)
     if not np.issubdtype(dt, np.floating):
         dt = np.dtype(np.float64)
-    return dt
+    return a.astype(dt, copy=False), b.astype(dt, copy=False)
 
 
 def _batch_view(
@@ -401,9 +423,7 @@ def conv2d(
     shape ``(N, K, OH, OW)`` and the floating dtype of the inputs (float32 stays float32;
     integer inputs are computed in float64).
     """
-    dt = _float_dtype(x, w)
-    x = np.asarray(x, dtype=dt)
-    w = np.asarray(w, dtype=dt)
+    x, w = _as_float_arrays(x, w)
     geo = _Geometry(x.shape, w.shape, pads, subsample, dilation, num_groups)
     return _correlate(x, _grouped_filters(w, filter_flip, geo.g), geo)
 
@@ -448,12 +468,12 @@ def _use_transposed_forward(geo: _Geometry) -> bool:
     return forward < col2im
 
 
-def _grad_inputs_forward(gy: np.ndarray, w_eff: np.ndarray, geo: _Geometry) -> np.ndarray | None:
+def _grad_inputs_forward(gy: np.ndarray, w_eff: np.ndarray, geo: _Geometry) -> np.ndarray:
     """Input gradient (stride 1) as a correlation of ``gy`` with transposed, flipped filters.
 
     ``w_eff`` are the correlation filters of the forward pass.  ``gy`` is padded by
-    ``dk - 1 - pad`` on each side (cropped where that is negative).  Returns ``None`` when
-    cropping leaves nothing (the caller then uses col2im).
+    ``dk - 1 - pad`` on each side, or cropped where that is negative (padding wider than
+    'full': those outputs only saw padding).  At least ``H + dk - 1`` rows remain.
     """
     dkh = (geo.kh - 1) * geo.dh + 1
     dkw = (geo.kw - 1) * geo.dw + 1
@@ -461,8 +481,6 @@ def _grad_inputs_forward(gy: np.ndarray, w_eff: np.ndarray, geo: _Geometry) -> n
     need = [dkh - 1 - pt, dkh - 1 - pb, dkw - 1 - pl, dkw - 1 - pr]
     crop = [max(-v, 0) for v in need]
     pad = ((max(need[0], 0), max(need[1], 0)), (max(need[2], 0), max(need[3], 0)))
-    if crop[0] + crop[1] >= geo.oh or crop[2] + crop[3] >= geo.ow:
-        return None
     if any(crop):
         gy = gy[:, :, crop[0] : geo.oh - crop[1], crop[2] : geo.ow - crop[3]]
     g, kg = geo.g, geo.k // geo.g
@@ -470,7 +488,7 @@ def _grad_inputs_forward(gy: np.ndarray, w_eff: np.ndarray, geo: _Geometry) -> n
     wt = w_eff.reshape(g, kg, geo.cg, geo.kh, geo.kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
     wt = np.ascontiguousarray(wt).reshape(g, geo.cg, kg * geo.kh * geo.kw)
     geo_t = _Geometry(gy.shape, (geo.c, kg, geo.kh, geo.kw), pad, (1, 1), (geo.dh, geo.dw), g)
-    return _correlate(np.ascontiguousarray(gy), wt, geo_t)
+    return _correlate(gy, wt, geo_t)
 
 
 def _grad_inputs_col2im(gy: np.ndarray, w_eff: np.ndarray, geo: _Geometry) -> np.ndarray:
@@ -517,25 +535,22 @@ def conv2d_grad_inputs(
     it cannot be recovered from ``gy``).  Returns ``gx`` of shape ``(N, C, H, W)``; input
     positions that no output reads get zero.
     """
-    dt = _float_dtype(gy, w)
-    gy = np.asarray(gy, dtype=dt)
-    w = np.asarray(w, dtype=dt)
+    gy, w = _as_float_arrays(gy, w)
+    dt = gy.dtype
     if gy.ndim != 4 or w.ndim != 4 or len(input_spatial_shape) != 2:
         raise ValueError(
             f"conv2d_grad_inputs needs a 4-d output gradient, 4-d filters and a 2-d input "
             f"spatial shape, got {gy.shape}, {w.shape} and {tuple(input_spatial_shape)}"
         )
-    g = _check_groups(num_groups)
+    g = _groups_or_one(num_groups)  # an invalid value is reported by _Geometry
     x_shape = (gy.shape[0], w.shape[1] * g) + tuple(int(v) for v in input_spatial_shape)
-    geo = _Geometry(x_shape, w.shape, pads, subsample, dilation, g)
+    geo = _Geometry(x_shape, w.shape, pads, subsample, dilation, num_groups)
     _check_gy(gy.shape, geo, x_shape, w.shape)
     if gy.size == 0 or geo.c == 0:
         return np.zeros(x_shape, dtype=dt)
     w_eff = w[:, :, ::-1, ::-1] if filter_flip else w
     if _use_transposed_forward(geo):
-        gx = _grad_inputs_forward(gy, w_eff, geo)
-        if gx is not None:
-            return gx
+        return _grad_inputs_forward(gy, w_eff, geo)
     return _grad_inputs_col2im(gy, w_eff, geo)
 
 
@@ -554,22 +569,21 @@ def conv2d_grad_weights(
     ``x`` is the input ``(N, C, H, W)``, ``gy`` the output gradient ``(N, K, OH, OW)`` and
     ``filter_spatial_shape`` is ``(kh, kw)``.  Returns ``gw`` ``(K, C/g, kh, kw)``.
     """
-    dt = _float_dtype(x, gy)
-    x = np.asarray(x, dtype=dt)
-    gy = np.asarray(gy, dtype=dt)
+    x, gy = _as_float_arrays(x, gy)
+    dt = x.dtype
     if x.ndim != 4 or gy.ndim != 4 or len(filter_spatial_shape) != 2:
         raise ValueError(
             f"conv2d_grad_weights needs a 4-d input, a 4-d output gradient and a 2-d filter "
             f"spatial shape, got {x.shape}, {gy.shape} and {tuple(filter_spatial_shape)}"
         )
-    g = _check_groups(num_groups)
+    g = _groups_or_one(num_groups)  # an invalid value is reported by _Geometry
     if x.shape[1] % g:
         raise ValueError(
             f"conv2d_grad_weights: input shape {x.shape} has {x.shape[1]} channels, not "
             f"divisible by num_groups {g} (output gradient shape {gy.shape})"
         )
     w_shape = (gy.shape[1], x.shape[1] // g) + tuple(int(v) for v in filter_spatial_shape)
-    geo = _Geometry(x.shape, w_shape, pads, subsample, dilation, g)
+    geo = _Geometry(x.shape, w_shape, pads, subsample, dilation, num_groups)
     _check_gy(gy.shape, geo, x.shape, w_shape)
     gw = np.zeros((g, geo.k // g, geo.cg * geo.kh * geo.kw), dtype=dt)
     if x.size and gy.size:

@@ -214,7 +214,7 @@ def ref_args(case):
 # --------------------------------------------------------------------------- forward
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(conv_cases())
 def test_conv2d_matches_loop_reference(case):
     _, x, w = make_data(case)
@@ -234,7 +234,7 @@ def test_conv2d_matches_loop_reference(case):
 # --------------------------------------------------------------------------- gradients
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(conv_cases())
 def test_conv2d_gradients_match_loop_reference(case):
     rng, x, w = make_data(case)
@@ -273,7 +273,7 @@ def finite_difference(f, arr, gout, eps=1e-6):
     return grad
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(conv_cases(max_size=5))
 def test_conv2d_gradients_match_finite_differences(case):
     case = dict(case, dtype=np.float64)
@@ -342,16 +342,20 @@ def test_true_convolution_flips_the_kernel():
     )
 
 
-def test_inputs_untouched_and_non_contiguous_inputs():
+@pytest.mark.parametrize("impl_name", sorted(IMPLS))
+@pytest.mark.parametrize("bm", ["half", "valid", ((0, 1), (2, 0))])
+def test_inputs_untouched_and_non_contiguous_inputs(impl_name, bm):
     rng = np.random.default_rng(1)
-    x = rng.standard_normal((5, 6, 3, 2)).transpose(3, 2, 0, 1)  # (2, 3, 5, 6), strided
+    x = rng.standard_normal((5, 6, 3, 2)).transpose(3, 2, 0, 1)[..., ::-1]  # (2, 3, 5, 6)
     w = rng.standard_normal((3, 6, 3, 3))[:, ::2]  # (3, 3, 3, 3), strided
     x0, w0 = x.copy(), w.copy()
-    y = conv2d(x, w, "half")
-    np.testing.assert_allclose(y, ref_conv(x0, w0, "half"), rtol=1e-10, atol=1e-10)
-    gy = rng.standard_normal(y.shape)[..., ::-1]
-    gx, gw = conv2d_grad_inputs(gy, w, (5, 6), "half"), conv2d_grad_weights(x, gy, (3, 3), "half")
-    ref_gx, ref_gw = ref_grads(x0, w0, gy, "half")
+    with impl(impl_name, cols_bytes(x, w.shape, bm)):
+        y = conv2d(x, w, bm)
+        gy = rng.standard_normal(y.shape)[..., ::-1]
+        gx = conv2d_grad_inputs(gy, w, (5, 6), bm)
+        gw = conv2d_grad_weights(x, gy, (3, 3), bm)
+    np.testing.assert_allclose(y, ref_conv(x0, w0, bm), rtol=1e-10, atol=1e-10)
+    ref_gx, ref_gw = ref_grads(x0, w0, gy, bm)
     np.testing.assert_allclose(gx, ref_gx, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(gw, ref_gw, rtol=1e-10, atol=1e-10)
     np.testing.assert_array_equal(x, x0)
@@ -484,6 +488,10 @@ def test_shape_errors_name_both_shapes(x_shape, w_shape, kw):
 def test_parameter_errors(kw, message):
     with pytest.raises(ValueError, match=message):
         conv2d(np.zeros((2, 3, 5, 5)), np.zeros((3, 3, 3, 3)), **kw)
+    with raises_naming((2, 3, 5, 5), (3, 3, 3, 3)):
+        conv2d(np.zeros((2, 3, 5, 5)), np.zeros((3, 3, 3, 3)), **kw)
+    with raises_naming((2, 3, 5, 5), (3, 3, 3, 3)):
+        conv2d_grad_inputs(np.zeros((2, 3, 3, 3)), np.zeros((3, 3, 3, 3)), (5, 5), **kw)
 
 
 def test_grad_shape_errors_name_shapes():

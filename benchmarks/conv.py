@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python benchmarks/conv_kernels.py [--repeat 7] [--dtype float32 float64]
+    python benchmarks/conv.py [--repeat 7] [--dtype float32 float64]
 
 For each reference layer and dtype it prints the forward and forward+backward (input and
 weight gradients) rates in GFLOP/s next to the rate of a 2048x2048 NumPy matmul in the
@@ -11,7 +11,7 @@ problem.  A pass counts ``2*N*K*(C/g)*kh*kw*OH*OW`` flops; the backward is two p
 
 Every figure is the median of ``--repeat`` runs.  The runs of the GEMM and of our
 kernels are interleaved round-robin, so that a slow phase of a shared machine hits both
-alike and the "% of GEMM" ratios stay meaningful (torch is timed separately).
+alike and the "% of GEMM" ratios stay meaningful.  Torch is timed at the end.
 """
 
 from __future__ import annotations
@@ -92,49 +92,48 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--dtype", nargs="+", default=["float32", "float64"])
+    parser.add_argument("--no-torch", action="store_true", help="skip the torch comparison")
     args = parser.parse_args()
-    try:
-        import torch
-
-        torch.set_num_threads(os.cpu_count() or 1)
-    except ImportError:
-        torch = None
-    print(
-        f"numpy {np.__version__}, {os.cpu_count()} CPUs"
-        + (f", torch {torch.__version__}" if torch else ", torch absent")
-    )
+    print(f"numpy {np.__version__}, {os.cpu_count()} CPUs")
     rng = np.random.default_rng(0)
+    cases = []
     for name in args.dtype:
         dtype = np.dtype(name)
         a = rng.standard_normal((GEMM_N, GEMM_N)).astype(dtype)
         b = rng.standard_normal((GEMM_N, GEMM_N)).astype(dtype)
-        header = f"{'layer':<12} {'GEMM':>6} {'fwd':>7} {'%GEMM':>6} {'f+b':>7} {'%GEMM':>6}"
-        if torch is not None:
-            header += f" | {'torch fwd':>9} {'torch f+b':>9}"
         print(f"\n{dtype} (GFLOP/s; GEMM = {GEMM_N}^3 matmul timed alongside each layer)")
-        print(header)
+        print(f"{'layer':<12} {'GEMM':>6} {'fwd':>7} {'%GEMM':>6} {'f+b':>7} {'%GEMM':>6}")
         for label, x_shape, w_shape, border_mode in LAYERS:
             x = rng.standard_normal(x_shape).astype(dtype)
             w = rng.standard_normal(w_shape).astype(dtype)
             flops = layer_flops(x_shape, w_shape, border_mode)
             fns = {"gemm": lambda a=a, b=b: a @ b, **numpy_passes(x, w, border_mode)}
             t = interleaved_medians(fns, args.repeat)
-            if torch is not None:
-                # Timed on their own: torch's OpenMP workers keep spinning for a while
-                # after each call and would steal the cores from OpenBLAS.
-                t.update(interleaved_medians(torch_passes(torch, x, w, border_mode), args.repeat))
-                time.sleep(0.5)
             gemm = 2 * GEMM_N**3 / t["gemm"] / 1e9
             fwd = flops / t["fwd"] / 1e9
             fb = 3 * flops / (t["fwd"] + t["grad_inputs"] + t["grad_weights"]) / 1e9
-            line = (
+            print(
                 f"{label:<12} {gemm:6.1f} {fwd:7.1f} {100 * fwd / gemm:5.0f}% "
-                f"{fb:7.1f} {100 * fb / gemm:5.0f}%"
+                f"{fb:7.1f} {100 * fb / gemm:5.0f}%",
+                flush=True,
             )
-            if torch is not None:
-                tf, tfb = flops / t["torch_fwd"] / 1e9, 3 * flops / t["torch_fb"] / 1e9
-                line += f" | {tf:9.1f} {tfb:9.1f}"
-            print(line, flush=True)
+            cases.append((dtype, label, x, w, border_mode, flops))
+    if args.no_torch:
+        return
+    # Torch runs last: its OpenMP workers keep spinning after each call and, interleaved
+    # with OpenBLAS on a small machine, would slow our kernels down by large factors.
+    try:
+        import torch
+    except ImportError:
+        print("\ntorch is not installed: no comparison")
+        return
+    torch.set_num_threads(os.cpu_count() or 1)
+    print(f"\ntorch {torch.__version__} conv2d (GFLOP/s)")
+    print(f"{'dtype':<8} {'layer':<12} {'fwd':>7} {'f+b':>7}")
+    for dtype, label, x, w, border_mode, flops in cases:
+        t = interleaved_medians(torch_passes(torch, x, w, border_mode), args.repeat)
+        tf, tfb = flops / t["torch_fwd"] / 1e9, 3 * flops / t["torch_fb"] / 1e9
+        print(f"{dtype.name:<8} {label:<12} {tf:7.1f} {tfb:7.1f}", flush=True)
 
 
 if __name__ == "__main__":
