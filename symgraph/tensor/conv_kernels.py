@@ -19,7 +19,7 @@ Everything is lowered to large matrix products (im2col), one batch *chunk* at a 
   scatter made of ``kh * kw`` strided in-place adds (never ``np.add.at``).
 
 Choices, each measured on the 2-core AVX2 / OpenBLAS machine this was written on (see
-``benchmarks/conv_kernels.py``; 500x1x28x28*20x1x5x5, 500x20x12x12*50x20x5x5 and
+``benchmarks/conv.py``; 500x1x28x28*20x1x5x5, 500x20x12x12*50x20x5x5 and
 64x64x32x32*64x64x3x3 'half'):
 
 * Chunking the batch (about ``_CHUNK_BYTES`` of columns per chunk) keeps the column
