@@ -78,6 +78,16 @@ class _ConvOp(Op):
         # Validate the mode now (an unknown string is an error at graph-build time).
         kernels.normalize_border_mode(border_mode, (3, 3), self.filter_dilation)
 
+    def params(self) -> tuple:
+        """The constructor arguments shared by the three convolution ops."""
+        return (
+            self.border_mode,
+            self.subsample,
+            self.filter_dilation,
+            self.filter_flip,
+            self.num_groups,
+        )
+
     def _kernel_args(self) -> str:
         return (
             f"{self.border_mode!r}, {self.subsample}, {self.filter_dilation}, "
@@ -190,13 +200,7 @@ class Conv2d(_ConvOp):
     def grad(self, node, output_grads):
         x, w = node.inputs
         (gy,) = output_grads
-        params = (
-            self.border_mode,
-            self.subsample,
-            self.filter_dilation,
-            self.filter_flip,
-            self.num_groups,
-        )
+        params = self.params()
         gx = Conv2dGradInputs(*params)(gy, w, [shape_i(x, 2), shape_i(x, 3)])
         gw = Conv2dGradWeights(*params)(x, gy, [shape_i(w, 2), shape_i(w, 3)])
         return [gx, gw]
@@ -236,8 +240,25 @@ def _conv2d(
         raise ValueError(f"conv2d of input {x.shape} with filters {w.shape}: {error}") from None
 
 
-class Conv2dGradInputs(_ConvOp):
+class _ConvGradOp(_ConvOp):
+    """A gradient op: ``kernel(a, b, spatial_shape, *params)`` of the ``conv_kernels``."""
+
+    kernel_name: str
+
+    def perform(self, node, inputs):
+        a, b, spatial = inputs
+        kernel = getattr(kernels, self.kernel_name)
+        return [kernel(a, b, tuple(int(s) for s in spatial), *self.params())]
+
+    def emit(self, node, inputs, ctx):
+        kernel = ctx.bind(getattr(kernels, self.kernel_name), self.kernel_name)
+        return f"{kernel}({inputs[0]}, {inputs[1]}, {inputs[2]}, {self._kernel_args()})"
+
+
+class Conv2dGradInputs(_ConvGradOp):
     """``gx`` of ``conv2d``: inputs ``gy``, ``w`` and the input's (rows, cols)."""
+
+    kernel_name = "conv2d_grad_inputs"
 
     def __str__(self) -> str:
         return f"Conv2dGradInputs{{{self.border_mode}, stride={self.subsample}}}"
@@ -260,42 +281,19 @@ class Conv2dGradInputs(_ConvOp):
                     )
         return Apply(self, [gy, w, spatial], [TensorType(gy.dtype, shape)])
 
-    def perform(self, node, inputs):
-        gy, w, spatial = inputs
-        return [
-            kernels.conv2d_grad_inputs(
-                gy,
-                w,
-                tuple(int(s) for s in spatial),
-                self.border_mode,
-                self.subsample,
-                self.filter_dilation,
-                self.filter_flip,
-                self.num_groups,
-            )
-        ]
-
-    def emit(self, node, inputs, ctx):
-        kernel = ctx.bind(kernels.conv2d_grad_inputs, "conv2d_grad_inputs")
-        return f"{kernel}({inputs[0]}, {inputs[1]}, {inputs[2]}, {self._kernel_args()})"
-
     def grad(self, node, output_grads):
         gy, w, spatial = node.inputs
         (g,) = output_grads
-        params = (
-            self.border_mode,
-            self.subsample,
-            self.filter_dilation,
-            self.filter_flip,
-            self.num_groups,
-        )
+        params = self.params()
         d_gy = Conv2d(*params)(g, w)
         d_w = Conv2dGradWeights(*params)(g, gy, [shape_i(w, 2), shape_i(w, 3)])
         return [d_gy, d_w, None]
 
 
-class Conv2dGradWeights(_ConvOp):
+class Conv2dGradWeights(_ConvGradOp):
     """``gw`` of ``conv2d``: inputs ``x``, ``gy`` and the filters' (rows, cols)."""
+
+    kernel_name = "conv2d_grad_weights"
 
     def __str__(self) -> str:
         return f"Conv2dGradWeights{{{self.border_mode}, stride={self.subsample}}}"
@@ -308,35 +306,10 @@ class Conv2dGradWeights(_ConvOp):
         shape = (gy.type.shape[1], channels, rows, cols)
         return Apply(self, [x, gy, spatial], [TensorType(x.dtype, shape)])
 
-    def perform(self, node, inputs):
-        x, gy, spatial = inputs
-        return [
-            kernels.conv2d_grad_weights(
-                x,
-                gy,
-                tuple(int(s) for s in spatial),
-                self.border_mode,
-                self.subsample,
-                self.filter_dilation,
-                self.filter_flip,
-                self.num_groups,
-            )
-        ]
-
-    def emit(self, node, inputs, ctx):
-        kernel = ctx.bind(kernels.conv2d_grad_weights, "conv2d_grad_weights")
-        return f"{kernel}({inputs[0]}, {inputs[1]}, {inputs[2]}, {self._kernel_args()})"
-
     def grad(self, node, output_grads):
         x, gy, spatial = node.inputs
         (g,) = output_grads
-        params = (
-            self.border_mode,
-            self.subsample,
-            self.filter_dilation,
-            self.filter_flip,
-            self.num_groups,
-        )
+        params = self.params()
         d_x = Conv2dGradInputs(*params)(gy, g, [shape_i(x, 2), shape_i(x, 3)])
         d_gy = Conv2d(*params)(x, g)
         return [d_x, d_gy, None]
