@@ -17,7 +17,7 @@ from symgraph.compile.mode import Mode, get_mode
 from symgraph.compile.shared import SharedVariable
 from symgraph.graph.basic import Constant, Variable
 from symgraph.graph.fgraph import FunctionGraph, MissingInputError
-from symgraph.graph.traversal import ancestors, clone_replace
+from symgraph.graph.traversal import ancestors, clone_replace, toposort
 from symgraph.graph.type import TensorType
 from symgraph.rewrite.pipeline import run_pipeline
 from symgraph.tensor.variable import as_tensor
@@ -150,6 +150,8 @@ class Function:
 
     def _explain(self, error: Exception, args, kwargs) -> None:
         """Add a note naming the failing node and the user line that built it."""
+        if "_pending" in self.__dict__:  # compiling after unpickling failed: nothing to add
+            return
         tb = error.__traceback__
         frame_tb = None
         while tb is not None:
@@ -181,6 +183,37 @@ class Function:
     def __repr__(self) -> str:
         inputs = ", ".join(p.name for p in self.inputs)
         return f"<symgraph Function {self.name or ''}({inputs})>"
+
+    # Pickling stores what ``function`` was given (the graph, not the generated code) and the
+    # current defaults; loading compiles again.
+    def __getstate__(self) -> dict:
+        pending = self.__dict__.get("_pending")
+        if pending is not None:
+            return pending
+        if "recipe" not in self.__dict__:
+            raise TypeError("only functions made by symgraph.function can be pickled")
+        recipe = self.recipe
+        outputs = recipe["outputs"]
+        roots = [o.variable for o in (outputs if isinstance(outputs, list) else [outputs])]
+        roots += [value for _, value in recipe["updates"] + recipe["givens"]]
+        # The nodes go first, in topological order: pickle then meets each node's inputs
+        # already stored, instead of recursing once per level of a deep graph.
+        return {"nodes": toposort(roots), "recipe": recipe, "defaults": list(self.defaults)}
+
+    def __setstate__(self, state: dict) -> None:
+        # Compiled on first use, not here: while a pickle loads, the graph may still be
+        # half-built (a variable whose tag caches this function is loaded around it).
+        self.__dict__["_pending"] = state
+
+    def __getattr__(self, name: str):
+        pending = self.__dict__.get("_pending")
+        if pending is None or name.startswith("__"):
+            raise AttributeError(f"'Function' object has no attribute {name!r}")
+        compiled = function(**pending["recipe"])
+        compiled.defaults[:] = pending["defaults"]  # the list the generated code reads
+        self.__dict__.update(compiled.__dict__)
+        del self.__dict__["_pending"]
+        return getattr(self, name)
 
 
 def function(
@@ -235,8 +268,23 @@ def function(
 
     update_pairs = _validated_updates(updates)
     givens_pairs = _validated_givens(givens)
+    recipe = {  # the arguments, normalized: what a pickle stores to compile this again
+        "inputs": specs,
+        "outputs": out_specs[0] if unpack_single else out_specs,
+        "updates": list(update_pairs),
+        "givens": givens_pairs,
+        "mode": mode,
+        "name": name,
+        "on_unused_input": on_unused_input,
+        "allow_input_downcast": allow_input_downcast,
+        "profile": profile,
+        "no_default_updates": no_default_updates
+        if isinstance(no_default_updates, bool)
+        else list(no_default_updates),
+        "trace": trace,
+    }
     _add_default_updates(
-        update_pairs, [o.variable for o in out_specs], no_default_updates, givens_pairs
+        update_pairs, [o.variable for o in out_specs], recipe["no_default_updates"], givens_pairs
     )
 
     targets = [o.variable for o in out_specs] + [value for _, value in update_pairs]
@@ -307,7 +355,7 @@ def function(
         from symgraph.printing.profile import ProfileStats
 
         profile_stats = ProfileStats(program)
-    return Function(
+    compiled = Function(
         fn,
         program,
         fgraph,
@@ -322,6 +370,8 @@ def function(
         profile_stats,
         time.perf_counter() - start,
     )
+    compiled.recipe = recipe
+    return compiled
 
 
 def _as_input(item) -> Variable:

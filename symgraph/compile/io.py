@@ -6,7 +6,18 @@ from typing import Any
 
 from symgraph.graph.basic import Variable
 
-_NO_VALUE = object()
+
+class _NoValue:
+    """The ``value`` of an ``In`` without a default; pickles as a reference to itself."""
+
+    def __repr__(self) -> str:
+        return "<no value>"
+
+    def __reduce__(self) -> str:
+        return "_NO_VALUE"
+
+
+_NO_VALUE = _NoValue()
 
 
 class In:

@@ -1,0 +1,1 @@
+"""Compatibility layers: ``symgraph.compat.theano`` runs code written for Theano."""

@@ -1,0 +1,90 @@
+"""A package shaped like ``theano``, running Theano code on symgraph.
+
+Run a Theano script unmodified::
+
+    python -m symgraph.compat.theano script.py [args...]
+
+or, in a notebook, ``symgraph.compat.theano.install()`` and then ``import theano``. Either
+way ``import theano``, ``from theano import tensor as T`` and ``from theano.tensor.signal
+import pool`` give the modules of this package. ``THEANO_FLAGS=floatX=float32`` is honoured
+(read at import). Deprecated Theano spellings (``outdim=``, ``ds=``, ``st=``,
+``image_shape=``) warn as Theano did and work; ``theano.scan`` is not supported yet.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from symgraph.compat.theano._util import TheanoDeprecationWarning
+
+# Theano's deprecation warnings were ordinary warnings, shown once per line; keep them
+# visible although they are DeprecationWarnings too (hidden by default outside __main__).
+warnings.filterwarnings("default", category=TheanoDeprecationWarning)
+
+from symgraph.compat.theano import gradient, printing, sandbox, tensor  # noqa: E402
+from symgraph.compat.theano._importer import install, installed, uninstall  # noqa: E402
+from symgraph.compat.theano.compile import (  # noqa: E402
+    In,
+    Mode,
+    Out,
+    Param,
+    SharedVariable,
+    function,
+    shared,
+)
+from symgraph.compat.theano.configparser import config  # noqa: E402
+from symgraph.compat.theano.gradient import grad  # noqa: E402
+from symgraph.compat.theano.printing import pp  # noqa: E402
+from symgraph.graph.basic import Apply, Constant, Op, Variable  # noqa: E402
+from symgraph.graph.traversal import clone_replace as _clone_replace  # noqa: E402
+from symgraph.tensor.blas import dot  # noqa: E402
+
+__version__ = "1.0.5+symgraph"
+
+
+def scan(
+    fn=None, sequences=None, outputs_info=None, non_sequences=None, n_steps=None, *args, **kwargs
+):
+    """Theano's ``scan``: not supported yet (raises NotImplementedError)."""
+    raise NotImplementedError(
+        "theano.scan is not supported yet by symgraph: symbolic loops need an op with an inner "
+        "graph that is not written yet. Unroll the loop in Python (when the number of steps is "
+        "known) or express it with whole-tensor operations."
+    )
+
+
+def clone(output, replace=None, strict=True, share_inputs=True):
+    """Theano's ``clone``: copies of ``output`` with ``replace``'s keys swapped for values."""
+    single = isinstance(output, Variable)
+    outputs = [output] if single else list(output)
+    pairs = dict(replace.items() if hasattr(replace, "items") else (replace or ()))
+    result = _clone_replace(outputs, pairs, strict=False)
+    return result[0] if single else result
+
+
+__all__ = [
+    "Apply",
+    "Constant",
+    "In",
+    "Mode",
+    "Op",
+    "Out",
+    "Param",
+    "SharedVariable",
+    "Variable",
+    "clone",
+    "config",
+    "dot",
+    "function",
+    "grad",
+    "gradient",
+    "install",
+    "installed",
+    "pp",
+    "printing",
+    "sandbox",
+    "scan",
+    "shared",
+    "tensor",
+    "uninstall",
+]

@@ -1,0 +1,55 @@
+"""Warnings shared by the Theano compatibility modules, attributed to the user's line."""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Iterable
+
+_COMPAT_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class TheanoDeprecationWarning(DeprecationWarning, UserWarning):
+    """A Theano spelling that still works but is deprecated.
+
+    Theano raised these as plain user warnings, shown by default; being a
+    ``DeprecationWarning`` too lets ``-W error::DeprecationWarning`` catch them.
+    """
+
+
+def _is_internal(filename: str) -> bool:
+    return (
+        filename.startswith(_COMPAT_DIR)
+        or filename.startswith("<frozen importlib")
+        or (os.sep + "importlib" + os.sep) in filename
+    )
+
+
+def warn(message: str, category: type[Warning] = UserWarning) -> None:
+    """Warn at the innermost line outside the compat layer and the import system (the
+    user's call, or the user's import for warnings raised while a module loads)."""
+    frame = sys._getframe(1)
+    while frame.f_back is not None and _is_internal(frame.f_code.co_filename):
+        frame = frame.f_back
+    module_globals = frame.f_globals
+    warnings.warn_explicit(
+        message,
+        category,
+        frame.f_code.co_filename,
+        frame.f_lineno,
+        module=module_globals.get("__name__", "<unknown>"),
+        registry=module_globals.setdefault("__warningregistry__", {}),
+    )
+
+
+def deprecated(message: str) -> None:
+    """Warn, as Theano did, that a spelling is deprecated."""
+    warn(f"DEPRECATION: {message}", TheanoDeprecationWarning)
+
+
+def ignore_arguments(function: str, names: Iterable[str]) -> None:
+    """Warn that keyword arguments Theano accepted are ignored here."""
+    names = sorted(names)
+    if names:
+        warn(f"{function}: ignoring the argument(s) {', '.join(names)} (no effect in symgraph)")

@@ -1,0 +1,147 @@
+"""``theano.printing``: ``debugprint``, ``pydotprint``, ``pp`` and the ``Print`` op."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+from symgraph.compat.theano._util import ignore_arguments
+from symgraph.graph.basic import Apply, Op
+from symgraph.printing import debugprint as _debugprint
+from symgraph.printing import pprint, to_dot
+from symgraph.tensor.variable import as_tensor
+
+__all__ = ["GraphvizNotFoundError", "Print", "debugprint", "pp", "pprint", "pydotprint"]
+
+pp = pprint
+
+
+def debugprint(
+    obj,
+    depth=-1,
+    print_type=False,
+    file=None,
+    ids="CHAR",
+    stop_on_name=False,
+    done=None,
+    print_storage=False,
+    print_clients=False,
+    used_ids=None,
+):
+    """Theano's ``debugprint``: the graph as an indented tree. ``file='str'`` returns the
+    text; otherwise it is written to ``file`` (default stdout), which is returned."""
+    ignored = {
+        name
+        for name, value, default in (
+            ("stop_on_name", stop_on_name, False),
+            ("done", done, None),
+            ("print_storage", print_storage, False),
+            ("print_clients", print_clients, False),
+            ("used_ids", used_ids, None),
+        )
+        if value != default
+    }
+    ignore_arguments("debugprint", ignored)
+    text = _debugprint(obj, file="str", print_type=print_type, depth=depth)
+    if file == "str":
+        return text
+    out = sys.stdout if file is None else file
+    out.write(text)
+    return out
+
+
+class GraphvizNotFoundError(RuntimeError, ImportError):
+    """``pydotprint`` was asked for an image but Graphviz's ``dot`` program is missing
+    (an ImportError too: Theano raised one when pydot was missing)."""
+
+
+def pydotprint(
+    fct,
+    outfile=None,
+    compact=True,
+    format="png",
+    with_ids=False,
+    high_contrast=True,
+    cond_highlight=None,
+    colorCodes=None,  # noqa: N803 - Theano's spelling
+    max_label_size=70,
+    scan_graphs=False,
+    var_with_name_simple=False,
+    print_output_file=True,
+    return_image=False,
+):
+    """Draw a graph or compiled function with Graphviz (Theano's ``pydotprint``).
+
+    The DOT text comes from ``symgraph.to_dot``; it is written beside ``outfile`` (same
+    name, ``.dot``) and rendered to ``format`` by the ``dot`` program. With
+    ``format='dot'`` only the DOT file is written (no Graphviz needed). Without Graphviz,
+    raises ``GraphvizNotFoundError`` after writing the DOT file. ``return_image=True``
+    returns the rendered bytes instead of keeping the file. Styling arguments are ignored.
+    """
+    if outfile is None:
+        outfile = os.path.join(os.getcwd(), f"theano.pydotprint.cpu.{format}")
+    outfile = os.fspath(outfile)
+    if not outfile.endswith("." + format):
+        outfile += "." + format
+    if format in ("dot", "raw"):
+        to_dot(fct, outfile)
+        if print_output_file:
+            print("The output file is available at", outfile)
+        if return_image:
+            with open(outfile, "rb") as handle:
+                return handle.read()
+        return None
+    dot_file = outfile[: -len(format) - 1] + ".dot"
+    to_dot(fct, dot_file)
+    program = shutil.which("dot")
+    if program is None:
+        raise GraphvizNotFoundError(
+            f"pydotprint needs Graphviz's 'dot' program to render {format}, and it is not on "
+            f"the PATH. The graph's DOT text was written to {dot_file}; install Graphviz "
+            "(e.g. apt-get install graphviz) or call pydotprint(..., format='dot')."
+        )
+    subprocess.run([program, f"-T{format}", dot_file, "-o", outfile], check=True)
+    if return_image:
+        with open(outfile, "rb") as handle:
+            image = handle.read()
+        os.remove(outfile)
+        return image
+    if print_output_file:
+        print("The output file is available at", outfile)
+    return None
+
+
+class Print(Op):
+    """Theano's ``Print(message)(x)``: ``x`` unchanged, printed (with ``attrs`` of it,
+    default its value) whenever the function computes it."""
+
+    __props__ = ("message", "attrs")
+    view_map = {0: [0]}
+    nondeterministic = True  # printing is the point: constant folding must not remove it
+
+    def __init__(self, message="", attrs=("__str__",), global_fn=None) -> None:
+        self.message = message
+        self.attrs = tuple(attrs)
+        if global_fn is not None:
+            ignore_arguments("Print", ["global_fn"])
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor(x)
+        return Apply(self, [x], [x.type])
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        for attr in self.attrs:
+            value = getattr(x, attr)
+            if callable(value):
+                value = value()
+            print(f"{self.message} {attr} = {value}")
+        return [x]
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def grad(self, node, output_grads):
+        return [output_grads[0]]

@@ -1,0 +1,121 @@
+"""``theano.tensor``: symgraph's tensor namespace with Theano's spellings and signatures.
+
+Everything in ``symgraph.tensor`` is here (the same functions and classes); the wrappers
+below take Theano's argument order, accept Theano's deprecated keywords with Theano's
+warnings, and add Theano-only names (``abs_``, ``sgn``, ``shape_padleft``...).
+"""
+
+from __future__ import annotations
+
+import types as _types
+
+import symgraph.tensor as _sg
+
+# symgraph's public functions, classes and constructors (not its submodules: ``nnet`` and
+# ``signal`` here are the Theano-shaped ones).
+globals().update(
+    {
+        _name: _value
+        for _name, _value in vars(_sg).items()
+        if not _name.startswith("_") and not isinstance(_value, _types.ModuleType)
+    }
+)
+
+from symgraph.compat.theano._util import deprecated as _deprecated  # noqa: E402
+from symgraph.compat.theano.configparser import config as _config  # noqa: E402
+from symgraph.compat.theano.gradient import grad  # noqa: E402, F401
+from symgraph.compat.theano.tensor import (  # noqa: E402, F401
+    nnet,
+    shared_randomstreams,
+    signal,
+)
+from symgraph.tensor import math as _math  # noqa: E402
+from symgraph.tensor.elemwise import dimshuffle as _dimshuffle  # noqa: E402
+from symgraph.tensor.shape import flatten as _flatten  # noqa: E402
+from symgraph.tensor.variable import as_tensor as _as_tensor  # noqa: E402
+
+abs_ = _math.abs
+sgn = _math.sign
+
+
+def flatten(x, ndim=1, outdim=None):
+    """Keep the first ``ndim - 1`` axes and merge the rest (``outdim`` is deprecated)."""
+    if outdim is not None:
+        _deprecated("flatten outdim parameter is deprecated, use ndim instead.")
+        ndim = outdim
+    return _flatten(x, ndim)
+
+
+def cast(x, dtype):
+    """``x`` as ``dtype`` (``'floatX'`` means ``config.floatX``, as in Theano)."""
+    if dtype == "floatX":
+        dtype = _config.floatX
+    return _math.cast(x, dtype)
+
+
+def sum(input, axis=None, dtype=None, keepdims=False, acc_dtype=None):  # noqa: A001
+    """Theano's ``sum`` (``dtype`` third; ``acc_dtype`` has no effect)."""
+    return _math.sum(input, axis=axis, keepdims=keepdims, dtype=dtype)
+
+
+def prod(input, axis=None, dtype=None, keepdims=False, acc_dtype=None, no_zeros_in_input=False):
+    """Theano's ``prod`` (``dtype`` third)."""
+    return _math.prod(input, axis=axis, keepdims=keepdims, dtype=dtype)
+
+
+def mean(input, axis=None, dtype=None, op=False, keepdims=False, acc_dtype=None):
+    """Theano's ``mean`` (``dtype`` third)."""
+    return _math.mean(input, axis=axis, keepdims=keepdims, dtype=dtype)
+
+
+def var(input, axis=None, ddof=0, keepdims=False, corrected=False):
+    """Theano's ``var`` (``ddof`` third)."""
+    return _math.var(input, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def std(input, axis=None, ddof=0, keepdims=False, corrected=False):
+    """Theano's ``std`` (``ddof`` third)."""
+    return _math.std(input, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def inv(x):
+    """Element-wise ``1 / x``."""
+    return _math.true_div(1, x)
+
+
+def transpose(x, axes=None):
+    """``x`` with its axes reversed, or permuted by ``axes``."""
+    x = _as_tensor(x)
+    return _dimshuffle(x, tuple(reversed(range(x.ndim))) if axes is None else tuple(axes))
+
+
+def shape_padleft(t, n_ones=1):
+    """``t`` with ``n_ones`` broadcastable axes added on the left."""
+    t = _as_tensor(t)
+    return _dimshuffle(t, ["x"] * n_ones + list(range(t.ndim)))
+
+
+def shape_padright(t, n_ones=1):
+    """``t`` with ``n_ones`` broadcastable axes added on the right."""
+    t = _as_tensor(t)
+    return _dimshuffle(t, list(range(t.ndim)) + ["x"] * n_ones)
+
+
+def shape_padaxis(t, axis):
+    """``t`` with a broadcastable axis inserted at ``axis``."""
+    t = _as_tensor(t)
+    if not -t.ndim - 1 <= axis <= t.ndim:
+        raise IndexError(f"axis {axis} is out of bounds for a {t.ndim}-d tensor plus one axis")
+    axis = axis % (t.ndim + 1)
+    pattern = list(range(t.ndim))
+    pattern.insert(axis, "x")
+    return _dimshuffle(t, pattern)
+
+
+def batched_dot(a, b):
+    """``dot`` of each pair ``a[i], b[i]`` of 3-d tensors (Theano's ``batched_dot``)."""
+    a, b = _as_tensor(a), _as_tensor(b)
+    if a.ndim != 3 or b.ndim != 3:
+        raise NotImplementedError("batched_dot is implemented for 3-d tensors only")
+    products = _dimshuffle(a, (0, 1, 2, "x")) * _dimshuffle(b, (0, "x", 1, 2))
+    return _math.sum(products, axis=2)

@@ -1,0 +1,117 @@
+"""``theano.tensor.nnet``: activations, softmax, cross-entropies and ``conv2d``."""
+
+from __future__ import annotations
+
+from symgraph.compat.theano._util import deprecated, ignore_arguments
+from symgraph.compat.theano.tensor.nnet import conv  # Theano's legacy submodule
+from symgraph.tensor import math as _math
+from symgraph.tensor.conv import conv2d as _conv2d
+from symgraph.tensor.conv import (
+    conv2d_grad_wrt_inputs,
+    conv2d_grad_wrt_weights,
+    conv2d_transpose,
+)
+from symgraph.tensor.math import relu, sigmoid, softplus
+from symgraph.tensor.nnet import (
+    binary_crossentropy,
+    categorical_crossentropy,
+    log_softmax,
+    logsoftmax,
+    sigmoid_binary_crossentropy,
+    softmax,
+)
+from symgraph.tensor.variable import as_tensor as _as_tensor
+
+__all__ = [
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "conv",
+    "conv2d",
+    "conv2d_grad_wrt_inputs",
+    "conv2d_grad_wrt_weights",
+    "conv2d_transpose",
+    "crossentropy_categorical_1hot",
+    "elu",
+    "hard_sigmoid",
+    "log_softmax",
+    "logsoftmax",
+    "relu",
+    "sigmoid",
+    "sigmoid_binary_crossentropy",
+    "softmax",
+    "softmax_with_bias",
+    "softplus",
+    "ultra_fast_sigmoid",
+]
+
+
+def conv2d(
+    input,
+    filters,
+    input_shape=None,
+    filter_shape=None,
+    border_mode="valid",
+    subsample=(1, 1),
+    filter_flip=True,
+    image_shape=None,
+    filter_dilation=(1, 1),
+    num_groups=1,
+    unshared=False,
+    **kwargs,
+):
+    """Theano's ``T.nnet.conv2d`` (its argument order; ``image_shape`` is the deprecated
+    name of ``input_shape``; other old keywords are ignored with a warning)."""
+    if "imshp_logical" in kwargs or "kshp_logical" in kwargs:
+        raise ValueError(
+            "conv2d: 'imshp_logical' and 'kshp_logical' are not supported (they were not a "
+            "reliable way to upsample); use conv2d_transpose"
+        )
+    if kwargs:
+        ignore_arguments("conv2d", kwargs)
+    if image_shape is not None:
+        if input_shape is not None:
+            raise ValueError("input_shape and image_shape should not be provided at the same time.")
+        deprecated(
+            "The `image_shape` keyword argument to `tensor.nnet.conv2d` is deprecated, it has "
+            "been renamed to `input_shape`."
+        )
+        input_shape = image_shape
+    if unshared:
+        raise NotImplementedError("conv2d(unshared=True) is not supported by symgraph")
+    return _conv2d(
+        input,
+        filters,
+        input_shape=input_shape,
+        filter_shape=filter_shape,
+        border_mode=border_mode,
+        subsample=subsample,
+        filter_flip=filter_flip,
+        filter_dilation=filter_dilation,
+        num_groups=num_groups,
+    )
+
+
+def hard_sigmoid(x):
+    """Piecewise-linear sigmoid: ``clip(0.2 x + 0.5, 0, 1)``."""
+    return _math.clip(_math.add(_math.mul(x, 0.2), 0.5), 0, 1)
+
+
+def ultra_fast_sigmoid(x):
+    """Theano's fast sigmoid approximation; here the exact sigmoid (already cheap)."""
+    return sigmoid(x)
+
+
+def elu(x, alpha=1):
+    """Exponential linear unit: ``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``."""
+    x = _as_tensor(x)
+    return _math.switch(_math.gt(x, 0), x, _math.mul(alpha, _math.expm1(x)))
+
+
+def softmax_with_bias(x, b):
+    """``softmax(x + b)`` (Theano's fused op)."""
+    return softmax(_math.add(x, b))
+
+
+def crossentropy_categorical_1hot(coding_dist, true_one_of_n):
+    """Cross-entropy of each row against an integer label (``categorical_crossentropy``)."""
+    return categorical_crossentropy(coding_dist, true_one_of_n)
