@@ -82,6 +82,12 @@ class Variable:
         """A fresh, ownerless variable of the same type and name."""
         return type(self)(self.type, name=self.name)
 
+    def __getstate__(self) -> dict:
+        # Caches (tag keys starting with "_", like eval's compiled functions) stay behind.
+        state = self.__dict__.copy()
+        state["tag"] = {k: v for k, v in self.tag.items() if not k.startswith("_")}
+        return state
+
     def __str__(self) -> str:
         if self.name is not None:
             return self.name

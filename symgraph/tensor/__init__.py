@@ -104,3 +104,13 @@ def grad(cost, wrt, **kwargs):
     from symgraph.grad import grad as _grad
 
     return _grad(cost, wrt, **kwargs)
+
+
+def __getattr__(name: str):
+    # T.random is imported on first use: it builds on shared variables (symgraph.compile),
+    # which themselves import this package.
+    if name == "random":
+        import importlib
+
+        return importlib.import_module("symgraph.tensor.random")
+    raise AttributeError(f"module 'symgraph.tensor' has no attribute {name!r}")

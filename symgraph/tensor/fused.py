@@ -59,19 +59,14 @@ class Fused(Op, HasInnerGraph):
         return Fused(self.inner_inputs, self.inner_outputs, inplace=index)
 
     def __str__(self) -> str:
-        names = {v: f"i{k}" for k, v in enumerate(self.inner_inputs)}
-
-        def text(v):
-            if v in names:
-                return names[v]
-            if isinstance(v, Constant) or v.owner is None:
-                return str(v)
-            op = v.owner.op
-            label = getattr(op, "scalar_op", op)
-            return f"{label}({', '.join(text(i) for i in v.owner.inputs)})"
-
+        # Built in topological order (no recursion: fused chains can be thousands deep).
+        text = {v: f"i{k}" for k, v in enumerate(self.inner_inputs)}
+        for inner in self.order:
+            label = getattr(inner.op, "scalar_op", inner.op)
+            args = ", ".join(text.get(v, str(v)) for v in inner.inputs)
+            text[inner.outputs[0]] = f"{label}({args})"
         suffix = "" if self.inplace is None else f"[inplace={self.inplace}]"
-        return f"Fused{{{text(self.inner_outputs[0])}}}{suffix}"
+        return f"Fused{{{text[self.inner_outputs[0]]}}}{suffix}"
 
     def make_node(self, *inputs) -> Apply:
         from symgraph.tensor.variable import as_tensor

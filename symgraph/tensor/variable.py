@@ -239,7 +239,14 @@ class _TensorMethods:
     def flatten(self, ndim=1, outdim=None):
         from symgraph.tensor.shape import flatten
 
-        return flatten(self, ndim=ndim, outdim=outdim)
+        if outdim is not None:  # warned here so the warning points at the user's line
+            import warnings
+
+            warnings.warn(
+                "flatten(outdim=) is deprecated; use ndim=", DeprecationWarning, stacklevel=2
+            )
+            ndim = outdim
+        return flatten(self, ndim=ndim)
 
     def astype(self, dtype):
         from symgraph.tensor.math import cast
@@ -345,8 +352,10 @@ def _python_scalar_dtype(value: Any, float_dtype: str) -> str:
 def constant(value: Any, name: str | None = None, dtype: str | None = None) -> TensorConstant:
     """A tensor constant. Python scalars become weakly typed constants unless ``dtype``
     is given (float ones are float64 until they meet a typed tensor)."""
-    weak = dtype is None and isinstance(value, (numbers.Number, np.bool_)) and not isinstance(
-        value, np.generic
+    weak = (
+        dtype is None
+        and isinstance(value, (numbers.Number, np.bool_))
+        and not isinstance(value, np.generic)
     )
     if dtype is None:
         if weak:
