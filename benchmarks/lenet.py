@@ -91,6 +91,11 @@ def _rss_bytes() -> int:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _rounds(default: int) -> int:
+    """``--rounds N``: how many fresh processes each contender is timed in."""
+    return int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else default
+
+
 def main() -> None:
     if "--contender" in sys.argv:
         name = sys.argv[sys.argv.index("--contender") + 1]
@@ -116,7 +121,7 @@ def main() -> None:
             peak = int([r for r in out.splitlines() if r.startswith("PEAK")][0].split()[1])
             print(f"{name:24s} step peak memory above steady state: {peak / 2**20:8.1f} MiB")
         return
-    results = measure_in_subprocesses(__file__, names, rounds=2)
+    results = measure_in_subprocesses(__file__, names, rounds=_rounds(3))
     for name, seconds in results.items():
         print(f"{name:24s} {fmt_ms(seconds)} per step (median)")
     fast = results["symgraph FAST_RUN"]

@@ -79,6 +79,11 @@ CONTENDERS = {
 }
 
 
+def _rounds(default: int) -> int:
+    """``--rounds N``: how many fresh processes each contender is timed in."""
+    return int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else default
+
+
 def main() -> None:
     if "--contender" in sys.argv:
         name = sys.argv[sys.argv.index("--contender") + 1]
@@ -86,7 +91,7 @@ def main() -> None:
         print(f"RESULT {median_seconds(step, repeat=9)}")
         return
     names = [n for n in CONTENDERS if n != "pytorch CPU" or torch_or_none() is not None]
-    results = measure_in_subprocesses(__file__, names)
+    results = measure_in_subprocesses(__file__, names, rounds=_rounds(5))
     for name, seconds in results.items():
         print(f"{name:24s} {fmt_ms(seconds)} per step (median)")
     fast = results["symgraph FAST_RUN"]
