@@ -246,26 +246,25 @@ def test_legacy_max_pool_2d():
 
 
 def test_full_mode_convnet_shapes():
-    """conv 3x3 'full' -> max-pool 2x2 (ignore_border=False) -> conv 3x3 -> pool -> conv 3x3
-    -> pool -> flatten(2), on 28x28 inputs: 30, 15, 13, 7, 5, 3 and a 128*3*3 width."""
-    x = T.tensor4("x")
-    rng = np.random.default_rng(10)
-    w1 = symgraph.shared(rng.normal(0, 0.1, (32, 1, 3, 3)), name="w1")
-    w2 = symgraph.shared(rng.normal(0, 0.1, (64, 32, 3, 3)), name="w2")
-    w3 = symgraph.shared(rng.normal(0, 0.1, (128, 64, 3, 3)), name="w3")
-    c1 = T.relu(
-        T.conv2d(
-            x, w1, border_mode="full", input_shape=(None, 1, 28, 28), filter_shape=(32, 1, 3, 3)
-        )
-    )
-    p1 = T.pool_2d(c1, (2, 2), ignore_border=False)
-    c2 = T.relu(T.conv2d(p1, w2, filter_shape=(64, 32, 3, 3)))
-    p2 = T.pool_2d(c2, (2, 2), ignore_border=False)
-    c3 = T.relu(T.conv2d(p2, w3, filter_shape=(128, 64, 3, 3)))
-    p3 = T.pool_2d(c3, (2, 2), ignore_border=False)
-    flat = p3.flatten(2)
+    """conv 3x3 'full' -> max-pool 2x2 (ignore_border=False) -> dropout -> conv 3x3 -> pool
+    -> conv 3x3 -> pool -> flatten(2), on 28x28 inputs: 30, 15, 13, 7, 5, 3 and 128*3*3."""
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tutorials"))
+    import convnet_full_mode
+
+    with symgraph.config.change_flags(floatX="float64"):
+        train, predict, maps, x = convnet_full_mode.build()
+    c1, p1, c2, p2, c3, p3, flat = maps
     assert [v.type.shape[2] for v in (c1, p1, c2, p2, c3, p3)] == [30, 15, 13, 7, 5, 3]
     assert flat.type.shape == (None, 128 * 3 * 3)
-    values = symgraph.function([x], [c1, p1, c2, p2, c3, p3, flat])(rng.random((2, 1, 28, 28)))
+    rng = np.random.default_rng(10)
+    values = symgraph.function([x], list(maps))(rng.random((2, 1, 28, 28)))
     assert [v.shape[2] for v in values[:-1]] == [30, 15, 13, 7, 5, 3]
     assert values[-1].shape == (2, 1152)
+    images = rng.random((4, 1, 28, 28))
+    labels = np.array([0, 1, 2, 3], dtype="int32")
+    first, second = train(images, labels), train(images, labels)
+    assert np.isfinite(first) and first != second  # dropout draws a new mask each call
+    assert predict(images).shape == (4,)
