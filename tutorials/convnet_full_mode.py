@@ -8,8 +8,6 @@ feature maps go 28 -> 30 -> 15 -> 13 -> 7 -> 5 -> 3.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 
 import numpy as np
@@ -19,9 +17,6 @@ import symgraph.tensor as T
 from symgraph.datasets import load_mnist
 from symgraph.tensor.random import RandomStreams
 from symgraph.utils import progress
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from logistic_sgd import shared_dataset  # noqa: E402
 
 
 def init_weights(rng, shape):
@@ -65,7 +60,7 @@ def rmsprop(cost, params, lr=0.001, rho=0.9, epsilon=1e-6):
     updates = []
     for p, g in zip(params, symgraph.grad(cost, params)):
         acc = symgraph.shared(np.zeros(p.get_value(borrow=True).shape, dtype=p.dtype))
-        acc_new = rho * acc + (1 - rho) * g ** 2
+        acc_new = rho * acc + (1 - rho) * g**2
         updates += [(acc, acc_new), (p, p - lr * g / T.sqrt(acc_new + epsilon))]
     return updates
 
@@ -73,9 +68,13 @@ def rmsprop(cost, params, lr=0.001, rho=0.9, epsilon=1e-6):
 def build(batch_size: int = 128, seed: int = 0):
     rng = np.random.default_rng(seed)
     srng = RandomStreams(seed)
-    params = [init_weights(rng, (32, 1, 3, 3)), init_weights(rng, (64, 32, 3, 3)),
-              init_weights(rng, (128, 64, 3, 3)), init_weights(rng, (128 * 3 * 3, 625)),
-              init_weights(rng, (625, 10))]
+    params = [
+        init_weights(rng, (32, 1, 3, 3)),
+        init_weights(rng, (64, 32, 3, 3)),
+        init_weights(rng, (128, 64, 3, 3)),
+        init_weights(rng, (128 * 3 * 3, 625)),
+        init_weights(rng, (625, 10)),
+    ]
     x, y = T.tensor4("x"), T.ivector("y")
     noisy, _ = model(x, params, srng, 0.2, 0.5)
     clean, maps = model(x, params, srng, 0.0, 0.0)
@@ -85,8 +84,9 @@ def build(batch_size: int = 128, seed: int = 0):
     return train, predict, maps, x
 
 
-def train(epochs: int = 2, batch_size: int = 128, n_train: int | None = None,
-          verbose: bool = True) -> dict:
+def train(
+    epochs: int = 2, batch_size: int = 128, n_train: int | None = None, verbose: bool = True
+) -> dict:
     floatX = symgraph.config.floatX
     (train_x, train_y), (valid_x, valid_y), (test_x, test_y) = load_mnist(dtype=floatX)
     if n_train is not None:
@@ -96,8 +96,10 @@ def train(epochs: int = 2, batch_size: int = 128, n_train: int | None = None,
 
     def error(data_x, data_y) -> float:
         data_x = data_x.reshape(-1, 1, 28, 28)
-        wrong = sum(int((predict(data_x[i:i + 500]) != data_y[i:i + 500]).sum())
-                    for i in range(0, len(data_x), 500))
+        wrong = sum(
+            int((predict(data_x[i : i + 500]) != data_y[i : i + 500]).sum())
+            for i in range(0, len(data_x), 500)
+        )
         return wrong / len(data_x)
 
     start = time.perf_counter()
@@ -107,7 +109,7 @@ def train(epochs: int = 2, batch_size: int = 128, n_train: int | None = None,
         if verbose:
             batches = progress(batches, desc=f"epoch {epoch}")
         for i in batches:
-            train_fn(train_x[i:i + batch_size], train_y[i:i + batch_size].astype("int32"))
+            train_fn(train_x[i : i + batch_size], train_y[i : i + batch_size].astype("int32"))
         result = {"epoch": epoch, "valid_error": error(valid_x, valid_y)}
         if verbose:
             print(f"epoch {epoch}, validation error {result['valid_error'] * 100:f} %")
