@@ -68,6 +68,7 @@ class EmitContext:
         self.taken = taken
         self.outputs: list[str] = []
         self._bound: dict[int, str] = {}
+        self._suffixes: dict[str, itertools.count] = {}
 
     def bind(self, obj: Any, hint: str) -> str:
         """A global name in the generated module that refers to ``obj``."""
@@ -88,7 +89,9 @@ class EmitContext:
         """A local name not used yet in the generated function."""
         base = _identifier(hint) or "v"
         candidate = base
-        counter = itertools.count(1)
+        # Resume numbering where this base left off: rescanning from 1 made naming
+        # quadratic in the number of nodes sharing a hint.
+        counter = self._suffixes.setdefault(base, itertools.count(1))
         while candidate in self.taken:
             candidate = f"{base}_{next(counter)}"
         self.taken.add(candidate)
