@@ -187,6 +187,9 @@ class Fused(Op, HasInnerGraph):
 
 # Outputs smaller than this run in the calling thread: below it, handing blocks to threads
 # costs more than it saves. NumPy's ufuncs release the GIL, so blocks run truly in parallel.
+# Measured on 2 cores: tanh(2x + 1) * 3 on 1000x1000 float32 runs 1.8x faster with 2
+# threads, but right after a GEMM there is no gain: OpenBLAS's workers keep spinning on
+# the other core for a while after each product.
 PARALLEL_MIN_ELEMENTS = 1 << 15
 _pool = None
 _threads = min(os.cpu_count() or 1, 8)
