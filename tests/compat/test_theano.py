@@ -422,3 +422,26 @@ def test_theano_logistic_regression_script_runs_unmodified(tmp_path):
     assert (tmp_path / "best_model.pkl").exists()  # the pickled model the script reloaded
     predicted = re.search(r"\[([\d ]+)\]\s*$", result.stdout).group(1).split()
     assert len(predicted) == 10
+
+
+@pytest.mark.parametrize("script, epochs, batch, first_bound, last_bound", [
+    ("mlp.py", 2, 20, 30.0, 20.0),
+    ("convolutional_mlp.py", 2, 100, 40.0, 20.0),
+])
+def test_theano_tutorial_scripts_run_unmodified(tmp_path, script, epochs, batch, first_bound,
+                                                last_bound):
+    """The MLP and LeNet tutorials in plain Theano style (old conv/downsample modules and
+    keywords included) train on a slice of MNIST through ``python -m symgraph.compat.theano``."""
+    dataset = tmp_path / "mnist.pkl.gz"
+    _write_small_mnist(dataset)
+    env = dict(os.environ, THEANO_FLAGS="floatX=float32")
+    env.pop("SYMGRAPH_FLAGS", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "symgraph.compat.theano", os.path.join(SCRIPTS, script),
+         str(dataset), str(epochs), str(batch)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    errors = [float(e) for e in re.findall(r"validation error ([\d.]+) %", result.stdout)]
+    assert len(errors) == epochs
+    assert errors[0] < first_bound and errors[-1] < last_bound
