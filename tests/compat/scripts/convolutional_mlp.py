@@ -4,7 +4,7 @@ with the old ``downsample`` and ``conv`` modules and their deprecated keywords).
     python -m symgraph.compat.theano convolutional_mlp.py DATASET [N_EPOCHS [BATCH_SIZE]]
 """
 
-# ruff: noqa: UP031 - the tutorial's %-formatting, kept as Theano users wrote it
+# ruff: noqa: UP031, UP004, B006 - old-style Python, kept as Theano users wrote it
 
 import sys
 

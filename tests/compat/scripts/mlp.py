@@ -3,7 +3,7 @@
     python -m symgraph.compat.theano mlp.py DATASET [N_EPOCHS [BATCH_SIZE]]
 """
 
-# ruff: noqa: UP031 - the tutorial's %-formatting, kept as Theano users wrote it
+# ruff: noqa: UP031, UP004, B006 - old-style Python, kept as Theano users wrote it
 
 import sys
 
