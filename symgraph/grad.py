@@ -118,24 +118,20 @@ def grad(
     results = []
     for variable in wrt_list:
         parts = contributions.get(variable)
-        if parts is None or (variable in seeds and len(parts) == 1 and cost is not None
-                             and variable is not cost):
-            if parts is None:
-                message = (
-                    f"grad: the cost does not depend on {_label(variable)} (it is not part of "
-                    "the cost's graph, or only through non-differentiable operations); pass "
-                    "disconnected_inputs='ignore' or 'warn' to get zeros"
-                )
-                if disconnected_inputs == "raise":
-                    raise DisconnectedInputError(message)
-                if disconnected_inputs == "warn":
-                    import warnings
+        if parts is None:
+            message = (
+                f"grad: the cost does not depend on {_label(variable)} (it is not part of "
+                "the cost's graph, or only through non-differentiable operations); pass "
+                "disconnected_inputs='ignore' or 'warn' to get zeros"
+            )
+            if disconnected_inputs == "raise":
+                raise DisconnectedInputError(message)
+            if disconnected_inputs == "warn":
+                import warnings
 
-                    warnings.warn(message, stacklevel=2)
-                results.append(
-                    _zeros_for(variable) if return_disconnected == "zero" else None
-                )
-                continue
+                warnings.warn(message, stacklevel=2)
+            results.append(_zeros_for(variable) if return_disconnected == "zero" else None)
+            continue
         g = _sum(parts)
         if variable.type.numpy_dtype.kind not in "fc":
             g = _zeros_for(variable)
