@@ -111,7 +111,7 @@ def inplace(fgraph: FunctionGraph) -> Counter:
         op = node.op
         if getattr(op, "inplace", 0) is not None or not hasattr(op, "with_inplace"):
             continue
-        if isinstance(op, Elemwise) and not _supports_out(op):
+        if isinstance(op, Elemwise) and not op.scalar_op.writes_out:
             continue
         out = node.outputs[0]
         for index, candidate in enumerate(node.inputs):
@@ -134,8 +134,3 @@ def inplace(fgraph: FunctionGraph) -> Counter:
             fired[f"inplace_{name}"] += 1
             break
     return fired
-
-
-def _supports_out(op) -> bool:
-    scalar = op.scalar_op
-    return scalar.name not in ("switch",) and (scalar.code is None or "{" not in scalar.code)

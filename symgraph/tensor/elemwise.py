@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,6 +27,7 @@ class ScalarOp:
     ``dtype_rule`` maps input dtypes to the output dtype (default: NumPy's own rule for the
     ufunc). ``grad(inputs, output, output_grad)`` returns symbolic gradients, ``None`` for
     inputs without one. ``code`` is how generated source names the kernel.
+    ``writes_out`` says the kernel accepts ``out=`` (so passes may reuse a buffer for it).
     """
 
     name: str
@@ -36,9 +37,7 @@ class ScalarOp:
     dtype_rule: Callable[[Sequence[np.dtype]], np.dtype] | None = None
     code: str | None = None
     commutative: bool = False
-    associative: bool = False
-    identity: float | None = None
-    extra: dict = field(default_factory=dict)
+    writes_out: bool = True
 
     def __eq__(self, other: object) -> bool:
         return type(other) is ScalarOp and other.name == self.name
@@ -80,7 +79,7 @@ def scalar_op_named(name: str) -> ScalarOp:
     from symgraph.tensor import math
 
     if name.startswith("cast_") and name not in math.SCALAR_OPS:
-        return math._cast_scalar_op(name[len("cast_"):])
+        return math._cast_scalar_op(name[len("cast_") :])
     return math.SCALAR_OPS[name]
 
 
@@ -158,8 +157,9 @@ class Elemwise(Op):
 
     def make_node(self, *inputs) -> Apply:
         if len(inputs) != self.scalar_op.nin:
-            raise TypeError(f"{self.scalar_op.name} takes {self.scalar_op.nin} inputs, got "
-                            f"{len(inputs)}")
+            raise TypeError(
+                f"{self.scalar_op.name} takes {self.scalar_op.nin} inputs, got {len(inputs)}"
+            )
         inputs = _unify_weak_constants([as_tensor(x) for x in inputs])
         given = inputs
         ndim = max(x.ndim for x in inputs)
@@ -240,8 +240,11 @@ def runtime_broadcast_check(variables, names, ctx) -> str | None:
     shapes already guarantee agreement."""
     conditions = []
     for axis in range(max((v.ndim for v in variables), default=0)):
-        sized = [(v, n) for v, n in zip(variables, names)
-                 if not isinstance(v, TensorConstant) and v.ndim > axis and v.type.shape[axis] != 1]
+        sized = [
+            (v, n)
+            for v, n in zip(variables, names)
+            if not isinstance(v, TensorConstant) and v.ndim > axis and v.type.shape[axis] != 1
+        ]
         if len(sized) < 2 or all(v.type.shape[axis] is not None for v, _ in sized):
             continue
         first = sized[0][1]
@@ -250,8 +253,7 @@ def runtime_broadcast_check(variables, names, ctx) -> str | None:
         return None
     labels = [str(v) for v in variables]
     raise_error = ctx.bind(_broadcast_error, "broadcast_error")
-    return (f"if {' or '.join(conditions)}: {raise_error}({labels!r}, "
-            f"({', '.join(names)},))")
+    return f"if {' or '.join(conditions)}: {raise_error}({labels!r}, ({', '.join(names)},))"
 
 
 def _broadcast_error(labels, values):
@@ -271,7 +273,7 @@ def _left_pad(x: Variable, ndim: int) -> Variable:
 
 
 def _describe(x: Variable) -> str:
-    """"'x' (float64 matrix of shape (2, 3))" for error messages."""
+    """ "'x' (float64 matrix of shape (2, 3))" for error messages."""
     label = f"'{x.name}'" if x.name else str(x)
     return f"{label} ({x.type.describe()})"
 

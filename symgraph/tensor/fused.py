@@ -146,7 +146,7 @@ class Fused(Op, HasInnerGraph):
                 for v in dict.fromkeys(inner.inputs)
                 if last_read.get(v) == position and v in reusable and _full(v, output)
             ]
-            supports_out = _full(result, output) and _supports_out(inner.op)
+            supports_out = _full(result, output) and inner.op.scalar_op.writes_out
             target = None
             if result is output and out_name is not None:
                 target = out_name if supports_out else None
@@ -241,8 +241,3 @@ def _name(variable: Variable, names: dict, ctx) -> str:
         names[variable] = ctx.bind(variable.data, "c")
         return names[variable]
     raise KeyError(f"fused kernel input {variable} has no name")
-
-
-def _supports_out(op) -> bool:
-    scalar = getattr(op, "scalar_op", None)
-    return scalar is not None and scalar.name != "switch" and not scalar.name.startswith("cast")

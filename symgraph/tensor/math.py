@@ -142,16 +142,24 @@ _LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
 S = ScalarOp
 _TABLE = [
     # arithmetic
-    S("add", 2, np.add, lambda i, o, g: [g, g], code="np.add", commutative=True,
-      associative=True, identity=0),
+    S("add", 2, np.add, lambda i, o, g: [g, g], code="np.add", commutative=True),
     S("sub", 2, np.subtract, lambda i, o, g: [g, neg(g)], code="np.subtract"),
-    S("mul", 2, np.multiply, _grad_mul, code="np.multiply", commutative=True,
-      associative=True, identity=1),
-    S("true_div", 2, np.true_divide, lambda i, o, g: [true_div(g, i[1]),
-      neg(true_div(mul(g, i[0]), sqr(i[1])))], code="np.true_divide"),
+    S("mul", 2, np.multiply, _grad_mul, code="np.multiply", commutative=True),
+    S(
+        "true_div",
+        2,
+        np.true_divide,
+        lambda i, o, g: [true_div(g, i[1]), neg(true_div(mul(g, i[0]), sqr(i[1])))],
+        code="np.true_divide",
+    ),
     S("int_div", 2, np.floor_divide, _zero_grad, code="np.floor_divide"),
-    S("mod", 2, np.mod, lambda i, o, g: [g, neg(mul(g, floor(true_div(i[0], i[1]))))],
-      code="np.mod"),
+    S(
+        "mod",
+        2,
+        np.mod,
+        lambda i, o, g: [g, neg(mul(g, floor(true_div(i[0], i[1]))))],
+        code="np.mod",
+    ),
     S("pow", 2, np.power, _grad_pow, code="np.power"),
     S("neg", 1, np.negative, lambda i, o, g: [neg(g)], code="np.negative"),
     S("abs", 1, np.absolute, lambda i, o, g: [mul(g, sign(i[0]))], code="np.absolute"),
@@ -167,10 +175,8 @@ _TABLE = [
     # Python floats (weak), not np.log's float64 scalars: float32 gradients stay float32
     S("exp2", 1, np.exp2, lambda i, o, g: [mul(g, mul(o, _LN2))], code="np.exp2"),
     S("log", 1, np.log, lambda i, o, g: [true_div(g, i[0])], code="np.log"),
-    S("log2", 1, np.log2, lambda i, o, g: [true_div(g, mul(i[0], _LN2))],
-      code="np.log2"),
-    S("log10", 1, np.log10, lambda i, o, g: [true_div(g, mul(i[0], _LN10))],
-      code="np.log10"),
+    S("log2", 1, np.log2, lambda i, o, g: [true_div(g, mul(i[0], _LN2))], code="np.log2"),
+    S("log10", 1, np.log10, lambda i, o, g: [true_div(g, mul(i[0], _LN10))], code="np.log10"),
     S("log1p", 1, np.log1p, lambda i, o, g: [true_div(g, add(i[0], 1))], code="np.log1p"),
     S("expm1", 1, np.expm1, lambda i, o, g: [mul(g, add(o, 1))], code="np.expm1"),
     S("sqrt", 1, np.sqrt, lambda i, o, g: [true_div(mul(g, 0.5), o)], code="np.sqrt"),
@@ -178,10 +184,8 @@ _TABLE = [
     S("tanh", 1, np.tanh, lambda i, o, g: [mul(g, sub(1, sqr(o)))], code="np.tanh"),
     S("sin", 1, np.sin, lambda i, o, g: [mul(g, cos(i[0]))], code="np.sin"),
     S("cos", 1, np.cos, lambda i, o, g: [neg(mul(g, sin(i[0])))], code="np.cos"),
-    S("sigmoid", 1, _sigmoid, lambda i, o, g: [mul(g, mul(o, sub(1, o)))],
-      dtype_rule=_float_dtype),
-    S("softplus", 1, _softplus, lambda i, o, g: [mul(g, sigmoid(i[0]))],
-      dtype_rule=_float_dtype),
+    S("sigmoid", 1, _sigmoid, lambda i, o, g: [mul(g, mul(o, sub(1, o)))], dtype_rule=_float_dtype),
+    S("softplus", 1, _softplus, lambda i, o, g: [mul(g, sigmoid(i[0]))], dtype_rule=_float_dtype),
     # comparisons and logic (not differentiable)
     S("lt", 2, np.less, _no_grad, code="np.less"),
     S("gt", 2, np.greater, _no_grad, code="np.greater"),
@@ -201,7 +205,15 @@ _TABLE = [
     S("isnan", 1, np.isnan, _no_grad, code="np.isnan"),
     S("isinf", 1, np.isinf, _no_grad, code="np.isinf"),
     # selection and broadcasting
-    S("switch", 3, np.where, _grad_switch, dtype_rule=_switch_dtype, code="np.where"),
+    S(
+        "switch",
+        3,
+        np.where,
+        _grad_switch,
+        dtype_rule=_switch_dtype,
+        code="np.where",
+        writes_out=False,
+    ),
     S("second", 2, _second, lambda i, o, g: [None, g], dtype_rule=_second_input_dtype),
 ]
 del S
@@ -344,8 +356,11 @@ def _normalize_axis(axis, ndim: int, x: Variable | None = None) -> tuple[int, ..
         if isinstance(a, Variable):
             raise TypeError("reduction axes must be Python ints, not symbolic values")
         if not -ndim <= a < builtins.max(ndim, 1):
-            what = f"'{x.name}' ({x.type.describe()})" if x is not None and x.name else \
-                f"a {ndim}-d tensor"
+            what = (
+                f"'{x.name}' ({x.type.describe()})"
+                if x is not None and x.name
+                else f"a {ndim}-d tensor"
+            )
             raise ValueError(f"axis {a} is out of range for {what}")
         result.append(int(a) % builtins.max(ndim, 1))
     if len(set(result)) != len(result):
