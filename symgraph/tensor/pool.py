@@ -7,8 +7,6 @@ so the gradient of a gradient flows through pooling. Kernels live in ``pool_kern
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from symgraph.graph.basic import Apply, Op, Variable
@@ -143,36 +141,13 @@ class MaxPoolGradGrad(_PoolOp):
         return [None, None, PoolGrad(*self._params())(x, y, output_grads[0])]
 
 
-def pool_2d(
-    input,
-    ws=None,
-    ignore_border=False,
-    stride=None,
-    pad=(0, 0),
-    mode="max",
-    ds=None,
-    st=None,
-    padding=None,
-) -> Variable:
+def pool_2d(input, ws, ignore_border=False, stride=None, pad=(0, 0), mode="max") -> Variable:
     """Pool the last two axes of ``input`` (Theano's ``pool_2d``).
 
     ``stride`` defaults to ``ws``; ``pad`` needs ``ignore_border=True`` and ``pad < ws``.
-    Modes: 'max', 'sum', 'average_inc_pad', 'average_exc_pad'. The old keywords ``ds``,
-    ``st`` and ``padding`` still work, with a deprecation warning.
+    Modes: 'max', 'sum', 'average_inc_pad', 'average_exc_pad'. (The deprecated ``ds``,
+    ``st`` and ``padding`` keywords live in ``symgraph.compat.theano``.)
     """
-    if ds is not None:
-        warnings.warn("pool_2d(ds=) is deprecated; use ws=", DeprecationWarning, stacklevel=2)
-        ws = ds if ws is None else ws
-    if st is not None:
-        warnings.warn("pool_2d(st=) is deprecated; use stride=", DeprecationWarning, stacklevel=2)
-        stride = st if stride is None else stride
-    if padding is not None:
-        warnings.warn("pool_2d(padding=) is deprecated; use pad=", DeprecationWarning, stacklevel=2)
-        pad = padding
-    if ws is None:
-        raise TypeError("pool_2d needs ws, the window shape")
-    if ignore_border is None:
-        ignore_border = False
     return Pool(ws, ignore_border, stride, pad, mode)(input)
 
 

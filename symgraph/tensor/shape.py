@@ -274,14 +274,9 @@ class Flatten(Op):
         return [reshape(output_grads[0], shape(x), ndim=x.ndim)]
 
 
-def flatten(x, ndim: int = 1, outdim: int | None = None) -> Variable:
-    """Theano's flatten: keep the first ``ndim - 1`` axes, merge the others."""
-    if outdim is not None:
-        import warnings
-
-        warnings.warn("flatten(outdim=) is deprecated; use ndim=", DeprecationWarning,
-                      stacklevel=2)
-        ndim = outdim
+def flatten(x, ndim: int = 1) -> Variable:
+    """Theano's flatten: keep the first ``ndim - 1`` axes, merge the others. (The old
+    ``outdim=`` spelling is accepted by ``x.flatten`` and the Theano compat layer.)"""
     x = as_tensor(x)
     if x.ndim == ndim:
         return x
