@@ -27,12 +27,13 @@ from symgraph.tensor.shape import as_shape_vector, shape_i, static_value
 from symgraph.tensor.variable import as_tensor
 
 
-def _pair(value, name: str) -> tuple[int, int]:
+def int_pair(value, what: str) -> tuple[int, int]:
+    """``value`` as a (rows, cols) pair of ints; an int stands for both axes."""
     if isinstance(value, (int, np.integer)):
         return (int(value), int(value))
     value = tuple(int(v) for v in value)
     if len(value) != 2:
-        raise ValueError(f"conv2d: {name} must be an int or a pair, got {value}")
+        raise ValueError(f"{what} must be an int or a pair of ints, got {value}")
     return value
 
 
@@ -71,8 +72,8 @@ class _ConvOp(Op):
         if isinstance(border_mode, (int, np.integer)):
             border_mode = int(border_mode)
         self.border_mode = border_mode
-        self.subsample = _pair(subsample, "subsample")
-        self.filter_dilation = _pair(filter_dilation, "filter_dilation")
+        self.subsample = int_pair(subsample, "conv2d: subsample")
+        self.filter_dilation = int_pair(filter_dilation, "conv2d: filter_dilation")
         self.filter_flip = bool(filter_flip)
         self.num_groups = int(num_groups)
         # Validate the mode now (an unknown string is an error at graph-build time).

@@ -7,31 +7,21 @@ so the gradient of a gradient flows through pooling. Kernels live in ``pool_kern
 
 from __future__ import annotations
 
-import numpy as np
-
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
 from symgraph.tensor import pool_kernels as kernels
+from symgraph.tensor.conv import int_pair
 from symgraph.tensor.variable import as_tensor
-
-
-def _pair(value, name):
-    if isinstance(value, (int, np.integer)):
-        return (int(value), int(value))
-    value = tuple(int(v) for v in value)
-    if len(value) != 2:
-        raise ValueError(f"pool_2d: {name} must be a pair, got {value}")
-    return value
 
 
 class _PoolOp(Op):
     __props__ = ("ws", "ignore_border", "stride", "pad", "mode")
 
     def __init__(self, ws, ignore_border=False, stride=None, pad=(0, 0), mode="max") -> None:
-        self.ws = _pair(ws, "ws")
+        self.ws = int_pair(ws, "pool_2d: ws")
         self.ignore_border = bool(ignore_border)
-        self.stride = self.ws if stride is None else _pair(stride, "stride")
-        self.pad = _pair(pad, "pad")
+        self.stride = self.ws if stride is None else int_pair(stride, "pool_2d: stride")
+        self.pad = int_pair(pad, "pool_2d: pad")
         if mode == "average":
             mode = "average_inc_pad"
         if mode not in kernels.POOL_MODES:
