@@ -13,6 +13,19 @@ from contextlib import contextmanager
 _FLOAT_DTYPES = ("float32", "float64")
 
 
+@contextmanager
+def temporarily_set(settings, **values):
+    """Set attributes of ``settings`` for the duration of a ``with`` block, then restore."""
+    old = {name: getattr(settings, name) for name in values}
+    try:
+        for name, value in values.items():
+            setattr(settings, name, value)
+        yield settings
+    finally:
+        for name, value in old.items():
+            setattr(settings, name, value)
+
+
 class Config:
     """Mutable settings object; ``symgraph.config.floatX = 'float32'`` changes the default."""
 
@@ -39,17 +52,9 @@ class Config:
             raise AttributeError(f"unknown symgraph config option {name!r}; known: floatX")
         object.__setattr__(self, name, value)
 
-    @contextmanager
     def change_flags(self, **values):
         """Temporarily set options: ``with config.change_flags(floatX='float32'): ...``."""
-        old = {name: getattr(self, name) for name in values}
-        try:
-            for name, value in values.items():
-                setattr(self, name, value)
-            yield self
-        finally:
-            for name, value in old.items():
-                setattr(self, name, value)
+        return temporarily_set(self, **values)
 
     def __repr__(self) -> str:
         return f"Config(floatX={self.floatX!r})"

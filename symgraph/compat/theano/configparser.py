@@ -8,10 +8,9 @@ are accepted and kept, so scripts that read or set them still run.
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 
 from symgraph.compat.theano._util import warn
-from symgraph.config import Config
+from symgraph.config import Config, temporarily_set
 from symgraph.config import config as symgraph_config
 
 # Theano options kept for scripts that read or set them; symgraph does not act on them
@@ -88,17 +87,9 @@ class TheanoConfig:
                 f"{', '.join(sorted((*_FORWARDED, *self._options)))}"
             )
 
-    @contextmanager
     def change_flags(self, **values):
         """Temporarily set options: ``with config.change_flags(floatX='float32'): ...``."""
-        old = {name: getattr(self, name) for name in values}
-        try:
-            for name, value in values.items():
-                setattr(self, name, value)
-            yield self
-        finally:
-            for name, value in old.items():
-                setattr(self, name, value)
+        return temporarily_set(self, **values)
 
     def __repr__(self) -> str:
         return f"theano.config(floatX={self.floatX!r}, device={self.device!r})"
