@@ -47,6 +47,25 @@ def fmt_ms(seconds: float) -> str:
     return f"{seconds * 1e3:8.2f} ms"
 
 
+def run_contender(script: str, name: str) -> dict[str, float]:
+    """Run ``script --contender NAME`` in a fresh interpreter; its ``KEY value`` lines."""
+    import subprocess
+    import sys
+
+    output = subprocess.run(
+        [sys.executable, script, "--contender", name],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    figures = {}
+    for row in output.splitlines():
+        key, _, value = row.partition(" ")
+        if key.isupper() and value:
+            figures[key] = float(value)
+    return figures
+
+
 def measure_in_subprocesses(script: str, contenders: list[str], rounds: int = 3) -> dict:
     """Median seconds per contender, each measured in a fresh process, rounds interleaved.
 
@@ -54,18 +73,20 @@ def measure_in_subprocesses(script: str, contenders: list[str], rounds: int = 3)
     each slows the other, so every contender runs alone in its own interpreter. The script
     must print ``RESULT <seconds>`` when called with ``--contender NAME``.
     """
-    import subprocess
-    import sys
-
     samples: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(rounds):
         for name in contenders:
-            output = subprocess.run(
-                [sys.executable, script, "--contender", name],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            line = [row for row in output.splitlines() if row.startswith("RESULT ")][-1]
-            samples[name].append(float(line.split()[1]))
+            samples[name].append(run_contender(script, name)["RESULT"])
     return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def rounds_arg(default: int) -> int:
+    """``--rounds N`` on the command line: fresh processes per contender."""
+    import sys
+
+    return int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else default
+
+
+def available(contenders) -> list[str]:
+    """The contenders that can run here (PyTorch ones only when torch is installed)."""
+    return [n for n in contenders if "pytorch" not in n or torch_or_none() is not None]

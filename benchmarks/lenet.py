@@ -18,7 +18,15 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tutorials"))
-from _common import fmt_ms, measure_in_subprocesses, median_seconds, torch_or_none  # noqa: E402
+from _common import (  # noqa: E402
+    available,
+    fmt_ms,
+    measure_in_subprocesses,
+    median_seconds,
+    rounds_arg,
+    run_contender,
+    torch_or_none,
+)
 
 BATCH = 500
 
@@ -91,11 +99,6 @@ def _rss_bytes() -> int:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _rounds(default: int) -> int:
-    """``--rounds N``: how many fresh processes each contender is timed in."""
-    return int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else default
-
-
 def main() -> None:
     if "--contender" in sys.argv:
         name = sys.argv[sys.argv.index("--contender") + 1]
@@ -109,21 +112,13 @@ def main() -> None:
         print(f"RESULT {seconds}")
         print(f"PEAK {max(peak, 0)}")
         return
-    names = [n for n in CONTENDERS if n != "pytorch CPU" or torch_or_none() is not None]
+    names = available(CONTENDERS)
     if "--memory" in sys.argv:
-        import subprocess
-
         for name in names:
-            out = subprocess.run(
-                [sys.executable, __file__, "--contender", name],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            peak = int([r for r in out.splitlines() if r.startswith("PEAK")][0].split()[1])
+            peak = run_contender(__file__, name)["PEAK"]
             print(f"{name:24s} peak memory of training steps: {peak / 2**20:8.1f} MiB")
         return
-    results = measure_in_subprocesses(__file__, names, rounds=_rounds(3))
+    results = measure_in_subprocesses(__file__, names, rounds=rounds_arg(3))
     for name, seconds in results.items():
         print(f"{name:24s} {fmt_ms(seconds)} per step (median)")
     fast = results["symgraph FAST_RUN"]

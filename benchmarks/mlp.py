@@ -15,7 +15,14 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import fmt_ms, measure_in_subprocesses, median_seconds, torch_or_none  # noqa: E402
+from _common import (  # noqa: E402
+    available,
+    fmt_ms,
+    measure_in_subprocesses,
+    median_seconds,
+    rounds_arg,
+    torch_or_none,
+)
 
 import symgraph  # noqa: E402
 import symgraph.tensor as T  # noqa: E402
@@ -79,19 +86,13 @@ CONTENDERS = {
 }
 
 
-def _rounds(default: int) -> int:
-    """``--rounds N``: how many fresh processes each contender is timed in."""
-    return int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else default
-
-
 def main() -> None:
     if "--contender" in sys.argv:
         name = sys.argv[sys.argv.index("--contender") + 1]
         step = CONTENDERS[name](make_data(np.random.default_rng(0)))
         print(f"RESULT {median_seconds(step, repeat=9)}")
         return
-    names = [n for n in CONTENDERS if n != "pytorch CPU" or torch_or_none() is not None]
-    results = measure_in_subprocesses(__file__, names, rounds=_rounds(5))
+    results = measure_in_subprocesses(__file__, available(CONTENDERS), rounds=rounds_arg(5))
     for name, seconds in results.items():
         print(f"{name:24s} {fmt_ms(seconds)} per step (median)")
     fast = results["symgraph FAST_RUN"]
