@@ -380,3 +380,16 @@ def test_to_dot_text():
     assert text.startswith("digraph symgraph {") and text.rstrip().endswith("}")
     assert 'label="exp"' in text and 'label="v\\nf64[?]"' in text
     assert text.count("->") == 5  # v->exp->t, t->mul, 2.0->mul, mul->out
+
+
+def test_fused_nodes_differing_only_in_a_constant_stay_distinct():
+    # Their text forms agree ("Constant{(3,)}"): equality must compare the values too, or
+    # merge (and the shared kernel definitions) would compute one of them wrongly.
+    m = T.dmatrix("m")
+    a = T.tanh(m * T.constant(np.array([1.0, 2.0, 3.0])) + 1.0)
+    b = T.tanh(m * T.constant(np.array([4.0, 5.0, 6.0])) + 1.0)
+    f = symgraph.function([m], [a, b])
+    value = np.ones((2, 3))
+    got_a, got_b = f(value)
+    np.testing.assert_allclose(got_a, np.tanh(value * [1.0, 2.0, 3.0] + 1))
+    np.testing.assert_allclose(got_b, np.tanh(value * [4.0, 5.0, 6.0] + 1))

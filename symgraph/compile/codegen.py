@@ -61,14 +61,27 @@ class Program:
 
 
 class EmitContext:
-    """Handed to ``Op.emit``: names for outputs and a way to bind Python objects."""
+    """Handed to ``Op.emit``: names for outputs, a way to bind Python objects, and a way to
+    define helper functions once at module level (above the generated function)."""
 
     def __init__(self, namespace: dict, taken: set[str]) -> None:
         self.namespace = namespace
         self.taken = taken
         self.outputs: list[str] = []
+        self.node: Apply | None = None  # the node being emitted
+        self.definitions: list[tuple[str, Apply | None]] = []  # module-level source lines
+        self._defined: dict[Any, str] = {}
         self._bound: dict[int, str] = {}
         self._suffixes: dict[str, itertools.count] = {}
+
+    def define(self, key: Any, hint: str, make_lines) -> str:
+        """The name of a module-level function for ``key``: ``make_lines(name)`` gives its
+        source lines the first time; equal keys share one definition."""
+        if key not in self._defined:
+            name = self.fresh(hint)
+            self._defined[key] = name
+            self.definitions.extend((line, self.node) for line in make_lines(name))
+        return self._defined[key]
 
     def bind(self, obj: Any, hint: str) -> str:
         """A global name in the generated module that refers to ``obj``."""
@@ -199,6 +212,7 @@ def generate(
         ctx.outputs = [fresh(f"t{next(temp_ids)}") for _ in node.outputs]
         for variable, out_name in zip(node.outputs, ctx.outputs):
             names[variable] = out_name
+        ctx.node = node
         code = node.op.emit(node, [names[v] for v in node.inputs], ctx)
         if code is None:
             kernel = ctx.bind(_perform_kernel(node), f"perform_{type(node.op).__name__}")
@@ -246,10 +260,14 @@ def generate(
         body.append(f"return {results[0]}")
     else:
         body.append(f"return [{', '.join(results)}]")
-    source = "\n".join(lines + ["    " + line for line in body]) + "\n"
-    header = _constant_header(names)
-    source = header + source
-    line_nodes = {line + header.count("\n"): node for line, node in line_nodes.items()}
+    header = _constant_header(names).splitlines()
+    helpers = [line for line, _ in ctx.definitions] + ([""] if ctx.definitions else [])
+    source = "\n".join(header + helpers + lines + ["    " + line for line in body]) + "\n"
+    offset = len(header) + len(helpers)
+    line_nodes = {line + offset: node for line, node in line_nodes.items()}
+    for index, (_, node) in enumerate(ctx.definitions):  # errors inside helper functions
+        if node is not None:
+            line_nodes[len(header) + index + 1] = node
     return Program(
         source, namespace, filename, function_name, line_nodes, names, order, profile_slots
     )

@@ -49,11 +49,16 @@ class Fused(Op, HasInnerGraph):
         self.inner_outputs = list(inner_outputs)
         self.inplace = inplace
         self.destroy_map = {} if inplace is None else {0: [inplace]}
-        self.signature = graph_to_text(self._inner_text_graph(), self.inner_outputs)
         self.order = toposort(self.inner_outputs, blockers=self.inner_inputs)
-
-    def _inner_text_graph(self):
-        return self.inner_outputs
+        # Equal signatures mean the same computation: the text form fixes the structure and
+        # types; constants are compared by value (the text shows big ones only by shape).
+        constants = dict.fromkeys(
+            v for node in self.order for v in node.inputs if isinstance(v, Constant)
+        )
+        self.signature = (
+            graph_to_text(self.inner_outputs, self.inner_outputs),
+            tuple(c.signature() for c in constants),
+        )
 
     def with_inplace(self, index: int) -> Fused:
         return Fused(self.inner_inputs, self.inner_outputs, inplace=index)
@@ -102,10 +107,13 @@ class Fused(Op, HasInnerGraph):
         if output.ndim == 0:
             body = self._statements(list(inputs), ctx.outputs[0], None, ctx)
             return lines + body
-        kernel = ctx.fresh("fused_kernel")
-        params = [ctx.fresh(f"i{k}") for k in range(len(inputs))]
-        lines.append(f"def {kernel}({', '.join(params)}, out):")
-        lines += ["    " + line for line in self._statements(params, None, "out", ctx)]
+
+        def kernel_source(name):
+            params = [f"i{k}" for k in range(len(inputs))]
+            body = self._statements(params, None, "out", ctx)
+            return [f"def {name}({', '.join(params)}, out):  # {self}", *("    " + b for b in body)]
+
+        kernel = ctx.define(self, "fused_kernel", kernel_source)
         lines.append(
             f"{ctx.outputs[0]} = {ctx.bind(run_elementwise, 'run_elementwise')}("
             f"{kernel}, ({', '.join(inputs)},), {self._allocation(node, inputs, ctx)})"
