@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import difflib
-import time
-from collections import Counter
-from dataclasses import dataclass
 
 from symgraph.graph.fgraph import FunctionGraph
 from symgraph.printing.text import graph_to_text, make_namer
+from symgraph.rewrite.pipeline import PassRecord, run_pipeline
 
 
-@dataclass
-class PassTraceRecord:
+class PassTraceRecord(PassRecord):
     """One pass: its name, the graph before and after (text form), time and rules fired."""
-
-    name: str
-    before: str
-    after: str
-    seconds: float
-    rewrites: Counter
 
     @property
     def changed(self) -> bool:
@@ -64,14 +55,6 @@ class PassTrace(list):
 
 def trace_pipeline(fgraph: FunctionGraph, passes) -> PassTrace:
     """Run ``passes`` on ``fgraph`` recording each one's before/after text."""
-    trace = PassTrace()
     namer = make_namer()  # one namer: a variable keeps its name from pass to pass
-    text = graph_to_text(fgraph, namer=namer)
-    for p in passes:
-        start = time.perf_counter()
-        fired = p.run(fgraph)
-        seconds = time.perf_counter() - start
-        after = graph_to_text(fgraph, namer=namer)
-        trace.append(PassTraceRecord(p.name, text, after, seconds, Counter(fired)))
-        text = after
-    return trace
+    records = run_pipeline(fgraph, passes, describe=lambda g: graph_to_text(g, namer=namer))
+    return PassTrace(PassTraceRecord(**vars(record)) for record in records)

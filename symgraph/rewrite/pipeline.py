@@ -46,17 +46,27 @@ def pass_named(name: str) -> Pass:
 
 @dataclass
 class PassRecord:
-    """What one pass did to a graph."""
+    """What one pass did to a graph: time, rules fired and, when the pipeline was run with
+    ``describe``, the graph's text before and after."""
 
     name: str
     seconds: float
     rewrites: Counter
+    before: str | None = None
+    after: str | None = None
 
 
-def run_pipeline(fgraph: FunctionGraph, pipeline: tuple[Pass, ...]) -> list[PassRecord]:
+def run_pipeline(
+    fgraph: FunctionGraph, pipeline: tuple[Pass, ...], describe=None
+) -> list[PassRecord]:
+    """Run the passes in order; ``describe(fgraph) -> str`` records each one's effect."""
     records = []
+    text = describe(fgraph) if describe else None
     for p in pipeline:
         start = time.perf_counter()
         fired = p.run(fgraph)
-        records.append(PassRecord(p.name, time.perf_counter() - start, Counter(fired)))
+        seconds = time.perf_counter() - start
+        after = describe(fgraph) if describe else None
+        records.append(PassRecord(p.name, seconds, Counter(fired), text, after))
+        text = after
     return records
