@@ -28,6 +28,12 @@ _SHORT_DTYPES = {
 _RANK_NAMES = {0: "scalar", 1: "vector", 2: "matrix", 3: "tensor3", 4: "tensor4"}
 
 
+def shape_text(shape) -> str:
+    """A static shape as Python writes tuples, unknown sizes as '?': ``(?, 784)``, ``(4,)``."""
+    sizes = ["?" if s is None else str(s) for s in shape]
+    return "(" + ", ".join(sizes) + ("," if len(sizes) == 1 else "") + ")"
+
+
 class TensorType(Type):
     """Type of n-dimensional arrays of one dtype.
 
@@ -99,8 +105,7 @@ class TensorType(Type):
         rank = _RANK_NAMES.get(self.ndim, f"{self.ndim}-d tensor")
         if all(s is None for s in self.shape) or self.ndim == 0:
             return f"{self.dtype} {rank}"
-        dims = ", ".join("?" if s is None else str(s) for s in self.shape)
-        return f"{self.dtype} {rank} of shape ({dims})"
+        return f"{self.dtype} {rank} of shape {shape_text(self.shape)}"
 
     def make_variable(self, name: str | None = None) -> Variable:
         return self.variable_class(self, name=name)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from symgraph.graph.basic import Apply, Op, Variable
-from symgraph.graph.type import TensorType
+from symgraph.graph.type import TensorType, shape_text
 from symgraph.tensor.elemwise import dimshuffle
 from symgraph.tensor.variable import as_tensor
 
@@ -23,7 +23,8 @@ class Dot(Op):
         inner_b = b.type.shape[0]
         if inner_a is not None and inner_b is not None and inner_a != inner_b:
             raise ValueError(
-                f"dot: shapes {_shape(a)} and {_shape(b)} are not aligned "
+                f"dot: shapes {shape_text(a.type.shape)} and {shape_text(b.type.shape)} are not "
+                "aligned "
                 f"({inner_a} != {inner_b}) for {a} . {b}"
             )
         shape = a.type.shape[:-1] + b.type.shape[1:]
@@ -57,11 +58,6 @@ class Dot(Op):
             cast(ga, a.dtype) if a.type.numpy_dtype.kind in "fc" else None,
             cast(gb, b.dtype) if b.type.numpy_dtype.kind in "fc" else None,
         ]
-
-
-def _shape(x: Variable) -> str:
-    sizes = ["?" if s is None else str(s) for s in x.type.shape]
-    return "(" + ", ".join(sizes) + ("," if len(sizes) == 1 else "") + ")"
 
 
 _dot = Dot()
@@ -111,4 +107,3 @@ def tensordot(a, b, axes=2) -> Variable:
     b_m = reshape(b_t, (summed, prod(free_b_shape) if free_b else 1))
     result = dot(a_m, b_m)
     return reshape(result, free_a_shape + free_b_shape, ndim=len(free_a) + len(free_b))
-

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.graph.basic import Apply, Op, Variable
-from symgraph.graph.type import TensorType
+from symgraph.graph.type import TensorType, shape_text
 from symgraph.tensor import conv_kernels as kernels
 from symgraph.tensor.shape import as_shape_vector, shape_i, static_value
 from symgraph.tensor.variable import as_tensor
@@ -35,10 +35,6 @@ def int_pair(value, what: str) -> tuple[int, int]:
     if len(value) != 2:
         raise ValueError(f"{what} must be an int or a pair of ints, got {value}")
     return value
-
-
-def _shape_text(shape) -> str:
-    return "(" + ", ".join("?" if s is None else str(s) for s in shape) + ")"
 
 
 def _static_spatial(vector: Variable) -> tuple[int | None, int | None]:
@@ -167,8 +163,8 @@ class Conv2d(_ConvOp):
         shape = self._output_shape(
             x_shape,
             w_shape,
-            f"conv2d of {x} with input shape {_shape_text(x_shape)} and "
-            f"{w} with filter shape {_shape_text(w_shape)}",
+            f"conv2d of {x} with input shape {shape_text(x_shape)} and "
+            f"{w} with filter shape {shape_text(w_shape)}",
         )
         return Apply(self, [x, w], [TensorType(x.dtype, shape)])
 
@@ -216,8 +212,8 @@ def _merge_declared(static, declared, what, variable):
     for axis, (s, d) in enumerate(zip(static, declared)):
         if s is not None and d is not None and s != d:
             raise ValueError(
-                f"conv2d: declared {what}_shape {_shape_text(declared)} disagrees "
-                f"with {variable}'s static shape {_shape_text(static)} (axis {axis})"
+                f"conv2d: declared {what}_shape {shape_text(declared)} disagrees "
+                f"with {variable}'s static shape {shape_text(static)} (axis {axis})"
             )
         merged.append(s if s is not None else d)
     return tuple(merged)
@@ -233,7 +229,7 @@ def _conv2d(
     ):
         if declared is not None and any(d is not None and d != a for d, a in zip(declared, actual)):
             raise ValueError(
-                f"conv2d: declared {what} {_shape_text(declared)} but the array has shape {actual}"
+                f"conv2d: declared {what} {shape_text(declared)} but the array has shape {actual}"
             )
     try:
         return kernels.conv2d(x, w, border_mode, subsample, dilation, flip, groups)
@@ -277,8 +273,8 @@ class Conv2dGradInputs(_ConvGradOp):
                 if known is not None and expected[axis] is not None and known != expected[axis]:
                     raise ValueError(
                         f"conv2d_grad_wrt_inputs: output gradient {gy} has shape "
-                        f"{_shape_text(gy.type.shape)} but input shape {_shape_text(shape)} "
-                        f"and filters {_shape_text(w.type.shape)} give {_shape_text(expected)}"
+                        f"{shape_text(gy.type.shape)} but input shape {shape_text(shape)} "
+                        f"and filters {shape_text(w.type.shape)} give {shape_text(expected)}"
                     )
         return Apply(self, [gy, w, spatial], [TensorType(gy.dtype, shape)])
 

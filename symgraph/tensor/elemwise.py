@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from symgraph.graph.basic import Apply, Op, Variable
-from symgraph.graph.type import TensorType
+from symgraph.graph.type import TensorType, shape_text
 from symgraph.tensor.variable import TensorConstant, as_tensor
 
 
@@ -90,7 +90,7 @@ def broadcast_static_shapes(shapes: Sequence[tuple], context: str) -> tuple:
         known = {s for s in sizes if s is not None and s != 1}
         if len(known) > 1:
             raise ValueError(
-                f"{context}: shapes {' and '.join(map(_shape_str, shapes))} cannot be "
+                f"{context}: shapes {' and '.join(map(shape_text, shapes))} cannot be "
                 f"broadcast (axis {axis} has sizes {sorted(known)})"
             )
         if known:
@@ -100,10 +100,6 @@ def broadcast_static_shapes(shapes: Sequence[tuple], context: str) -> tuple:
         else:
             result.append(None)
     return tuple(result)
-
-
-def _shape_str(shape: tuple) -> str:
-    return "(" + ", ".join("?" if s is None else str(s) for s in shape) + ")"
 
 
 def _unify_weak_constants(inputs: list[Variable]) -> list[Variable]:
