@@ -117,15 +117,22 @@ def ref_grads(x, w, gy, border_mode, stride=(1, 1), dil=(1, 1), flip=True, group
 TOL = {np.float32: dict(rtol=2e-4, atol=2e-4), np.float64: dict(rtol=1e-9, atol=1e-9)}
 
 # Internal tuning knobs, forced to each extreme so every code path is exercised.
+BATCHED = dict(_PER_IMAGE_MIN_PIXELS=10**9)
 IMPLS = {
     "default": {},
-    "batch_outer_col2im_nb1": dict(_BATCH_INNER_MAX_OW=0, _COST_ADD=0.0, _CHUNK_BYTES=1),
-    "batch_inner_forward_route": dict(_BATCH_INNER_MAX_OW=10**9, _COST_ADD=1e9),
+    "batch_outer_col2im_nb1": dict(
+        BATCHED, _BATCH_INNER_MAX_OW=0, _COST_ADD=0.0, _CHUNK_BYTES=1
+    ),
+    "batch_inner_forward_route": dict(BATCHED, _BATCH_INNER_MAX_OW=10**9, _COST_ADD=1e9),
     "batch_inner_col2im_small_chunks": dict(
-        _BATCH_INNER_MAX_OW=10**9, _COST_ADD=0.0, _CHUNK_BYTES="two"
+        BATCHED, _BATCH_INNER_MAX_OW=10**9, _COST_ADD=0.0, _CHUNK_BYTES="two"
     ),
     "batch_outer_forward_small_chunks": dict(
-        _BATCH_INNER_MAX_OW=0, _COST_ADD=1e9, _CHUNK_BYTES="two"
+        BATCHED, _BATCH_INNER_MAX_OW=0, _COST_ADD=1e9, _CHUNK_BYTES="two"
+    ),
+    "per_image_forward_route": dict(_PER_IMAGE_MIN_PIXELS=0, _COST_ADD=1e9),
+    "per_image_col2im_small_chunks": dict(
+        _PER_IMAGE_MIN_PIXELS=0, _COST_ADD=0.0, _CHUNK_BYTES="two"
     ),
 }
 
