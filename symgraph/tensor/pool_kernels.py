@@ -22,11 +22,14 @@ Semantics, as in Theano's ``Pool`` / ``MaxPoolGrad`` / ``AveragePoolGrad`` /
 
 Implementation: the input is copied, only when needed, into an "extended" array
 covering every window (padding and the area beyond partial windows filled with ``-inf``
-for max, ``0`` otherwise).  The forward reduction is separable (columns then rows, a
-loop over ``ws1 + ws0`` strided slices); the gradients loop over the ``ws0 * ws1`` window
-offsets with strided in-place ufuncs.  NumPy reductions over small window axes
+for max, ``0`` otherwise).  The forward reduction is separable: rows first (``ws0``
+slices of whole rows), then columns (``ws1`` strided slices of a ``stride0`` times
+smaller array), 1.2-1.4x faster than columns first.  The gradients loop over the
+``ws0 * ws1`` window offsets with strided in-place ufuncs.  NumPy reductions over small window axes
 (``x.reshape(..., 2, ..., 2).max(axis=(2, 4))``) were measured 8-19x slower than these
-strided loops.
+strided loops, and comparing whole rows against a column-repeated max in the max
+gradient (contiguous ufuncs, but over short broadcast rows, plus the repeats) was no
+faster than the strided loop over window offsets.
 """
 
 from __future__ import annotations
@@ -210,16 +213,17 @@ def _as3d(x: np.ndarray, geo: _PoolGeometry) -> np.ndarray:
 
 
 def _separable_reduce(xe: np.ndarray, geo: _PoolGeometry, op: np.ufunc) -> np.ndarray:
-    """Reduce every window with ``op``: along columns first, then along rows."""
+    """Reduce every window with ``op``: along rows first (whole contiguous rows, and the
+    result is ``stride0`` times smaller), then along columns."""
     (w0, w1), (s0, s1), (oh, ow) = geo.ws, geo.st, (geo.oh, geo.ow)
-    cols = [xe[:, :, j : j + (ow - 1) * s1 + 1 : s1] for j in range(w1)]
-    t = op(cols[0], cols[1]) if w1 > 1 else cols[0]
-    for c in cols[2:]:
-        op(t, c, out=t)
-    rows = [t[:, i : i + (oh - 1) * s0 + 1 : s0] for i in range(w0)]
-    y = op(rows[0], rows[1]) if w0 > 1 else rows[0].copy()
+    rows = [xe[:, i : i + (oh - 1) * s0 + 1 : s0] for i in range(w0)]
+    t = op(rows[0], rows[1]) if w0 > 1 else rows[0]
     for r in rows[2:]:
-        op(y, r, out=y)
+        op(t, r, out=t)
+    cols = [t[:, :, j : j + (ow - 1) * s1 + 1 : s1] for j in range(w1)]
+    y = op(cols[0], cols[1]) if w1 > 1 else cols[0].copy()
+    for c in cols[2:]:
+        op(y, c, out=y)
     return y
 
 
