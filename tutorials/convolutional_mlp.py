@@ -109,6 +109,8 @@ def train(
 ) -> dict:
     """Train with the tutorial's early stopping; return the best validation error, the
     test error of that model, the epoch reached and the time taken."""
+    if verbose:
+        print("... loading data")
     (train_xy, valid_xy, test_xy) = load_mnist(dtype=symgraph.config.floatX)
     if n_train is not None:
         train_xy = (train_xy[0][:n_train], train_xy[1][:n_train])
@@ -119,6 +121,8 @@ def train(
     n_valid_batches = valid_xy[0].shape[0] // batch_size
     n_test_batches = test_xy[0].shape[0] // batch_size
 
+    if verbose:
+        print("... building the model")
     model, train_model, (index, x, y) = build(train_x, train_y, batch_size, learning_rate, nkerns)
     batch = slice(index * batch_size, (index + 1) * batch_size)
 
@@ -132,6 +136,8 @@ def train(
     patience_increase, improvement_threshold = 2, 0.995
     validation_frequency = min(n_train_batches, patience // 2)
     best = {"valid_error": np.inf, "test_error": np.inf, "epoch": 0, "iteration": 0}
+    if verbose:
+        print("... training")
     start = time.perf_counter()
     epoch, done = 0, False
     while epoch < epochs and not done:
@@ -141,6 +147,8 @@ def train(
             batches = progress(batches, desc=f"epoch {epoch}")
         for minibatch_index in batches:
             iteration = (epoch - 1) * n_train_batches + minibatch_index
+            if verbose and iteration % 100 == 0:
+                print(f"training @ iter =  {iteration}")
             train_model(minibatch_index)
             if (iteration + 1) % validation_frequency == 0:
                 valid_error = float(np.mean([validate(i) for i in range(n_valid_batches)]))
@@ -177,7 +185,11 @@ def train(
             f"iteration {best['iteration']}, with test performance "
             f"{best['test_error'] * 100:f} %"
         )
-        print(f"The code ran for {epoch} epochs, in {best['seconds'] / 60:.2f}m")
+        print(
+            f"The code for file {os.path.basename(__file__)} ran for "
+            f"{best['seconds'] / 60:.2f}m",
+            file=sys.stderr,
+        )
     return best
 
 

@@ -6,6 +6,8 @@ python tutorials/logistic_sgd.py --epochs 10
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 
 import numpy as np
@@ -55,6 +57,8 @@ def train(
     verbose: bool = True,
 ) -> dict:
     """Train and return the best validation error and its test error (fractions)."""
+    if verbose:
+        print("... loading data")
     (train_xy, valid_xy, test_xy) = load_mnist(dtype=symgraph.config.floatX)
     if n_train is not None:
         train_xy = (train_xy[0][:n_train], train_xy[1][:n_train])
@@ -65,6 +69,8 @@ def train(
     n_valid_batches = valid_xy[0].shape[0] // batch_size
     n_test_batches = test_xy[0].shape[0] // batch_size
 
+    if verbose:
+        print("... building the model")
     index = T.lscalar("index")
     x = T.matrix("x")
     y = T.ivector("y")
@@ -93,6 +99,8 @@ def train(
         name="train_model",
     )
     best = {"valid_error": 1.0, "test_error": 1.0, "epoch": 0}
+    if verbose:
+        print("... training the model")
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         batches = range(n_train_batches)
@@ -118,10 +126,14 @@ def train(
     if verbose:
         print(
             f"Optimization complete with best validation score of "
-            f"{best['valid_error'] * 100:f} %, with test performance "
+            f"{best['valid_error'] * 100:f} %,with test performance "
             f"{best['test_error'] * 100:f} %"
         )
-        print(f"The code ran for {epochs} epochs, in {best['seconds']:.1f}s")
+        print(f"The code run for {epochs} epochs, with {epochs / best['seconds']:f} epochs/sec")
+        print(
+            f"The code for file {os.path.basename(__file__)} ran for {best['seconds']:.1f}s",
+            file=sys.stderr,
+        )
     return best
 
 

@@ -93,9 +93,13 @@ def train(
     verbose: bool = True,
 ) -> dict:
     """Train and return the best validation error and its test error (fractions)."""
+    if verbose:
+        print("... loading data")
     (train_xy, valid_xy, test_xy) = load_mnist(dtype=symgraph.config.floatX)
     if n_train is not None:
         train_xy = (train_xy[0][:n_train], train_xy[1][:n_train])
+    if verbose:
+        print("... building the model")
     train_model, classifier, x, y, index = build(
         batch_size, learning_rate, L1_reg, L2_reg, n_hidden, train_xy
     )
@@ -111,6 +115,8 @@ def train(
 
     n_train_batches = train_xy[0].shape[0] // batch_size
     best = {"valid_error": 1.0, "test_error": 1.0, "epoch": 0}
+    if verbose:
+        print("... training")
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         batches = range(n_train_batches)
@@ -135,10 +141,14 @@ def train(
     if verbose:
         print(
             f"Optimization complete. Best validation score of {best['valid_error'] * 100:f} % "
-            f"obtained at epoch {best['epoch']}, with test performance "
+            f"obtained at iteration {best['epoch'] * n_train_batches}, with test performance "
             f"{best['test_error'] * 100:f} %"
         )
-        print(f"The code ran for {best['seconds']:.1f}s")
+        print(
+            f"The code for file {os.path.basename(__file__)} ran for "
+            f"{best['seconds'] / 60:.2f}m",
+            file=sys.stderr,
+        )
     return best
 
 
