@@ -54,3 +54,17 @@ def test_lenet_trains(runslow):
             # CI: 20 steps on 10,000 images must already learn (chance is 90% error).
             result = convolutional_mlp.train(epochs=1, n_train=10000, verbose=False)
             assert result["valid_error"] < 0.4
+
+
+@pytest.mark.slow
+def test_full_mode_convnet_trains(runslow):
+    import convnet_full_mode
+
+    with symgraph.config.change_flags(floatX="float32"):
+        if runslow:
+            result = convnet_full_mode.train(epochs=1, n_train=10000, verbose=False)
+            assert result["valid_error"] < 0.08
+        else:
+            # CI: 2 epochs of 10 batches (chance is 90% error).
+            result = convnet_full_mode.train(epochs=2, n_train=1280, verbose=False)
+            assert result["valid_error"] < 0.5

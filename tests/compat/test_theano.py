@@ -445,3 +445,47 @@ def test_theano_tutorial_scripts_run_unmodified(tmp_path, script, epochs, batch,
     errors = [float(e) for e in re.findall(r"validation error ([\d.]+) %", result.stdout)]
     assert len(errors) == epochs
     assert errors[0] < first_bound and errors[-1] < last_bound
+
+
+def test_theano_full_mode_convnet_script_runs_unmodified(tmp_path):
+    """The rectifier convnet (old ``conv`` module with 'full' borders, ``max_pool_2d``
+    without ``ignore_border``, MRG dropout, RMSprop) trains on 1,280 images."""
+    dataset = tmp_path / "mnist.pkl.gz"
+    _write_small_mnist(dataset)
+    env = dict(os.environ, THEANO_FLAGS="floatX=float32")
+    env.pop("SYMGRAPH_FLAGS", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "symgraph.compat.theano",
+         os.path.join(SCRIPTS, "convnet_full_mode.py"), str(dataset), "2", "1280"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "ignore_border" in result.stderr  # Theano's warning about the default
+    errors = [float(e) for e in re.findall(r"validation error ([\d.]+) %", result.stdout)]
+    # Measured: 46.8 % then 32.3 % (chance is 90 %).
+    assert len(errors) == 2 and errors[0] < 70.0 and errors[1] < 50.0
+
+
+def test_theano_filters_script_matches_direct_convolution(tmp_path):
+    """The tutorial's two-filter demo: every response is the sigmoid of a flipped-kernel
+    (true) convolution plus bias, computed here by plain NumPy."""
+    rng = np.random.default_rng(0)
+    image = rng.random((20, 24, 3))
+    np.save(tmp_path / "image.npy", image)
+    result = subprocess.run(
+        [sys.executable, "-m", "symgraph.compat.theano", os.path.join(SCRIPTS, "filters.py"),
+         str(tmp_path / "image.npy"), str(tmp_path / "out.npz")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "filtered image shape (1, 2, 12, 16)" in result.stdout
+    saved = np.load(tmp_path / "out.npz")
+    W, b, out = saved["W"], saved["b"], saved["filtered"]
+    channels_first = image.transpose(2, 0, 1)
+    expected = np.empty((2, 12, 16))
+    for k in range(2):
+        for i in range(12):
+            for j in range(16):
+                patch = channels_first[:, i : i + 9, j : j + 9]
+                expected[k, i, j] = (patch * W[k, :, ::-1, ::-1]).sum() + b[k]
+    np.testing.assert_allclose(out[0], 1 / (1 + np.exp(-expected)), rtol=1e-10)
