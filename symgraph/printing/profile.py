@@ -22,6 +22,20 @@ class ProfileStats:
             rows.append((seconds, str(node.op), shapes))
         return sorted(rows, key=lambda r: -r[0])
 
+    def reset(self) -> None:
+        """Forget the calls so far (e.g. a warm-up call)."""
+        self._seconds[:] = [0.0] * len(self._seconds)
+        self._calls[0] = 0
+
+    def by_class(self) -> dict[str, float]:
+        """Seconds per op class (``Dot``, ``Conv2d``, ``Elemwise``...), largest first, as
+        in the "Class" section of Theano's profiler."""
+        totals: dict[str, float] = {}
+        for node, seconds in zip(self.program.profile_slots, self._seconds):
+            name = type(node.op).__name__
+            totals[name] = totals.get(name, 0.0) + seconds
+        return dict(sorted(totals.items(), key=lambda item: -item[1]))
+
     def summary(self, file=None, top: int = 20) -> str:
         total = sum(self._seconds) or 1e-12
         lines = [

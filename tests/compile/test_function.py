@@ -309,6 +309,13 @@ def test_profile_collects_node_times():
     assert f.profile.calls == 3
     summary = f.profile.summary()
     assert "Dot" in summary and "tanh" in summary and "3 call(s)" in summary
+    by_class = f.profile.by_class()
+    assert set(by_class) == {"Dot", "Elemwise", "DimShuffle"}
+    assert sum(by_class.values()) == pytest.approx(sum(s for s, _, _ in f.profile.rows()))
+    f.profile.reset()
+    assert f.profile.calls == 0 and sum(f.profile.by_class().values()) == 0
+    f(np.ones((5, 5)))
+    assert f.profile.calls == 1
 
 
 def test_call_with_list_input_for_matrix():
