@@ -10,6 +10,7 @@ once. With ``inplace=k`` the outer input ``k`` (a dead temporary) is such a buff
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 
@@ -43,19 +44,23 @@ class Fused(Op, HasInnerGraph):
         inner_outputs: Sequence[Variable],
         inplace: int | None = None,
     ) -> None:
-        from symgraph.printing.text import graph_to_text
-
         self.inner_inputs = list(inner_inputs)
         self.inner_outputs = list(inner_outputs)
         self.inplace = inplace
         self.destroy_map = {} if inplace is None else {0: [inplace]}
         self.order = toposort(self.inner_outputs, blockers=self.inner_inputs)
-        # Equal signatures mean the same computation: the text form fixes the structure and
-        # types; constants are compared by value (the text shows big ones only by shape).
+
+    @functools.cached_property
+    def signature(self) -> tuple:
+        """Equal signatures mean the same computation: the text form fixes the structure
+        and types; constants are compared by value (the text shows big ones only by shape).
+        Computed on first comparison: fusion builds many candidates it never compares."""
+        from symgraph.printing.text import graph_to_text
+
         constants = dict.fromkeys(
             v for node in self.order for v in node.inputs if isinstance(v, Constant)
         )
-        self.signature = (
+        return (
             graph_to_text(self.inner_outputs, self.inner_outputs),
             tuple(c.signature() for c in constants),
         )
