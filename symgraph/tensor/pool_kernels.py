@@ -27,9 +27,9 @@ slices of whole rows), then columns (``ws1`` strided slices of a ``stride0`` tim
 smaller array), 1.2-1.4x faster than columns first.  The gradients loop over the
 ``ws0 * ws1`` window offsets with strided in-place ufuncs.  NumPy reductions over small window axes
 (``x.reshape(..., 2, ..., 2).max(axis=(2, 4))``) were measured 8-19x slower than these
-strided loops, and comparing whole rows against a column-repeated max in the max
-gradient (contiguous ufuncs, but over short broadcast rows, plus the repeats) was no
-faster than the strided loop over window offsets.
+strided loops.  When the windows tile the image exactly, the max gradient instead
+repeats each window's max and gradient over its cells and runs one contiguous compare and
+multiply (see :func:`_tiled_max_grad`).
 """
 
 from __future__ import annotations
@@ -147,6 +147,9 @@ class _PoolGeometry:
         self.dst = (slice(ph, r1), slice(pw, c1))
         self.src = (slice(0, r1 - ph), slice(0, c1 - pw))
         self.trivial = ph == 0 and pw == 0 and self.he <= self.h and self.we <= self.w
+        self.tiles_exactly = (
+            self.trivial and self.st == self.ws and (self.he, self.we) == (self.h, self.w)
+        )
 
     @property
     def out_shape(self) -> tuple[int, ...]:
@@ -225,6 +228,32 @@ def _separable_reduce(xe: np.ndarray, geo: _PoolGeometry, op: np.ufunc) -> np.nd
     for c in cols[2:]:
         op(y, c, out=y)
     return y
+
+
+def _repeat_columns(a: np.ndarray, times: int) -> np.ndarray:
+    """``np.repeat(a, times, axis=-1)`` of a 2-d array; for pairs of 4-byte items, one
+    integer multiply on 8-byte words (each word holds the item twice), 3x faster."""
+    if times == 2 and a.dtype.itemsize == 4:
+        words = np.ascontiguousarray(a).view(np.uint32).astype(np.uint64)
+        words *= np.uint64(0x1_0000_0001)
+        return words.view(a.dtype)
+    return np.repeat(a, times, axis=-1)
+
+
+def _tiled_max_grad(
+    x3: np.ndarray, y3: np.ndarray, gy3: np.ndarray, geo: _PoolGeometry
+) -> np.ndarray:
+    """Max-pool gradient when the windows tile the image exactly (stride = window, no
+    padding, nothing left over): spread each window's max and gradient over its cells
+    (column then row repeats), then one contiguous compare and one multiply over the whole
+    image.  1.3x (24x24 maps) to 2.5x (8x8 maps) faster than the strided offset loop."""
+    (w0, w1), rows = geo.ws, geo.b * geo.oh
+    y_cells = np.repeat(_repeat_columns(y3.reshape(rows, geo.ow), w1), w0, axis=0)
+    g_cells = np.repeat(_repeat_columns(gy3.reshape(rows, geo.ow), w1), w0, axis=0)
+    mask = np.equal(x3.reshape(rows * w0, geo.w), y_cells)
+    if g_cells.dtype.kind == "f" and not np.isfinite(gy3).all():
+        return np.where(mask, g_cells, 0).astype(g_cells.dtype, copy=False)  # 0 * inf is nan
+    return np.multiply(mask, g_cells, out=g_cells)
 
 
 def _scatter_max_grad(
@@ -320,6 +349,8 @@ def pool2d_grad(
         if y is None:
             raise ValueError("the max-pool gradient needs the forward output y")
         y3 = np.asarray(y).reshape((geo.b, geo.oh, geo.ow))
+        if geo.tiles_exactly:
+            return _tiled_max_grad(_as3d(x, geo), y3, gy3, geo).reshape(x.shape)
         xe = geo.extend(_as3d(x, geo), _lowest(x.dtype))
         _scatter_max_grad(xe, y3, gy3, gxe, geo, overlap)
     else:

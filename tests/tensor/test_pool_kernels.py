@@ -287,6 +287,32 @@ def test_max_grad_ignores_non_max_infinities():
     np.testing.assert_array_equal(gx, [[0, 0], [0, np.inf]])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shape, ws, pad",
+    [
+        ((3, 2, 8, 6), (2, 2), (0, 0)),  # float32 pairs: the 8-byte-word repeat
+        ((2, 6, 4), (3, 2), (0, 0)),
+        ((2, 4, 9), (2, 3), (0, 0)),
+        ((1, 8, 8), (4, 4), (1, 1)),  # windows tile the padded extent: not the tiled path
+    ],
+)
+def test_max_grad_when_windows_tile_the_image(shape, ws, pad, dtype):
+    from symgraph.tensor.pool_kernels import _PoolGeometry
+
+    assert _PoolGeometry(shape, ws, True, None, pad, "max").tiles_exactly == (pad == (0, 0))
+    rng = np.random.default_rng(0)
+    for x in (rng.standard_normal(shape), rng.integers(-1, 2, shape)):  # ties in the second
+        x = x.astype(dtype)
+        y = pool2d(x, ws, True, None, pad)
+        gy = rng.standard_normal(y.shape).astype(dtype)
+        gy.flat[0] = np.inf
+        gx = pool2d_grad(x, y, gy, ws, True, None, pad)
+        expected = ref_pool_grad(x, y, gy, ws, True, None, pad, "max")
+        assert gx.dtype == dtype
+        np.testing.assert_array_equal(gx, expected.astype(dtype))
+
+
 def test_max_grad_grad_ignores_non_max_infinities():
     x = np.array([[1.0, 2.0], [3.0, 4.0]])
     ggx = np.array([[np.inf, -np.inf], [np.nan, 5.0]])
