@@ -13,8 +13,10 @@ import numpy as np
 
 from symgraph.compile.codegen import Parameter, generate
 from symgraph.compile.io import In, Out
+from symgraph.compile.memory import keep_freed_memory
 from symgraph.compile.mode import Mode, get_mode
 from symgraph.compile.shared import SharedVariable
+from symgraph.config import config
 from symgraph.graph.basic import Constant, Variable
 from symgraph.graph.fgraph import FunctionGraph, MissingInputError
 from symgraph.graph.traversal import ancestors, clone_replace, toposort
@@ -239,6 +241,8 @@ def function(
     """
     start = time.perf_counter()
     mode = get_mode(mode)
+    if config.keep_freed_memory:
+        keep_freed_memory()
     if on_unused_input not in ("raise", "warn", "ignore"):
         raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore'")
     if isinstance(inputs, (Variable, In)):
