@@ -27,6 +27,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from symgraph.compile.memory import keep_freed_memory  # noqa: E402
 from symgraph.tensor.conv_kernels import (  # noqa: E402
     conv2d,
     conv2d_grad_inputs,
@@ -94,6 +95,8 @@ def main() -> None:
     parser.add_argument("--dtype", nargs="+", default=["float32", "float64"])
     parser.add_argument("--no-torch", action="store_true", help="skip the torch comparison")
     args = parser.parse_args()
+    # As inside compiled functions: freed buffers are reused, not page-faulted in afresh.
+    keep_freed_memory()
     print(f"numpy {np.__version__}, {os.cpu_count()} CPUs")
     rng = np.random.default_rng(0)
     cases = []
