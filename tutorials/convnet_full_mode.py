@@ -7,7 +7,8 @@ feature maps go 28 -> 30 -> 15 -> 13 -> 7 -> 5 -> 3.
 
 from __future__ import annotations
 
-import argparse
+import os
+import sys
 import time
 
 import numpy as np
@@ -17,6 +18,9 @@ import symgraph.tensor as T
 from symgraph.datasets import load_mnist
 from symgraph.tensor.random import RandomStreams
 from symgraph.utils import progress
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from logistic_sgd import command_line  # noqa: E402
 
 
 def init_weights(rng, shape):
@@ -121,13 +125,7 @@ def train(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--float32", action="store_true", help="compute in float32")
-    args = parser.parse_args()
-    if args.float32:
-        symgraph.config.floatX = "float32"
+    args = command_line(__doc__, epochs=2, batch_size=128)
     train(args.epochs, args.batch_size)
 
 

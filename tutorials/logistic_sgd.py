@@ -137,15 +137,23 @@ def train(
     return best
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=600)
-    parser.add_argument("--learning-rate", type=float, default=0.13)
+def command_line(description: str, epochs: int, batch_size: int, learning_rate=None):
+    """The tutorials' shared options (``--epochs``, ``--batch-size``, ``--learning-rate``
+    when the tutorial has one, ``--float32``), parsed; ``--float32`` sets ``floatX``."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=epochs)
+    parser.add_argument("--batch-size", type=int, default=batch_size)
+    if learning_rate is not None:
+        parser.add_argument("--learning-rate", type=float, default=learning_rate)
     parser.add_argument("--float32", action="store_true", help="compute in float32")
     args = parser.parse_args()
     if args.float32:
         symgraph.config.floatX = "float32"
+    return args
+
+
+def main() -> None:
+    args = command_line(__doc__, epochs=10, batch_size=600, learning_rate=0.13)
     train(args.epochs, args.batch_size, args.learning_rate)
 
 

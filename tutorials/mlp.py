@@ -6,7 +6,6 @@ L1/L2 regularisation (the Theano tutorial's model).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -19,7 +18,7 @@ from symgraph.datasets import load_mnist
 from symgraph.utils import progress
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from logistic_sgd import LogisticRegression, shared_dataset  # noqa: E402
+from logistic_sgd import LogisticRegression, command_line, shared_dataset  # noqa: E402
 
 
 class HiddenLayer:
@@ -153,14 +152,7 @@ def train(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=20)
-    parser.add_argument("--learning-rate", type=float, default=0.01)
-    parser.add_argument("--float32", action="store_true", help="compute in float32")
-    args = parser.parse_args()
-    if args.float32:
-        symgraph.config.floatX = "float32"
+    args = command_line(__doc__, epochs=5, batch_size=20, learning_rate=0.01)
     train(args.epochs, args.batch_size, args.learning_rate)
 
 
