@@ -9,6 +9,7 @@ sum only see real cells; ``average_inc_pad`` divides by the clipped window size,
 from __future__ import annotations
 
 import re
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symgraph.grad import numeric_grad
+from symgraph.tensor import pool_kernels
 from symgraph.tensor.pool_kernels import (
     POOL_MODES,
     max_pool2d_grad_grad,
@@ -246,6 +248,27 @@ def test_pool2d_grad_matches_loop_reference(case):
     if mode != "max":
         lhs = np.vdot(y_lin, gy.astype(np.float64))
         assert np.isclose(lhs, np.vdot(x.astype(np.float64), gx), rtol=1e-4, atol=1e-4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(pool_cases(), st.integers(1, 3))
+def test_kernels_chunk_by_chunk_match_the_references(case, images_per_chunk):
+    """The kernels run over chunks of the batch (sized for the cache); force chunks of
+    one to three images (``_CHUNK_BYTES`` is bytes of input per chunk)."""
+    rng, x = make_x(case)
+    mode, kw = case["mode"], params(case)
+    x = x.reshape((-1,) + x.shape[-2:])  # several images: several chunks
+    x = np.concatenate([x, x[::-1] * 2], axis=0)
+    image_bytes = x.shape[-2] * x.shape[-1] * x.dtype.itemsize
+    with patch.object(pool_kernels, "_CHUNK_BYTES", images_per_chunk * image_bytes):
+        y = pool2d(x, mode=mode, **kw)
+        gy = rng.standard_normal(y.shape).astype(case["dtype"])
+        if case["ties"] and gy.size:  # the non-finite route too
+            gy.flat[-1] = np.inf
+        gx = pool2d_grad(x, y, gy, mode=mode, **kw)
+    np.testing.assert_allclose(y, ref_pool(x, mode=mode, **kw), **TOL[case["dtype"]])
+    expected = ref_pool_grad(x, y, gy, mode=mode, **kw)
+    np.testing.assert_allclose(gx, expected, **TOL[case["dtype"]])
 
 
 @settings(max_examples=80, deadline=None)
