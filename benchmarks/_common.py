@@ -30,6 +30,19 @@ def median_seconds(
     return statistics.median(samples)
 
 
+def interleaved_medians(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Median wall time of each function, running them round-robin ``repeat`` times."""
+    for fn in fns.values():
+        fn()  # warm-up: allocations, BLAS thread start
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
 def torch_or_none():
     """PyTorch if installed (``pip install -e '.[bench]'``), else None."""
     try:

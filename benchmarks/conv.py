@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from collections.abc import Callable
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _common import interleaved_medians  # noqa: E402
 
 from symgraph.compile.memory import keep_freed_memory  # noqa: E402
 from symgraph.tensor.conv_kernels import (  # noqa: E402
@@ -74,19 +75,6 @@ def torch_passes(torch, x, w, border_mode) -> dict[str, Callable[[], object]]:
         F.conv2d(xt, wt, padding=padding).sum().backward()
 
     return {"torch_fwd": forward, "torch_fb": forward_backward}
-
-
-def interleaved_medians(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    """Median wall time of each function, running them round-robin ``repeat`` times."""
-    for fn in fns.values():
-        fn()  # warm-up: allocations, BLAS thread start
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def main() -> None:

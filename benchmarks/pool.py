@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -25,7 +23,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import median_seconds, torch_or_none  # noqa: E402
+from _common import interleaved_medians, median_seconds, torch_or_none  # noqa: E402
 
 from symgraph.compile.memory import keep_freed_memory  # noqa: E402
 from symgraph.tensor.pool_kernels import pool2d, pool2d_grad  # noqa: E402
@@ -44,19 +42,6 @@ def numpy_kernels(x: np.ndarray, y: np.ndarray, gy: np.ndarray) -> dict[str, Cal
         "fwd": lambda: pool2d(x, WS),
         "grad": lambda: pool2d_grad(x, y, gy, WS),
     }
-
-
-def round_robin(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    """Median seconds of each function, one call of each per round."""
-    for fn in fns.values():
-        fn()
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(s) for name, s in samples.items()}
 
 
 def torch_times(torch, x: np.ndarray, gy: np.ndarray, repeat: int) -> tuple[float, float]:
@@ -91,7 +76,7 @@ def main() -> None:
         x = rng.standard_normal(shape).astype(np.float32)
         y = pool2d(x, WS)
         gy = rng.standard_normal(y.shape).astype(np.float32)
-        times = round_robin(numpy_kernels(x, y, gy), args.repeat)
+        times = interleaved_medians(numpy_kernels(x, y, gy), args.repeat)
         ours = times["fwd"] + times["grad"]
         line = f"{name:13s} " + " ".join(
             f"{t * 1e3:7.2f}" for t in (times["copy"], times["fwd"], times["grad"], ours)
