@@ -29,9 +29,9 @@ smaller array), 1.2-1.4x faster than columns first.  The gradients loop over the
 window axes (``x.reshape(..., 2, ..., 2).max(axis=(2, 4))``) were measured 8-19x slower
 than these strided loops.  When the windows tile the image exactly, the max gradient
 instead repeats each window's max and gradient over its cells and runs one contiguous
-compare and multiply (see :func:`_tiled_max_grad`).  The forward pass and the gradients
-run over chunks of about 1 MiB of input images, so that their temporaries stay in the
-cache.
+compare and multiply (see :func:`_tiled_max_grad`).  The forward pass and the input
+gradient run over chunks of about 1 MiB of input images, so that their temporaries stay
+in the cache (the gradient of the max gradient, off the training path, is not chunked).
 """
 
 from __future__ import annotations
