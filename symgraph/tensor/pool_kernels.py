@@ -205,18 +205,17 @@ class _PoolGeometry:
         return [slice(s, min(s + per, self.b)) for s in range(0, self.b, per)]
 
     def scatter_target(self, gx3: np.ndarray) -> np.ndarray:
-        """Zeroed extended-array gradient for the image gradient chunk ``gx3``: a view of
-        ``gx3`` (zeroed here) when no padding is needed, else a new array; pass it to
-        :meth:`gather` once the windows have scattered into it."""
+        """Zero the image-gradient chunk ``gx3`` and return the extended-array gradient the
+        windows scatter into: a view of ``gx3`` when no padding is needed, else a new
+        zeroed array whose real cells :meth:`gather` copies back."""
+        gx3.fill(0)
         if self.trivial:
-            gx3.fill(0)
             return gx3[:, : self.he, : self.we]
         return np.zeros((gx3.shape[0], self.he, self.we), dtype=gx3.dtype)
 
     def gather(self, gxe: np.ndarray, gx3: np.ndarray) -> None:
-        """Write the real cells of ``gxe`` into ``gx3`` (nothing to do when it is a view)."""
+        """Copy the real cells of ``gxe`` into ``gx3`` (nothing to do when it is a view)."""
         if not self.trivial:
-            gx3.fill(0)
             gx3[:, self.src[0], self.src[1]] = gxe[:, self.dst[0], self.dst[1]]
 
 
