@@ -17,10 +17,16 @@ from symgraph.config import config
 from symgraph.grad import (
     DisconnectedInputError,
     GradientError,
+    Lop,
+    Rop,
+    disconnected_grad,
     grad,
+    grad_clip,
+    grad_scale,
     hessian,
     jacobian,
     verify_grad,
+    zero_grad,
 )
 from symgraph.printing import debugprint, pprint, to_dot, to_networkx
 from symgraph.rewrite import list_passes
@@ -29,6 +35,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DisconnectedInputError",
+    "Lop",
+    "Rop",
     "Function",
     "GradientError",
     "In",
@@ -38,7 +46,10 @@ __all__ = [
     "config",
     "debugprint",
     "function",
+    "disconnected_grad",
     "grad",
+    "grad_clip",
+    "grad_scale",
     "hessian",
     "jacobian",
     "list_passes",
@@ -48,4 +59,5 @@ __all__ = [
     "to_dot",
     "to_networkx",
     "verify_grad",
+    "zero_grad",
 ]

@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from symgraph.graph.basic import Variable
-from symgraph.graph.traversal import toposort
+from symgraph.graph.basic import Apply, Op, Variable
+from symgraph.graph.traversal import clone_replace, toposort
 from symgraph.tensor import math
 from symgraph.tensor.variable import TensorConstant, as_tensor
 
@@ -103,8 +103,10 @@ def grad(
             ]
         input_grads = node.op.grad(node, output_grads)
         if len(input_grads) != len(node.inputs):
-            raise ValueError(f"{node.op}.grad returned {len(input_grads)} gradients for "
-                             f"{len(node.inputs)} inputs")
+            raise ValueError(
+                f"{node.op}.grad returned {len(input_grads)} gradients for "
+                f"{len(node.inputs)} inputs"
+            )
         for variable, g in zip(node.inputs, input_grads):
             if g is None or variable in blockers or variable not in depends:
                 continue
@@ -141,6 +143,66 @@ def grad(
     return results[0] if single else results
 
 
+class GradientOverride(Op):
+    """Identity in the forward pass; changes only the gradient flowing back through it.
+
+    ``kind`` is ``'zero'`` (gradient replaced by zeros), ``'disconnected'`` (no gradient
+    at all: as if the input were a constant), ``'clip'`` (clipped to ``[lower, upper]``)
+    or ``'scale'`` (multiplied by ``lower``).  The ``gradient_override`` rewrite removes
+    these nodes before code generation, so they cost nothing at run time.
+    """
+
+    __props__ = ("kind", "lower", "upper")
+    view_map = {0: [0]}
+
+    def __init__(self, kind: str, lower: float = 0.0, upper: float = 0.0) -> None:
+        if kind not in ("zero", "disconnected", "clip", "scale"):
+            raise ValueError(f"unknown gradient override {kind!r}")
+        if kind == "clip" and not lower <= upper:
+            raise ValueError(f"grad_clip: lower bound {lower} is above upper bound {upper}")
+        self.kind, self.lower, self.upper = kind, float(lower), float(upper)
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor(x)
+        return Apply(self, [x], [x.type])
+
+    def perform(self, node, inputs):
+        return [inputs[0]]
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def grad(self, node, output_grads):
+        (g,) = output_grads
+        if self.kind == "disconnected" or g is None:
+            return [None]
+        if self.kind == "zero":
+            return [math.zeros_like(node.inputs[0])]
+        if self.kind == "clip":
+            return [math.clip(g, self.lower, self.upper)]
+        return [math.mul(g, self.lower)]
+
+
+def zero_grad(x) -> Variable:
+    """``x`` in the forward pass; its gradient is zero (``x`` still counts as connected)."""
+    return GradientOverride("zero")(x)
+
+
+def disconnected_grad(x) -> Variable:
+    """``x`` in the forward pass; no gradient flows through it (``x`` acts as a constant)."""
+    return GradientOverride("disconnected")(x)
+
+
+def grad_clip(x, lower_bound: float, upper_bound: float) -> Variable:
+    """``x`` in the forward pass; the gradient flowing back is clipped to the bounds."""
+    return GradientOverride("clip", lower_bound, upper_bound)(x)
+
+
+def grad_scale(x, multiplier: float) -> Variable:
+    """``x`` in the forward pass; the gradient flowing back is multiplied by ``multiplier``."""
+    return GradientOverride("scale", multiplier)(x)
+
+
 def _zeros_for(variable: Variable) -> Variable:
     from symgraph.config import config
 
@@ -155,8 +217,7 @@ def _sum(parts: list[Variable]) -> Variable:
     return total
 
 
-def jacobian(expression: Variable, wrt, consider_constant=None,
-             disconnected_inputs: str = "raise"):
+def jacobian(expression: Variable, wrt, consider_constant=None, disconnected_inputs: str = "raise"):
     """Jacobian of a vector (or scalar) ``expression`` with respect to ``wrt``.
 
     Built by differentiating each element, so the expression's length must be known when
@@ -180,8 +241,7 @@ def jacobian(expression: Variable, wrt, consider_constant=None,
     from symgraph.tensor.shape import stack
 
     per_element = [
-        grad(expression[i], wrt_list, consider_constant, disconnected_inputs)
-        for i in range(length)
+        grad(expression[i], wrt_list, consider_constant, disconnected_inputs) for i in range(length)
     ]
     result = [stack([row[k] for row in per_element]) for k in range(len(wrt_list))]
     return result[0] if single else result
@@ -198,6 +258,58 @@ def hessian(cost: Variable, wrt, consider_constant=None, disconnected_inputs: st
         g = grad(cost, variable, consider_constant, disconnected_inputs)
         result.append(jacobian(g, variable, consider_constant, disconnected_inputs))
     return result[0] if single else result
+
+
+def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs: str = "raise"):
+    """Vector-Jacobian product: the gradient of ``sum(f * eval_points)`` with respect to
+    ``wrt``.  ``f`` and ``eval_points`` are one variable each or matching lists; the
+    result is one variable or a list, like ``wrt``."""
+    fs = [f] if isinstance(f, Variable) else list(f)
+    points = [eval_points] if isinstance(f, Variable) else list(eval_points)
+    if len(points) != len(fs):
+        raise ValueError(f"Lop: {len(fs)} expressions but {len(points)} evaluation points")
+    known = {}
+    for expression, point in zip(fs, points):
+        point = as_tensor(point)
+        if point.ndim != expression.ndim:
+            raise TypeError(
+                f"Lop: evaluation point {point.type} does not match expression "
+                f"{_label(expression)} ({expression.type})"
+            )
+        known[expression] = point
+    return grad(
+        None,
+        wrt,
+        consider_constant=consider_constant,
+        disconnected_inputs=disconnected_inputs,
+        known_grads=known,
+    )
+
+
+def Rop(f, wrt, eval_points, disconnected_outputs: str = "raise"):
+    """Jacobian-vector product: how ``f`` changes when ``wrt`` moves along
+    ``eval_points``.  ``wrt`` and ``eval_points`` are one variable each or matching lists;
+    the result is one variable or a list, like ``f``.
+
+    Computed by differentiating twice: ``J.T @ u`` is linear in a stand-in ``u``, and its
+    gradient of ``<J.T @ u, v>`` with respect to ``u`` is ``J @ v`` whatever ``u`` is.
+    """
+    fs = [f] if isinstance(f, Variable) else list(f)
+    wrts = [wrt] if isinstance(wrt, Variable) else list(wrt)
+    points = [eval_points] if isinstance(wrt, Variable) else list(eval_points)
+    if len(points) != len(wrts):
+        raise ValueError(f"Rop: {len(wrts)} variables but {len(points)} evaluation points")
+    stand_ins = [expression.type() for expression in fs]
+    vjps = Lop(fs, wrts, stand_ins, disconnected_inputs=disconnected_outputs)
+    inner = None
+    for vjp, point in zip(vjps, points):
+        term = math.sum(math.mul(vjp, as_tensor(point)))
+        inner = term if inner is None else math.add(inner, term)
+    jvps = grad(inner, stand_ins, disconnected_inputs="ignore")
+    # Any value of the stand-ins gives the same result; zeros let them drop out.
+    zeros = {u: math.zeros_like(expression) for u, expression in zip(stand_ins, fs)}
+    jvps = clone_replace(jvps, zeros)
+    return jvps[0] if isinstance(f, Variable) else jvps
 
 
 _EPS = {"float64": 1e-6, "float32": 1e-3}
@@ -265,8 +377,10 @@ def verify_grad(
     evaluate = function(inputs, output, mode=mode, on_unused_input="ignore")
     out_shape = np.shape(evaluate(*point))
     for _ in range(n_tests):
-        projection = np.asarray(uniform(-1.0, 1.0, size=out_shape) if out_shape else
-                                uniform(-1.0, 1.0), dtype=output.dtype)
+        projection = np.asarray(
+            uniform(-1.0, 1.0, size=out_shape) if out_shape else uniform(-1.0, 1.0),
+            dtype=output.dtype,
+        )
         cost = math.sum(output * TensorConstant(TensorType(output.dtype, out_shape), projection))
         symbolic = grad(cost, inputs, disconnected_inputs="ignore")
         cost_fn = function(inputs, cost, mode=mode, on_unused_input="ignore")
@@ -288,8 +402,7 @@ def verify_grad(
             bad = (abs_err > abs_tol) & (rel_err > rel_tol)
             if bad.any():
                 k = int(np.argmax(np.where(bad, abs_err, -1)))
-                entry = (float(abs_err.flat[k]), float(rel_err.flat[k]), i, k, a.flat[k],
-                         n.flat[k])
+                entry = (float(abs_err.flat[k]), float(rel_err.flat[k]), i, k, a.flat[k], n.flat[k])
                 if worst is None or entry[0] > worst[0]:
                     worst = entry
         if worst is not None:

@@ -51,8 +51,7 @@ def test_hessian_vector_product_of_mlp_matches_finite_differences(mode):
     values, xv, yv, rng = _mlp_setup()
     x, y = T.matrix("x"), T.ivector("y")
     params = [T.matrix("W1"), T.vector("b1"), T.matrix("W2"), T.vector("b2")]
-    directions = [T.tensor("float64", shape=(None,) * p.ndim, name=f"v_{p.name}")
-                  for p in params]
+    directions = [T.tensor("float64", shape=(None,) * p.ndim, name=f"v_{p.name}") for p in params]
     cost = _mlp_cost(x, y, params)
     grads = symgraph.grad(cost, params)
     dot_gv = sum((g * v).sum() for g, v in zip(grads, directions))
@@ -172,8 +171,9 @@ def test_disconnected_inputs_modes():
     gx, gu = symgraph.grad(cost, [x, unused], disconnected_inputs="ignore")
     results = compile_and_run([x, unused], [gx, gu], [np.ones(2), np.ones((2, 3))])
     assert_close(results[1], np.zeros((2, 3)))
-    gx, gu = symgraph.grad(cost, [x, unused], disconnected_inputs="ignore",
-                           return_disconnected="None")
+    gx, gu = symgraph.grad(
+        cost, [x, unused], disconnected_inputs="ignore", return_disconnected="None"
+    )
     assert gu is None and gx is not None
     with pytest.raises(ValueError):
         symgraph.grad(cost, x, disconnected_inputs="maybe")
@@ -230,8 +230,9 @@ def test_jacobian_matches_finite_differences():
     jx2, jw2 = symgraph.jacobian(out, [x, wf])
     assert jx2.type == jx.type and jw2.ndim == 3
     scalar_j = symgraph.jacobian(out.sum(), x)
-    assert_close(compile_and_run([wf, x], scalar_j, [wv, xv]), numeric_x.sum(axis=0),
-                 rtol=1e-6, atol=1e-8)
+    assert_close(
+        compile_and_run([wf, x], scalar_j, [wv, xv]), numeric_x.sum(axis=0), rtol=1e-6, atol=1e-8
+    )
     with pytest.raises(ValueError, match="static"):
         symgraph.jacobian(T.vector("v") * 2, T.vector("v"))
     with pytest.raises(TypeError):
@@ -315,8 +316,7 @@ def test_verify_grad_raises_on_a_wrong_gradient_naming_the_worst_error():
     assert error.abs_err > 0.1 and error.rel_err > 0.1
     assert f"{error.abs_err:.3g}" in message
     with pytest.raises(symgraph.GradientError):
-        symgraph.verify_grad(lambda x: _SquareOp(3.0)(x) * 2.0,
-                             [point[0].astype(np.float32)])
+        symgraph.verify_grad(lambda x: _SquareOp(3.0)(x) * 2.0, [point[0].astype(np.float32)])
 
 
 def test_verify_grad_reports_the_input_with_the_wrong_gradient():
@@ -349,3 +349,58 @@ def test_verify_grad_rejects_a_gradient_of_the_wrong_shape():
 def test_verify_grad_argument_errors():
     with pytest.raises(TypeError, match="float"):
         symgraph.verify_grad(lambda x: x * 2, [np.array([1, 2])])
+
+
+# --------------------------------------------------------------------------------------
+# Jacobian products (Rop / Lop) and gradient overrides
+
+
+def test_rop_and_lop_match_finite_differences():
+    rng = np.random.default_rng(1)
+    wv, vv = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    xv, uv = rng.normal(size=3), rng.normal(size=4)
+    w, v, x, u = T.dmatrix("W"), T.dmatrix("V"), T.dvector("x"), T.dvector("u")
+    y = T.tanh(T.dot(x, w)) * T.exp(x.sum())
+    jv, vj = compile_and_run(
+        [w, v, x, u], [symgraph.Rop(y, w, v), symgraph.Lop(y, w, u)], [wv, vv, xv, uv]
+    )
+
+    def f(wm):
+        return np.tanh(xv @ wm) * np.exp(xv.sum())
+
+    eps = 1e-6
+    assert_close(jv, (f(wv + eps * vv) - f(wv - eps * vv)) / (2 * eps), rtol=1e-6, atol=1e-8)
+    assert_close(vj, _numeric_grad(lambda wm: f(wm) @ uv, wv), rtol=1e-6, atol=1e-8)
+    # lists in, lists out; several wrt add up
+    both = symgraph.Rop([y, y * 2], [w, x], [v, x * 0])
+    assert isinstance(both, list) and len(both) == 2
+    jv2, jv4 = compile_and_run([w, v, x], both, [wv, vv, xv])
+    assert_close(jv2, jv, rtol=1e-12)
+    assert_close(jv4, 2 * jv, rtol=1e-12)
+    with pytest.raises(ValueError, match="evaluation points"):
+        symgraph.Rop(y, [w, x], [v])
+
+
+def test_gradient_overrides():
+    rng = np.random.default_rng(2)
+    xv = rng.normal(size=5)
+    x = T.dvector("x")
+    cases = {
+        "zero": (symgraph.zero_grad(x) * x, xv),  # only the second factor's gradient
+        "disconnected": (symgraph.disconnected_grad(x) * x, xv),
+        "clip": (symgraph.grad_clip(x, -0.5, 0.25) * 3.0, np.clip(np.full(5, 3.0), -0.5, 0.25)),
+        "scale": (symgraph.grad_scale(x, -2.0) * 3.0, np.full(5, -6.0)),
+    }
+    for name, (expression, expected) in cases.items():
+        f = symgraph.function([x], [expression, symgraph.grad(expression.sum(), x)])
+        value, gradient = f(xv)
+        assert_close(gradient, expected, rtol=1e-12)
+        # forward unchanged, and nothing of the override is left in the compiled graph
+        assert_close(value, (xv * xv) if name in ("zero", "disconnected") else 3.0 * xv)
+        assert "GradientOverride" not in str(f.maker.fgraph), name
+    with pytest.raises(symgraph.DisconnectedInputError):
+        symgraph.grad(symgraph.disconnected_grad(x).sum(), x)
+    zero = symgraph.grad(symgraph.zero_grad(x).sum(), x)  # connected, with a zero gradient
+    assert_close(compile_and_run([x], zero, [xv]), np.zeros(5))
+    with pytest.raises(ValueError, match="above"):
+        symgraph.grad_clip(x, 1.0, -1.0)

@@ -94,6 +94,14 @@ def _make_check(
     return check
 
 
+class FunctionMaker:
+    """What built a :class:`Function`: the rewritten graph, the input and output specs and
+    the mode (the attributes Theano code reads from ``f.maker``)."""
+
+    def __init__(self, fgraph: FunctionGraph, inputs, outputs, mode: Mode) -> None:
+        self.fgraph, self.inputs, self.outputs, self.mode = fgraph, inputs, outputs, mode
+
+
 class Function:
     """A compiled function. Call it with the input values (positionally, or by the inputs'
     names); ``f.source`` is the generated Python code."""
@@ -131,6 +139,11 @@ class Function:
     @property
     def source(self) -> str:
         return self.program.source
+
+    @property
+    def maker(self) -> FunctionMaker:
+        """Theano's ``f.maker``: ``f.maker.fgraph.toposort()`` lists the compiled nodes."""
+        return FunctionMaker(self.fgraph, self.recipe["inputs"], self.outputs, self.mode)
 
     def __call__(self, *args, **kwargs):
         try:
@@ -185,6 +198,53 @@ class Function:
     def __repr__(self) -> str:
         inputs = ", ".join(p.name for p in self.inputs)
         return f"<symgraph Function {self.name or ''}({inputs})>"
+
+    def copy(
+        self,
+        share_memory: bool = False,
+        swap: Mapping[SharedVariable, SharedVariable] | None = None,
+        delete_updates: bool = False,
+        name: str | None = None,
+        profile: bool | None = None,
+    ) -> Function:
+        """The same function compiled again (Theano's ``Function.copy``).
+
+        ``swap`` maps shared variables this function uses to others of the same type,
+        which the copy reads and updates instead; ``delete_updates`` drops every update
+        (default updates of random streams included).  The copy starts from this
+        function's current input defaults, as its own values.  ``share_memory`` is
+        accepted for Theano's sake: compiled functions here keep no storage to share.
+        """
+        recipe = dict(self.recipe)
+        swap = dict(swap or {})
+        if swap:
+            used = set(self.fgraph.inputs)
+            for old, new in swap.items():
+                if old not in used:
+                    raise ValueError(f"swap: shared variable {_label(old)} is not used here")
+                if not isinstance(new, SharedVariable) or new.type != old.type:
+                    new_type = new.type if isinstance(new, Variable) else type(new).__name__
+                    raise TypeError(
+                        f"swap: {_label(old)} of type {old.type} can only be swapped for a "
+                        f"shared variable of the same type, got {new_type}"
+                    )
+            recipe["outputs"] = _swapped_outputs(recipe["outputs"], swap)
+            recipe["updates"] = [
+                (swap.get(target, target), clone_replace([value], swap)[0])
+                for target, value in recipe["updates"]
+            ]
+            recipe["givens"] = [
+                (old, clone_replace([new], swap)[0]) for old, new in recipe["givens"]
+            ]
+        if delete_updates:
+            recipe["updates"], recipe["no_default_updates"] = [], True
+        if name is not None:
+            recipe["name"] = name
+        if profile is not None:
+            recipe["profile"] = profile
+        copied = function(**recipe)
+        copied.defaults[:] = [np.copy(value) for value in self.defaults]
+        return copied
 
     # Pickling stores what ``function`` was given (the graph, not the generated code) and the
     # current defaults; loading compiles again.
@@ -434,3 +494,11 @@ def _add_default_updates(update_pairs, outputs, no_default_updates, givens_pairs
                 updated.add(variable)
                 added.append(update_pairs[-1][1])
         frontier = added
+
+
+def _swapped_outputs(outputs, swap: Mapping[Variable, Variable]):
+    """A recipe's ``Out`` spec(s) with ``swap``'s keys replaced by its values."""
+    specs = outputs if isinstance(outputs, list) else [outputs]
+    variables = clone_replace([spec.variable for spec in specs], swap)
+    swapped = [Out(v, borrow=spec.borrow) for v, spec in zip(variables, specs)]
+    return swapped if isinstance(outputs, list) else swapped[0]

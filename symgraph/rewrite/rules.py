@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from symgraph.grad import GradientOverride
 from symgraph.graph.basic import Constant
 from symgraph.rewrite.pattern import Const, E, P, Rule, RuleSet, Var
 from symgraph.tensor import math
@@ -76,6 +77,17 @@ def _shape_of_computed(node):
     return None if result is variable else math.cast(result, "int64")
 
 
+def _useless_fill(node):
+    """``second(a, b)`` only broadcasts ``b`` to ``a``'s shape: drop it when ``b`` already
+    has the output's type (the ``ones_like(cost)`` that seeds every gradient)."""
+    filled = node.inputs[1]
+    return filled if filled.type == node.outputs[0].type else None
+
+
+def _drop_gradient_override(node):
+    return node.inputs[0]
+
+
 def _make_vector_index(node):
     vector = node.inputs[0]
     entry = node.op.idx_list
@@ -135,6 +147,18 @@ CANONICALIZE = RuleSet(
             [("elemwise", "mul")],
             _fold_constant_chain("mul"),
             "(x * c1) * c2 -> x * (c1 * c2)",
+        ),
+        Rule.custom(
+            "fill_useless",
+            [("elemwise", "second")],
+            _useless_fill,
+            "second(a, b) -> b when b already has the result's shape and dtype",
+        ),
+        Rule.custom(
+            "gradient_override",
+            [GradientOverride],
+            _drop_gradient_override,
+            "zero_grad(x), grad_clip(x, ...)... -> x (they only matter to grad)",
         ),
         Rule.custom(
             "dimshuffle_dimshuffle",

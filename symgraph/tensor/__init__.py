@@ -1,6 +1,7 @@
 """Symbolic tensors and their operations; import as ``import symgraph.tensor as T``."""
 
 from symgraph.tensor import nnet
+from symgraph.tensor.basic import PLURAL_CONSTRUCTORS as _PLURAL_CONSTRUCTORS
 from symgraph.tensor.basic import (
     bcol,
     bmatrix,
@@ -38,17 +39,14 @@ from symgraph.tensor.basic import (
     ltensor3,
     ltensor4,
     lvector,
-    matrices,
     matrix,
     row,
     scalar,
-    scalars,
     tensor,
     tensor3,
     tensor4,
     tensor5,
     vector,
-    vectors,
     wcol,
     wmatrix,
     wrow,
@@ -114,3 +112,6 @@ def __getattr__(name: str):
 
         return importlib.import_module("symgraph.tensor.random")
     raise AttributeError(f"module 'symgraph.tensor' has no attribute {name!r}")
+
+
+globals().update(_PLURAL_CONSTRUCTORS)  # scalars, fmatrices, itensor4s...

@@ -89,14 +89,36 @@ btensor4, wtensor4, itensor4, ltensor4, ftensor4, dtensor4 = (
 )
 
 
-def scalars(names: str, dtype=None):
-    """Several scalars at once: ``x, y = scalars('x y')``."""
-    return [scalar(n, dtype=dtype) for n in names.replace(",", " ").split()]
+def _make_plural(single):
+    name = single.__name__
+    name = name.replace("matrix", "matrices") if name.endswith("matrix") else name + "s"
+
+    def plural(*names, dtype=None) -> list[TensorVariable]:
+        if len(names) == 1 and isinstance(names[0], int):
+            return [single(dtype=dtype) for _ in range(names[0])]
+        split = [n for entry in names for n in str(entry).replace(",", " ").split()]
+        return [single(n, dtype=dtype) for n in split]
+
+    plural.__name__ = plural.__qualname__ = name
+    plural.__doc__ = (
+        f"Several {single.__name__} variables at once: ``a, b = {name}('a', 'b')`` or "
+        f"``{name}('a b')``; an int ``n`` gives ``n`` unnamed ones."
+    )
+    return plural
 
 
-def vectors(names: str, dtype=None):
-    return [vector(n, dtype=dtype) for n in names.replace(",", " ").split()]
-
-
-def matrices(names: str, dtype=None):
-    return [matrix(n, dtype=dtype) for n in names.replace(",", " ").split()]
+# Theano's plural constructors (``scalars``, ``fmatrices``, ``itensor4s``...), one for
+# each constructor above; ``symgraph.tensor`` exports them all.
+PLURAL_CONSTRUCTORS = {
+    plural.__name__: plural
+    for plural in map(
+        _make_plural,
+        [scalar, vector, matrix, row, col, tensor3, tensor4, tensor5]
+        + [
+            globals()[prefix + rank]
+            for rank in ("scalar", "vector", "matrix", "row", "col", "tensor3", "tensor4")
+            for prefix in _PREFIX_DTYPES
+        ],
+    )
+}
+globals().update(PLURAL_CONSTRUCTORS)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import symgraph
 import symgraph.tensor as T
 from symgraph import In, Out, function, shared
 from symgraph.compile.function import UnusedInputError
@@ -322,3 +323,49 @@ def test_call_with_list_input_for_matrix():
     x = T.dmatrix("x")
     f = function([x], x.sum())
     assert f([[1, 2], [3, 4]]) == 10
+
+
+def test_copy_swaps_shared_variables_and_keeps_the_rest():
+    state = shared(np.int64(0), name="state")
+    inc = T.lscalar("inc")
+    accumulate = function(
+        [inc, In(T.lscalar("step"), value=10)],
+        state,
+        updates=[(state, state + inc)],
+        on_unused_input="ignore",
+    )
+    accumulate(1)
+    other = shared(np.int64(100), name="other")
+    copied = accumulate.copy(swap={state: other}, name="accumulate_other")
+    assert copied(5) == 100 and other.get_value() == 105
+    assert state.get_value() == 1  # the original's shared variable is left alone
+    assert accumulate(2) == 1 and state.get_value() == 3
+    assert copied["step"] == 10 and copied.name == "accumulate_other"
+
+
+def test_copy_without_updates_and_defaults_are_not_shared():
+    state = shared(np.float64(1.0), name="state")
+    x = T.dscalar("x")
+    f = function([In(x, value=2.0)], state * x, updates=[(state, state + 1)])
+    g = f.copy(delete_updates=True)
+    assert g() == 2.0 and g() == 2.0 and state.get_value() == 1.0
+    g["x"] = 5.0
+    assert f["x"] == 2.0 and g() == 5.0
+
+
+def test_copy_swap_checks_types():
+    state = shared(np.zeros(3), name="state")
+    f = function([], state * 2)
+    with pytest.raises(TypeError, match="state"):
+        f.copy(swap={state: shared(np.zeros((2, 2)), name="wrong")})
+    with pytest.raises(ValueError, match="not used"):
+        f.copy(swap={shared(np.zeros(3), name="unrelated"): shared(np.zeros(3))})
+
+
+def test_maker_exposes_the_compiled_graph():
+    x = T.dscalar("x")
+    f = function([x], symgraph.grad(x**2, x))
+    # ones_like(cost) seeding the gradient is dropped, and x ** (2 - 1) folds away
+    assert [str(node.op) for node in f.maker.fgraph.toposort()] == ["mul"]
+    assert f.maker.inputs[0].variable is x and f.maker.mode is f.mode
+    assert f(4.0) == 8.0

@@ -551,6 +551,13 @@ def test_constructors(rank):
     assert getattr(T, rank)(dtype="int16").dtype == "int16"
     with pytest.raises(TypeError):
         getattr(T, "i" + rank)(dtype="float32")
+    plural = rank.replace("matrix", "matrices") if rank == "matrix" else rank + "s"
+    for prefix, dtype in [("", symgraph.config.floatX)] + list(PREFIXES.items()):
+        a, b = getattr(T, prefix + plural)("a", "b")  # Theano's spelling: one name each
+        assert (a.name, b.name, a.dtype, b.type.shape) == ("a", "b", dtype, shape)
+        assert [v.name for v in getattr(T, prefix + plural)("p q, r")] == ["p", "q", "r"]
+        unnamed = getattr(T, prefix + plural)(3)
+        assert len(unnamed) == 3 and unnamed[0].name is None and unnamed[0].dtype == dtype
 
 
 def test_tensor_constructor_and_type():

@@ -5,22 +5,38 @@ from __future__ import annotations
 from symgraph.grad import (
     DisconnectedInputError,
     GradientError,
+    Lop,
+    Rop,
+    disconnected_grad,
+    grad_clip,
+    grad_scale,
     hessian,
     jacobian,
     numeric_grad,
     verify_grad,
+    zero_grad,
 )
 from symgraph.grad import grad as _grad
 
 __all__ = [
     "DisconnectedInputError",
     "GradientError",
+    "Lop",
+    "Rop",
+    "consider_constant",
+    "disconnected_grad",
     "grad",
+    "grad_clip",
+    "grad_scale",
     "hessian",
     "jacobian",
     "numeric_grad",
     "verify_grad",
+    "zero_grad",
 ]
+
+# Theano's older name: the gradient through it is zero.
+consider_constant = zero_grad
 
 
 def grad(

@@ -23,7 +23,16 @@ globals().update(
 
 from symgraph.compat.theano._util import deprecated as _deprecated  # noqa: E402
 from symgraph.compat.theano.configparser import config as _config  # noqa: E402
-from symgraph.compat.theano.gradient import grad  # noqa: E402, F401
+from symgraph.compat.theano.gradient import (  # noqa: E402, F401
+    Lop,
+    Rop,
+    consider_constant,
+    grad,
+    hessian,
+    jacobian,
+    numeric_grad,
+    verify_grad,
+)
 from symgraph.compat.theano.tensor import (  # noqa: E402, F401
     nnet,
     shared_randomstreams,
