@@ -415,3 +415,7 @@ def verify_grad(
                 abs_err,
                 rel_err,
             )
+
+
+# Theano's spelling for catching a failed check: ``except verify_grad.E_grad``.
+verify_grad.E_grad = GradientError

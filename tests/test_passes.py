@@ -400,3 +400,20 @@ def test_fused_nodes_differing_only_in_a_constant_stay_distinct():
     got_a, got_b = f(value)
     np.testing.assert_allclose(got_a, np.tanh(value * [1.0, 2.0, 3.0] + 1))
     np.testing.assert_allclose(got_b, np.tanh(value * [4.0, 5.0, 6.0] + 1))
+
+
+def test_fused_kernel_with_an_array_constant_broadcasts_and_splits_rows():
+    # The constant decides the output's shape ((n, 1) against (1, 4)), and a constant as
+    # large as the output must be cut into the same row blocks as the threaded kernel's.
+    col = T.dcol("c")
+    cv = np.arange(3.0).reshape(3, 1)
+    small = np.array([[0.0, 1.0, 2.0, 3.0]])
+    out = T.exp(col + small) * 2.0
+    small_result = symgraph.function([col], out)(cv)
+    np.testing.assert_allclose(small_result, np.exp(cv + small) * 2.0)
+    rows = np.linspace(0, 1, 300 * 200).reshape(300, 200)
+    big_col = np.arange(300.0).reshape(300, 1)
+    out = T.tanh(col * rows) + 1.0
+    f = symgraph.function([col], out)
+    assert any(type(n.op).__name__ == "Fused" for n in f.maker.fgraph.toposort())
+    np.testing.assert_allclose(f(big_col), np.tanh(big_col * rows) + 1.0, rtol=1e-12)

@@ -106,6 +106,7 @@ def _graph_using_every_op():
     mask = RandomStreams(0).binomial(size=feat.shape, p=0.9, dtype=feat.dtype)
     h = T.tanh(feat * mask)
     V = symgraph.shared(np.full((8, 3), 0.1), name="V")
+    h = symgraph.grad_clip(h, -1.0, 1.0) + T.addbroadcast(T.zeros((1, 8)), 0)
     p = T.nnet.softmax(T.dot(h, V))
     cost = (
         -T.mean(T.log(p)[T.arange(y.shape[0]), y])

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.graph.basic import Tag
 from symgraph.graph.type import TensorType
 from symgraph.tensor.variable import TensorVariable
 
@@ -69,7 +70,7 @@ class SharedVariable(TensorVariable):
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state["tag"] = {k: v for k, v in self.tag.items() if not k.startswith("_")}
+        state["tag"] = Tag({k: v for k, v in self.tag.items() if not k.startswith("_")})
         return state
 
 

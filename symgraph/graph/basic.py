@@ -61,6 +61,23 @@ def user_source_location() -> SourceLocation | None:
     return None
 
 
+class Tag(dict):
+    """Free-form notes on a variable; keys read and write as attributes too
+    (``x.tag.test_value = ...``, as in Theano)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"tag has no entry {name!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        del self[name]
+
+
 class Variable:
     """A symbolic value: the output of an ``Apply`` (``owner``) or a graph input."""
 
@@ -76,7 +93,7 @@ class Variable:
         self.index = index
         self.name = name
         self.auto_id = next(_ids)
-        self.tag: dict[str, Any] = {}
+        self.tag = Tag()
 
     def clone(self) -> Variable:
         """A fresh, ownerless variable of the same type and name."""
@@ -85,7 +102,7 @@ class Variable:
     def __getstate__(self) -> dict:
         # Caches (tag keys starting with "_", like eval's compiled functions) stay behind.
         state = self.__dict__.copy()
-        state["tag"] = {k: v for k, v in self.tag.items() if not k.startswith("_")}
+        state["tag"] = Tag({k: v for k, v in self.tag.items() if not k.startswith("_")})
         return state
 
     def __str__(self) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
+
 from symgraph.graph.basic import Constant
 from symgraph.graph.fgraph import OUTPUT, FunctionGraph
 from symgraph.graph.traversal import clone_replace
@@ -46,11 +48,11 @@ def fusion(fgraph: FunctionGraph) -> Counter:
         outer_inputs = []
         for node in sorted(group, key=position.__getitem__):  # deterministic input order
             for variable in node.inputs:
-                if (
-                    variable.owner not in group
-                    and not isinstance(variable, Constant)
-                    and variable not in outer_inputs
-                ):
+                # Single-value constants are written into the kernel; larger ones are
+                # inputs, so that they count in the output's shape and are cut into the
+                # same row blocks as the other inputs.
+                embedded = isinstance(variable, Constant) and np.size(variable.data) == 1
+                if variable.owner not in group and not embedded and variable not in outer_inputs:
                     outer_inputs.append(variable)
         inner_inputs = [v.type.make_variable(f"i{k}") for k, v in enumerate(outer_inputs)]
         (inner_output,) = clone_replace(root.outputs, dict(zip(outer_inputs, inner_inputs)))

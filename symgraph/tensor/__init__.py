@@ -63,6 +63,21 @@ from symgraph.tensor.conv import (
     conv2d_transpose,
 )
 from symgraph.tensor.elemwise import dimshuffle
+from symgraph.tensor.extra import (
+    Rebroadcast,
+    addbroadcast,
+    all,
+    any,
+    eye,
+    norm,
+    patternbroadcast,
+    repeat,
+    squeeze,
+    swapaxes,
+    tile,
+    to_one_hot,
+    unbroadcast,
+)
 from symgraph.tensor.math import *  # noqa: F403 - the element-wise table and reductions
 from symgraph.tensor.nnet import (
     binary_crossentropy,

@@ -10,6 +10,9 @@ import numpy as np
 from symgraph.graph.basic import Constant, Variable
 from symgraph.graph.type import TensorType
 
+# Element-wise ops whose results are truth values: ``bool(x < y)`` is an error.
+_COMPARISONS = frozenset({"lt", "gt", "le", "ge", "eq", "neq", "and_", "or_", "xor", "invert"})
+
 
 class _TensorMethods:
     """Operators and methods shared by tensor variables and tensor constants.
@@ -62,10 +65,17 @@ class _TensorMethods:
             yield self[i]
 
     def __bool__(self) -> bool:
-        raise TypeError(
-            "a symbolic tensor has no truth value; use symgraph.tensor.switch for conditions "
-            "and & | ~ for logic"
-        )
+        # As in Theano and PyTensor: a variable is "set" (``if not W:`` tests for None),
+        # but a comparison has no truth value before it is computed; ``a < b < c`` would
+        # otherwise silently keep only ``b < c``.
+        owner = self.owner
+        scalar_op = getattr(owner.op, "scalar_op", None) if owner is not None else None
+        if scalar_op is not None and scalar_op.name in _COMPARISONS:
+            raise TypeError(
+                f"the comparison {self} has no truth value until it is computed; use "
+                "symgraph.tensor.switch for conditions and & | ~ for logic"
+            )
+        return True
 
     # --- arithmetic ----------------------------------------------------------------------
     def __add__(self, other):
@@ -310,6 +320,72 @@ class _TensorMethods:
 
     def nonzero(self):
         raise NotImplementedError("nonzero has a data-dependent shape and is not supported yet")
+
+    def transpose(self, *axes):
+        """Axes reversed, or permuted as given (``x.transpose(1, 0)`` or ``((1, 0))``)."""
+        from symgraph.tensor.elemwise import dimshuffle
+
+        if len(axes) == 1 and isinstance(axes[0], (list, tuple)):
+            axes = tuple(axes[0])
+        return dimshuffle(self, axes or tuple(reversed(range(self.ndim))))
+
+    def swapaxes(self, axis1: int, axis2: int):
+        from symgraph.tensor.extra import swapaxes
+
+        return swapaxes(self, axis1, axis2)
+
+    def squeeze(self, axis=None):
+        from symgraph.tensor.extra import squeeze
+
+        return squeeze(self, axis)
+
+    def repeat(self, repeats: int, axis=None):
+        from symgraph.tensor.extra import repeat
+
+        return repeat(self, repeats, axis)
+
+    def norm(self, L=2, axis=None, keepdims: bool = False):
+        from symgraph.tensor.extra import norm
+
+        return norm(self, L, axis, keepdims)
+
+    def any(self, axis=None, keepdims: bool = False):
+        from symgraph.tensor.extra import any
+
+        return any(self, axis, keepdims)
+
+    def all(self, axis=None, keepdims: bool = False):
+        from symgraph.tensor.extra import all
+
+        return all(self, axis, keepdims)
+
+    def round(self):
+        from symgraph.tensor import math
+
+        return math.round(self)
+
+    def copy(self, name=None):
+        """The same value as a new variable (a copy at run time)."""
+        from symgraph.tensor import math
+
+        result = math.add(self, math.zeros_like(self))
+        result.name = name
+        return result
+
+    def zeros_like(self, dtype=None):
+        from symgraph.tensor import math
+
+        return math.zeros_like(self, dtype)
+
+    def ones_like(self, dtype=None):
+        from symgraph.tensor import math
+
+        return math.ones_like(self, dtype)
+
+    def take(self, indices, axis=None):
+        from symgraph.tensor.subtensor import take
+
+        return take(self, indices, axis)
 
 
 class TensorVariable(_TensorMethods, Variable):

@@ -83,7 +83,7 @@ def test_objects_are_symgraph_objects(theano):
     assert isinstance(x, symgraph.tensor.TensorVariable) and isinstance(x, T.TensorVariable)
     assert T.tanh is symgraph.tensor.tanh and T.dot is symgraph.tensor.dot
     assert T.nnet.sigmoid is symgraph.tensor.sigmoid
-    assert T.nnet.softmax is symgraph.tensor.nnet.softmax
+    assert T.nnet.log_softmax is symgraph.tensor.nnet.log_softmax
     for name in ("relu", "categorical_crossentropy", "binary_crossentropy", "conv2d"):
         assert callable(getattr(T.nnet, name))
     assert isinstance(theano.shared(np.ones(2)), theano.compile.SharedVariable)
@@ -424,12 +424,16 @@ def test_theano_logistic_regression_script_runs_unmodified(tmp_path):
     assert len(predicted) == 10
 
 
-@pytest.mark.parametrize("script, epochs, batch, first_bound, last_bound", [
-    ("mlp.py", 2, 20, 30.0, 20.0),
-    ("convolutional_mlp.py", 2, 100, 40.0, 20.0),
-])
-def test_theano_tutorial_scripts_run_unmodified(tmp_path, script, epochs, batch, first_bound,
-                                                last_bound):
+@pytest.mark.parametrize(
+    "script, epochs, batch, first_bound, last_bound",
+    [
+        ("mlp.py", 2, 20, 30.0, 20.0),
+        ("convolutional_mlp.py", 2, 100, 40.0, 20.0),
+    ],
+)
+def test_theano_tutorial_scripts_run_unmodified(
+    tmp_path, script, epochs, batch, first_bound, last_bound
+):
     """The MLP and LeNet tutorials in plain Theano style (old conv/downsample modules and
     keywords included) train on a slice of MNIST through ``python -m symgraph.compat.theano``."""
     dataset = tmp_path / "mnist.pkl.gz"
@@ -437,9 +441,20 @@ def test_theano_tutorial_scripts_run_unmodified(tmp_path, script, epochs, batch,
     env = dict(os.environ, THEANO_FLAGS="floatX=float32")
     env.pop("SYMGRAPH_FLAGS", None)
     result = subprocess.run(
-        [sys.executable, "-m", "symgraph.compat.theano", os.path.join(SCRIPTS, script),
-         str(dataset), str(epochs), str(batch)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "symgraph.compat.theano",
+            os.path.join(SCRIPTS, script),
+            str(dataset),
+            str(epochs),
+            str(batch),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
     errors = [float(e) for e in re.findall(r"validation error ([\d.]+) %", result.stdout)]
@@ -489,3 +504,106 @@ def test_theano_filters_script_matches_direct_convolution(tmp_path):
                 patch = channels_first[:, i : i + 9, j : j + 9]
                 expected[k, i, j] = (patch * W[k, :, ::-1, ::-1]).sum() + b[k]
     np.testing.assert_allclose(out[0], 1 / (1 + np.exp(-expected)), rtol=1e-10)
+
+
+# --------------------------------------------------------------------------------------
+# idioms found by porting the basic tutorial, the dA tutorial and DCGAN-style code
+
+
+def test_basic_tutorial_idioms(theano):
+    T = theano.tensor
+    a, b = T.dmatrices("a", "b")  # Theano's typed plurals
+    diff = a - b
+    f = theano.function([a, b], [diff, abs(diff), diff**2])
+    assert [r.tolist() for r in f([[1, 1]], [[0, 3]])] == [[[1, -2]], [[1, 2]], [[1, 4]]]
+    state = theano.shared(0)
+    inc = T.iscalar("inc")
+    accumulator = theano.function([inc], state, updates=[(state, state + inc)])
+    accumulator(10)
+    new_state = theano.shared(0)
+    new_accumulator = accumulator.copy(swap={state: new_state})
+    new_accumulator(100)
+    assert (state.get_value(), new_state.get_value()) == (10, 100)
+    x = T.dscalar("x")
+    f = theano.function([x], T.grad(x**2, x))
+    assert f(4) == 8.0
+    assert theano.pp(f.maker.fgraph.outputs[0]) == "(2.0 * x)"
+    assert [str(n.op) for n in f.maker.fgraph.toposort()] == ["mul"]
+
+
+def test_da_tutorial_idioms(theano):
+    T = theano.tensor
+    W = theano.shared(np.zeros((3, 2)), name="W", borrow=True)
+    if not W:  # the dA tutorial tests its optional arguments for None this way
+        raise AssertionError("a shared variable is truthy, as in Theano")
+    x = T.dmatrix("x")
+    with pytest.raises(TypeError, match="truth value"):
+        bool(x < 1)
+    x.tag.test_value = np.ones((2, 3))  # ignored unless compute_test_value is on
+    assert x.tag.test_value.shape == (2, 3)
+
+
+def test_more_tensor_and_gradient_names(theano):
+    T = theano.tensor
+    from theano.ifelse import ifelse
+    from theano.tensor.extra_ops import to_one_hot
+
+    a, b = T.dscalars("a", "b")
+    f = theano.function([a, b], ifelse(T.lt(a, b), a * 2, b * 3))
+    assert (f(1, 2), f(3, 2)) == (2.0, 6.0)
+    with pytest.warns(TheanoDeprecationWarning, match="stack"):
+        stacked = T.stack(a, b, a)
+    assert theano.function([a, b], stacked)(1, 2).tolist() == [1, 2, 1]
+    y = T.ivector("y")
+    one_hot = theano.function([y], to_one_hot(y, 3))([2, 0])
+    assert one_hot.tolist() == [[0, 0, 1], [1, 0, 0]]
+    v = T.dvector("v")
+    with pytest.warns(TheanoDeprecationWarning, match="pad"):
+        probabilities = T.nnet.softmax(v)  # a one-row matrix, as in Theano
+    assert probabilities.ndim == 2
+    p = theano.function([v], probabilities[0])(np.array([0.0, np.log(3.0)]))
+    np.testing.assert_allclose(p, [0.25, 0.75])
+    cost = T.sum(theano.gradient.zero_grad(v) * v)
+    np.testing.assert_allclose(theano.function([v], T.grad(cost, v))(np.array([2.0])), [2.0])
+    jv = T.Rop(T.tanh(v), v, T.ones_like(v))
+    np.testing.assert_allclose(theano.function([v], jv)(np.array([0.5])), 1 - np.tanh([0.5]) ** 2)
+    with pytest.raises(theano.gradient.verify_grad.E_grad):
+        theano.gradient.verify_grad(
+            lambda u: T.floor(u * 10), [np.array([0.3])], rng=np.random.RandomState(0)
+        )
+
+
+def test_conv_net_modules(theano, tmp_path):
+    T = theano.tensor
+    from theano.misc.pkl_utils import dump, load
+    from theano.tensor.nnet import abstract_conv, bn
+
+    x = T.tensor4("x")
+    w = theano.shared(np.random.RandomState(0).normal(size=(2, 3, 3, 3)), name="w")
+    up = abstract_conv.conv2d_grad_wrt_inputs(x, w, (None, 3, 7, 7), subsample=(2, 2))
+    assert abstract_conv.get_conv_output_shape((1, 3, 7, 7), (2, 3, 3, 3), "valid", (2, 2)) == (
+        1,
+        2,
+        3,
+        3,
+    )
+    xv = np.random.RandomState(1).normal(size=(1, 2, 3, 3))
+    assert theano.function([x], up)(xv).shape == (1, 3, 7, 7)
+    gamma, beta = T.dvector("g"), T.dvector("b")
+    m, s = x.mean(axis=0, keepdims=True), x.std(axis=0, keepdims=True) + 1.0
+    out = bn.batch_normalization(
+        x, gamma.dimshuffle("x", 0, "x", "x"), beta.dimshuffle("x", 0, "x", "x"), m, s
+    )
+    gv, bv = np.array([2.0, 3.0]), np.array([0.5, -1.0])
+    expected = (xv - xv.mean(0)) * (gv[None, :, None, None] / (xv.std(0) + 1)) + bv[
+        None, :, None, None
+    ]
+    np.testing.assert_allclose(theano.function([x, gamma, beta], out)(xv, gv, bv), expected)
+    path = tmp_path / "model.zip"
+    with open(path, "wb") as f:
+        dump([w], f)
+    with open(path, "rb") as f:
+        (loaded,) = load(f)
+    np.testing.assert_array_equal(loaded.get_value(), w.get_value())
+    bias = T.addbroadcast(theano.shared(np.ones((1, 2))), 0)
+    assert bias.broadcastable == (True, False)

@@ -654,10 +654,17 @@ def test_variable_methods_and_eval():
         (x * 2).eval({x: np.ones(3)})
 
 
-def test_symbolic_tensors_have_no_truth_value_or_len():
+def test_comparisons_have_no_truth_value_and_tensors_no_len():
     x = T.vector("x")
-    with pytest.raises(TypeError, match="truth value"):
-        bool(x > 0)
+    for comparison in (x > 0, x <= 1, T.eq(x, 2), (x > 0) & (x < 1), ~(x > 0)):
+        with pytest.raises(TypeError, match="truth value"):
+            bool(comparison)
+    # Any other variable is "set", as in Theano: ``if not W:`` tests for None.
+    assert x and (x * 2) and symgraph.shared(np.zeros(2)) and (x > 0).sum()
+    x.tag.test_value = np.ones(3)  # Theano's tag attributes
+    assert x.tag["test_value"].shape == (3,) and x.tag.test_value is x.tag["test_value"]
+    with pytest.raises(AttributeError, match="no entry"):
+        _ = x.tag.missing
     with pytest.raises(TypeError):
         len(x)
     fixed = T.tensor("float64", shape=(3,), name="f")
@@ -665,3 +672,4 @@ def test_symbolic_tensors_have_no_truth_value_or_len():
     assert len(parts) == 3 and all(p.ndim == 0 for p in parts)
     with pytest.raises(TypeError, match="unknown length"):
         list(x)
+

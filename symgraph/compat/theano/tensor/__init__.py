@@ -34,6 +34,7 @@ from symgraph.compat.theano.gradient import (  # noqa: E402, F401
     verify_grad,
 )
 from symgraph.compat.theano.tensor import (  # noqa: E402, F401
+    extra_ops,
     nnet,
     shared_randomstreams,
     signal,
@@ -41,6 +42,7 @@ from symgraph.compat.theano.tensor import (  # noqa: E402, F401
 from symgraph.tensor import math as _math  # noqa: E402
 from symgraph.tensor.elemwise import dimshuffle as _dimshuffle  # noqa: E402
 from symgraph.tensor.shape import flatten as _flatten  # noqa: E402
+from symgraph.tensor.shape import stack as _stack  # noqa: E402
 from symgraph.tensor.variable import as_tensor as _as_tensor  # noqa: E402
 
 abs_ = _math.abs
@@ -128,3 +130,17 @@ def batched_dot(a, b):
         raise NotImplementedError("batched_dot is implemented for 3-d tensors only")
     products = _dimshuffle(a, (0, 1, 2, "x")) * _dimshuffle(b, (0, "x", 1, 2))
     return _math.sum(products, axis=2)
+
+
+def stack(*tensors, **kwargs):
+    """Theano's ``stack``: ``stack([a, b], axis=0)``, or the old ``stack(a, b, c)``
+    (deprecated, scalars only in Theano; any same-shaped tensors here)."""
+    axis = kwargs.pop("axis", 0)
+    if kwargs:
+        raise TypeError(f"stack() got unexpected keyword arguments {sorted(kwargs)}")
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return _stack(tensors[0], axis=axis)
+    if len(tensors) == 2 and isinstance(tensors[0], (list, tuple)):
+        return _stack(tensors[0], axis=tensors[1])
+    _deprecated("stack(*tensors) interface is deprecated, use stack(tensors, axis=0) instead.")
+    return _stack(list(tensors), axis=axis)

@@ -18,12 +18,14 @@ from symgraph.tensor.nnet import (
     log_softmax,
     logsoftmax,
     sigmoid_binary_crossentropy,
-    softmax,
 )
+from symgraph.tensor.nnet import softmax as _softmax
 from symgraph.tensor.variable import as_tensor as _as_tensor
 
 __all__ = [
+    "abstract_conv",
     "binary_crossentropy",
+    "bn",
     "categorical_crossentropy",
     "conv",
     "conv2d",
@@ -115,3 +117,23 @@ def softmax_with_bias(x, b):
 def crossentropy_categorical_1hot(coding_dist, true_one_of_n):
     """Cross-entropy of each row against an integer label (``categorical_crossentropy``)."""
     return categorical_crossentropy(coding_dist, true_one_of_n)
+
+
+def softmax(c, axis=None):
+    """Softmax of each row of a matrix (over ``axis`` when given, as in Theano 1.0).
+
+    A vector is padded to a one-row matrix with a warning, as Theano did: code written for
+    Theano indexes the result as ``softmax(v)[0]``."""
+    c = _as_tensor(c)
+    if axis is None and c.ndim == 1:
+        deprecated(
+            "If x is a vector, Softmax will not automatically pad x anymore in next releases. "
+            "If you need it, please do it manually. The vector case is gonna be supported "
+            "soon and the output will be a vector."
+        )
+        return _softmax(c.dimshuffle("x", 0), axis=-1)
+    return _softmax(c, axis=-1 if axis is None else axis)
+
+
+# Submodules that use this module's conv2d, so imported once it is defined.
+from symgraph.compat.theano.tensor.nnet import abstract_conv, bn  # noqa: E402

@@ -1,0 +1,7 @@
+"""``theano.tensor.extra_ops``: the functions of it that symgraph has."""
+
+from __future__ import annotations
+
+from symgraph.tensor.extra import repeat, squeeze, to_one_hot
+
+__all__ = ["repeat", "squeeze", "to_one_hot"]

@@ -1,0 +1,223 @@
+"""Tensor functions built from other ops (so their gradients come for free): ``repeat``,
+``tile``, ``squeeze``, ``norm``, ``eye``, ``to_one_hot``..., plus ``Rebroadcast``, the op
+behind Theano's ``addbroadcast`` / ``unbroadcast`` / ``patternbroadcast``."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+
+import numpy as np
+
+from symgraph.graph.basic import Apply, Op, Variable
+from symgraph.graph.type import TensorType
+from symgraph.tensor import math
+from symgraph.tensor.elemwise import dimshuffle
+from symgraph.tensor.shape import alloc, arange, flatten, reshape, shape_i
+from symgraph.tensor.variable import as_tensor
+
+__all__ = [
+    "Rebroadcast",
+    "addbroadcast",
+    "all",
+    "any",
+    "eye",
+    "norm",
+    "patternbroadcast",
+    "repeat",
+    "squeeze",
+    "swapaxes",
+    "tile",
+    "to_one_hot",
+    "unbroadcast",
+]
+
+
+def _axis(axis: int, ndim: int, what: str) -> int:
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{what}: axis {axis} is out of range for a {ndim}-d tensor")
+    return axis % ndim
+
+
+def repeat(x, repeats: int, axis: int | None = None) -> Variable:
+    """Each element of ``x`` repeated ``repeats`` times along ``axis`` (NumPy's
+    ``repeat`` with an int count; ``axis=None`` repeats the flattened tensor)."""
+    x = as_tensor(x)
+    if not isinstance(repeats, (int, np.integer)) or repeats < 0:
+        raise TypeError(f"repeat: repeats must be a non-negative int, got {repeats!r}")
+    if axis is None:
+        x, axis = flatten(x, 1), 0
+    axis = _axis(axis, x.ndim, "repeat")
+    pattern = list(range(x.ndim))
+    pattern.insert(axis + 1, "x")
+    sizes = [shape_i(x, i) for i in range(x.ndim)]
+    spread = alloc(dimshuffle(x, pattern), *sizes[: axis + 1], int(repeats), *sizes[axis + 1 :])
+    merged = sizes[:axis] + [sizes[axis] * int(repeats)] + sizes[axis + 1 :]
+    return reshape(spread, merged, ndim=x.ndim)
+
+
+def tile(x, reps: Sequence[int]) -> Variable:
+    """``x`` repeated ``reps[i]`` times along each axis (NumPy's ``tile``; ``reps`` are
+    ints, as many as ``x`` has axes or fewer, applying to the last axes)."""
+    x = as_tensor(x)
+    reps = tuple(reps) if isinstance(reps, (list, tuple)) else (reps,)
+    if not builtins.all(isinstance(r, (int, np.integer)) and r >= 0 for r in reps):
+        raise TypeError(f"tile: reps must be non-negative ints, got {reps!r}")
+    if len(reps) > x.ndim:
+        x = dimshuffle(x, ["x"] * (len(reps) - x.ndim) + list(range(x.ndim)))
+    reps = (1,) * (x.ndim - len(reps)) + reps
+    pattern, spread_shape = [], []
+    for axis, r in enumerate(reps):
+        pattern += ["x", axis]
+        spread_shape += [int(r), shape_i(x, axis)]
+    spread = alloc(dimshuffle(x, pattern), *spread_shape)
+    merged = [r * shape_i(x, axis) for axis, r in enumerate(reps)]
+    return reshape(spread, merged, ndim=x.ndim)
+
+
+def squeeze(x, axis: int | Sequence[int] | None = None) -> Variable:
+    """``x`` without its broadcastable (static length 1) axes, or without ``axis``."""
+    x = as_tensor(x)
+    if axis is None:
+        drop = {i for i, b in enumerate(x.broadcastable) if b}
+    else:
+        drop = {_axis(a, x.ndim, "squeeze") for a in np.atleast_1d(axis).tolist()}
+        for a in drop:
+            if not x.broadcastable[a]:
+                raise ValueError(
+                    f"squeeze: axis {a} of {x} ({x.type}) is not known to have length 1"
+                )
+    return dimshuffle(x, [i for i in range(x.ndim) if i not in drop])
+
+
+def swapaxes(x, axis1: int, axis2: int) -> Variable:
+    """``x`` with two axes exchanged."""
+    x = as_tensor(x)
+    order = list(range(x.ndim))
+    a, b = _axis(axis1, x.ndim, "swapaxes"), _axis(axis2, x.ndim, "swapaxes")
+    order[a], order[b] = order[b], order[a]
+    return dimshuffle(x, order)
+
+
+def norm(x, L=2, axis=None, keepdims: bool = False) -> Variable:
+    """The ``L``-norm of ``x`` (over ``axis``, or all of it): ``sum(|x| ** L) ** (1/L)``;
+    ``L`` may be ``inf``."""
+    x = as_tensor(x)
+    if L == 1:
+        return math.sum(math.abs(x), axis=axis, keepdims=keepdims)
+    if L == 2:
+        return math.sqrt(math.sum(math.sqr(x), axis=axis, keepdims=keepdims))
+    if L == np.inf:
+        return math.max(math.abs(x), axis=axis, keepdims=keepdims)
+    if not isinstance(L, (int, float, np.number)) or L <= 0:
+        raise ValueError(f"norm: L must be a positive number or inf, got {L!r}")
+    return math.pow(math.sum(math.pow(math.abs(x), L), axis=axis, keepdims=keepdims), 1.0 / L)
+
+
+def any(x, axis=None, keepdims: bool = False) -> Variable:  # noqa: A001
+    """Whether some element (along ``axis``) is nonzero, as a bool tensor."""
+    return math.neq(math.max(math.neq(as_tensor(x), 0), axis=axis, keepdims=keepdims), 0)
+
+
+def all(x, axis=None, keepdims: bool = False) -> Variable:  # noqa: A001
+    """Whether every element (along ``axis``) is nonzero, as a bool tensor."""
+    return math.neq(math.min(math.neq(as_tensor(x), 0), axis=axis, keepdims=keepdims), 0)
+
+
+def eye(n, m=None, k: int = 0, dtype=None) -> Variable:
+    """An ``n x m`` matrix with ones on the ``k``-th diagonal (``n``, ``m`` may be
+    symbolic)."""
+    from symgraph.config import config
+
+    m = n if m is None else m
+    rows = dimshuffle(arange(n), (0, "x"))
+    cols = dimshuffle(arange(m), ("x", 0))
+    return math.cast(math.eq(math.add(rows, k), cols), dtype or config.floatX)
+
+
+def to_one_hot(y, nb_class: int, dtype=None) -> Variable:
+    """One row per label of the int vector ``y``: 1 in column ``y[i]``, 0 elsewhere."""
+    from symgraph.config import config
+
+    y = as_tensor(y)
+    if y.ndim != 1 or y.type.numpy_dtype.kind not in "iu":
+        raise TypeError(f"to_one_hot needs an int vector of labels, got {y} ({y.type})")
+    hits = math.eq(dimshuffle(y, (0, "x")), dimshuffle(arange(nb_class), ("x", 0)))
+    return math.cast(hits, dtype or config.floatX)
+
+
+class Rebroadcast(Op):
+    """``x`` with axes declared broadcastable (length 1, checked when run) or not.
+
+    ``axes`` is a tuple of ``(axis, broadcastable)`` pairs.  Needed where a variable's
+    type does not say what the user knows, e.g. a shared ``(1, n)`` bias that should
+    broadcast over rows: shared variables make no promise about their lengths.
+    """
+
+    __props__ = ("axes",)
+    view_map = {0: [0]}
+
+    def __init__(self, axes: Sequence[tuple[int, bool]]) -> None:
+        self.axes = tuple(sorted((int(a), bool(b)) for a, b in axes))
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor(x)
+        shape = list(x.type.shape)
+        for axis, broadcastable in self.axes:
+            if not 0 <= axis < x.ndim:
+                raise ValueError(f"Rebroadcast: axis {axis} is out of range for {x} ({x.type})")
+            if broadcastable:
+                if shape[axis] not in (None, 1):
+                    raise ValueError(
+                        f"cannot make axis {axis} of {x} broadcastable: it has length "
+                        f"{shape[axis]} ({x.type})"
+                    )
+                shape[axis] = 1
+            elif shape[axis] == 1:
+                shape[axis] = None
+        return Apply(self, [x], [TensorType(x.dtype, tuple(shape))])
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        for axis, broadcastable in self.axes:
+            if broadcastable and x.shape[axis] != 1:
+                raise ValueError(
+                    f"axis {axis} of {node.inputs[0]} was declared broadcastable but has "
+                    f"length {x.shape[axis]} (shape {x.shape})"
+                )
+        return [x]
+
+    def infer_shape(self, node, input_shapes):
+        shape = list(input_shapes[0])
+        for axis, broadcastable in self.axes:
+            if broadcastable:
+                shape[axis] = 1
+        return [tuple(shape)]
+
+    def grad(self, node, output_grads):
+        (g,) = output_grads
+        x = node.inputs[0]
+        back = [(axis, x.broadcastable[axis]) for axis, _ in self.axes]
+        return [Rebroadcast(back)(g)]
+
+
+def addbroadcast(x, *axes: int) -> Variable:
+    """``x`` with ``axes`` declared of length 1 (checked when run), so they broadcast."""
+    x = as_tensor(x)
+    return Rebroadcast([(_axis(a, x.ndim, "addbroadcast"), True) for a in axes])(x)
+
+
+def unbroadcast(x, *axes: int) -> Variable:
+    """``x`` with ``axes`` no longer known to be of length 1."""
+    x = as_tensor(x)
+    return Rebroadcast([(_axis(a, x.ndim, "unbroadcast"), False) for a in axes])(x)
+
+
+def patternbroadcast(x, broadcastable: Sequence[bool]) -> Variable:
+    """``x`` with each axis broadcastable or not as ``broadcastable`` says."""
+    x = as_tensor(x)
+    if len(broadcastable) != x.ndim:
+        raise ValueError(
+            f"patternbroadcast: {len(broadcastable)} flags for {x}, which has {x.ndim} axes"
+        )
+    return Rebroadcast(list(enumerate(broadcastable)))(x)
