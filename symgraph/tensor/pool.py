@@ -22,10 +22,11 @@ class _PoolOp(Op):
         self.ignore_border = bool(ignore_border)
         self.stride = self.ws if stride is None else int_pair(stride, "pool_2d: stride")
         self.pad = int_pair(pad, "pool_2d: pad")
-        if mode == "average":
-            mode = "average_inc_pad"
         if mode not in kernels.POOL_MODES:
-            raise ValueError(f"pool_2d: unknown mode {mode!r}; use one of {kernels.POOL_MODES}")
+            # Theano too refused a plain 'average': padded cells count or they do not.
+            raise ValueError(
+                f"pool_2d: unknown mode {mode!r}; use one of {', '.join(kernels.POOL_MODES)}"
+            )
         self.mode = mode
         kernels.pool_output_shape((1, 1), self.ws, self.ignore_border, self.stride, self.pad)
 

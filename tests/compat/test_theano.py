@@ -607,3 +607,15 @@ def test_conv_net_modules(theano, tmp_path):
     np.testing.assert_array_equal(loaded.get_value(), w.get_value())
     bias = T.addbroadcast(theano.shared(np.ones((1, 2))), 0)
     assert bias.broadcastable == (True, False)
+
+
+def test_theano_mode_keywords_and_unknown_optimizer_tags(theano):
+    T = theano.tensor
+    fast_compile = theano.Mode(linker="vm", optimizer=None)
+    assert fast_compile.pass_names == symgraph.Mode("FAST_COMPILE").pass_names
+    assert theano.Mode().pass_names == symgraph.Mode("FAST_RUN").pass_names
+    with pytest.warns(UserWarning, match="'conv_dnn' has no symgraph pass"):
+        mode = theano.compile.get_mode("FAST_RUN").excluding("conv_dnn", "fusion")
+    assert "fusion" not in mode.pass_names and "inplace" in mode.pass_names
+    x = T.dvector("x")
+    assert theano.function([x], T.exp(x) * 2, mode=fast_compile)(np.zeros(2)).tolist() == [2, 2]

@@ -6,8 +6,10 @@ from __future__ import annotations
 import symgraph
 from symgraph.compat.theano._util import deprecated, warn
 from symgraph.compat.theano.configparser import config
-from symgraph.compile import In, Mode, Out, SharedVariable, shared
+from symgraph.compile import In, Out, SharedVariable, shared
+from symgraph.compile import Mode as _Mode
 from symgraph.compile.function import Function
+from symgraph.rewrite.pipeline import pass_named
 
 __all__ = [
     "Function",
@@ -21,6 +23,44 @@ __all__ = [
     "get_mode",
     "shared",
 ]
+
+# Theano's optimizer names that ran only the passes needed to execute.
+_FAST_COMPILE_OPTIMIZERS = {None, "None", "fast_compile", "o1", "unsafe"}
+
+
+class Mode(_Mode):
+    """Theano's ``Mode(linker=None, optimizer='default')``: ``optimizer=None`` (or
+    'fast_compile') gives FAST_COMPILE's passes, anything else FAST_RUN's; the linker
+    has no equivalent here (code is always generated Python) and is ignored.
+
+    ``excluding`` / ``including`` take symgraph pass names; Theano's optimizer tags that
+    have no pass here (``'conv_dnn'``, ``'gpu'``...) are ignored with a warning.
+    """
+
+    def __init__(self, linker=None, optimizer="default") -> None:
+        if optimizer == "default":
+            optimizer = config.optimizer
+        fast_compile = optimizer in _FAST_COMPILE_OPTIMIZERS or str(optimizer) == "None"
+        super().__init__("FAST_COMPILE" if fast_compile else "FAST_RUN")
+        self.linker, self.optimizer = linker, optimizer
+
+    def _known(self, names) -> tuple[str, ...]:
+        known = []
+        for name in names:
+            try:
+                pass_named(name)
+            except ValueError:
+                warn(f"optimizer tag {name!r} has no symgraph pass; ignored")
+            else:
+                known.append(name)
+        return tuple(known)
+
+    def excluding(self, *names: str) -> _Mode:
+        return super().excluding(*self._known(names))
+
+    def including(self, *names: str) -> _Mode:
+        return super().including(*self._known(names))
+
 
 # Theano's mode names; those that only added checking (DebugMode, NanGuardMode) or
 # profiling run the normal pipeline here.
@@ -39,19 +79,19 @@ _WARNED_MODES: set[str] = set()
 
 def get_mode(mode) -> Mode:
     """A symgraph ``Mode`` for a Theano mode (a name, a Mode or None: ``config.mode``)."""
-    if isinstance(mode, Mode):
+    if isinstance(mode, _Mode):
         return mode
     if mode is None:
         mode = config.mode
         if str(config.optimizer) in ("None", "fast_compile", "o1"):
             mode = "FAST_COMPILE"
     if mode in _FAST_COMPILE:
-        return Mode("FAST_COMPILE")
+        return Mode(optimizer=None)
     if mode in _FAST_RUN:
         if mode not in ("FAST_RUN", "Mode") and mode not in _WARNED_MODES:
             _WARNED_MODES.add(mode)
             warn(f"mode {mode!r} is not supported by symgraph; using FAST_RUN")
-        return Mode("FAST_RUN")
+        return Mode(optimizer="fast_run")
     raise ValueError(
         f"unknown mode {mode!r}; Theano's modes are {', '.join(sorted(_FAST_COMPILE | _FAST_RUN))}"
     )
