@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.graph.basic import Tag
 from symgraph.graph.type import TensorType
 from symgraph.tensor.variable import TensorVariable
 
@@ -67,11 +66,6 @@ class SharedVariable(TensorVariable):
 
     def __repr__(self) -> str:
         return self.name or f"SharedVariable<{self.type}>"
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["tag"] = Tag({k: v for k, v in self.tag.items() if not k.startswith("_")})
-        return state
 
 
 def shared(

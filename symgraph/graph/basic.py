@@ -77,6 +77,11 @@ class Tag(dict):
     def __delattr__(self, name: str) -> None:
         del self[name]
 
+    def without_caches(self) -> Tag:
+        """A copy without the entries starting with "_" (caches such as ``eval``'s
+        compiled functions), for pickles and cloned graphs."""
+        return Tag({k: v for k, v in self.items() if not k.startswith("_")})
+
 
 class Variable:
     """A symbolic value: the output of an ``Apply`` (``owner``) or a graph input."""
@@ -102,7 +107,7 @@ class Variable:
     def __getstate__(self) -> dict:
         # Caches (tag keys starting with "_", like eval's compiled functions) stay behind.
         state = self.__dict__.copy()
-        state["tag"] = Tag({k: v for k, v in self.tag.items() if not k.startswith("_")})
+        state["tag"] = self.tag.without_caches()
         return state
 
     def __str__(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from symgraph.graph.basic import Apply, Tag, Variable
+from symgraph.graph.basic import Apply, Variable
 
 
 def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
@@ -101,8 +101,7 @@ def clone_graph(
         new_node.outputs = []
         for old in node.outputs:
             new = type(old)(old.type, owner=new_node, index=old.index, name=old.name)
-            new.tag = Tag(old.tag)
-            new.tag.pop("_eval_cache", None)
+            new.tag = old.tag.without_caches()
             new_node.outputs.append(new)
             memo[old] = new
         new_node.source = node.source

@@ -10,9 +10,6 @@ import numpy as np
 from symgraph.graph.basic import Constant, Variable
 from symgraph.graph.type import TensorType
 
-# Element-wise ops whose results are truth values: ``bool(x < y)`` is an error.
-_COMPARISONS = frozenset({"lt", "gt", "le", "ge", "eq", "neq", "and_", "or_", "xor", "invert"})
-
 
 class _TensorMethods:
     """Operators and methods shared by tensor variables and tensor constants.
@@ -50,7 +47,7 @@ class _TensorMethods:
 
     @property
     def T(self):  # noqa: N802
-        return self.dimshuffle(*reversed(range(self.ndim)))
+        return self.transpose()
 
     def __len__(self) -> int:
         raise TypeError("symbolic tensors have no len(); use x.shape[0]")
@@ -66,11 +63,9 @@ class _TensorMethods:
 
     def __bool__(self) -> bool:
         # As in Theano and PyTensor: a variable is "set" (``if not W:`` tests for None),
-        # but a comparison has no truth value before it is computed; ``a < b < c`` would
-        # otherwise silently keep only ``b < c``.
-        owner = self.owner
-        scalar_op = getattr(owner.op, "scalar_op", None) if owner is not None else None
-        if scalar_op is not None and scalar_op.name in _COMPARISONS:
+        # but a comparison (a bool tensor) has no truth value before it is computed;
+        # ``a < b < c`` would otherwise silently keep only ``b < c``.
+        if self.dtype == "bool":
             raise TypeError(
                 f"the comparison {self} has no truth value until it is computed; use "
                 "symgraph.tensor.switch for conditions and & | ~ for logic"
@@ -365,10 +360,11 @@ class _TensorMethods:
         return math.round(self)
 
     def copy(self, name=None):
-        """The same value as a new variable (a copy at run time)."""
-        from symgraph.tensor import math
+        """A new variable with the same value (to name it apart). Compiling removes the
+        identity node: a compiled function's results never alias its inputs anyway."""
+        from symgraph.tensor.elemwise import DimShuffle
 
-        result = math.add(self, math.zeros_like(self))
+        result = DimShuffle(self.ndim, tuple(range(self.ndim)))(self)
         result.name = name
         return result
 

@@ -24,8 +24,10 @@ __all__ = [
     "shared",
 ]
 
-# Theano's optimizer names that ran only the passes needed to execute.
-_FAST_COMPILE_OPTIMIZERS = {None, "None", "fast_compile", "o1", "unsafe"}
+
+def _fast_compile_optimizer(optimizer) -> bool:
+    """Whether a Theano ``optimizer`` setting ran only what execution needs (None too)."""
+    return str(optimizer) in ("None", "fast_compile", "o1", "merge")
 
 
 class Mode(_Mode):
@@ -40,8 +42,7 @@ class Mode(_Mode):
     def __init__(self, linker=None, optimizer="default") -> None:
         if optimizer == "default":
             optimizer = config.optimizer
-        fast_compile = optimizer in _FAST_COMPILE_OPTIMIZERS or str(optimizer) == "None"
-        super().__init__("FAST_COMPILE" if fast_compile else "FAST_RUN")
+        super().__init__("FAST_COMPILE" if _fast_compile_optimizer(optimizer) else "FAST_RUN")
         self.linker, self.optimizer = linker, optimizer
 
     def _known(self, names) -> tuple[str, ...]:
@@ -83,7 +84,7 @@ def get_mode(mode) -> Mode:
         return mode
     if mode is None:
         mode = config.mode
-        if str(config.optimizer) in ("None", "fast_compile", "o1"):
+        if _fast_compile_optimizer(config.optimizer):
             mode = "FAST_COMPILE"
     if mode in _FAST_COMPILE:
         return Mode(optimizer=None)

@@ -97,7 +97,7 @@ def inv(x):
 def transpose(x, axes=None):
     """``x`` with its axes reversed, or permuted by ``axes``."""
     x = _as_tensor(x)
-    return _dimshuffle(x, tuple(reversed(range(x.ndim))) if axes is None else tuple(axes))
+    return x.transpose() if axes is None else x.transpose(tuple(axes))
 
 
 def shape_padleft(t, n_ones=1):
