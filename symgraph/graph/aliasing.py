@@ -22,10 +22,28 @@ def buffer_roots(order: Sequence[Apply]) -> dict[Variable, Variable]:
     return root
 
 
+def shares_buffer_with_other_input(node: Apply, position: int, roots: dict) -> bool:
+    """Whether another input of ``node`` (even the same variable again) lives in the buffer
+    of input ``position``.
+
+    A node that overwrites that input must not read the buffer through another name: a
+    fused kernel writes its first step into the buffer and reads the other input in a later
+    step, and threaded row blocks write rows that another block still reads through a
+    transposed or reversed view.
+    """
+    victim = node.inputs[position]
+    root = roots.get(victim, victim)
+    return any(
+        other_position != position and roots.get(other, other) is root
+        for other_position, other in enumerate(node.inputs)
+    )
+
+
 def check_destroys(order: Sequence[Apply], roots: dict, external: set, keep: set) -> None:
     """Raise AssertionError unless every overwrite (``destroy_map``) in ``order`` is safe:
-    the buffer is not an input, constant or output (``external``/``keep``), and nothing
-    reads it, or a view of it, after the overwriting node."""
+    the buffer is not an input, constant or output (``external``/``keep``), the overwriting
+    node reads it through no other input, and nothing reads it, or a view of it, after
+    the overwriting node."""
     last_read: dict[Variable, int] = {}
     for position, node in enumerate(order):
         for variable in node.inputs:
@@ -38,6 +56,10 @@ def check_destroys(order: Sequence[Apply], roots: dict, external: set, keep: set
                 if root in external or victim in keep or root in keep:
                     raise AssertionError(
                         f"{node.op} would overwrite {victim}, which the caller or the outputs own"
+                    )
+                if shares_buffer_with_other_input(node, input_position, roots):
+                    raise AssertionError(
+                        f"{node.op} overwrites {victim} while reading it through another input"
                     )
                 if last_read.get(root, position) > position:
                     later = order[last_read[root]]

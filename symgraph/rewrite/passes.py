@@ -92,10 +92,12 @@ def inplace(fgraph: FunctionGraph) -> Counter:
     """Let element-wise and fused ops write into an input buffer nothing reads afterwards.
 
     A buffer may be destroyed only if it is a temporary this function allocated (not an
-    input, shared value, constant or output, nor a view of one), no later node reads it or a
-    view of it, and it has the output's dtype and full (non-broadcast) shape.
+    input, shared value, constant or output, nor a view of one), the node reads it through
+    no other input (a transposed or reversed view would be read after being overwritten),
+    no later node reads it or a view of it, and it has the output's dtype and full
+    (non-broadcast) shape.
     """
-    from symgraph.graph.aliasing import buffer_roots
+    from symgraph.graph.aliasing import buffer_roots, shares_buffer_with_other_input
     from symgraph.tensor.elemwise import Elemwise
 
     fired: Counter = Counter()
@@ -122,6 +124,7 @@ def inplace(fgraph: FunctionGraph) -> Counter:
                 or root in protected
                 or root is not candidate
                 or last_reader.get(root) != position
+                or shares_buffer_with_other_input(node, index, roots)
                 or candidate.dtype != out.dtype
                 or any(c == 1 and o != 1 for c, o in zip(candidate.type.shape, out.type.shape))
                 or any(client[0] == OUTPUT for client in fgraph.clients.get(candidate, ()))
