@@ -6,9 +6,9 @@ kernels to run on row blocks in several threads.
 
 import numpy as np
 import pytest
+from helpers import SETTINGS
 from hypothesis import given
 from hypothesis import strategies as st
-from helpers import SETTINGS
 
 import symgraph
 import symgraph.tensor as T
