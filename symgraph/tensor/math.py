@@ -6,7 +6,6 @@ declared: kernel, dtype rule and gradient, one row each.
 
 from __future__ import annotations
 
-import builtins
 import functools
 from collections.abc import Sequence
 
@@ -15,6 +14,15 @@ import numpy as np
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
 from symgraph.tensor.elemwise import Elemwise, ScalarOp, dimshuffle
+from symgraph.tensor.params import (
+    AxisError,
+    as_choice,
+    as_dtype_name,
+    as_int,
+    as_int_tuple,
+    normalize_axes,
+    normalize_axis,
+)
 from symgraph.tensor.variable import TensorConstant, as_tensor, constant
 
 # --------------------------------------------------------------------------------------
@@ -346,28 +354,6 @@ def ones_like(x, dtype=None) -> Variable:
 # reductions
 
 
-def _normalize_axis(axis, ndim: int, x: Variable | None = None) -> tuple[int, ...]:
-    if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, (int, np.integer, Variable)):
-        axis = (axis,)
-    result = []
-    for a in axis:
-        if isinstance(a, Variable):
-            raise TypeError("reduction axes must be Python ints, not symbolic values")
-        if not -ndim <= a < builtins.max(ndim, 1):
-            what = (
-                f"'{x.name}' ({x.type.describe()})"
-                if x is not None and x.name
-                else f"a {ndim}-d tensor"
-            )
-            raise ValueError(f"axis {a} is out of range for {what}")
-        result.append(int(a) % builtins.max(ndim, 1))
-    if len(set(result)) != len(result):
-        raise ValueError(f"repeated axis in {axis}")
-    return tuple(sorted(result))
-
-
 class Reduce(Op):
     """Reduce ``axis`` of the input with ``kind`` in sum, prod, max, min."""
 
@@ -375,11 +361,9 @@ class Reduce(Op):
     _ufuncs = {"sum": "add", "prod": "multiply", "max": "maximum", "min": "minimum"}
 
     def __init__(self, kind: str, axis: tuple[int, ...], dtype: str | None = None) -> None:
-        if kind not in self._ufuncs:
-            raise ValueError(f"unknown reduction {kind!r}")
-        self.kind = kind
-        self.axis = tuple(axis)
-        self.dtype = dtype
+        self.kind = as_choice(kind, self._ufuncs, "Reduce: kind")
+        self.axis = as_int_tuple(axis, "Reduce: axis")
+        self.dtype = None if dtype is None else as_dtype_name(dtype, "Reduce: dtype")
 
     def __str__(self) -> str:
         return f"{self.kind.capitalize()}{{axis={list(self.axis)}}}"
@@ -388,7 +372,7 @@ class Reduce(Op):
         x = as_tensor(x)
         for a in self.axis:
             if not 0 <= a < x.ndim:
-                raise ValueError(f"{self}: axis {a} out of range for {x.type.describe()}")
+                raise AxisError(f"{self}: axis {a} out of range for {x.type.describe()}")
         shape = tuple(s for i, s in enumerate(x.type.shape) if i not in self.axis)
         dtype = self.dtype or x.dtype
         return Apply(self, [x], [TensorType(dtype, shape)])
@@ -453,7 +437,7 @@ def _keepdims(result: Variable, axes: tuple[int, ...], ndim: int) -> Variable:
 
 def _reduce(kind: str, x, axis, keepdims: bool, dtype=None) -> Variable:
     x = as_tensor(x)
-    axes = _normalize_axis(axis, x.ndim, x)
+    axes = normalize_axes(axis, x, kind)
     if dtype is not None:
         dtype = np.dtype(dtype).name
     elif kind in ("sum", "prod") and x.dtype in ("bool", "int8", "int16", "int32"):
@@ -507,9 +491,9 @@ def _axis_size(x: Variable, axes: Sequence[int]) -> Variable:
 def mean(x, axis=None, keepdims: bool = False, dtype=None) -> Variable:
     """Arithmetic mean over ``axis``; integer inputs give float64."""
     x = as_tensor(x)
-    axes = _normalize_axis(axis, x.ndim, x)
+    axes = normalize_axes(axis, x, "mean")
     if dtype is not None:
-        out_dtype = np.dtype(dtype).name
+        out_dtype = as_dtype_name(dtype, "mean: dtype")
     elif x.type.numpy_dtype.kind in "biu":
         out_dtype = "float64"  # NumPy's mean of integers and bools, whatever their size
     else:
@@ -522,7 +506,7 @@ def mean(x, axis=None, keepdims: bool = False, dtype=None) -> Variable:
 def var(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Variable:
     """Variance over ``axis`` (``ddof`` as in NumPy)."""
     x = as_tensor(x)
-    axes = _normalize_axis(axis, x.ndim, x)
+    axes = normalize_axes(axis, x, "var")
     centered = sub(x, mean(x, axis=axes, keepdims=True))
     result = mean(sqr(centered), axis=axes, keepdims=keepdims)
     if ddof:
@@ -543,8 +527,8 @@ class Argmax(Op):
     __props__ = ("kind", "axis")
 
     def __init__(self, kind: str, axis: int | None) -> None:
-        self.kind = kind
-        self.axis = axis
+        self.kind = as_choice(kind, ("max", "min"), "Argmax: kind")
+        self.axis = None if axis is None else as_int(axis, "Argmax: axis")
 
     def __str__(self) -> str:
         return f"Arg{self.kind}{{axis={self.axis}}}"
@@ -554,6 +538,8 @@ class Argmax(Op):
         if self.axis is None:
             shape = ()
         else:
+            if not 0 <= self.axis < x.ndim:
+                raise AxisError(f"{self}: axis out of range for {x} ({x.type.describe()})")
             shape = tuple(s for i, s in enumerate(x.type.shape) if i != self.axis)
         return Apply(self, [x], [TensorType("int64", shape)])
 
@@ -570,13 +556,12 @@ class Argmax(Op):
 
 def _argreduce(kind: str, x, axis, keepdims: bool) -> Variable:
     x = as_tensor(x)
-    if axis is not None and not isinstance(axis, (int, np.integer)):
-        axis = tuple(axis)
+    if isinstance(axis, (list, tuple)):
         if len(axis) != 1:
             raise NotImplementedError("argmax/argmin over several axes is not supported")
-        axis = axis[0]
+        (axis,) = axis
     if axis is not None:
-        axis = _normalize_axis(axis, x.ndim, x)[0]
+        axis = normalize_axis(axis, x, f"arg{kind}")
     result = Argmax(kind, axis)(x)
     if keepdims:
         axes = tuple(range(x.ndim)) if axis is None else (axis,)
