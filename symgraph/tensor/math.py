@@ -84,6 +84,33 @@ def _second(a, b, out=None, dtype=None):
     return out
 
 
+def _clip(x, low, high, out=None, dtype=None):
+    """Theano's clip: ``low`` where ``x < low``, else ``high`` where ``x > high``, else ``x``.
+
+    NumPy's ``clip`` is ``minimum(maximum(x, low), high)``, which differs only where
+    ``low > high`` (NumPy gives ``high``, Theano ``low`` when ``x < low``). Bounds are
+    nearly always scalars in order, so that case costs one scalar comparison."""
+    patch = None
+    if not np.all(np.less_equal(low, high)):
+        # Found before writing: ``out`` may be the buffer of x, low or high.
+        where = np.less(x, low) & np.greater(low, high)
+        if where.any():
+            patch = where, np.broadcast_to(low, where.shape)[where]
+    result = np.clip(x, low, high, out=out, dtype=dtype)
+    if patch is not None:
+        where, values = patch
+        if not isinstance(result, np.ndarray):  # 0-d inputs give a NumPy scalar
+            return values.astype(np.result_type(result))[0]
+        result[where] = values
+    return result
+
+
+def _inv(x, out=None, dtype=None):
+    """``1 / x`` computed in floating point (NumPy's ``reciprocal`` is integer division for
+    integer arrays)."""
+    return np.divide(1.0, x, out=out, dtype=dtype)
+
+
 def _cast_kernel(dtype: str):
     numpy_dtype = np.dtype(dtype)
 
@@ -124,8 +151,15 @@ def _grad_minimum(inputs, out, gz):
 
 
 def _grad_clip(inputs, out, gz):
+    # The gradient goes to the input the forward pass selected (see _clip): low where
+    # x < low, high where x >= low and x > high, x otherwise (ties go to x). Theano gave
+    # high (x > high) * gz even where x < low had selected low, which disagrees with finite
+    # differences when low > high.
     x, low, high = inputs
-    return [mul(gz, and_(ge(x, low), le(x, high))), mul(gz, lt(x, low)), mul(gz, gt(x, high))]
+    below = lt(x, low)
+    above = and_(gt(x, high), logical_not(below))
+    inside = logical_not(logical_or(below, above))
+    return [mul(gz, inside), mul(gz, below), mul(gz, above)]
 
 
 def _grad_switch(inputs, out, gz):
@@ -172,12 +206,14 @@ _TABLE = [
     S("neg", 1, np.negative, lambda i, o, g: [neg(g)], code="np.negative"),
     S("abs", 1, np.absolute, lambda i, o, g: [mul(g, sign(i[0]))], code="np.absolute"),
     S("sign", 1, np.sign, _zero_grad, code="np.sign"),
-    S("floor", 1, np.floor, _zero_grad, code="np.floor"),
-    S("ceil", 1, np.ceil, _zero_grad, code="np.ceil"),
+    # Theano's upcast for integers: int8/16 (and bool, uint8/16) -> float32, wider -> float64
+    S("floor", 1, np.floor, _zero_grad, dtype_rule=_float_dtype, code="np.floor"),
+    S("ceil", 1, np.ceil, _zero_grad, dtype_rule=_float_dtype, code="np.ceil"),
     S("round", 1, np.rint, _zero_grad, code="np.rint"),
     S("maximum", 2, np.maximum, _grad_maximum, code="np.maximum", commutative=True),
     S("minimum", 2, np.minimum, _grad_minimum, code="np.minimum", commutative=True),
-    S("clip", 3, np.clip, _grad_clip, dtype_rule=_common_dtype, code="np.clip"),
+    S("clip", 3, _clip, _grad_clip, dtype_rule=_common_dtype),
+    S("inv", 1, _inv, lambda i, o, g: [neg(mul(g, sqr(o)))], dtype_rule=_float_dtype),
     # transcendental
     S("exp", 1, np.exp, lambda i, o, g: [mul(g, o)], code="np.exp"),
     # Python floats (weak), not np.log's float64 scalars: float32 gradients stay float32
@@ -253,6 +289,8 @@ abs = _elemwise_function("abs")  # noqa: A001
 sign = _elemwise_function("sign")
 floor = _elemwise_function("floor")
 ceil = _elemwise_function("ceil")
+inv = _elemwise_function("inv")
+reciprocal = inv
 round = _elemwise_function("round")  # noqa: A001
 maximum = _elemwise_function("maximum")
 minimum = _elemwise_function("minimum")
@@ -304,7 +342,9 @@ where = switch
 
 
 def clip(x, low, high) -> Variable:
-    """Element-wise clip of ``x`` into ``[low, high]``."""
+    """Element-wise clip of ``x`` into ``[low, high]``, with Theano's definition:
+    ``low if x < low else (high if x > high else x)`` (so where ``low > high``, values
+    below ``low`` give ``low``, not NumPy's ``high``). At a tie the gradient goes to ``x``."""
     return ELEMWISE["clip"](x, low, high)
 
 
@@ -489,17 +529,22 @@ def _axis_size(x: Variable, axes: Sequence[int]) -> Variable:
 
 
 def mean(x, axis=None, keepdims: bool = False, dtype=None) -> Variable:
-    """Arithmetic mean over ``axis``; integer inputs give float64."""
+    """Arithmetic mean over ``axis``; integer inputs give float64. A float16 mean is summed
+    and divided in float32, then cast back (as in Theano): a float16 sum overflows past
+    65504, and the count itself may not fit in float16."""
     x = as_tensor(x)
     axes = normalize_axes(axis, x, "mean")
     if dtype is not None:
-        out_dtype = as_dtype_name(dtype, "mean: dtype")
+        out_dtype = acc_dtype = as_dtype_name(dtype, "mean: dtype")
     elif x.type.numpy_dtype.kind in "biu":
-        out_dtype = "float64"  # NumPy's mean of integers and bools, whatever their size
+        # NumPy's mean of integers and bools, whatever their size
+        out_dtype = acc_dtype = "float64"
     else:
         out_dtype = x.dtype
-    total = sum(x, axis=axes, dtype=out_dtype if x.dtype != out_dtype else None)
-    result = true_div(total, cast(_axis_size(x, axes), out_dtype))
+        acc_dtype = "float32" if x.dtype == "float16" else x.dtype
+    total = sum(x, axis=axes, dtype=acc_dtype if x.dtype != acc_dtype else None)
+    result = true_div(total, cast(_axis_size(x, axes), acc_dtype))
+    result = cast(result, out_dtype)
     return _keepdims(result, axes, x.ndim) if keepdims else result
 
 
