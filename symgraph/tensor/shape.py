@@ -314,7 +314,7 @@ class Join(Op):
             raise AxisError(
                 f"{self}: axis {self.axis} is out of range for "
                 + ", ".join(map(_describe, tensors))
-                + f" ({ndim} dimensions)"
+                + f" (rank {ndim}; valid axes are 0 to {ndim - 1})"
             )
         dtype = np.result_type(*[t.dtype for t in tensors]).name
         shape = []
