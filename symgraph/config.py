@@ -3,12 +3,18 @@
 Only user-facing defaults live here: ``floatX`` and ``keep_freed_memory``. Ops never read
 this module: the tensor constructors resolve ``floatX`` when a variable is *created*, so a graph's
 meaning never changes because a setting changed later.
+
+Every option is declared once in ``OPTIONS`` with the function that checks a new value;
+``SYMGRAPH_FLAGS`` entries and assignments (``config.floatX = ...``) go through that check,
+and any other name, private-looking ones included, is an error listing the known options.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import Any, NamedTuple
 
 _FLOAT_DTYPES = ("float32", "float64")
 
@@ -26,55 +32,107 @@ def temporarily_set(settings, **values):
             setattr(settings, name, value)
 
 
+def _float_dtype(value) -> str:
+    if not isinstance(value, str) or value not in _FLOAT_DTYPES:
+        raise ValueError(f"floatX must be one of {_FLOAT_DTYPES}, got {value!r}")
+    return next(d for d in _FLOAT_DTYPES if d == value)  # the exact str, not a subclass
+
+
+def _flag(value) -> bool:
+    if isinstance(value, str):
+        if value.lower() not in ("true", "false", "1", "0"):
+            raise ValueError(f"keep_freed_memory must be True or False, got {value!r}")
+        return value.lower() in ("true", "1")
+    if value not in (True, False):  # 0 and 1 compare equal to False and True
+        raise ValueError(f"keep_freed_memory must be True or False, got {value!r}")
+    return bool(value)
+
+
+class Option(NamedTuple):
+    """One setting: its default, the check turning a given value (or flag text) into the
+    stored value, and what it does."""
+
+    default: Any
+    check: Callable[[Any], Any]
+    doc: str
+
+
+OPTIONS: dict[str, Option] = {
+    "floatX": Option(
+        "float64",
+        _float_dtype,
+        "dtype of float variables and constants made without an explicit dtype",
+    ),
+    "keep_freed_memory": Option(
+        True,
+        _flag,
+        "whether function() asks the C allocator to keep freed memory for reuse "
+        "(see symgraph.compile.memory)",
+    ),
+}
+
+
+class ConfigError(ValueError):
+    """An unknown option name or an invalid value, in ``SYMGRAPH_FLAGS`` or in code."""
+
+
+def _unknown(name: str, where: str) -> str:
+    return f"{where}unknown symgraph config option {name!r}; known options: {', '.join(OPTIONS)}"
+
+
 class Config:
-    """Mutable settings object; ``symgraph.config.floatX = 'float32'`` changes the default."""
+    """Mutable settings object; ``symgraph.config.floatX = 'float32'`` changes the default.
+
+    ``flags`` is ``SYMGRAPH_FLAGS``' text: ``name=value`` entries separated by commas.
+    """
+
+    __slots__ = ("_values",)
 
     def __init__(self, flags: str = "") -> None:
-        self._floatX = "float64"
-        self._keep_freed_memory = True
+        object.__setattr__(self, "_values", {n: o.default for n, o in OPTIONS.items()})
         for item in filter(None, (part.strip() for part in flags.split(","))):
             key, sep, value = item.partition("=")
+            key = key.strip()
             if not sep:
-                raise ValueError(f"SYMGRAPH_FLAGS entry {item!r} is not of the form key=value")
-            setattr(self, key.strip(), value.strip())
+                raise ConfigError(f"SYMGRAPH_FLAGS entry {item!r} is not of the form key=value")
+            if key not in OPTIONS:
+                raise ConfigError(_unknown(key, "SYMGRAPH_FLAGS: "))
+            try:
+                self._values[key] = OPTIONS[key].check(value.strip())
+            except ValueError as error:
+                raise ConfigError(f"SYMGRAPH_FLAGS: {error}") from None
 
-    @property
-    def floatX(self) -> str:  # noqa: N802 - Theano's spelling, kept for porting
-        return self._floatX
-
-    @floatX.setter
-    def floatX(self, value: str) -> None:  # noqa: N802
-        if value not in _FLOAT_DTYPES:
-            raise ValueError(f"floatX must be one of {_FLOAT_DTYPES}, got {value!r}")
-        self._floatX = value
-
-    @property
-    def keep_freed_memory(self) -> bool:
-        """Whether ``function()`` asks the C allocator to keep freed memory for reuse
-        (see ``symgraph.compile.memory``); ``SYMGRAPH_FLAGS=keep_freed_memory=False``."""
-        return self._keep_freed_memory
-
-    @keep_freed_memory.setter
-    def keep_freed_memory(self, value) -> None:
-        if isinstance(value, str):
-            if value.lower() not in ("true", "false", "1", "0"):
-                raise ValueError(f"keep_freed_memory must be True or False, got {value!r}")
-            value = value.lower() in ("true", "1")
-        self._keep_freed_memory = bool(value)
+    def __getattr__(self, name: str):
+        # Only reached for names that are not slots or methods.
+        values = object.__getattribute__(self, "_values")
+        if name in OPTIONS:
+            return values[name]
+        raise AttributeError(_unknown(name, ""))
 
     def __setattr__(self, name: str, value) -> None:
-        if not name.startswith("_") and name not in type(self).__dict__:
-            raise AttributeError(
-                f"unknown symgraph config option {name!r}; known: floatX, keep_freed_memory"
-            )
-        object.__setattr__(self, name, value)
+        if name not in OPTIONS:
+            raise AttributeError(_unknown(name, ""))
+        try:
+            self._values[name] = OPTIONS[name].check(value)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"symgraph config options cannot be deleted ({name!r})")
+
+    def __dir__(self):
+        return [*OPTIONS, "change_flags"]
 
     def change_flags(self, **values):
         """Temporarily set options: ``with config.change_flags(floatX='float32'): ...``."""
+        for name in values:
+            if name not in OPTIONS:
+                raise AttributeError(_unknown(name, ""))
         return temporarily_set(self, **values)
 
     def __repr__(self) -> str:
-        return f"Config(floatX={self.floatX!r}, keep_freed_memory={self.keep_freed_memory!r})"
+        settings = ", ".join(f"{name}={value!r}" for name, value in self._values.items())
+        return f"Config({settings})"
 
 
 config = Config(os.environ.get("SYMGRAPH_FLAGS", ""))

@@ -42,19 +42,12 @@ def grad(
 
     ``wrt`` may be one variable (one gradient is returned) or a list (a list is returned).
     ``consider_constant`` variables are treated as constants (no gradient flows through
-    them); ``known_grads`` maps variables to gradients already known (then ``cost`` may be
-    None). A ``wrt`` the cost does not depend on raises unless ``disconnected_inputs`` is
-    'warn' or 'ignore'; its gradient is then zeros (``return_disconnected='zero'``) or None.
+    them). ``known_grads`` maps variables to their gradients, as Theano's: a variable in it
+    has exactly that gradient (what would flow back into it from the cost is not added),
+    and it is propagated to the variables it depends on; ``cost`` may then be None. A
+    ``wrt`` the cost does not depend on raises unless ``disconnected_inputs`` is 'warn' or
+    'ignore'; its gradient is then zeros (``return_disconnected='zero'``) or None.
     """
-    if disconnected_inputs not in ("raise", "warn", "ignore"):
-        raise ValueError("disconnected_inputs must be 'raise', 'warn' or 'ignore'")
-    if return_disconnected not in ("zero", "None", "Disconnected"):
-        raise ValueError("return_disconnected must be 'zero', 'None' or 'Disconnected'")
-    single = isinstance(wrt, Variable)
-    wrt_list = [wrt] if single else list(wrt)
-    for variable in wrt_list:
-        if not isinstance(variable, Variable):
-            raise TypeError(f"grad: wrt must be symbolic variables, got {variable!r}")
     seeds: dict[Variable, Variable] = {}
     if cost is not None:
         cost = as_tensor(cost)
@@ -67,12 +60,62 @@ def grad(
             raise TypeError(f"grad: the cost must be a float scalar, got {cost.type.describe()}")
         seeds[cost] = math.ones_like(cost)
     for variable, g in (known_grads or {}).items():
-        g = as_tensor(g)
-        if g.ndim != variable.ndim:
-            raise TypeError(f"known_grads: gradient of {_label(variable)} has the wrong rank")
-        seeds[variable] = g if g.dtype == variable.dtype else math.cast(g, variable.dtype)
+        seeds[variable] = _seed(variable, g, "known_grads")  # replaces the cost's own seed
     if not seeds:
         raise ValueError("grad needs a cost or known_grads")
+    # Every seeded variable keeps its seed as its whole gradient (Theano's known_grads).
+    return _backpropagate(
+        seeds,
+        set(seeds),
+        wrt,
+        consider_constant,
+        disconnected_inputs,
+        return_disconnected,
+    )
+
+
+def _seed(variable, g, what: str) -> Variable:
+    """``g`` checked and cast as the gradient flowing into ``variable``."""
+    if not isinstance(variable, Variable):
+        raise TypeError(f"{what}: keys must be symbolic variables, got {variable!r}")
+    g = as_tensor(g)
+    if g.ndim != variable.ndim:
+        raise TypeError(
+            f"{what}: the gradient of {_label(variable)} has rank {g.ndim}, but the variable "
+            f"has rank {variable.ndim}"
+        )
+    if g.type.numpy_dtype.kind not in "biufc":
+        raise TypeError(f"{what}: the gradient of {_label(variable)} is not numeric ({g.type})")
+    if variable.type.numpy_dtype.kind in "fc":
+        return g if g.dtype == variable.dtype else math.cast(g, variable.dtype)
+    return math.as_float(g)  # an integer variable's gradient is still a float (as in Theano)
+
+
+def _backpropagate(
+    seeds: dict[Variable, Variable],
+    fixed: set[Variable],
+    wrt,
+    consider_constant,
+    disconnected_inputs: str,
+    return_disconnected: str,
+):
+    """Reverse sweep from ``seeds`` (variable -> gradient flowing into it) to ``wrt``.
+    Variables in ``fixed`` keep their seed as their whole gradient; the others add up
+    everything flowing back into them."""
+    if disconnected_inputs not in ("raise", "warn", "ignore"):
+        raise ValueError("disconnected_inputs must be 'raise', 'warn' or 'ignore'")
+    if return_disconnected not in ("zero", "None", "Disconnected"):
+        raise ValueError("return_disconnected must be 'zero', 'None' or 'Disconnected'")
+    single = isinstance(wrt, Variable)
+    wrt_list = [wrt] if single else list(wrt)
+    for variable in wrt_list:
+        if not isinstance(variable, Variable):
+            raise TypeError(f"grad: wrt must be symbolic variables, got {variable!r}")
+    # The dtype of zero gradients of integer variables: the seeds' (float64 if none is a
+    # float), so the result depends on the graph alone, never on config.floatX.
+    zeros_dtype = np.result_type(*[g.dtype for g in seeds.values()]).name
+    if np.dtype(zeros_dtype).kind not in "fc":
+        zeros_dtype = "float64"
 
     blockers = set(consider_constant or ())
     # Not blocked at wrt: one wrt may lie upstream of another (grad(c, [h, x]), h = f(x)).
@@ -110,6 +153,8 @@ def grad(
         for variable, g in zip(node.inputs, input_grads):
             if g is None or variable in blockers or variable not in depends:
                 continue
+            if variable in fixed:
+                continue
             g = as_tensor(g)
             if g.ndim != variable.ndim:
                 raise ValueError(
@@ -132,11 +177,13 @@ def grad(
                 import warnings
 
                 warnings.warn(message, stacklevel=2)
-            results.append(_zeros_for(variable) if return_disconnected == "zero" else None)
+            results.append(
+                _zeros_for(variable, zeros_dtype) if return_disconnected == "zero" else None
+            )
             continue
         g = _sum(parts)
         if variable.type.numpy_dtype.kind not in "fc":
-            g = _zeros_for(variable)
+            g = _zeros_for(variable, zeros_dtype)
         elif g.dtype != variable.dtype:
             g = math.cast(g, variable.dtype)
         results.append(g)
@@ -203,10 +250,10 @@ def grad_scale(x, multiplier: float) -> Variable:
     return GradientOverride("scale", multiplier)(x)
 
 
-def _zeros_for(variable: Variable) -> Variable:
-    from symgraph.config import config
-
-    dtype = variable.dtype if variable.type.numpy_dtype.kind in "fc" else config.floatX
+def _zeros_for(variable: Variable, float_dtype: str) -> Variable:
+    """Zeros shaped like ``variable``: of its dtype when it is a float, else of
+    ``float_dtype`` (taken from the graph being differentiated, never from a setting)."""
+    dtype = variable.dtype if variable.type.numpy_dtype.kind in "fc" else float_dtype
     return math.zeros_like(variable, dtype=dtype)
 
 
@@ -268,7 +315,7 @@ def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs: str = 
     points = [eval_points] if isinstance(f, Variable) else list(eval_points)
     if len(points) != len(fs):
         raise ValueError(f"Lop: {len(fs)} expressions but {len(points)} evaluation points")
-    known = {}
+    seeds: dict[Variable, Variable] = {}
     for expression, point in zip(fs, points):
         point = as_tensor(point)
         if point.ndim != expression.ndim:
@@ -276,14 +323,11 @@ def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs: str = 
                 f"Lop: evaluation point {point.type} does not match expression "
                 f"{_label(expression)} ({expression.type})"
             )
-        known[expression] = point
-    return grad(
-        None,
-        wrt,
-        consider_constant=consider_constant,
-        disconnected_inputs=disconnected_inputs,
-        known_grads=known,
-    )
+        point = _seed(expression, point, "Lop")
+        seeds[expression] = point if expression not in seeds else seeds[expression] + point
+    # Unlike known_grads, the seeds add up with what flows back into them: for f = [y, 2y]
+    # the product is u0 J_y + u1 J_2y, whichever expression depends on the other.
+    return _backpropagate(seeds, set(), wrt, consider_constant, disconnected_inputs, "zero")
 
 
 def Rop(f, wrt, eval_points, disconnected_outputs: str = "raise"):

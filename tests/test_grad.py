@@ -140,10 +140,10 @@ def test_known_grads():
     gx = symgraph.grad(None, x, known_grads={h: g_h})
     xv, gv = np.array([0.3, -1.2]), np.array([2.0, 0.5])
     assert_close(compile_and_run([x, g_h], gx, [xv, gv]), gv * (1 - np.tanh(xv) ** 2))
-    # with a cost too, the known gradient adds to what flows back from the cost
+    # with a cost too, h's gradient is the known one: what the cost sends back is not added
     cost = (h * 3.0).sum()
     gx = symgraph.grad(cost, x, known_grads={h: g_h})
-    assert_close(compile_and_run([x, g_h], gx, [xv, gv]), (gv + 3.0) * (1 - np.tanh(xv) ** 2))
+    assert_close(compile_and_run([x, g_h], gx, [xv, gv]), gv * (1 - np.tanh(xv) ** 2))
     # a float32 known gradient for a float64 variable is cast
     f32 = T.fvector("f")
     gx = symgraph.grad(None, x, known_grads={h: f32})
@@ -152,6 +152,57 @@ def test_known_grads():
         symgraph.grad(None, x, known_grads={h: T.matrix()})
     with pytest.raises(ValueError):
         symgraph.grad(None, x)
+
+
+def test_known_grads_replace_the_gradient_flowing_from_the_cost():
+    # Theano: a variable in known_grads has exactly the given gradient.
+    x = T.dvector("x")
+    y = 2 * x
+    gx = symgraph.grad(y.sum(), x, known_grads={y: [10, 20]})
+    assert_close(compile_and_run([], gx, []), 2 * np.array([10.0, 20.0]))
+    # asked for y itself, the gradient is the known one, not known + ones
+    g = T.dvector("g")
+    gy = symgraph.grad(y.sum(), y, known_grads={y: g})
+    gv = np.array([3.0, -4.0])
+    assert_close(compile_and_run([g], gy, [gv]), gv)
+
+
+def test_known_grads_only_fix_their_variable_other_paths_still_add_up():
+    x, g = T.dvector("x"), T.dvector("g")
+    y = x**2
+    cost = (y + 3 * x).sum()  # x reaches the cost through y and directly
+    gx = symgraph.grad(cost, x, known_grads={y: g})
+    xv, gv = np.array([0.5, -2.0]), np.array([1.5, 0.25])
+    assert_close(compile_and_run([x, g], gx, [xv, gv]), gv * 2 * xv + 3)
+    # a known gradient for the cost itself replaces its seed of ones
+    gx = symgraph.grad(cost, x, known_grads={cost: np.float64(4.0)})
+    assert_close(compile_and_run([x], gx, [xv]), 4 * (2 * xv + 3))
+
+
+def test_lop_of_expressions_depending_on_each_other_adds_both_products():
+    # Lop(f, w, u) is u . J_f: for f = [y, 2y] both terms count, whichever depends on which.
+    rng = np.random.default_rng(3)
+    wv, u0, u1 = rng.normal(size=3), rng.normal(size=3), rng.normal(size=3)
+    w = T.dvector("w")
+    y = T.tanh(w)
+    vjp = symgraph.Lop([y, 2 * y], w, [T.constant(u0), T.constant(u1)])
+    expected = _numeric_grad(lambda v: np.tanh(v) @ u0 + 2 * np.tanh(v) @ u1, wv)
+    assert_close(compile_and_run([w], vjp, [wv]), expected, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("floatx", ["float32", "float64"])
+def test_integer_wrt_zeros_take_the_cost_dtype_not_floatx(floatx):
+    x, labels = T.dvector("x"), T.ivector("labels")
+    xf = T.fvector("xf")
+    with symgraph.config.change_flags(floatX=floatx):
+        g64 = symgraph.grad((x * labels).sum(), labels, disconnected_inputs="ignore")
+        cost32 = (xf * T.cast(labels, "float32")).sum()
+        g32 = symgraph.grad(cost32, labels, disconnected_inputs="ignore")
+        g_known = symgraph.grad(
+            None, labels, known_grads={xf: T.fvector("g")}, disconnected_inputs="ignore"
+        )
+    assert (g64.dtype, g32.dtype, g_known.dtype) == ("float64", "float32", "float32")
+    assert_close(compile_and_run([labels], g64, [np.array([1, 2], np.int32)]), np.zeros(2))
 
 
 def test_disconnected_inputs_modes():

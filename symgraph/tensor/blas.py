@@ -9,6 +9,7 @@ import numpy as np
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType, shape_text
 from symgraph.tensor.elemwise import dimshuffle
+from symgraph.tensor.params import as_int, normalize_axis
 from symgraph.tensor.variable import as_tensor
 
 
@@ -87,15 +88,27 @@ def tensordot(a, b, axes=2) -> Variable:
     from symgraph.tensor.shape import reshape, shape_i
 
     a, b = as_tensor(a), as_tensor(b)
-    if isinstance(axes, int):
-        axes_a = list(range(a.ndim - axes, a.ndim))
-        axes_b = list(range(axes))
+    if isinstance(axes, np.ndarray):
+        axes = axes.tolist()
+    if not isinstance(axes, Sequence):
+        count = as_int(axes, "tensordot: axes")
+        if not 0 <= count <= min(a.ndim, b.ndim):
+            raise ValueError(
+                f"tensordot: axes={count} needs that many axes in both operands, but they "
+                f"have {a.ndim} and {b.ndim}"
+            )
+        axes_a = list(range(a.ndim - count, a.ndim))
+        axes_b = list(range(count))
     else:
+        if len(axes) != 2:
+            raise ValueError(f"tensordot: axes must be an int or a pair of axis lists, got {axes}")
         axes_a, axes_b = (list(ax) if isinstance(ax, Sequence) else [ax] for ax in axes)
-    axes_a = [x % a.ndim for x in axes_a]
-    axes_b = [x % b.ndim for x in axes_b]
+        axes_a = [normalize_axis(x, a, "tensordot") for x in axes_a]
+        axes_b = [normalize_axis(x, b, "tensordot") for x in axes_b]
     if len(axes_a) != len(axes_b):
         raise ValueError(f"tensordot: axes {axes_a} and {axes_b} differ in length")
+    if len(set(axes_a)) != len(axes_a) or len(set(axes_b)) != len(axes_b):
+        raise ValueError(f"tensordot: repeated axis in {axes_a} or {axes_b}")
     free_a = [i for i in range(a.ndim) if i not in axes_a]
     free_b = [i for i in range(b.ndim) if i not in axes_b]
     a_t = dimshuffle(a, free_a + axes_a)

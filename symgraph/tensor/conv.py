@@ -23,18 +23,42 @@ import numpy as np
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType, shape_text
 from symgraph.tensor import conv_kernels as kernels
+from symgraph.tensor.params import as_bool, as_choice, as_int
 from symgraph.tensor.shape import as_shape_vector, shape_i, static_value
 from symgraph.tensor.variable import as_tensor
 
 
 def int_pair(value, what: str) -> tuple[int, int]:
-    """``value`` as a (rows, cols) pair of ints; an int stands for both axes."""
-    if isinstance(value, (int, np.integer)):
-        return (int(value), int(value))
-    value = tuple(int(v) for v in value)
+    """``value`` as a (rows, cols) pair of exact ints; an int stands for both axes."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)):
+        value = as_int(value, what)
+        return (value, value)
+    value = tuple(as_int(v, what) for v in value)
     if len(value) != 2:
         raise ValueError(f"{what} must be an int or a pair of ints, got {value}")
     return value
+
+
+def _border_mode(value):
+    """``border_mode`` rebuilt from a known string or exact ints (it is pasted into
+    generated source); ``conv_kernels.normalize_border_mode`` then checks its shape."""
+    what = "conv2d: border_mode"
+    if isinstance(value, str):
+        return as_choice(value, ("valid", "full", "half"), what)
+    if isinstance(value, (list, tuple)):
+        return tuple(
+            tuple(as_int(v, what) for v in b) if isinstance(b, (list, tuple)) else as_int(b, what)
+            for b in value
+        )
+    return as_int(value, what)
+
+
+def _declared_shape(shape, what: str):
+    if shape is None:
+        return None
+    return tuple(None if s is None else as_int(s, what) for s in shape)
 
 
 def _static_spatial(vector: Variable) -> tuple[int | None, int | None]:
@@ -59,19 +83,11 @@ class _ConvOp(Op):
         filter_flip=True,
         num_groups=1,
     ) -> None:
-        if isinstance(border_mode, list):
-            border_mode = tuple(border_mode)
-        if isinstance(border_mode, tuple):
-            border_mode = tuple(
-                tuple(b) if isinstance(b, (list, tuple)) else int(b) for b in border_mode
-            )
-        if isinstance(border_mode, (int, np.integer)):
-            border_mode = int(border_mode)
-        self.border_mode = border_mode
+        self.border_mode = border_mode = _border_mode(border_mode)
         self.subsample = int_pair(subsample, "conv2d: subsample")
         self.filter_dilation = int_pair(filter_dilation, "conv2d: filter_dilation")
-        self.filter_flip = bool(filter_flip)
-        self.num_groups = int(num_groups)
+        self.filter_flip = as_bool(filter_flip, "conv2d: filter_flip")
+        self.num_groups = as_int(num_groups, "conv2d: num_groups")
         # Validate the mode now (an unknown string is an error at graph-build time).
         kernels.normalize_border_mode(border_mode, (3, 3), self.filter_dilation)
 
@@ -131,16 +147,8 @@ class Conv2d(_ConvOp):
         filter_shape=None,
     ) -> None:
         super().__init__(border_mode, subsample, filter_dilation, filter_flip, num_groups)
-        self.input_shape = (
-            None
-            if input_shape is None
-            else tuple(None if s is None else int(s) for s in input_shape)
-        )
-        self.filter_shape = (
-            None
-            if filter_shape is None
-            else tuple(None if s is None else int(s) for s in filter_shape)
-        )
+        self.input_shape = _declared_shape(input_shape, "conv2d: input_shape")
+        self.filter_shape = _declared_shape(filter_shape, "conv2d: filter_shape")
 
     def __str__(self) -> str:
         return (

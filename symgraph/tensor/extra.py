@@ -13,6 +13,7 @@ from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
 from symgraph.tensor import math
 from symgraph.tensor.elemwise import dimshuffle
+from symgraph.tensor.params import as_bool, as_int, normalize_axes, normalize_axis
 from symgraph.tensor.shape import alloc, arange, flatten, reshape, shape_i
 from symgraph.tensor.variable import as_tensor
 
@@ -33,21 +34,16 @@ __all__ = [
 ]
 
 
-def _axis(axis: int, ndim: int, what: str) -> int:
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{what}: axis {axis} is out of range for a {ndim}-d tensor")
-    return axis % ndim
-
-
 def repeat(x, repeats: int, axis: int | None = None) -> Variable:
     """Each element of ``x`` repeated ``repeats`` times along ``axis`` (NumPy's
     ``repeat`` with an int count; ``axis=None`` repeats the flattened tensor)."""
     x = as_tensor(x)
-    if not isinstance(repeats, (int, np.integer)) or repeats < 0:
-        raise TypeError(f"repeat: repeats must be a non-negative int, got {repeats!r}")
+    repeats = as_int(repeats, "repeat: repeats")
+    if repeats < 0:
+        raise ValueError(f"repeat: repeats must be a non-negative int, got {repeats}")
     if axis is None:
         x, axis = flatten(x, 1), 0
-    axis = _axis(axis, x.ndim, "repeat")
+    axis = normalize_axis(axis, x, "repeat")
     pattern = list(range(x.ndim))
     pattern.insert(axis + 1, "x")
     sizes = [shape_i(x, i) for i in range(x.ndim)]
@@ -61,8 +57,9 @@ def tile(x, reps: Sequence[int]) -> Variable:
     ints, as many as ``x`` has axes or fewer, applying to the last axes)."""
     x = as_tensor(x)
     reps = tuple(reps) if isinstance(reps, (list, tuple)) else (reps,)
-    if not builtins.all(isinstance(r, (int, np.integer)) and r >= 0 for r in reps):
-        raise TypeError(f"tile: reps must be non-negative ints, got {reps!r}")
+    reps = tuple(as_int(r, "tile: reps") for r in reps)
+    if not builtins.all(r >= 0 for r in reps):
+        raise ValueError(f"tile: reps must be non-negative ints, got {reps!r}")
     if len(reps) > x.ndim:
         x = dimshuffle(x, ["x"] * (len(reps) - x.ndim) + list(range(x.ndim)))
     reps = (1,) * (x.ndim - len(reps)) + reps
@@ -81,7 +78,9 @@ def squeeze(x, axis: int | Sequence[int] | None = None) -> Variable:
     if axis is None:
         drop = {i for i, b in enumerate(x.broadcastable) if b}
     else:
-        drop = {_axis(a, x.ndim, "squeeze") for a in np.atleast_1d(axis).tolist()}
+        axes = axis.reshape(-1).tolist() if isinstance(axis, np.ndarray) else axis
+        axes = axes if isinstance(axes, (list, tuple)) else [axes]
+        drop = {normalize_axis(a, x, "squeeze") for a in axes}
         for a in drop:
             if not x.broadcastable[a]:
                 raise ValueError(
@@ -94,7 +93,7 @@ def swapaxes(x, axis1: int, axis2: int) -> Variable:
     """``x`` with two axes exchanged."""
     x = as_tensor(x)
     order = list(range(x.ndim))
-    a, b = _axis(axis1, x.ndim, "swapaxes"), _axis(axis2, x.ndim, "swapaxes")
+    a, b = normalize_axis(axis1, x, "swapaxes"), normalize_axis(axis2, x, "swapaxes")
     order[a], order[b] = order[b], order[a]
     return dimshuffle(x, order)
 
@@ -103,6 +102,7 @@ def norm(x, L=2, axis=None, keepdims: bool = False) -> Variable:
     """The ``L``-norm of ``x`` (over ``axis``, or all of it): ``sum(|x| ** L) ** (1/L)``;
     ``L`` may be ``inf``."""
     x = as_tensor(x)
+    axis = normalize_axes(axis, x, "norm")  # checked here, so errors name x
     if L == 1:
         return math.sum(math.abs(x), axis=axis, keepdims=keepdims)
     if L == 2:
@@ -116,12 +116,16 @@ def norm(x, L=2, axis=None, keepdims: bool = False) -> Variable:
 
 def any(x, axis=None, keepdims: bool = False) -> Variable:  # noqa: A001
     """Whether some element (along ``axis``) is nonzero, as a bool tensor."""
-    return math.neq(math.max(math.neq(as_tensor(x), 0), axis=axis, keepdims=keepdims), 0)
+    x = as_tensor(x)
+    axis = normalize_axes(axis, x, "any")
+    return math.neq(math.max(math.neq(x, 0), axis=axis, keepdims=keepdims), 0)
 
 
 def all(x, axis=None, keepdims: bool = False) -> Variable:  # noqa: A001
     """Whether every element (along ``axis``) is nonzero, as a bool tensor."""
-    return math.neq(math.min(math.neq(as_tensor(x), 0), axis=axis, keepdims=keepdims), 0)
+    x = as_tensor(x)
+    axis = normalize_axes(axis, x, "all")
+    return math.neq(math.min(math.neq(x, 0), axis=axis, keepdims=keepdims), 0)
 
 
 def eye(n, m=None, k: int = 0, dtype=None) -> Variable:
@@ -158,7 +162,12 @@ class Rebroadcast(Op):
     view_map = {0: [0]}
 
     def __init__(self, axes: Sequence[tuple[int, bool]]) -> None:
-        self.axes = tuple(sorted((int(a), bool(b)) for a, b in axes))
+        self.axes = tuple(
+            sorted(
+                (as_int(a, "Rebroadcast: axis"), as_bool(b, "Rebroadcast: broadcastable"))
+                for a, b in axes
+            )
+        )
 
     def make_node(self, x) -> Apply:
         x = as_tensor(x)
@@ -204,13 +213,13 @@ class Rebroadcast(Op):
 def addbroadcast(x, *axes: int) -> Variable:
     """``x`` with ``axes`` declared of length 1 (checked when run), so they broadcast."""
     x = as_tensor(x)
-    return Rebroadcast([(_axis(a, x.ndim, "addbroadcast"), True) for a in axes])(x)
+    return Rebroadcast([(normalize_axis(a, x, "addbroadcast"), True) for a in axes])(x)
 
 
 def unbroadcast(x, *axes: int) -> Variable:
     """``x`` with ``axes`` no longer known to be of length 1."""
     x = as_tensor(x)
-    return Rebroadcast([(_axis(a, x.ndim, "unbroadcast"), False) for a in axes])(x)
+    return Rebroadcast([(normalize_axis(a, x, "unbroadcast"), False) for a in axes])(x)
 
 
 def patternbroadcast(x, broadcastable: Sequence[bool]) -> Variable:

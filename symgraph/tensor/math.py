@@ -6,7 +6,6 @@ declared: kernel, dtype rule and gradient, one row each.
 
 from __future__ import annotations
 
-import builtins
 import functools
 from collections.abc import Sequence
 
@@ -15,6 +14,15 @@ import numpy as np
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
 from symgraph.tensor.elemwise import Elemwise, ScalarOp, dimshuffle
+from symgraph.tensor.params import (
+    AxisError,
+    as_choice,
+    as_dtype_name,
+    as_int,
+    as_int_tuple,
+    normalize_axes,
+    normalize_axis,
+)
 from symgraph.tensor.variable import TensorConstant, as_tensor, constant
 
 # --------------------------------------------------------------------------------------
@@ -76,6 +84,33 @@ def _second(a, b, out=None, dtype=None):
     return out
 
 
+def _clip(x, low, high, out=None, dtype=None):
+    """Theano's clip: ``low`` where ``x < low``, else ``high`` where ``x > high``, else ``x``.
+
+    NumPy's ``clip`` is ``minimum(maximum(x, low), high)``, which differs only where
+    ``low > high`` (NumPy gives ``high``, Theano ``low`` when ``x < low``). Bounds are
+    nearly always scalars in order, so that case costs one scalar comparison."""
+    patch = None
+    if not np.all(np.less_equal(low, high)):
+        # Found before writing: ``out`` may be the buffer of x, low or high.
+        where = np.less(x, low) & np.greater(low, high)
+        if where.any():
+            patch = where, np.broadcast_to(low, where.shape)[where]
+    result = np.clip(x, low, high, out=out, dtype=dtype)
+    if patch is not None:
+        where, values = patch
+        if not isinstance(result, np.ndarray):  # 0-d inputs give a NumPy scalar
+            return values.astype(np.result_type(result))[0]
+        result[where] = values
+    return result
+
+
+def _inv(x, out=None, dtype=None):
+    """``1 / x`` computed in floating point (NumPy's ``reciprocal`` is integer division for
+    integer arrays)."""
+    return np.divide(1.0, x, out=out, dtype=dtype)
+
+
 def _cast_kernel(dtype: str):
     numpy_dtype = np.dtype(dtype)
 
@@ -116,8 +151,15 @@ def _grad_minimum(inputs, out, gz):
 
 
 def _grad_clip(inputs, out, gz):
+    # The gradient goes to the input the forward pass selected (see _clip): low where
+    # x < low, high where x >= low and x > high, x otherwise (ties go to x). Theano gave
+    # high (x > high) * gz even where x < low had selected low, which disagrees with finite
+    # differences when low > high.
     x, low, high = inputs
-    return [mul(gz, and_(ge(x, low), le(x, high))), mul(gz, lt(x, low)), mul(gz, gt(x, high))]
+    below = lt(x, low)
+    above = and_(gt(x, high), logical_not(below))
+    inside = logical_not(logical_or(below, above))
+    return [mul(gz, inside), mul(gz, below), mul(gz, above)]
 
 
 def _grad_switch(inputs, out, gz):
@@ -164,12 +206,14 @@ _TABLE = [
     S("neg", 1, np.negative, lambda i, o, g: [neg(g)], code="np.negative"),
     S("abs", 1, np.absolute, lambda i, o, g: [mul(g, sign(i[0]))], code="np.absolute"),
     S("sign", 1, np.sign, _zero_grad, code="np.sign"),
-    S("floor", 1, np.floor, _zero_grad, code="np.floor"),
-    S("ceil", 1, np.ceil, _zero_grad, code="np.ceil"),
+    # Theano's upcast for integers: int8/16 (and bool, uint8/16) -> float32, wider -> float64
+    S("floor", 1, np.floor, _zero_grad, dtype_rule=_float_dtype, code="np.floor"),
+    S("ceil", 1, np.ceil, _zero_grad, dtype_rule=_float_dtype, code="np.ceil"),
     S("round", 1, np.rint, _zero_grad, code="np.rint"),
     S("maximum", 2, np.maximum, _grad_maximum, code="np.maximum", commutative=True),
     S("minimum", 2, np.minimum, _grad_minimum, code="np.minimum", commutative=True),
-    S("clip", 3, np.clip, _grad_clip, dtype_rule=_common_dtype, code="np.clip"),
+    S("clip", 3, _clip, _grad_clip, dtype_rule=_common_dtype),
+    S("inv", 1, _inv, lambda i, o, g: [neg(mul(g, sqr(o)))], dtype_rule=_float_dtype),
     # transcendental
     S("exp", 1, np.exp, lambda i, o, g: [mul(g, o)], code="np.exp"),
     # Python floats (weak), not np.log's float64 scalars: float32 gradients stay float32
@@ -245,6 +289,8 @@ abs = _elemwise_function("abs")  # noqa: A001
 sign = _elemwise_function("sign")
 floor = _elemwise_function("floor")
 ceil = _elemwise_function("ceil")
+inv = _elemwise_function("inv")
+reciprocal = inv
 round = _elemwise_function("round")  # noqa: A001
 maximum = _elemwise_function("maximum")
 minimum = _elemwise_function("minimum")
@@ -296,7 +342,9 @@ where = switch
 
 
 def clip(x, low, high) -> Variable:
-    """Element-wise clip of ``x`` into ``[low, high]``."""
+    """Element-wise clip of ``x`` into ``[low, high]``, with Theano's definition:
+    ``low if x < low else (high if x > high else x)`` (so where ``low > high``, values
+    below ``low`` give ``low``, not NumPy's ``high``). At a tie the gradient goes to ``x``."""
     return ELEMWISE["clip"](x, low, high)
 
 
@@ -346,28 +394,6 @@ def ones_like(x, dtype=None) -> Variable:
 # reductions
 
 
-def _normalize_axis(axis, ndim: int, x: Variable | None = None) -> tuple[int, ...]:
-    if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, (int, np.integer, Variable)):
-        axis = (axis,)
-    result = []
-    for a in axis:
-        if isinstance(a, Variable):
-            raise TypeError("reduction axes must be Python ints, not symbolic values")
-        if not -ndim <= a < builtins.max(ndim, 1):
-            what = (
-                f"'{x.name}' ({x.type.describe()})"
-                if x is not None and x.name
-                else f"a {ndim}-d tensor"
-            )
-            raise ValueError(f"axis {a} is out of range for {what}")
-        result.append(int(a) % builtins.max(ndim, 1))
-    if len(set(result)) != len(result):
-        raise ValueError(f"repeated axis in {axis}")
-    return tuple(sorted(result))
-
-
 class Reduce(Op):
     """Reduce ``axis`` of the input with ``kind`` in sum, prod, max, min."""
 
@@ -375,11 +401,9 @@ class Reduce(Op):
     _ufuncs = {"sum": "add", "prod": "multiply", "max": "maximum", "min": "minimum"}
 
     def __init__(self, kind: str, axis: tuple[int, ...], dtype: str | None = None) -> None:
-        if kind not in self._ufuncs:
-            raise ValueError(f"unknown reduction {kind!r}")
-        self.kind = kind
-        self.axis = tuple(axis)
-        self.dtype = dtype
+        self.kind = as_choice(kind, self._ufuncs, "Reduce: kind")
+        self.axis = as_int_tuple(axis, "Reduce: axis")
+        self.dtype = None if dtype is None else as_dtype_name(dtype, "Reduce: dtype")
 
     def __str__(self) -> str:
         return f"{self.kind.capitalize()}{{axis={list(self.axis)}}}"
@@ -388,7 +412,7 @@ class Reduce(Op):
         x = as_tensor(x)
         for a in self.axis:
             if not 0 <= a < x.ndim:
-                raise ValueError(f"{self}: axis {a} out of range for {x.type.describe()}")
+                raise AxisError(f"{self}: axis {a} out of range for {x.type.describe()}")
         shape = tuple(s for i, s in enumerate(x.type.shape) if i not in self.axis)
         dtype = self.dtype or x.dtype
         return Apply(self, [x], [TensorType(dtype, shape)])
@@ -453,7 +477,7 @@ def _keepdims(result: Variable, axes: tuple[int, ...], ndim: int) -> Variable:
 
 def _reduce(kind: str, x, axis, keepdims: bool, dtype=None) -> Variable:
     x = as_tensor(x)
-    axes = _normalize_axis(axis, x.ndim, x)
+    axes = normalize_axes(axis, x, kind)
     if dtype is not None:
         dtype = np.dtype(dtype).name
     elif kind in ("sum", "prod") and x.dtype in ("bool", "int8", "int16", "int32"):
@@ -505,24 +529,29 @@ def _axis_size(x: Variable, axes: Sequence[int]) -> Variable:
 
 
 def mean(x, axis=None, keepdims: bool = False, dtype=None) -> Variable:
-    """Arithmetic mean over ``axis``; integer inputs give float64."""
+    """Arithmetic mean over ``axis``; integer inputs give float64. A float16 mean is summed
+    and divided in float32, then cast back (as in Theano): a float16 sum overflows past
+    65504, and the count itself may not fit in float16."""
     x = as_tensor(x)
-    axes = _normalize_axis(axis, x.ndim, x)
+    axes = normalize_axes(axis, x, "mean")
     if dtype is not None:
-        out_dtype = np.dtype(dtype).name
+        out_dtype = acc_dtype = as_dtype_name(dtype, "mean: dtype")
     elif x.type.numpy_dtype.kind in "biu":
-        out_dtype = "float64"  # NumPy's mean of integers and bools, whatever their size
+        # NumPy's mean of integers and bools, whatever their size
+        out_dtype = acc_dtype = "float64"
     else:
         out_dtype = x.dtype
-    total = sum(x, axis=axes, dtype=out_dtype if x.dtype != out_dtype else None)
-    result = true_div(total, cast(_axis_size(x, axes), out_dtype))
+        acc_dtype = "float32" if x.dtype == "float16" else x.dtype
+    total = sum(x, axis=axes, dtype=acc_dtype if x.dtype != acc_dtype else None)
+    result = true_div(total, cast(_axis_size(x, axes), acc_dtype))
+    result = cast(result, out_dtype)
     return _keepdims(result, axes, x.ndim) if keepdims else result
 
 
 def var(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Variable:
     """Variance over ``axis`` (``ddof`` as in NumPy)."""
     x = as_tensor(x)
-    axes = _normalize_axis(axis, x.ndim, x)
+    axes = normalize_axes(axis, x, "var")
     centered = sub(x, mean(x, axis=axes, keepdims=True))
     result = mean(sqr(centered), axis=axes, keepdims=keepdims)
     if ddof:
@@ -543,8 +572,8 @@ class Argmax(Op):
     __props__ = ("kind", "axis")
 
     def __init__(self, kind: str, axis: int | None) -> None:
-        self.kind = kind
-        self.axis = axis
+        self.kind = as_choice(kind, ("max", "min"), "Argmax: kind")
+        self.axis = None if axis is None else as_int(axis, "Argmax: axis")
 
     def __str__(self) -> str:
         return f"Arg{self.kind}{{axis={self.axis}}}"
@@ -554,6 +583,8 @@ class Argmax(Op):
         if self.axis is None:
             shape = ()
         else:
+            if not 0 <= self.axis < x.ndim:
+                raise AxisError(f"{self}: axis out of range for {x} ({x.type.describe()})")
             shape = tuple(s for i, s in enumerate(x.type.shape) if i != self.axis)
         return Apply(self, [x], [TensorType("int64", shape)])
 
@@ -570,13 +601,12 @@ class Argmax(Op):
 
 def _argreduce(kind: str, x, axis, keepdims: bool) -> Variable:
     x = as_tensor(x)
-    if axis is not None and not isinstance(axis, (int, np.integer)):
-        axis = tuple(axis)
+    if isinstance(axis, (list, tuple)):
         if len(axis) != 1:
             raise NotImplementedError("argmax/argmin over several axes is not supported")
-        axis = axis[0]
+        (axis,) = axis
     if axis is not None:
-        axis = _normalize_axis(axis, x.ndim, x)[0]
+        axis = normalize_axis(axis, x, f"arg{kind}")
     result = Argmax(kind, axis)(x)
     if keepdims:
         axes = tuple(range(x.ndim)) if axis is None else (axis,)

@@ -15,6 +15,7 @@ from symgraph.tensor.conv import (  # noqa: F401 - Theano's T.nnet names
 )
 from symgraph.tensor.elemwise import _describe
 from symgraph.tensor.math import relu, sigmoid, softplus  # noqa: F401 - Theano's T.nnet names
+from symgraph.tensor.params import AxisError, as_int, normalize_axis
 from symgraph.tensor.variable import as_tensor
 
 
@@ -37,7 +38,7 @@ class _SoftmaxBase(Op):
     kernel_name = "softmax"
 
     def __init__(self, axis: int) -> None:
-        self.axis = axis
+        self.axis = as_int(axis, f"{type(self).__name__}: axis")
 
     def __str__(self) -> str:
         return f"{type(self).__name__}{{axis={self.axis}}}"
@@ -47,7 +48,7 @@ class _SoftmaxBase(Op):
         if x.type.numpy_dtype.kind != "f":
             x = math.as_float(x)
         if not 0 <= self.axis < x.ndim:
-            raise ValueError(f"{self}: axis out of range for {x} ({x.type.describe()})")
+            raise AxisError(f"{self}: axis out of range for {_describe(x)}")
         return Apply(self, [x], [TensorType(x.dtype, x.type.shape)])
 
     def perform(self, node, inputs):
@@ -85,13 +86,15 @@ class SoftmaxGrad(Op):
     __props__ = ("axis",)
 
     def __init__(self, axis: int) -> None:
-        self.axis = axis
+        self.axis = as_int(axis, "SoftmaxGrad: axis")
 
     def __str__(self) -> str:
         return f"SoftmaxGrad{{axis={self.axis}}}"
 
     def make_node(self, gz, sm) -> Apply:
         gz, sm = as_tensor(gz), as_tensor(sm)
+        if not 0 <= self.axis < sm.ndim:
+            raise AxisError(f"{self}: axis out of range for {_describe(sm)}")
         if gz.dtype != sm.dtype:
             gz = math.cast(gz, sm.dtype)
         return Apply(self, [gz, sm], [TensorType(sm.dtype, sm.type.shape)])
@@ -131,13 +134,13 @@ class LogSoftmax(_SoftmaxBase):
 def softmax(x, axis: int = -1) -> Variable:
     """Softmax along ``axis`` (the last axis by default: rows of a matrix, as in Theano)."""
     x = as_tensor(x)
-    return Softmax(axis % max(x.ndim, 1))(x)
+    return Softmax(normalize_axis(axis, x, "softmax"))(x)
 
 
 def log_softmax(x, axis: int = -1) -> Variable:
     """Log of the softmax along ``axis``, computed stably."""
     x = as_tensor(x)
-    return LogSoftmax(axis % max(x.ndim, 1))(x)
+    return LogSoftmax(normalize_axis(axis, x, "log_softmax"))(x)
 
 
 logsoftmax = log_softmax
@@ -175,4 +178,3 @@ def sigmoid_binary_crossentropy(logits, target) -> Variable:
     """Binary cross-entropy of ``sigmoid(logits)``, computed stably from the logits."""
     logits, target = as_tensor(logits), as_tensor(target)
     return math.softplus(logits) - target * logits
-

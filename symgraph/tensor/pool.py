@@ -11,6 +11,7 @@ from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
 from symgraph.tensor import pool_kernels as kernels
 from symgraph.tensor.conv import int_pair
+from symgraph.tensor.params import as_bool, as_choice
 from symgraph.tensor.variable import as_tensor
 
 
@@ -19,7 +20,7 @@ class _PoolOp(Op):
 
     def __init__(self, ws, ignore_border=False, stride=None, pad=(0, 0), mode="max") -> None:
         self.ws = int_pair(ws, "pool_2d: ws")
-        self.ignore_border = bool(ignore_border)
+        self.ignore_border = as_bool(ignore_border, "pool_2d: ignore_border")
         self.stride = self.ws if stride is None else int_pair(stride, "pool_2d: stride")
         self.pad = int_pair(pad, "pool_2d: pad")
         if mode not in kernels.POOL_MODES:
@@ -27,7 +28,7 @@ class _PoolOp(Op):
             raise ValueError(
                 f"pool_2d: unknown mode {mode!r}; use one of {', '.join(kernels.POOL_MODES)}"
             )
-        self.mode = mode
+        self.mode = as_choice(mode, kernels.POOL_MODES, "pool_2d: mode")
         kernels.pool_output_shape((1, 1), self.ws, self.ignore_border, self.stride, self.pad)
 
     def _args(self) -> str:

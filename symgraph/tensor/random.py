@@ -29,6 +29,7 @@ from symgraph.config import config
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
 from symgraph.tensor.elemwise import broadcast_static_shapes
+from symgraph.tensor.params import as_bool, as_choice, as_dtype_name, as_int
 from symgraph.tensor.shape import _vector_entries, as_shape_vector, static_value
 from symgraph.tensor.variable import TensorConstant, as_tensor
 
@@ -196,14 +197,17 @@ class RandomVariable(Op):
     def __init__(
         self, distribution: str, dtype: str, ndim: int, has_size: bool = True, options: tuple = ()
     ) -> None:
-        if distribution not in _SAMPLERS:
+        if not isinstance(distribution, str) or distribution not in _SAMPLERS:
             raise ValueError(
                 f"unknown distribution {distribution!r}; known: {', '.join(_SAMPLERS)}"
             )
-        self.distribution = distribution
-        self.dtype = np.dtype(dtype).name
-        self.ndim = int(ndim)
-        self.has_size = bool(has_size)
+        self.distribution = as_choice(distribution, _SAMPLERS, "RandomVariable: distribution")
+        # None is NumPy's default dtype, float64
+        self.dtype = as_dtype_name(
+            np.dtype(dtype) if dtype is None else dtype, "RandomVariable: dtype"
+        )
+        self.ndim = as_int(ndim, "RandomVariable: ndim")
+        self.has_size = as_bool(has_size, "RandomVariable: has_size")
         self.options = tuple(sorted(options))
 
     def __str__(self) -> str:

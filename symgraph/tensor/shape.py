@@ -11,6 +11,7 @@ import numpy as np
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
 from symgraph.tensor.elemwise import _describe, _unify_weak_constants, dimshuffle
+from symgraph.tensor.params import AxisError, as_dtype_name, as_int, normalize_axis
 from symgraph.tensor.variable import TensorConstant, as_tensor, constant
 
 
@@ -37,7 +38,7 @@ class ShapeI(Op):
     __props__ = ("i",)
 
     def __init__(self, i: int) -> None:
-        self.i = i
+        self.i = as_int(i, "Shape_i: i")
 
     def __str__(self) -> str:
         return f"Shape_i{{{self.i}}}"
@@ -45,7 +46,7 @@ class ShapeI(Op):
     def make_node(self, x) -> Apply:
         x = as_tensor(x)
         if not 0 <= self.i < x.ndim:
-            raise ValueError(f"axis {self.i} out of range for {x.type.describe()}")
+            raise AxisError(f"Shape_i: axis {self.i} out of range for {_describe(x)}")
         return Apply(self, [x], [TensorType("int64", ())])
 
     def perform(self, node, inputs):
@@ -61,10 +62,11 @@ class ShapeI(Op):
 def shape_i(x, i: int) -> Variable:
     """Length of axis ``i`` of ``x``; a constant when statically known."""
     x = as_tensor(x)
+    i = normalize_axis(i, x, "shape_i")
     static = x.type.shape[i]
     if static is not None:
         return constant(static, dtype="int64")
-    return ShapeI(i % x.ndim)(x)
+    return ShapeI(i)(x)
 
 
 def shape(x) -> Variable:
@@ -79,7 +81,7 @@ class MakeVector(Op):
     __props__ = ("dtype",)
 
     def __init__(self, dtype: str) -> None:
-        self.dtype = dtype
+        self.dtype = as_dtype_name(dtype, "MakeVector: dtype")
 
     def __str__(self) -> str:
         return "MakeVector"
@@ -168,7 +170,9 @@ class Reshape(Op):
     view_map = {0: [0]}
 
     def __init__(self, ndim: int) -> None:
-        self.ndim = ndim
+        self.ndim = as_int(ndim, "Reshape: ndim")
+        if self.ndim < 0:
+            raise ValueError(f"Reshape: ndim must be >= 0, got {self.ndim}")
 
     def __str__(self) -> str:
         return f"Reshape{{{self.ndim}}}"
@@ -188,16 +192,12 @@ class Reshape(Op):
                 if None not in static and rest:
                     total = int(np.prod(known_in, dtype=np.int64))
                     if total % rest:
-                        raise ValueError(
-                            f"cannot reshape {_describe(x)} to shape {tuple(static)}"
-                        )
+                        raise ValueError(f"cannot reshape {_describe(x)} to shape {tuple(static)}")
                     static[static.index(-1)] = total // rest
             static = [None if s == -1 else s for s in static]
             if None not in static and all(s is not None for s in known_in):
                 if int(np.prod(static, dtype=np.int64)) != int(np.prod(known_in, dtype=np.int64)):
-                    raise ValueError(
-                        f"cannot reshape {_describe(x)} to shape {tuple(static)}"
-                    )
+                    raise ValueError(f"cannot reshape {_describe(x)} to shape {tuple(static)}")
         return Apply(self, [x, shape], [TensorType(x.dtype, tuple(static))])
 
     def perform(self, node, inputs):
@@ -244,7 +244,7 @@ class Flatten(Op):
     view_map = {0: [0]}
 
     def __init__(self, ndim: int) -> None:
-        self.ndim = ndim
+        self.ndim = as_int(ndim, "Flatten: ndim")
 
     def __str__(self) -> str:
         return f"Flatten{{{self.ndim}}}"
@@ -278,6 +278,12 @@ def flatten(x, ndim: int = 1) -> Variable:
     """Theano's flatten: keep the first ``ndim - 1`` axes, merge the others. (The old
     ``outdim=`` spelling is accepted by ``x.flatten`` and the Theano compat layer.)"""
     x = as_tensor(x)
+    ndim = as_int(ndim, "flatten: ndim")
+    if not 1 <= ndim <= max(x.ndim, 1):
+        raise ValueError(
+            f"flatten: ndim={ndim} is invalid for {_describe(x)}; it must be between 1 and "
+            f"{max(x.ndim, 1)}"
+        )
     if x.ndim == ndim:
         return x
     return Flatten(ndim)(x)
@@ -289,18 +295,26 @@ class Join(Op):
     __props__ = ("axis",)
 
     def __init__(self, axis: int) -> None:
-        self.axis = axis
+        self.axis = as_int(axis, "Join: axis")
 
     def __str__(self) -> str:
         return f"Join{{axis={self.axis}}}"
 
     def make_node(self, *tensors) -> Apply:
         tensors = [as_tensor(t) for t in tensors]
+        if not tensors:
+            raise ValueError("concatenate needs at least one tensor")
         ndim = tensors[0].ndim
         if any(t.ndim != ndim for t in tensors):
             raise TypeError(
                 "concatenate: all tensors need the same rank, got "
                 + ", ".join(map(_describe, tensors))
+            )
+        if not 0 <= self.axis < ndim:
+            raise AxisError(
+                f"{self}: axis {self.axis} is out of range for "
+                + ", ".join(map(_describe, tensors))
+                + f" (rank {ndim}; valid axes are 0 to {ndim - 1})"
             )
         dtype = np.result_type(*[t.dtype for t in tensors]).name
         shape = []
@@ -345,7 +359,12 @@ def concatenate(tensors: Sequence, axis: int = 0) -> Variable:
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concatenate needs at least one tensor")
-    axis = axis % tensors[0].ndim
+    if tensors[0].ndim == 0:
+        raise ValueError(
+            f"concatenate: zero-dimensional tensors cannot be concatenated ({_describe(tensors[0])}"
+            "); use stack"
+        )
+    axis = normalize_axis(axis, tensors[0], "concatenate")
     return Join(axis)(*tensors)
 
 
@@ -353,13 +372,16 @@ def stack(tensors: Sequence, axis: int = 0) -> Variable:
     """Join tensors along a new axis."""
     tensors = _unify_weak_constants([as_tensor(t) for t in tensors])  # [f32, 2.0] is f32
     if any(t.ndim != tensors[0].ndim for t in tensors):
-        raise TypeError("stack: all tensors need the same rank, got "
-                        + ", ".join(map(_describe, tensors)))
-    if all(t.ndim == 0 for t in tensors) and axis == 0:
+        raise TypeError(
+            "stack: all tensors need the same rank, got " + ", ".join(map(_describe, tensors))
+        )
+    if not tensors:
+        raise ValueError("stack needs at least one tensor")
+    ndim = tensors[0].ndim
+    axis = normalize_axis(axis, tensors[0], "stack", extra=1)
+    if ndim == 0:
         dtype = np.result_type(*[t.dtype for t in tensors]).name
         return MakeVector(dtype)(*tensors)
-    ndim = tensors[0].ndim
-    axis = axis % (ndim + 1)
     pattern = list(range(ndim))
     pattern.insert(axis, "x")
     return concatenate([dimshuffle(t, pattern) for t in tensors], axis=axis)
@@ -371,13 +393,15 @@ class ARange(Op):
     __props__ = ("dtype",)
 
     def __init__(self, dtype: str) -> None:
-        self.dtype = dtype
+        self.dtype = as_dtype_name(dtype, "ARange: dtype")
 
     def make_node(self, start, stop, step) -> Apply:
         start, stop, step = (as_tensor(v) for v in (start, stop, step))
         length = None
-        values = [static_value(v) if v.type.numpy_dtype.kind in "iu" else None for v in
-                  (start, stop, step)]
+        values = [
+            static_value(v) if v.type.numpy_dtype.kind in "iu" else None
+            for v in (start, stop, step)
+        ]
         if None not in values and values[2] != 0:
             length = len(range(*values))
         return Apply(self, [start, stop, step], [TensorType(self.dtype, (length,))])
@@ -399,8 +423,10 @@ def arange(start, stop=None, step=1, dtype=None) -> Variable:
     start, stop, step = (as_tensor(v) for v in (start, stop, step))
     if dtype is None:
         dtype = np.result_type(
-            *[v.data.item() if isinstance(v, TensorConstant) and v.weak else v.dtype
-              for v in (start, stop, step)]
+            *[
+                v.data.item() if isinstance(v, TensorConstant) and v.weak else v.dtype
+                for v in (start, stop, step)
+            ]
         )
         dtype = np.dtype(dtype).name
         if dtype == "int32":

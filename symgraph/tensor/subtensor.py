@@ -16,10 +16,44 @@ import numpy as np
 
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
+from symgraph.tensor.params import as_bool, as_choice, as_int, normalize_axis
 from symgraph.tensor.shape import MakeVector
 from symgraph.tensor.variable import TensorConstant, as_tensor, constant
 
 SYMBOLIC = "?"
+_ENTRY_SIZES = {"int": 1, "slice": 3, "array": 0, "newaxis": 0}
+
+
+def _checked_idx_list(idx_list, what: str) -> tuple:
+    """``idx_list`` rebuilt from exact ints, None and ``SYMBOLIC``: the index is pasted
+    into generated source (``x[1:3]``), so anything else is refused."""
+    if not isinstance(idx_list, (tuple, list)):
+        raise TypeError(f"{what}: idx_list must be a tuple of index entries, got {idx_list!r}")
+    result = []
+    for entry in idx_list:
+        if not isinstance(entry, (tuple, list)) or not entry:
+            raise TypeError(f"{what}: an index entry must be a non-empty tuple, got {entry!r}")
+        kind = as_choice(entry[0], _ENTRY_SIZES, f"{what}: index kind")
+        values = tuple(entry[1:])
+        if len(values) != _ENTRY_SIZES[kind]:
+            raise TypeError(
+                f"{what}: a {kind!r} entry takes {_ENTRY_SIZES[kind]} values, got {entry!r}"
+            )
+        checked = []
+        for value in values:
+            if value is None and kind == "slice":
+                checked.append(None)
+            elif isinstance(value, str):
+                if str.__eq__(value, SYMBOLIC) is not True:
+                    raise TypeError(
+                        f"{what}: an index value must be an int, None or {SYMBOLIC!r}, got "
+                        f"the string {value!r}"
+                    )
+                checked.append(SYMBOLIC)
+            else:
+                checked.append(as_int(value, f"{what}: index value"))
+        result.append((kind, *checked))
+    return tuple(result)
 
 
 def _parse_index(x: Variable, index) -> tuple[tuple, list[Variable]]:
@@ -55,8 +89,9 @@ def _parse_index(x: Variable, index) -> tuple[tuple, list[Variable]]:
         if item is None:
             idx_list.append(("newaxis",))
         elif isinstance(item, slice):
-            idx_list.append(("slice", *(scalar_part(p) for p in (item.start, item.stop,
-                                                                  item.step))))
+            idx_list.append(
+                ("slice", *(scalar_part(p) for p in (item.start, item.stop, item.step)))
+            )
         elif isinstance(item, (numbers.Integral, np.integer)) and not isinstance(item, bool):
             idx_list.append(("int", int(item)))
         else:
@@ -114,9 +149,7 @@ def _build_index(idx_list: tuple, values: list) -> tuple:
         elif kind == "array":
             result.append(next(values))
         else:
-            result.append(slice(*[
-                (int(next(values)) if v == SYMBOLIC else v) for v in entry[1:]
-            ]))
+            result.append(slice(*[(int(next(values)) if v == SYMBOLIC else v) for v in entry[1:]]))
     return tuple(result)
 
 
@@ -138,8 +171,9 @@ def _output_static_shape(x: Variable, idx_list: tuple, inputs: list[Variable]) -
             if entry[1] == SYMBOLIC:
                 next(symbolic)
             elif size is not None and not -size <= entry[1] < size:
-                raise IndexError(f"index {entry[1]} is out of bounds for axis {axis} with size "
-                                 f"{size} of {x}")
+                raise IndexError(
+                    f"index {entry[1]} is out of bounds for axis {axis} with size {size} of {x}"
+                )
             if has_array:
                 advanced_shapes.append(())
                 advanced_positions.append(len(result))
@@ -183,8 +217,8 @@ class Subtensor(Op):
     __props__ = ("idx_list",)
 
     def __init__(self, idx_list: tuple) -> None:
-        self.idx_list = idx_list
-        self.advanced = any(e[0] == "array" for e in idx_list)
+        self.idx_list = _checked_idx_list(idx_list, "Subtensor")
+        self.advanced = any(e[0] == "array" for e in self.idx_list)
         self.view_map = {} if self.advanced else {0: [0]}
 
     def __str__(self) -> str:
@@ -223,10 +257,10 @@ class IncSubtensor(Op):
     __props__ = ("idx_list", "set_instead_of_inc", "inplace")
 
     def __init__(self, idx_list: tuple, set_instead_of_inc: bool, inplace: bool = False) -> None:
-        self.idx_list = idx_list
-        self.set_instead_of_inc = set_instead_of_inc
-        self.inplace = inplace
-        self.advanced = any(e[0] == "array" for e in idx_list)
+        self.idx_list = _checked_idx_list(idx_list, "IncSubtensor")
+        self.set_instead_of_inc = as_bool(set_instead_of_inc, "IncSubtensor: set_instead_of_inc")
+        self.inplace = as_bool(inplace, "IncSubtensor: inplace")
+        self.advanced = any(e[0] == "array" for e in self.idx_list)
         self.destroy_map = {0: [0]} if inplace else {}
 
     def __str__(self) -> str:
@@ -337,5 +371,5 @@ def take(x, indices, axis=None) -> Variable:
         from symgraph.tensor.shape import flatten
 
         return getitem(flatten(x, 1), indices)
-    axis = axis % x.ndim
+    axis = normalize_axis(axis, x, "take")
     return getitem(x, (slice(None),) * axis + (as_tensor(indices),))

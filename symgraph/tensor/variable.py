@@ -319,10 +319,19 @@ class _TensorMethods:
     def transpose(self, *axes):
         """Axes reversed, or permuted as given (``x.transpose(1, 0)`` or ``((1, 0))``)."""
         from symgraph.tensor.elemwise import dimshuffle
+        from symgraph.tensor.params import normalize_axis
 
         if len(axes) == 1 and isinstance(axes[0], (list, tuple)):
             axes = tuple(axes[0])
-        return dimshuffle(self, axes or tuple(reversed(range(self.ndim))))
+        if not axes:
+            return dimshuffle(self, tuple(reversed(range(self.ndim))))
+        order = tuple(normalize_axis(a, self, "transpose") for a in axes)
+        if sorted(order) != list(range(self.ndim)):
+            raise ValueError(
+                f"transpose: axes {tuple(axes)} are not a permutation of the {self.ndim} axes "
+                f"of {self}"
+            )
+        return dimshuffle(self, order)
 
     def swapaxes(self, axis1: int, axis2: int):
         from symgraph.tensor.extra import swapaxes

@@ -89,11 +89,6 @@ def std(input, axis=None, ddof=0, keepdims=False, corrected=False):
     return _math.std(input, axis=axis, keepdims=keepdims, ddof=ddof)
 
 
-def inv(x):
-    """Element-wise ``1 / x``."""
-    return _math.true_div(1, x)
-
-
 def transpose(x, axes=None):
     """``x`` with its axes reversed, or permuted by ``axes``."""
     x = _as_tensor(x)
