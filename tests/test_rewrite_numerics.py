@@ -111,3 +111,43 @@ def test_integer_constants_fold_in_the_graphs_dtype():
     assert out.dtype == "int16"
     for mode in MODES:
         assert symgraph.function([x], out, mode=mode)(np.int16(3)) == 30000, mode
+
+
+# --- stabilize: softplus, logaddexp, log1mexp and their gradients ---------------------------
+
+POINTS = [-1000.0, -50.0, 0.0, 50.0, 800.0, 1e4]
+# a few units in the last place of each dtype (the references are exact to float64 and
+# beyond); values below the smallest normal number compare with an absolute tolerance
+TOL = {"float32": 4 * np.finfo(np.float32).eps, "float64": 8 * np.finfo(np.float64).eps}
+
+
+def _longdouble(v):
+    return np.asarray(v, dtype=np.longdouble)
+
+
+def _sigmoid(v):
+    v = _longdouble(v)
+    e = np.exp(-np.abs(v))
+    return np.where(v >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _assert_accurate(got, expected, dtype):
+    assert got.dtype == dtype
+    assert np.all(np.isfinite(got)), got
+    np.testing.assert_allclose(
+        got.astype(np.longdouble),
+        expected,
+        rtol=TOL[dtype],
+        atol=np.finfo(dtype).tiny,  # results that underflow (sigmoid(-1000)) are 0
+    )
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_keeps_its_relative_precision_below_zero(dtype):
+    # 0.5 * tanh(x / 2) + 0.5 gave 0 at -50 (float64) and 4 digits at -10 (float32)
+    x = T.vector("x", dtype=dtype)
+    points = np.array([-1000.0, -80.0, -50.0, -20.0, -10.0, -1.0, 0.0, 10.0, 50.0], dtype=dtype)
+    for mode in MODES:
+        _assert_accurate(
+            symgraph.function([x], T.sigmoid(x), mode=mode)(points), _sigmoid(points), dtype
+        )
