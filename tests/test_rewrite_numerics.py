@@ -125,10 +125,26 @@ def _longdouble(v):
     return np.asarray(v, dtype=np.longdouble)
 
 
+def _softplus(v):
+    v = _longdouble(v)
+    return np.maximum(v, 0) + np.log1p(np.exp(-np.abs(v)))
+
+
 def _sigmoid(v):
     v = _longdouble(v)
     e = np.exp(-np.abs(v))
     return np.where(v >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _logaddexp(a, b):
+    a, b = _longdouble(a), _longdouble(b)
+    return np.maximum(a, b) + np.log1p(np.exp(-np.abs(a - b)))
+
+
+def _log1mexp(v):
+    v = _longdouble(v)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(v > -np.log(2), np.log(-np.expm1(v)), np.log1p(-np.exp(v)))
 
 
 def _assert_accurate(got, expected, dtype):
@@ -140,6 +156,117 @@ def _assert_accurate(got, expected, dtype):
         rtol=TOL[dtype],
         atol=np.finfo(dtype).tiny,  # results that underflow (sigmoid(-1000)) are 0
     )
+
+
+def _assert_agrees_where_unoptimized_is_finite(fast, slow, dtype):
+    """Where the unoptimized graph is finite, the optimized one computes it up to rounding
+    (of the unoptimized graph: 1 + exp(-50) rounds to 1, so absolutely)."""
+    finite = np.isfinite(slow)
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(fast[finite], slow[finite], rtol=4 * eps, atol=4 * eps)
+
+
+def _central_difference(f, points, h):
+    return (f(points + h) - f(points - h)) / (2 * h)
+
+
+# A central difference resolves a derivative to about eps * |f| / h in absolute terms:
+# d/dx logaddexp(x, 50) at x = -50 (1.9e-22) reads as 0.
+FD_TOL = {"rtol": 1e-6, "atol": 1e-9}
+
+
+def _run_both(inputs, outputs, *values):
+    with np.errstate(all="ignore"):  # the unoptimized graphs overflow on purpose
+        return [symgraph.function(inputs, outputs, mode=m)(*values) for m in MODES]
+
+
+SOFTPLUS_FORMS = {
+    "log(1 + exp(x))": lambda x: T.log(1 + T.exp(x)),
+    "log(exp(x) + 1)": lambda x: T.log(T.exp(x) + 1),
+    "log1p(exp(x))": lambda x: T.log1p(T.exp(x)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("form", SOFTPLUS_FORMS)
+def test_softplus_forms_and_their_gradients_are_finite_and_exact(form, dtype):
+    x = T.vector("x", dtype=dtype)
+    cost = SOFTPLUS_FORMS[form](x)
+    grad = symgraph.grad(cost.sum(), x)
+    points = np.array(POINTS, dtype=dtype)
+    (fast_value, fast_grad), (slow_value, slow_grad) = _run_both([x], [cost, grad], points)
+    _assert_accurate(fast_value, _softplus(points), dtype)
+    _assert_accurate(fast_grad, _sigmoid(points), dtype)  # d/dx softplus = sigmoid
+    _assert_agrees_where_unoptimized_is_finite(fast_value, slow_value, dtype)
+    _assert_agrees_where_unoptimized_is_finite(fast_grad, slow_grad, dtype)
+    if dtype == "float64":
+        forward = symgraph.function([x], cost)
+        fd = _central_difference(forward, points, 1e-6 * np.maximum(1, np.abs(points)))
+        np.testing.assert_allclose(fast_grad, fd, **FD_TOL)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_logaddexp_and_its_gradient_are_finite_and_exact(dtype):
+    x, y = T.vector("x", dtype=dtype), T.vector("y", dtype=dtype)
+    cost = T.log(T.exp(x) + T.exp(y))
+    gx, gy = symgraph.grad(cost.sum(), [x, y])
+    a, b = (np.array(v, dtype=dtype).ravel() for v in np.meshgrid(POINTS, POINTS))
+    fast, slow = _run_both([x, y], [cost, gx, gy], a, b)
+    _assert_accurate(fast[0], _logaddexp(a, b), dtype)
+    # the gradient is the softmax of the pair: sigmoid(x - y), sigmoid(y - x)
+    _assert_accurate(fast[1], _sigmoid(_longdouble(a) - _longdouble(b)), dtype)
+    _assert_accurate(fast[2], _sigmoid(_longdouble(b) - _longdouble(a)), dtype)
+    for f, s in zip(fast, slow):
+        _assert_agrees_where_unoptimized_is_finite(f, s, dtype)
+    if dtype == "float64":
+        forward = symgraph.function([x, y], cost)
+        step = 1e-6 * np.maximum(1, np.maximum(np.abs(a), np.abs(b)))
+        fd_x = _central_difference(lambda p: forward(p, b), a, step)
+        fd_y = _central_difference(lambda p: forward(a, p), b, step)
+        np.testing.assert_allclose(fast[1], fd_x, **FD_TOL)
+        np.testing.assert_allclose(fast[2], fd_y, **FD_TOL)
+
+
+def test_logaddexp_from_the_issue():
+    x, y = T.dscalars("x", "y")
+    assert symgraph.function([x, y], T.log(T.exp(x) + T.exp(y)))(1e4, 1e4) == pytest.approx(
+        1e4 + np.log(2), rel=1e-15
+    )
+
+
+LOG1MEXP_POINTS = [-1000.0, -50.0, -1.0, -0.5, -1e-5, -1e-20]
+LOG1MEXP_FORMS = {
+    "log(1 - exp(x))": lambda x: T.log(1 - T.exp(x)),
+    "log1p(-exp(x))": lambda x: T.log1p(-T.exp(x)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("form", LOG1MEXP_FORMS)
+def test_log1mexp_forms_and_their_gradients_are_finite_and_exact(form, dtype):
+    x = T.vector("x", dtype=dtype)
+    cost = LOG1MEXP_FORMS[form](x)
+    grad = symgraph.grad(cost.sum(), x)
+    points = np.array(LOG1MEXP_POINTS, dtype=dtype)
+    (fast_value, fast_grad), (slow_value, slow_grad) = _run_both([x], [cost, grad], points)
+    _assert_accurate(fast_value, _log1mexp(points), dtype)
+    # d/dx log(1 - e^x) = -e^x / (1 - e^x) = -1 / expm1(-x)
+    _assert_accurate(fast_grad, -1 / np.expm1(-_longdouble(points)), dtype)
+    assert not np.isfinite(slow_value[-1])  # 1 - exp(-1e-20) is 0 unoptimized
+    if dtype == "float64":
+        forward = symgraph.function([x], cost)
+        inner = points[:-1]  # -1e-20 +- a step that x can resolve would cross 0
+        fd = _central_difference(forward, inner, 1e-6 * np.minimum(1, np.abs(inner)))
+        np.testing.assert_allclose(fast_grad[:-1], fd, **FD_TOL)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_exp_over_one_plus_exp_is_sigmoid(dtype):
+    x = T.vector("x", dtype=dtype)
+    points = np.array(POINTS, dtype=dtype)
+    fast, slow = _run_both([x], T.exp(x) / (1 + T.exp(x)), points)
+    _assert_accurate(fast, _sigmoid(points), dtype)
+    _assert_agrees_where_unoptimized_is_finite(fast, slow, dtype)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

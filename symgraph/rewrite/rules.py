@@ -337,6 +337,26 @@ def _indexed_log_softmax(x, softmax, index_node):
     return Subtensor(index_node.op.idx_list)(LogSoftmax(softmax.op.axis)(x), *index_node.inputs[1:])
 
 
+def _cast_like(node, value):
+    return _same_type_as(node.outputs[0])(value)
+
+
+def _softplus_grad(g, x, node):
+    # g / (1 + e^x) * e^x is inf / inf = nan once e^x overflows (x > 709): g * sigmoid(x)
+    return _cast_like(node, math.mul(g, math.sigmoid(x)))
+
+
+def _logaddexp_grad(g, x, y, node):
+    # g / (e^x + e^y) * e^x: nan once e^x overflows; it is g * sigmoid(x - y)
+    return _cast_like(node, math.mul(g, math.sigmoid(math.sub(x, y))))
+
+
+def _log1mexp_grad(g, x, node):
+    # -g / (1 - e^x) * e^x = -g / expm1(-x): 1 - e^x rounds to 0 for -5e-17 < x < 0 (inf,
+    # where the gradient is about 1 / x) and has lost digits anywhere near 0
+    return _cast_like(node, math.neg(math.true_div(g, math.expm1(math.neg(x)))))
+
+
 sm = P(Softmax, x, name="softmax")
 sigmoid_x = E.sigmoid(x, name="sig")
 STABILIZE = RuleSet(
@@ -395,6 +415,63 @@ STABILIZE = RuleSet(
         ),
         Rule("log1p", E.log(E.add(Const(1), x)), lambda x: math.log1p(x), "log(1 + x) -> log1p(x)"),
         Rule("expm1", E.sub(E.exp(x), Const(1)), lambda x: math.expm1(x), "exp(x) - 1 -> expm1(x)"),
+        # log(1 + exp(x)) reaches this rule through log1p above
+        Rule(
+            "softplus",
+            E.log1p(E.exp(x)),
+            lambda x: math.softplus(x),
+            "log1p(exp(x)) -> softplus(x)",
+        ),
+        Rule(
+            "sigmoid_of_exp",
+            E.true_div(E.exp(x), E.add(Const(1), E.exp(x)), name="node"),
+            lambda x, node: _cast_like(node, math.sigmoid(x)),
+            "exp(x) / (1 + exp(x)) -> sigmoid(x)",
+        ),
+        # In the gradient patterns, exp(x) comes first: the matcher binds x there and then
+        # finds the same exp(x) in either order of the commutative add.
+        Rule(
+            "softplus_grad",
+            E.mul(E.exp(x), E.true_div(g, E.add(Const(1), E.exp(x))), name="node"),
+            _softplus_grad,
+            "g / (1 + exp(x)) * exp(x) -> g * sigmoid(x) (the gradient of softplus)",
+        ),
+        Rule(
+            "logaddexp",
+            E.log(E.add(E.exp(x), E.exp(y))),
+            lambda x, y: math.logaddexp(x, y),
+            "log(exp(x) + exp(y)) -> logaddexp(x, y)",
+        ),
+        Rule(
+            "logaddexp_grad",
+            E.mul(E.exp(x), E.true_div(g, E.add(E.exp(x), E.exp(y))), name="node"),
+            _logaddexp_grad,
+            "g / (exp(x) + exp(y)) * exp(x) -> g * sigmoid(x - y) (logaddexp's gradient)",
+        ),
+        Rule(
+            "log1mexp",
+            E.log(E.sub(Const(1), E.exp(x))),
+            lambda x: math.log1mexp(x),
+            "log(1 - exp(x)) -> log1mexp(x)",
+        ),
+        Rule(
+            "log1p_neg_exp",
+            E.log1p(E.neg(E.exp(x))),
+            lambda x: math.log1mexp(x),
+            "log1p(-exp(x)) -> log1mexp(x)",
+        ),
+        Rule(
+            "log1mexp_grad",
+            E.mul(E.exp(x), E.neg(E.true_div(g, E.sub(Const(1), E.exp(x)))), name="node"),
+            _log1mexp_grad,
+            "-(g / (1 - exp(x))) * exp(x) -> -(g / expm1(-x)) (log1mexp's gradient)",
+        ),
+        Rule(
+            "log1p_neg_exp_grad",
+            E.mul(E.exp(x), E.neg(E.true_div(g, E.add(Const(1), E.neg(E.exp(x))))), name="node"),
+            _log1mexp_grad,
+            "-(g / (1 + -exp(x))) * exp(x) -> -(g / expm1(-x)) (log1p(-exp(x))'s gradient)",
+        ),
     ]
 )
 
