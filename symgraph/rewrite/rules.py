@@ -10,14 +10,15 @@ finite, and never by more than rounding. Where the algebra holds only for real n
 new constant in the dtype the graph computes in and declines when that constant
 overflowed, underflowed to zero or to a subnormal, or is not a number; each such guard
 says why next to its code. Rules that need no guard: ``x * 1``, ``x - 0``, ``x / 1``,
-``--x``, ``x ** 1`` and ``x ** 2 -> sqr(x)`` are exact for every value (inf and nan too);
-integer (and bool) constants fold exactly, since wrapping arithmetic is associative; the
-stabilize rules only remove overflow and cancellation. Two known, accepted deviations:
-``x + 0 -> x`` keeps the sign of a zero (``-0.0 + 0.0`` is ``+0.0``), and
-``x ** 0.5 -> sqrt(x)`` gives nan, not inf, at ``x = -inf`` (and -0.0 at -0.0). This
-engine has no ``x * 0 -> 0``, ``x - x -> 0``, ``x / x -> 1`` or ``log(exp(x)) -> x``:
-each is wrong where x is inf or nan (or, for the last, exp(x) overflows), so adding one
-needs a guard that proves x finite.
+``--x`` and ``x ** 1`` are exact for every value (inf and nan too); ``x ** 2``,
+``x ** -1`` and ``x ** 0.5`` become what NumPy's power itself computes for those
+exponents, bit for bit, except ``x ** 0.5`` in float16 (see the rule); integer (and bool)
+constants fold exactly, since wrapping arithmetic is associative; the stabilize rules
+only remove overflow and cancellation. One known, accepted deviation: ``x + 0 -> x``
+keeps the sign of a zero (``-0.0 + 0.0`` is ``+0.0``). This engine has no
+``x * 0 -> 0``, ``x - x -> 0``, ``x / x -> 1`` or ``log(exp(x)) -> x``: each is wrong
+where x is inf or nan (or, for the last, where exp(x) overflows), so adding one needs a
+guard that proves x finite.
 """
 
 from __future__ import annotations
@@ -523,7 +524,14 @@ def _reduce_class():
 SPECIALIZE = RuleSet(
     [
         Rule("pow_two", E.pow(x, Const(2)), lambda x: math.sqr(x), "x ** 2 -> sqr(x)"),
-        Rule("pow_half", E.pow(x, Const(0.5)), lambda x: math.sqrt(x), "x ** 0.5 -> sqrt(x)"),
+        # NumPy computes float32 and float64 x ** 0.5 as sqrt(x), bit for bit; float16 follows
+        # C's pow, which is inf at -inf and +0 at -0 where sqrt gives nan and -0
+        Rule(
+            "pow_half",
+            E.pow(Var("x", where=lambda v: v.dtype != "float16"), Const(0.5)),
+            lambda x: math.sqrt(x),
+            "x ** 0.5 -> sqrt(x) (not in float16)",
+        ),
         Rule(
             "pow_minus_one", E.pow(x, Const(-1)), lambda x: math.true_div(1, x), "x ** -1 -> 1 / x"
         ),
