@@ -74,6 +74,50 @@ RULE_CASES = [
         lambda: T.log(T.nnet.softmax(x)),
         lambda: T.exp(T.nnet.softmax(x)),
     ),
+    ("softplus", rules.STABILIZE, lambda: T.log(1 + T.exp(x)), lambda: T.log(2 + T.exp(x))),
+    (
+        "sigmoid_of_exp",
+        rules.STABILIZE,
+        lambda: T.exp(x) / (1 + T.exp(x)),
+        lambda: T.exp(x) / (1 + T.exp(2 * x)),
+    ),
+    (
+        "softplus_grad",
+        rules.STABILIZE,
+        lambda: symgraph.grad(T.log1p(T.exp(x)).sum(), x),
+        lambda: x / (1 + T.exp(x)) * T.exp(2 * x),
+    ),
+    (
+        "logaddexp",
+        rules.STABILIZE,
+        lambda: T.log(T.exp(x) + T.exp(2 * x)),
+        lambda: T.log(T.exp(x) + T.exp2(x)),
+    ),
+    (
+        "logaddexp_grad",
+        rules.STABILIZE,
+        lambda: symgraph.grad(T.log(T.exp(x) + T.exp(2 * x)).sum(), x),
+        lambda: x / (T.exp(x) + T.exp(2 * x)) * T.exp(3 * x),
+    ),
+    ("log1mexp", rules.STABILIZE, lambda: T.log(1 - T.exp(-x)), lambda: T.log(2 - T.exp(-x))),
+    (
+        "log1p_neg_exp",
+        rules.STABILIZE,
+        lambda: T.log1p(-T.exp(-x)),
+        lambda: T.log1p(-T.exp2(-x)),
+    ),
+    (
+        "log1mexp_grad",
+        rules.STABILIZE,
+        lambda: symgraph.grad(T.log(1 - T.exp(-x)).sum(), x),
+        lambda: -(x / (2 - T.exp(-x))) * T.exp(-x),
+    ),
+    (
+        "log1p_neg_exp_grad",
+        rules.STABILIZE,
+        lambda: symgraph.grad(T.log1p(-T.exp(-x)).sum(), x),
+        lambda: -(x / (2 + -T.exp(-x))) * T.exp(-x),
+    ),
     ("pow_two", rules.SPECIALIZE, lambda: x**2, lambda: x**3),
     ("pow_half", rules.SPECIALIZE, lambda: x**0.5, lambda: x**1.5),
     ("pow_minus_one", rules.SPECIALIZE, lambda: x**-1, lambda: x**-2),
@@ -104,6 +148,29 @@ def test_rule_fires_and_does_not(name, rule_set, fires, not_fires):
         np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-15)
 
 
+# zeros of both signs, subnormals, values whose exp overflows or underflows, the largest
+# floats, infinities and nan (16 values: the reshape cases need an even count)
+SPECIAL_VALUES = np.array(
+    [0.0, -0.0, 5e-324, -1e-310, 1e-300, 0.3, -0.6, 50.0, -50.0, 800.0, -800.0]
+    + [1e308, -1e308, np.inf, -np.inf, np.nan]
+)
+
+
+@pytest.mark.parametrize(
+    "name, rule_set, fires, not_fires", RULE_CASES, ids=[c[0] for c in RULE_CASES]
+)
+def test_rule_never_makes_a_finite_result_non_finite(name, rule_set, fires, not_fires):
+    for build in (fires, not_fires):
+        out = build()
+        with np.errstate(all="ignore"):
+            fast = symgraph.function([x], out, mode="FAST_RUN")(SPECIAL_VALUES)
+            slow = symgraph.function([x], out, mode="FAST_COMPILE")(SPECIAL_VALUES)
+        finite = np.isfinite(slow)
+        assert np.all(np.isfinite(fast[finite])), (fast, slow)
+        # stabilized forms differ from fragile ones in absolute terms (log(1 + 1e-300) is 0)
+        np.testing.assert_allclose(fast[finite], slow[finite], rtol=1e-12, atol=1e-15)
+
+
 def test_every_rule_has_a_case():
     tested = {c[0] for c in RULE_CASES} | {
         "log_softmax_indexed",
@@ -116,6 +183,37 @@ def test_every_rule_has_a_case():
     }
     all_rules = {r.name for r in rules.CANONICALIZE + rules.STABILIZE + rules.SPECIALIZE}
     assert all_rules <= tested, all_rules - tested
+
+
+# Graphs where a guarded rule's algebra holds for real numbers but its constant would not:
+# the rule must leave them alone (tests/test_rewrite_numerics.py checks the values).
+GUARD_DECLINES = [
+    ("mul_constants", rules.CANONICALIZE, lambda: (x * 1e200) * 1e200),  # 1e400 overflows
+    ("mul_constants", rules.CANONICALIZE, lambda: (x * 1e-200) * 1e-200),  # underflows to 0
+    ("mul_constants", rules.CANONICALIZE, lambda: (x * 1e-160) * 1e-160),  # a subnormal
+    ("add_constants", rules.CANONICALIZE, lambda: (x + 1e308) + 1e308),  # overflows
+    ("div_by_constant", rules.SPECIALIZE, lambda: x / 1e-310),  # 1 / c overflows
+    ("div_by_constant", rules.SPECIALIZE, lambda: x / 1e308),  # 1 / c is subnormal
+]
+
+
+@pytest.mark.parametrize(
+    "name, rule_set, build",
+    GUARD_DECLINES,
+    ids=[f"{name}-{k}" for k, (name, _, _) in enumerate(GUARD_DECLINES)],
+)
+def test_guarded_rule_declines_an_unsafe_constant(name, rule_set, build):
+    fired, _ = rewrite(rule_set, build())
+    assert fired[name] == 0, fired
+
+
+def test_guarded_folds_still_fire_on_safe_constants():
+    # an exact zero factor is no underflow, and a wrapping integer product is exact
+    fired, text = rewrite(rules.CANONICALIZE, (x * 1e-200) * 0.0)
+    assert fired["mul_constants"] == 1 and "mul(x, 0.0)" in text
+    i = T.bvector("i")
+    fired, text = rewrite(rules.CANONICALIZE, (i * 100) * 100, inputs=[i])
+    assert fired["mul_constants"] == 1 and "mul(i, 16)" in text  # 10000 mod 256
 
 
 def test_rule_that_would_change_dtype_is_skipped():
@@ -152,6 +250,16 @@ def test_constant_fold_golden():
     assert fired["fold_exp"] == 1 and fired["fold_mul"] == 1
     assert graph_to_text(fg) == "x:f64[?] ->\n  t0:f64[2] = add(x, Constant{(2,)})\n-> t0"
     np.testing.assert_allclose(fg.outputs[0].owner.inputs[1].data, np.exp([1.0, 2.0]) * 2)
+
+
+def test_constant_fold_leaves_a_failing_node_to_run_time():
+    # integers to negative integer powers raise in NumPy: compiling must not
+    i = T.lscalar("i")
+    out = i + T.constant(np.int64(2)) ** T.constant(np.int64(-1))
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        f = symgraph.function([i], out, mode=mode)
+        with pytest.raises(ValueError, match="negative integer powers"):
+            f(1)
 
 
 def _softmax_cost(logits, labels, onehot: bool):

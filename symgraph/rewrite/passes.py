@@ -43,7 +43,15 @@ _MAX_FOLDED_ELEMENTS = 100_000
 
 
 def constant_fold(fgraph: FunctionGraph) -> Counter:
-    """Evaluate, at compile time, every node whose inputs are all constants."""
+    """Evaluate, at compile time, every node whose inputs are all constants.
+
+    A folded value is what the node computes at run time: the same kernel on the same
+    values and dtypes, so an overflow, a subnormal or a wrapped integer comes out as in
+    unoptimized code, and folding needs no numerical guard (rules that fold constants of
+    *different* nodes together, such as ``(x * c1) * c2``, are the ones that do). A node
+    whose evaluation raises (``2 ** -1`` in integers) is left to raise at run time, as the
+    unoptimized function does, instead of failing the compilation.
+    """
     from symgraph.tensor.variable import TensorConstant
 
     fired: Counter = Counter()
@@ -54,7 +62,10 @@ def constant_fold(fgraph: FunctionGraph) -> Counter:
             continue
         if getattr(node.op, "nondeterministic", False):
             continue
-        values = node.op.perform(node, [v.data for v in node.inputs])
+        try:
+            values = node.op.perform(node, [v.data for v in node.inputs])
+        except Exception:  # raised again when the function runs, as without folding
+            continue
         if any(np.size(v) > _MAX_FOLDED_ELEMENTS for v in values):
             continue
         for output, value in zip(node.outputs, values):

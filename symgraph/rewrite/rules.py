@@ -3,6 +3,22 @@
 Stages run in the pipeline's order (``symgraph.rewrite.pipeline``): canonicalize puts
 graphs in a normal form, stabilize replaces numerically fragile forms, specialize picks
 cheaper kernels.
+
+The numerical contract: a rule may change how a result is rounded, never whether it is
+finite, and never by more than rounding. Where the algebra holds only for real numbers
+(folding constants together, turning a division into a multiply), the rule computes its
+new constant in the dtype the graph computes in and declines when that constant
+overflowed, underflowed to zero or to a subnormal, or is not a number; each such guard
+says why next to its code. Rules that need no guard: ``x * 1``, ``x - 0``, ``x / 1``,
+``--x`` and ``x ** 1`` are exact for every value (inf and nan too); ``x ** 2``,
+``x ** -1`` and ``x ** 0.5`` become what NumPy's power itself computes for those
+exponents, bit for bit, except ``x ** 0.5`` in float16 (see the rule); integer (and bool)
+constants fold exactly, since wrapping arithmetic is associative; the stabilize rules
+only remove overflow and cancellation. One known, accepted deviation: ``x + 0 -> x``
+keeps the sign of a zero (``-0.0 + 0.0`` is ``+0.0``). This engine has no
+``x * 0 -> 0``, ``x - x -> 0``, ``x / x -> 1`` or ``log(exp(x)) -> x``: each is wrong
+where x is inf or nan (or, for the last, where exp(x) overflows), so adding one needs a
+guard that proves x finite.
 """
 
 from __future__ import annotations
@@ -11,6 +27,7 @@ import numpy as np
 
 from symgraph.grad import GradientOverride
 from symgraph.graph.basic import Constant
+from symgraph.graph.type import TensorType
 from symgraph.rewrite.pattern import Const, E, P, Rule, RuleSet, Var
 from symgraph.tensor import math
 from symgraph.tensor.elemwise import DimShuffle, dimshuffle
@@ -102,8 +119,33 @@ def _make_vector_index(node):
     return None
 
 
+def _finite_and_normal(values: np.ndarray, exact_zero) -> bool:
+    """Every element is finite and at least the dtype's smallest normal number in size, or
+    an exact zero where ``exact_zero`` allows one."""
+    tiny = np.finfo(values.dtype).tiny
+    normal = np.abs(values) >= tiny
+    return bool(np.all(np.isfinite(values) & (normal | ((values == 0) & exact_zero))))
+
+
+def _folded_chain_is_safe(scalar_name, folded, c1, c2) -> bool:
+    """Whether ``x op (c1 op c2)`` computes ``(x op c1) op c2`` up to rounding.
+
+    Sum: c1 + c2 must be finite; when it overflows (1e308 + 1e308), x + inf is inf where
+    (x + 1e308) + 1e308 was finite for x = -1e308. Product: c1 * c2 must be finite, and a
+    normal number unless a factor is exactly 0; x * inf is inf where (x * 1e200) * 1e200 is
+    1e100 at x = 1e-300, x * 0 is nan at x = inf where (x * 1e-200) * 1e-200 is inf and 0
+    at x = 1e200 where it was 1e-200, and a subnormal keeps only some of its digits.
+    """
+    if folded.dtype.kind not in "fc":
+        return True  # wrapping integers (and bools: or, and) associate exactly
+    if scalar_name == "add":
+        return bool(np.all(np.isfinite(folded)))
+    return _finite_and_normal(folded, (c1 == 0) | (c2 == 0))
+
+
 def _fold_constant_chain(scalar_name):
-    """(x op c1) op c2 -> x op (c1 op c2) for associative ``op``."""
+    """(x op c1) op c2 -> x op (c1 op c2) for associative ``op``, when the folded constant
+    is safe (``_folded_chain_is_safe``)."""
     fn = {"add": np.add, "mul": np.multiply}[scalar_name]
 
     def rewrite(node):
@@ -120,9 +162,21 @@ def _fold_constant_chain(scalar_name):
             c, d = d, c
         if not isinstance(d, Constant) or isinstance(c, Constant):
             return None
-        folded = fn(d.data, b.data).astype(node.outputs[0].dtype)
+        dtype = node.outputs[0].type.numpy_dtype
+        # The inner result must be computed in the same dtype: (x * c1) rounded to float32
+        # or wrapped to int8, then widened, is not what one multiply in float64 or int16
+        # computes.
+        if a.type.numpy_dtype != dtype:
+            return None
+        # Fold in the graph's dtype, not the constants' own: int8 100 * 100 wraps to 16,
+        # which is not x * 10000 in int16; float32 1e30 * 1e30 is inf, not 1e60 in float64.
+        c1, c2 = d.data.astype(dtype), b.data.astype(dtype)
+        with np.errstate(all="ignore"):
+            folded = np.asarray(fn(c1, c2), dtype=dtype)
+        if not _folded_chain_is_safe(scalar_name, folded, c1, c2):
+            return None
         return getattr(math, scalar_name)(
-            c, TensorConstant(type(d.type)(folded.dtype, folded.shape), folded)
+            c, TensorConstant(TensorType(folded.dtype, folded.shape), folded)
         )
 
     return rewrite
@@ -284,6 +338,26 @@ def _indexed_log_softmax(x, softmax, index_node):
     return Subtensor(index_node.op.idx_list)(LogSoftmax(softmax.op.axis)(x), *index_node.inputs[1:])
 
 
+def _cast_like(node, value):
+    return _same_type_as(node.outputs[0])(value)
+
+
+def _softplus_grad(g, x, node):
+    # g / (1 + e^x) * e^x is inf / inf = nan once e^x overflows (x > 709): g * sigmoid(x)
+    return _cast_like(node, math.mul(g, math.sigmoid(x)))
+
+
+def _logaddexp_grad(g, x, y, node):
+    # g / (e^x + e^y) * e^x: nan once e^x overflows; it is g * sigmoid(x - y)
+    return _cast_like(node, math.mul(g, math.sigmoid(math.sub(x, y))))
+
+
+def _log1mexp_grad(g, x, node):
+    # -g / (1 - e^x) * e^x = -g / expm1(-x): 1 - e^x rounds to 0 for -5e-17 < x < 0 (inf,
+    # where the gradient is about 1 / x) and has lost digits anywhere near 0
+    return _cast_like(node, math.neg(math.true_div(g, math.expm1(math.neg(x)))))
+
+
 sm = P(Softmax, x, name="softmax")
 sigmoid_x = E.sigmoid(x, name="sig")
 STABILIZE = RuleSet(
@@ -342,6 +416,63 @@ STABILIZE = RuleSet(
         ),
         Rule("log1p", E.log(E.add(Const(1), x)), lambda x: math.log1p(x), "log(1 + x) -> log1p(x)"),
         Rule("expm1", E.sub(E.exp(x), Const(1)), lambda x: math.expm1(x), "exp(x) - 1 -> expm1(x)"),
+        # log(1 + exp(x)) reaches this rule through log1p above
+        Rule(
+            "softplus",
+            E.log1p(E.exp(x)),
+            lambda x: math.softplus(x),
+            "log1p(exp(x)) -> softplus(x)",
+        ),
+        Rule(
+            "sigmoid_of_exp",
+            E.true_div(E.exp(x), E.add(Const(1), E.exp(x)), name="node"),
+            lambda x, node: _cast_like(node, math.sigmoid(x)),
+            "exp(x) / (1 + exp(x)) -> sigmoid(x)",
+        ),
+        # In the gradient patterns, exp(x) comes first: the matcher binds x there and then
+        # finds the same exp(x) in either order of the commutative add.
+        Rule(
+            "softplus_grad",
+            E.mul(E.exp(x), E.true_div(g, E.add(Const(1), E.exp(x))), name="node"),
+            _softplus_grad,
+            "g / (1 + exp(x)) * exp(x) -> g * sigmoid(x) (the gradient of softplus)",
+        ),
+        Rule(
+            "logaddexp",
+            E.log(E.add(E.exp(x), E.exp(y))),
+            lambda x, y: math.logaddexp(x, y),
+            "log(exp(x) + exp(y)) -> logaddexp(x, y)",
+        ),
+        Rule(
+            "logaddexp_grad",
+            E.mul(E.exp(x), E.true_div(g, E.add(E.exp(x), E.exp(y))), name="node"),
+            _logaddexp_grad,
+            "g / (exp(x) + exp(y)) * exp(x) -> g * sigmoid(x - y) (logaddexp's gradient)",
+        ),
+        Rule(
+            "log1mexp",
+            E.log(E.sub(Const(1), E.exp(x))),
+            lambda x: math.log1mexp(x),
+            "log(1 - exp(x)) -> log1mexp(x)",
+        ),
+        Rule(
+            "log1p_neg_exp",
+            E.log1p(E.neg(E.exp(x))),
+            lambda x: math.log1mexp(x),
+            "log1p(-exp(x)) -> log1mexp(x)",
+        ),
+        Rule(
+            "log1mexp_grad",
+            E.mul(E.exp(x), E.neg(E.true_div(g, E.sub(Const(1), E.exp(x)))), name="node"),
+            _log1mexp_grad,
+            "-(g / (1 - exp(x))) * exp(x) -> -(g / expm1(-x)) (log1mexp's gradient)",
+        ),
+        Rule(
+            "log1p_neg_exp_grad",
+            E.mul(E.exp(x), E.neg(E.true_div(g, E.add(Const(1), E.neg(E.exp(x))))), name="node"),
+            _log1mexp_grad,
+            "-(g / (1 + -exp(x))) * exp(x) -> -(g / expm1(-x)) (log1p(-exp(x))'s gradient)",
+        ),
     ]
 )
 
@@ -368,10 +499,20 @@ def _sum_of_product_to_dot(node):
     return dot(a, b)
 
 
-def _div_by_constant(x, c):
-    if c.type.numpy_dtype.kind != "f" or np.any(c.data == 0):
+def _div_by_constant(x, c, div):
+    dtype = div.outputs[0].type.numpy_dtype
+    if dtype.kind != "f":
         return None
-    return math.mul(x, TensorConstant(c.type, (1 / c.data).astype(c.dtype)))
+    # 1 / c in the dtype the division computes in (a float32 c divides a float64 x in
+    # float64: its float32 reciprocal was off by 1e-8). It must be finite and normal:
+    # 1 / 1e-310 is inf (x / 1e-310 is finite for x = 1e-300), float32 1 / 1e-39 is inf,
+    # 1 / 0 is inf, and float32 1 / 3.3999e38 is a subnormal of 21 bits, not 24 (x * (1 / c)
+    # was 2.2 ulp off). Then x * (1 / c) differs from x / c by rounding only.
+    with np.errstate(all="ignore"):
+        reciprocal = np.asarray(np.reciprocal(c.data.astype(dtype)), dtype=dtype)
+    if not _finite_and_normal(reciprocal, False):
+        return None
+    return math.mul(x, TensorConstant(TensorType(dtype, reciprocal.shape), reciprocal))
 
 
 def _reduce_class():
@@ -383,15 +524,22 @@ def _reduce_class():
 SPECIALIZE = RuleSet(
     [
         Rule("pow_two", E.pow(x, Const(2)), lambda x: math.sqr(x), "x ** 2 -> sqr(x)"),
-        Rule("pow_half", E.pow(x, Const(0.5)), lambda x: math.sqrt(x), "x ** 0.5 -> sqrt(x)"),
+        # NumPy computes float32 and float64 x ** 0.5 as sqrt(x), bit for bit; float16 follows
+        # C's pow, which is inf at -inf and +0 at -0 where sqrt gives nan and -0
+        Rule(
+            "pow_half",
+            E.pow(Var("x", where=lambda v: v.dtype != "float16"), Const(0.5)),
+            lambda x: math.sqrt(x),
+            "x ** 0.5 -> sqrt(x) (not in float16)",
+        ),
         Rule(
             "pow_minus_one", E.pow(x, Const(-1)), lambda x: math.true_div(1, x), "x ** -1 -> 1 / x"
         ),
         Rule(
             "div_by_constant",
-            E.true_div(x, Const(name="c")),
+            E.true_div(x, Const(name="c"), name="div"),
             _div_by_constant,
-            "x / c -> x * (1 / c) for a float constant c (a multiply is cheaper)",
+            "x / c -> x * (1 / c) when 1 / c is a finite normal float (a multiply is cheaper)",
         ),
         Rule.custom(
             "sum_of_product_to_dot",

@@ -167,6 +167,8 @@ ROWS = [
     Row("cos", T.cos, np.cos, ("real",)),
     Row("sigmoid", T.sigmoid, _np_sigmoid, ("real",), dtypes=NUM),
     Row("softplus", T.softplus, _np_softplus, ("real",), dtypes=NUM),
+    Row("logaddexp", T.logaddexp, lambda a, b: np.log(np.exp(a) + np.exp(b)), ("real", "real")),
+    Row("log1mexp", T.log1mexp, lambda a: np.log(1 - np.exp(a)), ("low",)),
     # comparisons and logic
     Row("lt", T.lt, np.less, ("real", "real"), grad=False, dtypes=NUM),
     Row("gt", T.gt, np.greater, ("real", "real"), grad=False, dtypes=NUM),

@@ -1,0 +1,282 @@
+"""Rewrites keep finite results finite and change them by rounding only; the stabilize rules
+make overflowing forms, and the gradients ``grad`` builds for them, finite and accurate.
+
+References are independent of symgraph: exact rational arithmetic (``fractions``) for the
+guarded constant folds, the stable formulas evaluated in ``np.longdouble`` for the
+stabilized functions, and central finite differences for the gradients.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import symgraph
+import symgraph.tensor as T
+
+MODES = ("FAST_RUN", "FAST_COMPILE")
+
+# --- guards: rewrites that fold or invert constants ---------------------------------------
+
+
+def _exact(*factors, divide_by=None):
+    """The exact product of ``factors`` (over ``divide_by``), as a Fraction."""
+    result = Fraction(1)
+    for f in factors:
+        result *= Fraction(float(f))
+    return result / Fraction(float(divide_by)) if divide_by is not None else result
+
+
+# name, input dtype, graph of x, x, exact result (a Fraction, or a float for inf)
+GUARDED = [
+    # (x * 1e200) * 1e200 must not become x * inf
+    (
+        "mul_overflow",
+        "float64",
+        lambda x: (x * 1e200) * 1e200,
+        1e-300,
+        _exact(1e-300, 1e200, 1e200),
+    ),
+    # nor (x * 1e-200) * 1e-200 become x * 0: 0 (not 1e-200) at 1e200, nan (not inf) at inf
+    (
+        "mul_to_zero",
+        "float64",
+        lambda x: (x * 1e-200) * 1e-200,
+        1e200,
+        _exact(1e200, 1e-200, 1e-200),
+    ),
+    ("mul_to_zero_inf", "float64", lambda x: (x * 1e-200) * 1e-200, np.inf, np.inf),
+    # 1e-160 * 1e-160 is a subnormal with 11 significant bits
+    (
+        "mul_to_subnormal",
+        "float64",
+        lambda x: (x * 1e-160) * 1e-160,
+        1e300,
+        _exact(1e300, 1e-160, 1e-160),
+    ),
+    ("add_overflow", "float64", lambda x: (x + 1e308) + 1e308, -1e308, Fraction(1e308)),
+    ("float16_mul_overflow", "float16", lambda x: (x * 300) * 300, 0.5, _exact(0.5, 300, 300)),
+    # typed float32 constants folded in float32 overflowed before meeting the float64 x
+    (
+        "float32_constants_float64_graph",
+        "float64",
+        lambda x: (x * np.float32(1e30)) * np.float32(1e30),
+        1e-300,
+        _exact(1e-300, np.float32(1e30), np.float32(1e30)),
+    ),
+    # float16 power is C's pow: x ** 0.5 is inf at -inf, where sqrt(x) is nan
+    ("pow_half_float16", "float16", lambda x: x**0.5, -np.inf, np.inf),
+    # x / c -> x * (1 / c) must not invert c into inf or a subnormal
+    ("div_tiny", "float64", lambda x: x / 1e-310, 1e-300, _exact(1e-300, divide_by=1e-310)),
+    ("div_float32_subnormal", "float32", lambda x: x / 1e-39, 1e-39, Fraction(1)),
+    # 1 / 3.3999e38 is subnormal in float32 (21 bits): x * (1 / c) was off by 2.2 ulp
+    (
+        "div_float32_huge",
+        "float32",
+        lambda x: x / np.float32(3.3999e38),
+        np.float32(1.7017652e38),
+        _exact(np.float32(1.7017652e38), divide_by=np.float32(3.3999e38)),
+    ),
+    # and inverts a float32 c in float64 when the division is in float64
+    (
+        "div_float32_constant_float64_graph",
+        "float64",
+        lambda x: x / np.float32(3),
+        1.0,
+        _exact(1.0, divide_by=3),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "dtype, build, value, exact", [c[1:] for c in GUARDED], ids=[c[0] for c in GUARDED]
+)
+def test_guarded_rewrites_keep_results(dtype, build, value, exact):
+    x = T.scalar("x", dtype=dtype)
+    value = np.asarray(value, dtype=dtype)
+    out = build(x)
+    assert out.dtype == dtype
+    expected = float(exact) if isinstance(exact, Fraction) else exact
+    eps = np.finfo(dtype).eps
+    for mode in MODES:
+        got = symgraph.function([x], out, mode=mode)(value)
+        # two roundings at most in either graph, each within eps / 2 (the reference is exact)
+        np.testing.assert_allclose(got, expected, rtol=eps, atol=0, err_msg=mode)
+
+
+def test_integer_constants_fold_in_the_graphs_dtype():
+    # int8 100 * 100 wraps to 16: folding it in int8 gave x * 16, not x * 10000 in int16
+    x = T.scalar("x", dtype="int16")
+    out = (x * np.int8(100)) * np.int8(100)
+    assert out.dtype == "int16"
+    for mode in MODES:
+        assert symgraph.function([x], out, mode=mode)(np.int16(3)) == 30000, mode
+
+
+# --- stabilize: softplus, logaddexp, log1mexp and their gradients ---------------------------
+
+POINTS = [-1000.0, -50.0, 0.0, 50.0, 800.0, 1e4]
+# a few units in the last place of each dtype (the references are exact to float64 and
+# beyond); values below the smallest normal number compare with an absolute tolerance
+TOL = {"float32": 4 * np.finfo(np.float32).eps, "float64": 8 * np.finfo(np.float64).eps}
+
+
+def _longdouble(v):
+    return np.asarray(v, dtype=np.longdouble)
+
+
+def _softplus(v):
+    v = _longdouble(v)
+    return np.maximum(v, 0) + np.log1p(np.exp(-np.abs(v)))
+
+
+def _sigmoid(v):
+    v = _longdouble(v)
+    e = np.exp(-np.abs(v))
+    return np.where(v >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _logaddexp(a, b):
+    a, b = _longdouble(a), _longdouble(b)
+    return np.maximum(a, b) + np.log1p(np.exp(-np.abs(a - b)))
+
+
+def _log1mexp(v):
+    v = _longdouble(v)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(v > -np.log(2), np.log(-np.expm1(v)), np.log1p(-np.exp(v)))
+
+
+def _assert_accurate(got, expected, dtype):
+    assert got.dtype == dtype
+    assert np.all(np.isfinite(got)), got
+    np.testing.assert_allclose(
+        got.astype(np.longdouble),
+        expected,
+        rtol=TOL[dtype],
+        atol=np.finfo(dtype).tiny,  # results that underflow (sigmoid(-1000)) are 0
+    )
+
+
+def _assert_agrees_where_unoptimized_is_finite(fast, slow, dtype):
+    """Where the unoptimized graph is finite, the optimized one computes it up to rounding
+    (of the unoptimized graph: 1 + exp(-50) rounds to 1, so absolutely)."""
+    finite = np.isfinite(slow)
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(fast[finite], slow[finite], rtol=4 * eps, atol=4 * eps)
+
+
+def _central_difference(f, points, h):
+    return (f(points + h) - f(points - h)) / (2 * h)
+
+
+# A central difference resolves a derivative to about eps * |f| / h in absolute terms:
+# d/dx logaddexp(x, 50) at x = -50 (1.9e-22) reads as 0.
+FD_TOL = {"rtol": 1e-6, "atol": 1e-9}
+
+
+def _run_both(inputs, outputs, *values):
+    with np.errstate(all="ignore"):  # the unoptimized graphs overflow on purpose
+        return [symgraph.function(inputs, outputs, mode=m)(*values) for m in MODES]
+
+
+SOFTPLUS_FORMS = {
+    "log(1 + exp(x))": lambda x: T.log(1 + T.exp(x)),
+    "log(exp(x) + 1)": lambda x: T.log(T.exp(x) + 1),
+    "log1p(exp(x))": lambda x: T.log1p(T.exp(x)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("form", SOFTPLUS_FORMS)
+def test_softplus_forms_and_their_gradients_are_finite_and_exact(form, dtype):
+    x = T.vector("x", dtype=dtype)
+    cost = SOFTPLUS_FORMS[form](x)
+    grad = symgraph.grad(cost.sum(), x)
+    points = np.array(POINTS, dtype=dtype)
+    (fast_value, fast_grad), (slow_value, slow_grad) = _run_both([x], [cost, grad], points)
+    _assert_accurate(fast_value, _softplus(points), dtype)
+    _assert_accurate(fast_grad, _sigmoid(points), dtype)  # d/dx softplus = sigmoid
+    _assert_agrees_where_unoptimized_is_finite(fast_value, slow_value, dtype)
+    _assert_agrees_where_unoptimized_is_finite(fast_grad, slow_grad, dtype)
+    if dtype == "float64":
+        forward = symgraph.function([x], cost)
+        fd = _central_difference(forward, points, 1e-6 * np.maximum(1, np.abs(points)))
+        np.testing.assert_allclose(fast_grad, fd, **FD_TOL)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_logaddexp_and_its_gradient_are_finite_and_exact(dtype):
+    x, y = T.vector("x", dtype=dtype), T.vector("y", dtype=dtype)
+    cost = T.log(T.exp(x) + T.exp(y))
+    gx, gy = symgraph.grad(cost.sum(), [x, y])
+    a, b = (np.array(v, dtype=dtype).ravel() for v in np.meshgrid(POINTS, POINTS))
+    fast, slow = _run_both([x, y], [cost, gx, gy], a, b)
+    _assert_accurate(fast[0], _logaddexp(a, b), dtype)
+    # the gradient is the softmax of the pair: sigmoid(x - y), sigmoid(y - x)
+    _assert_accurate(fast[1], _sigmoid(_longdouble(a) - _longdouble(b)), dtype)
+    _assert_accurate(fast[2], _sigmoid(_longdouble(b) - _longdouble(a)), dtype)
+    for f, s in zip(fast, slow):
+        _assert_agrees_where_unoptimized_is_finite(f, s, dtype)
+    if dtype == "float64":
+        forward = symgraph.function([x, y], cost)
+        step = 1e-6 * np.maximum(1, np.maximum(np.abs(a), np.abs(b)))
+        fd_x = _central_difference(lambda p: forward(p, b), a, step)
+        fd_y = _central_difference(lambda p: forward(a, p), b, step)
+        np.testing.assert_allclose(fast[1], fd_x, **FD_TOL)
+        np.testing.assert_allclose(fast[2], fd_y, **FD_TOL)
+
+
+def test_logaddexp_from_the_issue():
+    x, y = T.dscalars("x", "y")
+    assert symgraph.function([x, y], T.log(T.exp(x) + T.exp(y)))(1e4, 1e4) == pytest.approx(
+        1e4 + np.log(2), rel=1e-15
+    )
+
+
+LOG1MEXP_POINTS = [-1000.0, -50.0, -1.0, -0.5, -1e-5, -1e-20]
+LOG1MEXP_FORMS = {
+    "log(1 - exp(x))": lambda x: T.log(1 - T.exp(x)),
+    "log1p(-exp(x))": lambda x: T.log1p(-T.exp(x)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("form", LOG1MEXP_FORMS)
+def test_log1mexp_forms_and_their_gradients_are_finite_and_exact(form, dtype):
+    x = T.vector("x", dtype=dtype)
+    cost = LOG1MEXP_FORMS[form](x)
+    grad = symgraph.grad(cost.sum(), x)
+    points = np.array(LOG1MEXP_POINTS, dtype=dtype)
+    (fast_value, fast_grad), (slow_value, slow_grad) = _run_both([x], [cost, grad], points)
+    _assert_accurate(fast_value, _log1mexp(points), dtype)
+    # d/dx log(1 - e^x) = -e^x / (1 - e^x) = -1 / expm1(-x)
+    _assert_accurate(fast_grad, -1 / np.expm1(-_longdouble(points)), dtype)
+    assert not np.isfinite(slow_value[-1])  # 1 - exp(-1e-20) is 0 unoptimized
+    if dtype == "float64":
+        forward = symgraph.function([x], cost)
+        inner = points[:-1]  # -1e-20 +- a step that x can resolve would cross 0
+        fd = _central_difference(forward, inner, 1e-6 * np.minimum(1, np.abs(inner)))
+        np.testing.assert_allclose(fast_grad[:-1], fd, **FD_TOL)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_exp_over_one_plus_exp_is_sigmoid(dtype):
+    x = T.vector("x", dtype=dtype)
+    points = np.array(POINTS, dtype=dtype)
+    fast, slow = _run_both([x], T.exp(x) / (1 + T.exp(x)), points)
+    _assert_accurate(fast, _sigmoid(points), dtype)
+    _assert_agrees_where_unoptimized_is_finite(fast, slow, dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_keeps_its_relative_precision_below_zero(dtype):
+    # 0.5 * tanh(x / 2) + 0.5 gave 0 at -50 (float64) and 4 digits at -10 (float32)
+    x = T.vector("x", dtype=dtype)
+    points = np.array([-1000.0, -80.0, -50.0, -20.0, -10.0, -1.0, 0.0, 10.0, 50.0], dtype=dtype)
+    for mode in MODES:
+        _assert_accurate(
+            symgraph.function([x], T.sigmoid(x), mode=mode)(points), _sigmoid(points), dtype
+        )
