@@ -58,11 +58,19 @@ def _is_terminal(file: IO[str]) -> bool:
         return False
 
 
-def _columns(file: IO[str]) -> int:
+def _terminal_size(file: IO[str]) -> tuple[int, int] | None:
+    """(columns, lines) of the terminal ``file`` writes to; None when unknown or zero (a
+    pseudo-terminal nobody gave a size)."""
     try:
-        return os.get_terminal_size(file.fileno()).columns
+        size = os.get_terminal_size(file.fileno())
     except (AttributeError, OSError, ValueError):
-        return 80
+        return None
+    return (size.columns, size.lines) if size.columns > 0 and size.lines > 0 else None
+
+
+def _columns(file: IO[str]) -> int:
+    size = _terminal_size(file)
+    return size[0] if size else 80
 
 
 class Progress:
@@ -103,7 +111,8 @@ class Progress:
             self.mode = "lines"
         else:
             self.mode = "bar"
-            if use_tqdm is not False:
+            # tqdm draws nothing on a terminal of no known size; the built-in bar assumes 80
+            if use_tqdm or (use_tqdm is None and _terminal_size(self.file)):
                 try:
                     from tqdm import tqdm
                 except ImportError:
@@ -172,7 +181,7 @@ class Progress:
         # Times are those of the last step counted, so that work done between steps or
         # after the last one (validation) does not show as slower steps.
         text = _duration(self.elapsed)
-        if self.total and 0 < self.count < self.total:
+        if self.total and 0 < self.count < self.total and not self.closed:
             left = self.elapsed / self.count * (self.total - self.count)
             text += f", ~{_duration(left)} left"
         return f"{text}, {_rate(self.count, self.elapsed)}"

@@ -91,6 +91,7 @@ def test_bar_left_early_or_by_an_exception_ends_once_with_its_count():
     lines = screen(term.getvalue())
     assert len(lines) == 2, lines
     assert lines[0].startswith("epoch 1 [") and " 3/10 " in lines[0]
+    assert "left" not in lines[0]  # an ended bar estimates no time left
     assert lines[1].startswith("epoch 2") and " 1/4 " in lines[1]
 
 
@@ -196,9 +197,9 @@ def run_on_terminal(command: list[str], columns: int = 100, timeout: float = 600
 
 # stdout's lines and stderr's, as they reach the screen; None stands for the ended bar
 LENET_SCREEN = [
-    *LENET_LINES[:6],
+    *LENET_LINES[:4],
     None,
-    *LENET_LINES[6:],
+    *LENET_LINES[4:],
     re.compile(r"The code for file convolutional_mlp\.py ran for \d+\.\d\dm"),
 ]
 
@@ -213,8 +214,8 @@ LENET_SCREEN = [
     ],
 )
 def test_lenet_on_a_terminal(bar):
-    # Two steps of 500 images: the first prints "training @ iter" and the second the
-    # validation and test lines, both while the epoch's bar is on the screen.
+    # Two steps of 500 images: the first prints "training @ iter" while the epoch's bar is
+    # on the screen; the bar ends after the second, before the validation and test lines.
     command = tutorial_command(
         "convolutional_mlp.py",
         *("--n-train", "1000", "--epochs", "1", "--float32"),
