@@ -5,7 +5,7 @@ validation error, and the end the test error.
 
     python tutorials/convnet_full_mode.py --epochs 2 --float32
 
-    python tutorials/convnet_full_mode.py --n-train 1280 --float32     # a few seconds
+    python tutorials/convnet_full_mode.py --n-train 1280 --epochs 1 --float32     # 10 steps
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Multiclass logistic regression on MNIST with minibatch SGD (the Theano tutorial's model:
 batch 600, learning rate 0.13). Each epoch prints the validation error, and the test error
-whenever the validation error improves; 10 epochs take about half a minute.
+whenever the validation error improves.
 
     python tutorials/logistic_sgd.py --epochs 10
 
