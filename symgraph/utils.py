@@ -5,11 +5,11 @@ The progress display (``progress``) writes to stderr in one of three ways:
 
 - on a terminal with tqdm installed (``pip install "symgraph[tutorials]"``), a tqdm bar;
 - on a terminal without tqdm, a one-line bar of its own, redrawn at most ten times a second;
-- anywhere else (a log file, a pipe, CI), a plain line now and then: one when at least
-  ``interval`` seconds (30 by default) have passed since the last line *and* at least a tenth
-  of the loop has been done since, whichever comes later, plus one line when the loop ends.
-  So a log shows life at least every tenth of a loop and at most twice a minute, however
-  fast or slow the steps are.
+- anywhere else (a log file, a pipe, CI), a plain line now and then: one as soon as both
+  ``interval`` seconds (30 by default) have passed since the last line and a tenth of the
+  loop has been done since, plus one line when the loop ends. So a log shows life every
+  30 s or every tenth of a loop, whichever is longer: never more than two lines a minute
+  however fast the steps, never more than ten a loop however long it runs.
 
 Lines printed while a bar is on the screen must go through ``write``: it clears the bars,
 prints the line on stdout and draws the bars again, so a line never shares the screen line
