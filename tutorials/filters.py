@@ -1,20 +1,19 @@
 """Two random 9x9 filters of a convolution layer applied to a photo-like image (the Theano
-tutorial's "3wolfmoon" example, with a synthetic RGB scene instead of the photograph).
+tutorial's "3wolfmoon" example, with a synthetic RGB scene instead of the photograph). It
+prints the output shape; with matplotlib installed, it saves the image and the two filter
+responses as three panels in one PNG. There is no training, so the training tutorials'
+--epochs, --batch-size, --n-train and --max-steps do not apply.
 
     python tutorials/filters.py --out filters.png
-
-Prints the output shape; with matplotlib installed, saves the image and the two filter
-responses as three panels in one PNG.
 """
 
 from __future__ import annotations
-
-import argparse
 
 import numpy as np
 
 import symgraph
 import symgraph.tensor as T
+from symgraph.utils import script_parser
 
 
 def synthetic_photo(height: int = 240, width: int = 320, seed: int = 0) -> np.ndarray:
@@ -36,19 +35,29 @@ def build(seed: int = 23455):
     input = T.tensor4("input")
     w_shape = (2, 3, 9, 9)
     bound = np.sqrt(3 * 9 * 9)
-    W = symgraph.shared(rng.uniform(-1.0 / bound, 1.0 / bound, w_shape), name="W")
-    b = symgraph.shared(rng.uniform(-0.5, 0.5, 2), name="b")
+    floatX = symgraph.config.floatX
+    W = symgraph.shared(rng.uniform(-1.0 / bound, 1.0 / bound, w_shape).astype(floatX), name="W")
+    b = symgraph.shared(rng.uniform(-0.5, 0.5, 2).astype(floatX), name="b")
     conv_out = T.conv2d(input, W)
     output = T.sigmoid(conv_out + b.dimshuffle("x", 0, "x", "x"))
     return symgraph.function([input], output, name="filter_responses")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def make_parser():
+    parser = script_parser(__doc__)
     parser.add_argument("--out", default="filters.png", help="where to save the panels")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--float32", action="store_true", help="compute in float32 instead of float64"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = make_parser().parse_args(argv)
+    if args.float32:
+        symgraph.config.floatX = "float32"
     image = synthetic_photo()
-    batch = image.transpose(2, 0, 1)[None]  # (1, 3, height, width)
+    batch = image.transpose(2, 0, 1)[None].astype(symgraph.config.floatX)  # (1, 3, h, w)
     responses = build()(batch)
     print(f"image {image.shape}, filtered {responses.shape}")
     try:
