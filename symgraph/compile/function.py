@@ -3,7 +3,6 @@ Python callable running generated NumPy code."""
 
 from __future__ import annotations
 
-import keyword
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -11,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.compile.codegen import Parameter, generate
+from symgraph.compile.codegen import MISSING, Parameter, generate
 from symgraph.compile.io import In, Out
 from symgraph.compile.memory import keep_freed_memory
 from symgraph.compile.mode import Mode, get_mode
@@ -64,13 +63,6 @@ def _normalize_pairs(pairs, kind: str) -> list[tuple[Variable, Any]]:
     return result
 
 
-def _parameter_name(spec: In, position: int, taken: set[str]) -> str:
-    name = spec.name
-    if name and name.isidentifier() and not keyword.iskeyword(name) and name not in taken:
-        return name
-    return f"arg{position}" if f"arg{position}" not in taken else f"arg{position}_"
-
-
 def _make_check(
     variable: Variable,
     spec: In,
@@ -103,8 +95,8 @@ class FunctionMaker:
 
 
 class Function:
-    """A compiled function. Call it with the input values (positionally, or by the inputs'
-    names); ``f.source`` is the generated Python code."""
+    """A compiled function. Call it with the input values, positionally or by the inputs'
+    names (``f(x, lr=0.1)``); ``f.source`` is the generated Python code."""
 
     def __init__(
         self,
@@ -135,6 +127,13 @@ class Function:
         self.trace = trace
         self.profile = profile
         self.compile_seconds = compile_seconds
+        self._n_required = sum(p.default_slot is None for p in inputs)
+        # keyword -> position; a name two inputs share maps to None (ambiguous)
+        self._positions: dict[str, int | None] = {}
+        for position, parameter in enumerate(inputs):
+            if parameter.name:
+                taken = parameter.name in self._positions
+                self._positions[parameter.name] = None if taken else position
 
     @property
     def source(self) -> str:
@@ -146,11 +145,73 @@ class Function:
         return FunctionMaker(self.fgraph, self.recipe["inputs"], self.outputs, self.mode)
 
     def __call__(self, *args, **kwargs):
+        if kwargs:
+            args = self._positional(args, kwargs)
         try:
-            return self._fn(*args, **kwargs)
+            return self._fn(*args)
         except Exception as error:
-            self._explain(error, args, kwargs)
+            if not kwargs and not self._n_required <= len(args) <= len(self.inputs):
+                raise TypeError(self._arity_message(len(args))) from None
+            self._explain(error)
             raise
+
+    def _positional(self, args: tuple, kwargs: dict) -> tuple:
+        """The call's arguments as one positional tuple (Theano's rules for keywords:
+        unknown names, a value given twice and missing inputs are errors)."""
+        if len(args) > len(self.inputs):
+            raise TypeError(self._arity_message(len(args)))
+        values = [*args, *[MISSING] * (len(self.inputs) - len(args))]
+        for keyword, value in kwargs.items():
+            position = self._positions.get(keyword, -1)
+            if position == -1:
+                raise TypeError(
+                    f"{self._title()} has no input named {keyword!r}; its inputs are "
+                    f"({self._input_list()})"
+                )
+            if position is None:
+                raise TypeError(
+                    f"{self._title()}: the input name {keyword!r} is ambiguous (several "
+                    "inputs have it); pass these inputs by position"
+                )
+            if position < len(args):
+                raise TypeError(
+                    f"{self._title()} got two values for input {keyword!r} (position "
+                    f"{position}): one by position and one by keyword"
+                )
+            values[position] = value
+        missing = [
+            self._input_label(position)
+            for position, parameter in enumerate(self.inputs)
+            if values[position] is MISSING and parameter.default_slot is None
+        ]
+        if missing:
+            raise TypeError(f"{self._title()}: missing input(s) {', '.join(missing)}")
+        return tuple(values)
+
+    def _title(self) -> str:
+        return f"function {self.name!r}" if self.name else "this function"
+
+    def _input_label(self, position: int) -> str:
+        parameter = self.inputs[position]
+        label = repr(parameter.name) if parameter.name else f"<unnamed {parameter.variable.type}>"
+        return f"{label} (position {position})"
+
+    def _input_list(self) -> str:
+        return ", ".join(
+            repr(p.name) if p.name else f"<unnamed {p.variable.type}>" for p in self.inputs
+        )
+
+    def _arity_message(self, given: int) -> str:
+        total, required = len(self.inputs), self._n_required
+        expected = str(total) if total == required else f"{required} to {total}"
+        message = (
+            f"{self._title()} takes {expected} input(s) ({self._input_list()}), "
+            f"got {given} positional argument(s)"
+        )
+        if given < required:
+            missing = ", ".join(self._input_label(k) for k in range(given, required))
+            message += f"; missing {missing}"
+        return message
 
     def __getitem__(self, name: str):
         return self.defaults[self._default_slot(name)]
@@ -163,7 +224,7 @@ class Function:
             raise KeyError(f"{self.name or 'function'} has no input with a default named {name!r}")
         return self._default_names[name]
 
-    def _explain(self, error: Exception, args, kwargs) -> None:
+    def _explain(self, error: Exception) -> None:
         """Add a note naming the failing node and the user line that built it."""
         if "_pending" in self.__dict__:  # compiling after unpickling failed: nothing to add
             return
@@ -174,12 +235,6 @@ class Function:
                 frame_tb = tb
             tb = tb.tb_next
         if frame_tb is None:
-            if isinstance(error, TypeError) and "argument" in str(error):
-                names = ", ".join(p.name for p in self.inputs)
-                error.add_note(
-                    f"{self.name or 'this function'} takes the inputs ({names}); it was called "
-                    f"with {len(args)} positional and {len(kwargs)} keyword argument(s)"
-                )
             return
         node = self.program.line_nodes.get(frame_tb.tb_lineno)
         if node is None:
@@ -196,8 +251,7 @@ class Function:
         error.add_note(note)
 
     def __repr__(self) -> str:
-        inputs = ", ".join(p.name for p in self.inputs)
-        return f"<symgraph Function {self.name or ''}({inputs})>"
+        return f"<symgraph Function {self.name or ''}({self._input_list()})>"
 
     def copy(
         self,
@@ -381,25 +435,23 @@ def function(
     else:
         run_pipeline(fgraph, mode.passes)
 
-    taken: set[str] = set()
     parameters = []
     defaults: list = []
     default_names: dict[str, int] = {}
     function_name = name or "compiled_function"
     for position, spec in enumerate(specs):
-        pname = _parameter_name(spec, position, taken)
-        taken.add(pname)
         slot = None
         if spec.has_default:
             slot = len(defaults)
             defaults.append(spec.variable.type.filter(spec.value, allow_downcast=True))
-            default_names[spec.name or pname] = slot
+            if spec.name:
+                default_names[spec.name] = slot
         elif any(p.default_slot is not None for p in parameters):
             raise ValueError(
                 f"input {_label(spec.variable)} without a default follows inputs with defaults"
             )
         check = _make_check(spec.variable, spec, position, function_name, allow_input_downcast)
-        parameters.append(Parameter(spec.variable, pname, check, slot))
+        parameters.append(Parameter(spec.variable, spec.name, check, slot))
 
     program = generate(
         fgraph,
