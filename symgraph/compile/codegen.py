@@ -187,8 +187,9 @@ def generate(
     """Generate the Python function computing ``fgraph``'s outputs.
 
     ``fgraph.outputs`` are the ``n_outputs`` user outputs followed by the new values of
-    ``update_targets``; updates are stored only after everything else is computed, so a call
-    that fails leaves every shared variable as it was. ``defaults`` is the list the function reads
+    ``update_targets``; updates are checked against their shared variables' static shapes
+    and stored only after everything else is computed and checked, so a call that fails
+    leaves every shared variable as it was. ``defaults`` is the list the function reads
     omitted arguments' values from (its owner may change it later).
     """
     label = name or FUNCTION_NAME
@@ -318,7 +319,13 @@ def generate(
 
     for variable, borrow in zip(outputs[:n_outputs], output_borrow):
         results.append(finished(variable, borrow))
-    for variable, target in zip(outputs[n_outputs:], update_targets):
+    update_values = list(zip(outputs[n_outputs:], update_targets))
+    # Every check before the first store: a refused update changes no shared variable.
+    for variable, target in update_values:
+        check = _update_shape_check(variable, target, names[variable], ctx)
+        if check is not None:
+            body.append(check)
+    for variable, target in update_values:
         body.append(f"{containers[target]}[0] = {finished(variable, False)}")
     if unpack_single:
         body.append(f"return {results[0]}")
@@ -362,6 +369,35 @@ def _user_label(variable: Variable, name: str | None) -> str:
     if name:
         return f"'{comment_text(name)}'"
     return f"<unnamed {variable.type}>"
+
+
+def _update_shape_check(variable: Variable, target: Variable, value: str, ctx) -> str | None:
+    """A statement refusing an update whose value does not fit ``target``'s static shape;
+    None when the value's static type already guarantees it."""
+    conditions = [
+        f"{value}.shape[{axis}] != {size}"
+        for axis, (size, known) in enumerate(zip(target.type.shape, variable.type.shape))
+        if size is not None and known != size
+    ]
+    if not conditions:
+        return None
+    refuse = ctx.bind(_UpdateRefusal(target), "refuse_update")
+    return f"if {' or '.join(conditions)}: {refuse}({value})"
+
+
+class _UpdateRefusal:
+    """Raises the error for an update value that does not fit its shared variable."""
+
+    def __init__(self, target: Variable) -> None:
+        self.target = target
+
+    def __call__(self, value) -> None:
+        target = self.target
+        label = f"'{target.name}'" if target.name else f"<unnamed {target.type}>"
+        raise TypeError(
+            f"update of shared variable {label}: expected {target.type.describe()}, "
+            f"got a value of shape {np.shape(value)}; no shared variable was changed"
+        )
 
 
 def _check_one_line_each(source_lines: list[str], source: str) -> None:
