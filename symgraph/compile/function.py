@@ -213,16 +213,25 @@ class Function:
             message += f"; missing {missing}"
         return message
 
-    def __getitem__(self, name: str):
+    def __getitem__(self, name):
         return self.defaults[self._default_slot(name)]
 
-    def __setitem__(self, name: str, value) -> None:
-        self.defaults[self._default_slot(name)] = value
+    def __setitem__(self, name, value) -> None:
+        """Set an input's default (by the input's name or variable); the value is checked
+        and converted as a call's argument would be, and copied."""
+        slot = self._default_slot(name)
+        parameter = next(p for p in self.inputs if p.default_slot == slot)
+        filtered = parameter.check(value)
+        self.defaults[slot] = np.array(filtered, copy=True)
 
-    def _default_slot(self, name: str) -> int:
-        if name not in self._default_names:
-            raise KeyError(f"{self.name or 'function'} has no input with a default named {name!r}")
-        return self._default_names[name]
+    def _default_slot(self, name) -> int:
+        if isinstance(name, Variable):
+            for parameter in self.inputs:
+                if parameter.variable is name and parameter.default_slot is not None:
+                    return parameter.default_slot
+        elif name in self._default_names:
+            return self._default_names[name]
+        raise KeyError(f"{self.name or 'function'} has no input with a default named {name!r}")
 
     def _explain(self, error: Exception) -> None:
         """Add a note naming the failing node and the user line that built it."""
@@ -443,7 +452,7 @@ def function(
         slot = None
         if spec.has_default:
             slot = len(defaults)
-            defaults.append(spec.variable.type.filter(spec.value, allow_downcast=True))
+            defaults.append(_default_value(spec, position))
             if spec.name:
                 default_names[spec.name] = slot
         elif any(p.default_slot is not None for p in parameters):
@@ -488,6 +497,17 @@ def function(
     )
     compiled.recipe = recipe
     return compiled
+
+
+def _default_value(spec: In, position: int):
+    """An input's default as a plain ndarray of its type, copied unless borrowed."""
+    try:
+        value = spec.variable.type.filter(spec.value, allow_downcast=True)
+    except TypeError as error:
+        raise TypeError(
+            f"default value of input {_label(spec.variable)} (position {position}): {error}"
+        ) from None
+    return value if spec.borrow else np.array(value, copy=True)
 
 
 def _as_input(item) -> Variable:

@@ -116,8 +116,14 @@ class TensorType(Type):
         An array of another dtype is accepted when the cast is safe (an upcast); a Python
         scalar or list when converting loses nothing; a Python float always (to any float
         dtype). Anything else needs ``allow_downcast=True``. Raises TypeError otherwise.
+
+        The result is always a plain ``ndarray``: a subclass (``np.matrix``, which stays
+        2-d through reductions) is viewed as one; a masked array is refused, since
+        dropping its mask would silently compute with the masked-out values.
         """
         dtype = self.numpy_dtype
+        if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
+            value = _plain_array(value)
         if isinstance(value, np.ndarray) and value.dtype == dtype:
             array = value
         elif strict:
@@ -156,6 +162,16 @@ class TensorType(Type):
                     f"have size {static})"
                 )
         return array
+
+
+def _plain_array(value: np.ndarray) -> np.ndarray:
+    """``value`` (an ndarray subclass) as a plain ndarray viewing the same data."""
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(
+            f"got a masked array ({_describe_value(value)}); its mask would be ignored: pass "
+            "value.filled(fill_value) or value.data explicitly"
+        )
+    return value.view(np.ndarray)
 
 
 def _describe_value(value: Any) -> str:
