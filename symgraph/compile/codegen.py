@@ -1,8 +1,9 @@
 """Lower a rewritten ``FunctionGraph`` to the source of one Python function.
 
 One line per node, in topological order, each calling NumPy (or a kernel bound by name).
-The source is kept (``Function.source``), registered with ``linecache`` so tracebacks show
-it, and every line maps back to its node and the user line that built it.
+The source is kept (``Function.source``), registered with ``linecache`` while the
+function lives so tracebacks show it, and every line maps back to its node and the user
+line that built it.
 
 Identifiers in the generated source never come from user text. A variable named ``np``
 would shadow NumPy, one named like a bound helper would replace it, and Python folds
@@ -19,6 +20,7 @@ import itertools
 import linecache
 import re
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +106,8 @@ class Program:
     profile_calls: list[int] | None = None
 
     def build(self):
+        """Compile and run the source; return the generated function. Its source stays in
+        ``linecache`` (for tracebacks) exactly as long as the function object lives."""
         code = compile(self.source, self.filename, "exec")
         linecache.cache[self.filename] = (
             len(self.source),
@@ -112,7 +116,11 @@ class Program:
             self.filename,
         )
         exec(code, self.namespace)
-        return self.namespace[self.function_name]
+        # Dropped from its own globals so that nothing but its owner keeps it: no cycle,
+        # so the source leaves linecache as soon as the Function is deleted.
+        fn = self.namespace.pop(self.function_name)
+        weakref.finalize(fn, linecache.cache.pop, self.filename, None)
+        return fn
 
 
 class EmitContext:
