@@ -3,6 +3,7 @@ Python callable running generated NumPy code."""
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -96,7 +97,14 @@ class FunctionMaker:
 
 class Function:
     """A compiled function. Call it with the input values, positionally or by the inputs'
-    names (``f(x, lr=0.1)``); ``f.source`` is the generated Python code."""
+    names (``f(x, lr=0.1)``); ``f.source`` is the generated Python code.
+
+    Threads: a call of a function with updates (default updates of random streams
+    included) holds the function's lock from reading the shared values to storing the new
+    ones, so concurrent calls of that function never lose an update. Functions without
+    updates run concurrently. Calls of *different* functions are not ordered with respect
+    to each other: two functions updating one shared variable from two threads race.
+    """
 
     def __init__(
         self,
@@ -127,6 +135,7 @@ class Function:
         self.trace = trace
         self.profile = profile
         self.compile_seconds = compile_seconds
+        self._lock = threading.RLock() if updates else None
         self._n_required = sum(p.default_slot is None for p in inputs)
         # keyword -> position; a name two inputs share maps to None (ambiguous)
         self._positions: dict[str, int | None] = {}
@@ -147,8 +156,12 @@ class Function:
     def __call__(self, *args, **kwargs):
         if kwargs:
             args = self._positional(args, kwargs)
+        lock = self._lock
         try:
-            return self._fn(*args)
+            if lock is None:
+                return self._fn(*args)
+            with lock:
+                return self._fn(*args)
         except Exception as error:
             if not kwargs and not self._n_required <= len(args) <= len(self.inputs):
                 raise TypeError(self._arity_message(len(args))) from None

@@ -1,20 +1,23 @@
 """What a compiled function holds on to while it lives, and what it releases after.
 
 Its generated source is in ``linecache`` (tracebacks show it) exactly as long as the
-function lives.
+function lives; calls with updates are atomic with respect to other calls of the same
+function, so no update is lost when threads share it.
 """
 
 import copy
 import gc
 import linecache
 import pickle
+import sys
+import threading
 import traceback
 
 import numpy as np
 import pytest
 
 import symgraph.tensor as T
-from symgraph import function
+from symgraph import function, shared
 
 
 def generated_sources() -> set[str]:
@@ -81,3 +84,35 @@ def test_duplicates_keep_their_own_source(duplicate):
     del other
     gc.collect()
     assert generated_sources() <= before
+
+
+@pytest.fixture
+def frequent_thread_switches():
+    """Switch threads as often as possible, so that unsynchronised calls interleave."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(interval)
+
+
+def run_in_two_threads(increment, calls: int) -> None:
+    start = threading.Barrier(2)
+
+    def work():
+        start.wait()
+        for _ in range(calls):
+            increment()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def test_concurrent_calls_with_updates_lose_none(frequent_thread_switches):
+    # Unsynchronised, about every other run of two threads loses updates: repeat it.
+    for _ in range(10):
+        counter = shared(np.int64(0), name="counter")
+        run_in_two_threads(function([], [], updates=[(counter, counter + 1)]), 2000)
+        assert counter.get_value() == 4000
