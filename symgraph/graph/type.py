@@ -123,7 +123,12 @@ class TensorType(Type):
         """
         dtype = self.numpy_dtype
         if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
-            value = _plain_array(value)
+            if isinstance(value, np.ma.MaskedArray):
+                raise TypeError(
+                    f"expected {self.describe()}, got a masked array ({_describe_value(value)}"
+                    "); its mask would be ignored: pass value.filled(fill_value) or value.data"
+                )
+            value = value.view(np.ndarray)
         if isinstance(value, np.ndarray) and value.dtype == dtype:
             array = value
         elif strict:
@@ -162,16 +167,6 @@ class TensorType(Type):
                     f"have size {static})"
                 )
         return array
-
-
-def _plain_array(value: np.ndarray) -> np.ndarray:
-    """``value`` (an ndarray subclass) as a plain ndarray viewing the same data."""
-    if isinstance(value, np.ma.MaskedArray):
-        raise TypeError(
-            f"got a masked array ({_describe_value(value)}); its mask would be ignored: pass "
-            "value.filled(fill_value) or value.data explicitly"
-        )
-    return value.view(np.ndarray)
 
 
 def _describe_value(value: Any) -> str:
