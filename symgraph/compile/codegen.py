@@ -119,7 +119,8 @@ class Program:
         # Dropped from its own globals so that nothing but its owner keeps it: no cycle,
         # so the source leaves linecache as soon as the Function is deleted.
         fn = self.namespace.pop(self.function_name)
-        weakref.finalize(fn, linecache.cache.pop, self.filename, None)
+        release = weakref.finalize(fn, linecache.cache.pop, self.filename, None)
+        release.atexit = False  # nothing to tidy when the interpreter exits
         return fn
 
 
