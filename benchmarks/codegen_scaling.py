@@ -1,9 +1,11 @@
 """Compile time of function() as graphs grow, and the share spent in code generation.
 
-    python benchmarks/codegen_scaling.py [sizes...]
+    python benchmarks/codegen_scaling.py [chain|wide|layers...] [sizes...]
 
-Two shapes: a long element-wise chain (each node uses the previous one) and a wide graph
-(independent branches, each with its own constant, summed by a balanced tree of adds).
+Three shapes: a long element-wise chain (each node uses the previous one), a wide graph
+(independent branches, each with its own constant, summed by a balanced tree of adds),
+and a deep stack of small layers whose shared variables all have the names W and b
+(the case where looking for a free name made code generation quadratic).
 For each mode and size it prints function()'s wall time, the seconds in ``generate``
 (lowering to source) and in ``Program.build`` (Python's own compile() and exec of that
 source), and the share of both under cProfile. Code generation must stay linear in the
@@ -17,6 +19,8 @@ import importlib
 import pstats
 import sys
 import time
+
+import numpy as np
 
 import symgraph
 import symgraph.tensor as T
@@ -41,6 +45,16 @@ def wide(nodes: int):
         pairs = [a + b for a, b in zip(terms[::2], terms[1::2])]
         terms = pairs + terms[len(terms) // 2 * 2 :]
     return [x], terms[0]
+
+
+def layers(nodes: int):
+    x = T.dmatrix("x")
+    out = x
+    for _ in range(nodes // 4):  # dot, bias dimshuffle, add, tanh
+        w = symgraph.shared(np.eye(2) * 0.5, name="W")
+        b = symgraph.shared(np.zeros(2), name="b")
+        out = T.tanh(T.dot(out, w) + b)
+    return [x], out
 
 
 class Timed:
@@ -89,13 +103,15 @@ def profiled_share(inputs, output, mode: str) -> float:
 
 
 def main() -> None:
-    sizes = [int(s) for s in sys.argv[1:]] or [4000, 8000, 16000, 50000]
+    shapes = {"chain": chain, "wide": wide, "layers": layers}
+    chosen = [shapes[a] for a in sys.argv[1:] if a in shapes] or list(shapes.values())
+    sizes = [int(a) for a in sys.argv[1:] if a.isdigit()] or [4000, 8000, 16000, 50000]
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10 * max(sizes)))
     print(
         f"{'graph':6} {'mode':12} {'nodes':>6} {'function()':>10} {'generate':>9} "
         f"{'build':>8} {'share':>6} {'cProfile share':>14}"
     )
-    for shape in (chain, wide):
+    for shape in chosen:
         for mode in ("FAST_COMPILE", "FAST_RUN"):
             for size in sizes:
                 inputs, output = shape(size)
