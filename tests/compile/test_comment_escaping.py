@@ -17,7 +17,7 @@ from symgraph.graph import SourceLocation
 from symgraph.tensor.elemwise import Elemwise, ScalarOp
 
 # What a payload needs: a line break, then a statement indented as the function body
-# (or not: the file name the issue reported), then a '#' eating what follows.
+# (or not, as in the reported file name), then a '#' eating what follows.
 PAYLOAD = "__import__('os').system('touch MARKER')#"
 BREAKS = ["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
 EVIL_TEXTS = [f"evil\n{PAYLOAD}"] + [f"evil{b}    {PAYLOAD}" for b in BREAKS]
