@@ -1,16 +1,26 @@
 """Lower a rewritten ``FunctionGraph`` to the source of one Python function.
 
 One line per node, in topological order, each calling NumPy (or a kernel bound by name).
-The source is kept (``Function.source``), registered with ``linecache`` so tracebacks show
-it, and every line maps back to its node and the user line that built it.
+The source is kept (``Function.source``), registered with ``linecache`` while the
+function lives so tracebacks show it, and every line maps back to its node and the user
+line that built it.
+
+Identifiers in the generated source never come from user text. A variable named ``np``
+would shadow NumPy, one named like a bound helper would replace it, and Python folds
+identifiers by NFKC (``µ`` and ``μ``, ``ℓ`` and ``l`` are one name). So every name is a
+fixed ASCII prefix and a counter (``a0`` the first input, ``s0`` a shared variable's
+value, ``c0`` a constant, ``t0`` a local, ``k0_prod`` a bound object, ``h0_fused_kernel``
+a helper), which needs no search for a free name. User names appear only in comments,
+always passed through :func:`comment_text`, and in error messages.
 """
 
 from __future__ import annotations
 
 import itertools
-import keyword
 import linecache
 import re
+import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,13 +34,57 @@ from symgraph.graph.fgraph import FunctionGraph
 _function_ids = itertools.count()
 MISSING = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 
+# The only names generated code uses besides the prefixed ones: none is a letter run
+# followed by digits, so none can equal a generated name.
+FUNCTION_NAME = "compiled_function"
+_FIXED_GLOBALS = {"np": np, "ndarray": np.ndarray, "MISSING": MISSING}
+
+# Characters that end a line for str.splitlines (and so for linecache and tracebacks) or
+# for Python's tokenizer. All are non-printable, so comment_text escapes them anyway;
+# naming them keeps that guarantee independent of str.isprintable's tables.
+LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def comment_text(text: Any) -> str:
+    """``text`` made safe to follow ``#`` in generated code.
+
+    Backslashes, line breaks and every non-printable character become escapes
+    (``\\n``, ``\\x85``, ``\\u2028``), so nothing captured from the user (a file name,
+    a variable name, a tampered pickle's source location) can end the comment line.
+    """
+    text = str(text)
+    if text.isprintable() and "\\" not in text:
+        return text
+    return "".join(_escaped(ch) for ch in text)
+
+
+_SHORT_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(ch: str) -> str:
+    if ch in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[ch]
+    if ch.isprintable() and ch not in LINE_BREAKS:
+        return ch
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _ascii_hint(hint: str | None) -> str:
+    """The ASCII letters, digits and underscores of an op's hint, for readability only:
+    uniqueness comes from the counter before it."""
+    return re.sub(r"[^A-Za-z0-9_]", "", hint or "")[:40].strip("_")
+
 
 @dataclass
 class Parameter:
-    """A user input as the generated function sees it."""
+    """A user input as the generated function sees it: ``name`` is the keyword it may be
+    passed by (user text, or None), never an identifier in the generated code."""
 
     variable: Variable
-    name: str
+    name: str | None
     check: Any  # callable(value) -> filtered value, raising TypeError with a clear message
     default_slot: int | None = None
 
@@ -47,8 +101,13 @@ class Program:
     names: dict[Variable, str] = field(default_factory=dict)
     node_order: list[Apply] = field(default_factory=list)
     profile_slots: list[Apply] = field(default_factory=list)
+    label: str = FUNCTION_NAME  # the user's name for the function, for printing
+    profile_seconds: list[float] | None = None
+    profile_calls: list[int] | None = None
 
     def build(self):
+        """Compile and run the source; return the generated function. Its source stays in
+        ``linecache`` (for tracebacks) exactly as long as the function object lives."""
         code = compile(self.source, self.filename, "exec")
         linecache.cache[self.filename] = (
             len(self.source),
@@ -57,67 +116,69 @@ class Program:
             self.filename,
         )
         exec(code, self.namespace)
-        return self.namespace[self.function_name]
+        # Dropped from its own globals so that nothing but its owner keeps it: no cycle,
+        # so the source leaves linecache as soon as the Function is deleted.
+        fn = self.namespace.pop(self.function_name)
+        release = weakref.finalize(fn, linecache.cache.pop, self.filename, None)
+        release.atexit = False  # nothing to tidy when the interpreter exits
+        return fn
 
 
 class EmitContext:
-    """Handed to ``Op.emit``: names for outputs, a way to bind Python objects, and a way to
-    define helper functions once at module level (above the generated function)."""
+    """Handed to ``Op.emit``: names for outputs, a way to bind Python objects, a way to
+    define helper functions once at module level (above the generated function), and
+    :meth:`comment` for any text an op wants to show in the source."""
 
-    def __init__(self, namespace: dict, taken: set[str]) -> None:
+    def __init__(self, namespace: dict) -> None:
         self.namespace = namespace
-        self.taken = taken
         self.outputs: list[str] = []
         self.node: Apply | None = None  # the node being emitted
         self.definitions: list[tuple[str, Apply | None]] = []  # module-level source lines
+        self.constants: dict[str, np.ndarray] = {}  # bound arrays, listed in the header
         self._defined: dict[Any, str] = {}
         self._bound: dict[int, str] = {}
-        self._suffixes: dict[str, itertools.count] = {}
+        self._locals = itertools.count()
+        self._objects = itertools.count()
+        self._constants = itertools.count()
+        self._helpers = itertools.count()
 
     def define(self, key: Any, hint: str, make_lines) -> str:
         """The name of a module-level function for ``key``: ``make_lines(name)`` gives its
         source lines the first time; equal keys share one definition."""
         if key not in self._defined:
-            name = self.fresh(hint)
+            name = _with_hint(f"h{next(self._helpers)}", hint)
             self._defined[key] = name
             self.definitions.extend((line, self.node) for line in make_lines(name))
         return self._defined[key]
 
-    def bind(self, obj: Any, hint: str) -> str:
-        """A global name in the generated module that refers to ``obj``."""
-        key = id(obj)
-        if key in self._bound:
-            return self._bound[key]
-        base = _identifier(hint) or "obj"
-        name = base
-        counter = itertools.count(1)
-        while name in self.taken or (name in self.namespace and self.namespace[name] is not obj):
-            name = f"{base}_{next(counter)}"
-        self.namespace[name] = obj
-        self.taken.add(name)
-        self._bound[key] = name
+    def bind(self, obj: Any, hint: str = "") -> str:
+        """A global name in the generated module that refers to ``obj`` (arrays are
+        constants, named ``c<n>`` and listed in the source's header)."""
+        key = id(obj)  # the namespace keeps obj alive, so its id is not reused
+        name = self._bound.get(key)
+        if name is None:
+            if isinstance(obj, np.ndarray):
+                name = f"c{next(self._constants)}"
+                self.constants[name] = obj
+            else:
+                name = _with_hint(f"k{next(self._objects)}", hint)
+            self.namespace[name] = obj
+            self._bound[key] = name
         return name
 
-    def fresh(self, hint: str) -> str:
-        """A local name not used yet in the generated function."""
-        base = _identifier(hint) or "v"
-        candidate = base
-        # Resume numbering where this base left off: rescanning from 1 made naming
-        # quadratic in the number of nodes sharing a hint.
-        counter = self._suffixes.setdefault(base, itertools.count(1))
-        while candidate in self.taken:
-            candidate = f"{base}_{next(counter)}"
-        self.taken.add(candidate)
-        return candidate
+    def fresh(self, hint: str = "") -> str:
+        """A local name not used yet in the generated function (``hint`` is ignored)."""
+        return f"t{next(self._locals)}"
+
+    @staticmethod
+    def comment(text: Any) -> str:
+        """A ``# ...`` comment showing ``text`` safely (see :func:`comment_text`)."""
+        return f"# {comment_text(text)}"
 
 
-def _identifier(text: str | None) -> str | None:
-    if not text:
-        return None
-    name = re.sub(r"\W", "_", text)
-    if name[0].isdigit():
-        name = "_" + name
-    return None if keyword.iskeyword(name) else name
+def _with_hint(name: str, hint: str | None) -> str:
+    readable = _ascii_hint(hint)
+    return f"{name}_{readable}" if readable else name
 
 
 def generate(
@@ -135,38 +196,41 @@ def generate(
     """Generate the Python function computing ``fgraph``'s outputs.
 
     ``fgraph.outputs`` are the ``n_outputs`` user outputs followed by the new values of
-    ``update_targets``; updates are stored only after everything else is computed, so a call
-    that fails leaves every shared variable as it was. ``defaults`` is the list the function
-    reads omitted arguments' values from (its owner may change it later).
+    ``update_targets``; updates are checked against their shared variables' static shapes
+    and stored only after everything else is computed and checked, so a call that fails
+    leaves every shared variable as it was. ``defaults`` is the list the function reads
+    omitted arguments' values from (its owner may change it later).
     """
-    function_name = _identifier(name) or "compiled_function"
-    filename = f"<symgraph-fn-{next(_function_ids)}:{function_name}>"
-    namespace: dict[str, Any] = {"np": np, "ndarray": np.ndarray, "MISSING": MISSING}
-    taken = set(namespace) | {function_name}
-    ctx = EmitContext(namespace, taken)
+    label = name or FUNCTION_NAME
+    filename = f"<symgraph-fn-{next(_function_ids)}:{comment_text(label)}>"
+    namespace: dict[str, Any] = dict(_FIXED_GLOBALS)
+    ctx = EmitContext(namespace)
     names: dict[Variable, str] = {}
-    fresh = ctx.fresh
+    titled = f" '{comment_text(name)}'" if name is not None else ""
+    header = [f"# symgraph function{titled}; the generated names stand for:"]
 
-    for parameter in parameters:
-        names[parameter.variable] = parameter.name
-        taken.add(parameter.name)
-    lines: list[str] = []
-    line_nodes: dict[int, Apply] = {}
     signature = []
-    for parameter in parameters:
-        signature.append(
-            parameter.name if parameter.default_slot is None else f"{parameter.name}=MISSING"
+    for position, parameter in enumerate(parameters):
+        p = f"a{position}"
+        names[parameter.variable] = p
+        signature.append(p if parameter.default_slot is None else f"{p}=MISSING")
+        default = "" if parameter.default_slot is None else ", has a default"
+        header.append(
+            f"# {p}: input {_user_label(parameter.variable, parameter.name)} "
+            f"({parameter.variable.type.describe()}{default})"
         )
-    lines.append(f"def {function_name}({', '.join(signature)}):")
+    lines = [f"def {FUNCTION_NAME}({', '.join(signature)}):"]
+    if name is not None:
+        lines[0] += f"  # {comment_text(name)}"
     body: list[str] = []
     defaults_name = ctx.bind(defaults, "defaults")
     for parameter in parameters:
-        p = parameter.name
+        p = names[parameter.variable]
         if parameter.default_slot is not None:
             body.append(f"if {p} is MISSING: {p} = {defaults_name}[{parameter.default_slot}]")
         ttype = parameter.variable.type
-        dtype_name = ctx.bind(ttype.numpy_dtype, f"{ttype.dtype}_dtype")
-        check = ctx.bind(parameter.check, f"check_{p}")
+        dtype_name = ctx.bind(ttype.numpy_dtype, ttype.dtype)
+        check = ctx.bind(parameter.check, "check")
         fast = [
             f"{p}.__class__ is not ndarray",
             f"{p}.dtype is not {dtype_name}",
@@ -178,20 +242,27 @@ def generate(
             if size is not None
         ]
         body.append(f"if {' or '.join(fast)}: {p} = {check}({p})")
+
     containers: dict[Variable, str] = {}
+    locals_of_shared: dict[Variable, str] = {}
+    updated = set(update_targets)
     for variable in [*shared_inputs, *update_targets]:
         if variable not in containers:
-            hint = _identifier(variable.name) or "shared"
-            containers[variable] = ctx.bind(variable.container, f"{hint}_storage")
+            local = f"s{len(containers)}"
+            containers[variable] = f"{local}_storage"  # the one-item list holding the value
+            namespace[containers[variable]] = variable.container
+            locals_of_shared[variable] = local
+            header.append(
+                f"# {local}: shared variable {_user_label(variable, variable.name)} "
+                f"({variable.type.describe()}){', updated' if variable in updated else ''}"
+            )
     for variable in shared_inputs:
-        local = fresh(variable.name or "shared")
-        names[variable] = local
-        body.append(f"{local} = {containers[variable]}[0]")
-    for variable in fgraph.variables():
-        if isinstance(variable, Constant) and variable not in names:
-            names[variable] = ctx.bind(variable.data, fresh("c"))
+        names[variable] = locals_of_shared[variable]
+        body.append(f"{names[variable]} = {containers[variable]}[0]")
 
     order = fgraph.toposort()
+    for variable in _constants_in(fgraph, order):
+        names[variable] = ctx.bind(variable.data)
     roots = buffer_roots(order)
     external = set(fgraph.inputs) | {v for v in names if isinstance(v, Constant)}
     outputs = list(fgraph.outputs)
@@ -202,14 +273,17 @@ def generate(
     keep = set(outputs)
     check_destroys(order, roots, external, keep)
 
-    temp_ids = itertools.count()
+    line_nodes: dict[int, Apply] = {}
     profile_slots: list[Apply] = []
+    profile_seconds = profile_calls = None
     if profile:
-        namespace["perf_counter"] = __import__("time").perf_counter
-        timings = ctx.bind([0.0] * len(order), "node_seconds")
-        body.insert(0, f"{ctx.bind([0], 'call_count')}[0] += 1")
+        profile_seconds, profile_calls = [0.0] * len(order), [0]
+        timings = ctx.bind(profile_seconds, "node_seconds")
+        clock = ctx.bind(time.perf_counter, "perf_counter")
+        started = ctx.fresh()
+        body.insert(0, f"{ctx.bind(profile_calls, 'call_count')}[0] += 1")
     for position, node in enumerate(order):
-        ctx.outputs = [fresh(f"t{next(temp_ids)}") for _ in node.outputs]
+        ctx.outputs = [ctx.fresh() for _ in node.outputs]
         for variable, out_name in zip(node.outputs, ctx.outputs):
             names[variable] = out_name
         ctx.node = node
@@ -224,12 +298,12 @@ def generate(
             statements = list(code)
         comment = _node_comment(node)
         if profile:
-            body.append("_start = perf_counter()")
+            body.append(f"{started} = {clock}()")
         for index, statement in enumerate(statements):
             line_nodes[len(lines) + len(body) + 1] = node
-            body.append(statement + (f"  # {comment}" if comment and index == 0 else ""))
+            body.append(statement + (f"  {comment}" if comment and index == 0 else ""))
         if profile:
-            body.append(f"{timings}[{position}] += perf_counter() - _start")
+            body.append(f"{timings}[{position}] += {clock}() - {started}")
             profile_slots.append(node)
         dead = [
             names[v]
@@ -254,23 +328,93 @@ def generate(
 
     for variable, borrow in zip(outputs[:n_outputs], output_borrow):
         results.append(finished(variable, borrow))
-    for variable, target in zip(outputs[n_outputs:], update_targets):
+    update_values = list(zip(outputs[n_outputs:], update_targets))
+    # Every check before the first store: a refused update changes no shared variable.
+    for variable, target in update_values:
+        check = _update_shape_check(variable, target, names[variable], ctx)
+        if check is not None:
+            body.append(check)
+    for variable, target in update_values:
         body.append(f"{containers[target]}[0] = {finished(variable, False)}")
     if unpack_single:
         body.append(f"return {results[0]}")
     else:
         body.append(f"return [{', '.join(results)}]")
-    header = _constant_header(names).splitlines()
+
+    for constant_name, data in ctx.constants.items():
+        header.append(f"# {constant_name} = {_constant_text(data)}")
     helpers = [line for line, _ in ctx.definitions] + ([""] if ctx.definitions else [])
-    source = "\n".join(header + helpers + lines + ["    " + line for line in body]) + "\n"
+    source_lines = header + helpers + lines + ["    " + line for line in body]
+    source = "\n".join(source_lines) + "\n"
+    _check_one_line_each(source_lines, source)
     offset = len(header) + len(helpers)
     line_nodes = {line + offset: node for line, node in line_nodes.items()}
     for index, (_, node) in enumerate(ctx.definitions):  # errors inside helper functions
         if node is not None:
             line_nodes[len(header) + index + 1] = node
     return Program(
-        source, namespace, filename, function_name, line_nodes, names, order, profile_slots
+        source,
+        namespace,
+        filename,
+        FUNCTION_NAME,
+        line_nodes,
+        names,
+        order,
+        profile_slots,
+        label,
+        profile_seconds,
+        profile_calls,
     )
+
+
+def _constants_in(fgraph: FunctionGraph, order: list[Apply]) -> list[Constant]:
+    seen = dict.fromkeys(v for node in order for v in node.inputs if isinstance(v, Constant))
+    seen.update(dict.fromkeys(v for v in fgraph.outputs if isinstance(v, Constant)))
+    return list(seen)
+
+
+def _user_label(variable: Variable, name: str | None) -> str:
+    """How the header shows a user variable: its name quoted and escaped, else its type."""
+    if name:
+        return f"'{comment_text(name)}'"
+    return f"<unnamed {variable.type}>"
+
+
+def _update_shape_check(variable: Variable, target: Variable, value: str, ctx) -> str | None:
+    """A statement refusing an update whose value does not fit ``target``'s static shape;
+    None when the value's static type already guarantees it."""
+    conditions = [
+        f"{value}.shape[{axis}] != {size}"
+        for axis, (size, known) in enumerate(zip(target.type.shape, variable.type.shape))
+        if size is not None and known != size
+    ]
+    if not conditions:
+        return None
+    refuse = ctx.bind(_UpdateRefusal(target), "refuse_update")
+    return f"if {' or '.join(conditions)}: {refuse}({value})"
+
+
+class _UpdateRefusal:
+    """Raises the error for an update value that does not fit its shared variable."""
+
+    def __init__(self, target: Variable) -> None:
+        self.target = target
+
+    def __call__(self, value) -> None:
+        target = self.target
+        label = f"'{target.name}'" if target.name else f"<unnamed {target.type}>"
+        raise TypeError(
+            f"update of shared variable {label}: expected {target.type.describe()}, "
+            f"got a value of shape {np.shape(value)}; no shared variable was changed"
+        )
+
+
+def _check_one_line_each(source_lines: list[str], source: str) -> None:
+    """Every generated line must stay one line: a line break inside one would let text
+    escape a comment. Ops must format user text with ``ctx.comment``."""
+    if len(source.splitlines()) != len(source_lines):  # splits at every LINE_BREAKS char
+        broken = [line for line in source_lines if not LINE_BREAKS.isdisjoint(line)]
+        raise AssertionError(f"generated line contains a line break: {broken[0]!r}")
 
 
 def _perform_kernel(node: Apply):
@@ -286,17 +430,13 @@ def _node_comment(node: Apply) -> str:
     location = node.source
     if location is None:
         return ""
-    return f"{location.filename.rsplit('/', 1)[-1]}:{location.lineno}"
+    filename = str(location.filename).rsplit("/", 1)[-1]
+    return f"# {comment_text(f'{filename}:{location.lineno}')}"
 
 
-def _constant_header(names: dict) -> str:
-    rows = []
-    for variable, name in names.items():
-        if isinstance(variable, Constant):
-            data = variable.data
-            if data.size <= 4:
-                text = repr(np.asarray(data).tolist())
-            else:
-                text = f"array of shape {data.shape}"
-            rows.append(f"# {name} = {variable.type.dtype} {text}")
-    return "".join(row + "\n" for row in sorted(rows))
+def _constant_text(data: np.ndarray) -> str:
+    if data.size <= 4:
+        text = repr(np.asarray(data).tolist())
+    else:
+        text = f"array of shape {data.shape}"
+    return comment_text(f"{data.dtype} {text}")

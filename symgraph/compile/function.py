@@ -3,7 +3,7 @@ Python callable running generated NumPy code."""
 
 from __future__ import annotations
 
-import keyword
+import threading
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.compile.codegen import Parameter, generate
+from symgraph.compile.codegen import MISSING, Parameter, generate
 from symgraph.compile.io import In, Out
 from symgraph.compile.memory import keep_freed_memory
 from symgraph.compile.mode import Mode, get_mode
@@ -64,13 +64,6 @@ def _normalize_pairs(pairs, kind: str) -> list[tuple[Variable, Any]]:
     return result
 
 
-def _parameter_name(spec: In, position: int, taken: set[str]) -> str:
-    name = spec.name
-    if name and name.isidentifier() and not keyword.iskeyword(name) and name not in taken:
-        return name
-    return f"arg{position}" if f"arg{position}" not in taken else f"arg{position}_"
-
-
 def _make_check(
     variable: Variable,
     spec: In,
@@ -103,8 +96,15 @@ class FunctionMaker:
 
 
 class Function:
-    """A compiled function. Call it with the input values (positionally, or by the inputs'
-    names); ``f.source`` is the generated Python code."""
+    """A compiled function. Call it with the input values, positionally or by the inputs'
+    names (``f(x, lr=0.1)``); ``f.source`` is the generated Python code.
+
+    Threads: a call of a function with updates (default updates of random streams
+    included) holds the function's lock from reading the shared values to storing the new
+    ones, so concurrent calls of that function never lose an update. Functions without
+    updates run concurrently. Calls of *different* functions are not ordered with respect
+    to each other: two functions updating one shared variable from two threads race.
+    """
 
     def __init__(
         self,
@@ -135,6 +135,14 @@ class Function:
         self.trace = trace
         self.profile = profile
         self.compile_seconds = compile_seconds
+        self._lock = threading.RLock() if updates else None
+        self._n_required = sum(p.default_slot is None for p in inputs)
+        # keyword -> position; a name two inputs share maps to None (ambiguous)
+        self._positions: dict[str, int | None] = {}
+        for position, parameter in enumerate(inputs):
+            if parameter.name:
+                taken = parameter.name in self._positions
+                self._positions[parameter.name] = None if taken else position
 
     @property
     def source(self) -> str:
@@ -146,24 +154,99 @@ class Function:
         return FunctionMaker(self.fgraph, self.recipe["inputs"], self.outputs, self.mode)
 
     def __call__(self, *args, **kwargs):
+        if kwargs:
+            args = self._positional(args, kwargs)
+        lock = self._lock
         try:
-            return self._fn(*args, **kwargs)
+            if lock is None:
+                return self._fn(*args)
+            with lock:
+                return self._fn(*args)
         except Exception as error:
-            self._explain(error, args, kwargs)
+            if not kwargs and not self._n_required <= len(args) <= len(self.inputs):
+                raise TypeError(self._arity_message(len(args))) from None
+            self._explain(error)
             raise
 
-    def __getitem__(self, name: str):
+    def _positional(self, args: tuple, kwargs: dict) -> tuple:
+        """The call's arguments as one positional tuple (Theano's rules for keywords:
+        unknown names, a value given twice and missing inputs are errors)."""
+        if len(args) > len(self.inputs):
+            raise TypeError(self._arity_message(len(args)))
+        values = [*args, *[MISSING] * (len(self.inputs) - len(args))]
+        for keyword, value in kwargs.items():
+            position = self._positions.get(keyword, -1)
+            if position == -1:
+                raise TypeError(
+                    f"{self._title()} has no input named {keyword!r}; its inputs are "
+                    f"({self._input_list()})"
+                )
+            if position is None:
+                raise TypeError(
+                    f"{self._title()}: the input name {keyword!r} is ambiguous (several "
+                    "inputs have it); pass these inputs by position"
+                )
+            if position < len(args):
+                raise TypeError(
+                    f"{self._title()} got two values for input {keyword!r} (position "
+                    f"{position}): one by position and one by keyword"
+                )
+            values[position] = value
+        missing = [
+            self._input_label(position)
+            for position, parameter in enumerate(self.inputs)
+            if values[position] is MISSING and parameter.default_slot is None
+        ]
+        if missing:
+            raise TypeError(f"{self._title()}: missing input(s) {', '.join(missing)}")
+        return tuple(values)
+
+    def _title(self) -> str:
+        return f"function {self.name!r}" if self.name else "this function"
+
+    def _input_label(self, position: int) -> str:
+        parameter = self.inputs[position]
+        label = repr(parameter.name) if parameter.name else f"<unnamed {parameter.variable.type}>"
+        return f"{label} (position {position})"
+
+    def _input_list(self) -> str:
+        return ", ".join(
+            repr(p.name) if p.name else f"<unnamed {p.variable.type}>" for p in self.inputs
+        )
+
+    def _arity_message(self, given: int) -> str:
+        total, required = len(self.inputs), self._n_required
+        expected = str(total) if total == required else f"{required} to {total}"
+        message = (
+            f"{self._title()} takes {expected} input(s) ({self._input_list()}), "
+            f"got {given} positional argument(s)"
+        )
+        if given < required:
+            missing = ", ".join(self._input_label(k) for k in range(given, required))
+            message += f"; missing {missing}"
+        return message
+
+    def __getitem__(self, name):
         return self.defaults[self._default_slot(name)]
 
-    def __setitem__(self, name: str, value) -> None:
-        self.defaults[self._default_slot(name)] = value
+    def __setitem__(self, name, value) -> None:
+        """Set an input's default (by the input's name or variable); the value is checked
+        and converted as a call's argument would be, and copied."""
+        slot = self._default_slot(name)
+        parameter = next(p for p in self.inputs if p.default_slot == slot)
+        filtered = parameter.check(value)
+        self.defaults[slot] = np.array(filtered, copy=True)
 
-    def _default_slot(self, name: str) -> int:
-        if name not in self._default_names:
-            raise KeyError(f"{self.name or 'function'} has no input with a default named {name!r}")
-        return self._default_names[name]
+    def _default_slot(self, name) -> int:
+        if isinstance(name, Variable):
+            for parameter in self.inputs:
+                if parameter.variable is name and parameter.default_slot is not None:
+                    return parameter.default_slot
+        elif name in self._default_names:
+            return self._default_names[name]
+        raise KeyError(f"{self.name or 'function'} has no input with a default named {name!r}")
 
-    def _explain(self, error: Exception, args, kwargs) -> None:
+    def _explain(self, error: Exception) -> None:
         """Add a note naming the failing node and the user line that built it."""
         if "_pending" in self.__dict__:  # compiling after unpickling failed: nothing to add
             return
@@ -174,12 +257,6 @@ class Function:
                 frame_tb = tb
             tb = tb.tb_next
         if frame_tb is None:
-            if isinstance(error, TypeError) and "argument" in str(error):
-                names = ", ".join(p.name for p in self.inputs)
-                error.add_note(
-                    f"{self.name or 'this function'} takes the inputs ({names}); it was called "
-                    f"with {len(args)} positional and {len(kwargs)} keyword argument(s)"
-                )
             return
         node = self.program.line_nodes.get(frame_tb.tb_lineno)
         if node is None:
@@ -196,8 +273,7 @@ class Function:
         error.add_note(note)
 
     def __repr__(self) -> str:
-        inputs = ", ".join(p.name for p in self.inputs)
-        return f"<symgraph Function {self.name or ''}({inputs})>"
+        return f"<symgraph Function {self.name or ''}({self._input_list()})>"
 
     def copy(
         self,
@@ -381,25 +457,23 @@ def function(
     else:
         run_pipeline(fgraph, mode.passes)
 
-    taken: set[str] = set()
     parameters = []
     defaults: list = []
     default_names: dict[str, int] = {}
     function_name = name or "compiled_function"
     for position, spec in enumerate(specs):
-        pname = _parameter_name(spec, position, taken)
-        taken.add(pname)
         slot = None
         if spec.has_default:
             slot = len(defaults)
-            defaults.append(spec.variable.type.filter(spec.value, allow_downcast=True))
-            default_names[spec.name or pname] = slot
+            defaults.append(_default_value(spec, position))
+            if spec.name:
+                default_names[spec.name] = slot
         elif any(p.default_slot is not None for p in parameters):
             raise ValueError(
                 f"input {_label(spec.variable)} without a default follows inputs with defaults"
             )
         check = _make_check(spec.variable, spec, position, function_name, allow_input_downcast)
-        parameters.append(Parameter(spec.variable, pname, check, slot))
+        parameters.append(Parameter(spec.variable, spec.name, check, slot))
 
     program = generate(
         fgraph,
@@ -436,6 +510,17 @@ def function(
     )
     compiled.recipe = recipe
     return compiled
+
+
+def _default_value(spec: In, position: int):
+    """An input's default as a plain ndarray of its type, copied unless borrowed."""
+    try:
+        value = spec.variable.type.filter(spec.value, allow_downcast=True)
+    except TypeError as error:
+        raise TypeError(
+            f"default value of input {_label(spec.variable)} (position {position}): {error}"
+        ) from None
+    return value if spec.borrow else np.array(value, copy=True)
 
 
 def _as_input(item) -> Variable:

@@ -23,11 +23,12 @@ _NO_VALUE = _NoValue()
 class In:
     """A function input with options.
 
-    ``value``: a default used when the caller omits the argument; ``name``: the keyword
-    to pass it by (defaults to the variable's name); ``borrow``: the function may keep
-    a reference to the argument instead of copying it (symgraph never copies inputs, so
-    this only documents intent); ``mutable``: accepted for Theano compatibility (inputs
-    are never overwritten).
+    ``value``: a default used when the caller omits the argument (stored as a plain
+    ndarray of the input's type, copied unless ``borrow``); ``name``: the keyword to pass
+    it by (defaults to the variable's name; it is never an identifier in the generated
+    code, so any text works); ``borrow``: keep ``value`` itself rather than a copy
+    (arguments of calls are never copied: they are only read); ``mutable``: accepted
+    for Theano compatibility (inputs are never overwritten).
     """
 
     def __init__(

@@ -33,14 +33,16 @@ class SharedVariable(TensorVariable):
 
     def set_value(self, value: Any, borrow: bool = False) -> None:
         """Replace the value (copied unless ``borrow=True``); it must fit the variable's
-        type: same dtype family and number of dimensions."""
+        type: its dtype (or a safe cast to it), number of dimensions and static sizes.
+        The stored value is a plain ndarray (``np.matrix`` is converted, masked arrays
+        are refused); on error the value is left unchanged."""
         try:
             filtered = self.type.filter(
                 value, strict=self.strict, allow_downcast=self.allow_downcast
             )
         except TypeError as error:
             raise TypeError(f"shared variable {self._label()}: {error}") from None
-        if filtered is value and not borrow:
+        if not borrow and not _is_fresh_conversion(filtered, value):
             filtered = filtered.copy()
         self.container[0] = filtered
 
@@ -68,6 +70,18 @@ class SharedVariable(TensorVariable):
         return self.name or f"SharedVariable<{self.type}>"
 
 
+def _is_fresh_conversion(filtered: np.ndarray, value: Any) -> bool:
+    """Whether ``TensorType.filter`` made ``filtered`` as new memory nobody else holds:
+    from Python or NumPy scalars and lists, or by casting an array to another dtype. A view of
+    ``value``'s own buffer (an ``np.matrix``, an ``array.array``, anything exposing
+    ``__array__`` or the buffer protocol) is not."""
+    if filtered is value:
+        return False
+    if isinstance(value, (bool, int, float, complex, list, tuple, np.generic)):
+        return True
+    return isinstance(value, np.ndarray) and value.dtype != filtered.dtype
+
+
 def shared(
     value: Any,
     name: str | None = None,
@@ -85,6 +99,11 @@ def shared(
     """
     if isinstance(value, SharedVariable):
         raise TypeError("shared() got a shared variable; use it directly")
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(
+            f"shared(){f' {name!r}' if name else ''} got a masked array; its mask would be "
+            "ignored: pass value.filled(fill_value) or value.data explicitly"
+        )
     if isinstance(value, (bool, int, float)) and not isinstance(value, np.generic):
         array = np.asarray(value)
     elif isinstance(value, (np.ndarray, np.generic)):

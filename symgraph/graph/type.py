@@ -116,8 +116,19 @@ class TensorType(Type):
         An array of another dtype is accepted when the cast is safe (an upcast); a Python
         scalar or list when converting loses nothing; a Python float always (to any float
         dtype). Anything else needs ``allow_downcast=True``. Raises TypeError otherwise.
+
+        The result is always a plain ``ndarray``: a subclass (``np.matrix``, which stays
+        2-d through reductions) is viewed as one; a masked array is refused, since
+        dropping its mask would silently compute with the masked-out values.
         """
         dtype = self.numpy_dtype
+        if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
+            if isinstance(value, np.ma.MaskedArray):
+                raise TypeError(
+                    f"expected {self.describe()}, got a masked array ({_describe_value(value)}"
+                    "); its mask would be ignored: pass value.filled(fill_value) or value.data"
+                )
+            value = value.view(np.ndarray)
         if isinstance(value, np.ndarray) and value.dtype == dtype:
             array = value
         elif strict:

@@ -8,8 +8,8 @@ class ProfileStats:
 
     def __init__(self, program) -> None:
         self.program = program
-        self._seconds = program.namespace["node_seconds"]
-        self._calls = program.namespace["call_count"]
+        self._seconds = program.profile_seconds
+        self._calls = program.profile_calls
 
     @property
     def calls(self) -> int:
@@ -39,8 +39,7 @@ class ProfileStats:
     def summary(self, file=None, top: int = 20) -> str:
         total = sum(self._seconds) or 1e-12
         lines = [
-            f"profile of {self.program.function_name}: {self.calls} call(s), "
-            f"{total * 1e3:.3f} ms in nodes",
+            f"profile of {self.program.label}: {self.calls} call(s), {total * 1e3:.3f} ms in nodes",
             f"{'share':>6} {'ms/call':>9}  op  (input types)",
         ]
         for seconds, op, shapes in self.rows()[:top]:

@@ -105,7 +105,7 @@ class Fused(Op, HasInnerGraph):
         from symgraph.tensor.elemwise import runtime_broadcast_check
 
         output = self.inner_outputs[0]
-        lines = [f"# {self}"]
+        lines = [ctx.comment(self)]
         check = runtime_broadcast_check(node.inputs, inputs, ctx)
         if check is not None:
             lines.append(check)
@@ -116,7 +116,8 @@ class Fused(Op, HasInnerGraph):
         def kernel_source(name):
             params = [f"i{k}" for k in range(len(inputs))]
             body = self._statements(params, None, "out", ctx)
-            return [f"def {name}({', '.join(params)}, out):  # {self}", *("    " + b for b in body)]
+            header = f"def {name}({', '.join(params)}, out):  {ctx.comment(self)}"
+            return [header, *("    " + b for b in body)]
 
         kernel = ctx.define(self, "fused_kernel", kernel_source)
         lines.append(

@@ -206,4 +206,4 @@ def test_generated_source_names_the_sampler():
     srng = RandomStreams(0)
     f = symgraph.function([], srng.normal((2,)))
     assert "random_normal(" in f.source
-    assert "rng_state_storage[0] =" in f.source
+    assert "# s0: shared variable 'rng_state'" in f.source and "s0_storage[0] =" in f.source
