@@ -247,9 +247,10 @@ def runtime_broadcast_check(variables, names, ctx) -> str | None:
         conditions += [f"{first}.shape[{axis}] != {n}.shape[{axis}]" for _, n in sized[1:]]
     if not conditions:
         return None
-    labels = [str(v) for v in variables]
+    # The variables' names are user text: bound as an object, never written into the code.
+    labels = ctx.bind([str(v) for v in variables], "labels")
     raise_error = ctx.bind(_broadcast_error, "broadcast_error")
-    return f"if {' or '.join(conditions)}: {raise_error}({labels!r}, ({', '.join(names)},))"
+    return f"if {' or '.join(conditions)}: {raise_error}({labels}, ({', '.join(names)},))"
 
 
 def _broadcast_error(labels, values):
