@@ -280,3 +280,32 @@ def test_sigmoid_keeps_its_relative_precision_below_zero(dtype):
         _assert_accurate(
             symgraph.function([x], T.sigmoid(x), mode=mode)(points), _sigmoid(points), dtype
         )
+
+
+# --- sigmoid's gradient ---------------------------------------------------------------------
+
+
+def _sigmoid_derivative(v):
+    return _sigmoid(v) * _sigmoid(-_longdouble(v))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_gradient_keeps_its_relative_precision(dtype):
+    # g * s * (1 - s) was 0 at 50 (1 - s rounds to 0), not 1.9e-22, in both modes
+    x = T.vector("x", dtype=dtype)
+    points = np.array([-1000.0, -80.0, -50.0, -10.0, 0.0, 10.0, 20.0, 50.0, 80.0, 800.0], dtype)
+    grad = symgraph.grad(T.sigmoid(x).sum(), x)
+    for mode in MODES:
+        got = symgraph.function([x], grad, mode=mode)(points)
+        _assert_accurate(got, _sigmoid_derivative(points), dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_log_sigmoid_gradients_stay_finite_and_exact(dtype):
+    # log_sigmoid_grad cancels the 1 / s of log's gradient against sigmoid's derivative
+    x = T.vector("x", dtype=dtype)
+    points = np.array(POINTS, dtype=dtype)
+    cost = T.log(T.sigmoid(x)).sum() + 2 * T.log(1 - T.sigmoid(x)).sum()
+    got = symgraph.function([x], symgraph.grad(cost, x))(points)
+    # d/dx log(s) = sigmoid(-x), d/dx log(1 - s) = -sigmoid(x)
+    _assert_accurate(got, _sigmoid(-_longdouble(points)) - 2 * _sigmoid(points), dtype)

@@ -291,21 +291,37 @@ def _is_one_minus(variable, s):
     )
 
 
+def _is_sigmoid_of_minus(variable, x):
+    """Whether ``variable`` is ``sigmoid(-x)``."""
+    if _scalar_name(variable) != "sigmoid":
+        return False
+    minus = variable.owner.inputs[0]
+    return _scalar_name(minus) == "neg" and minus.owner.inputs[0] is x
+
+
+def _sigmoid_and_its_mirror(derivative):
+    """``(sigmoid(x), sigmoid(-x))`` when ``derivative`` is their product (sigmoid's
+    derivative, as its gradient builds it), else None."""
+    if _scalar_name(derivative) != "mul":
+        return None
+    for s, mirror in (derivative.owner.inputs, derivative.owner.inputs[::-1]):
+        if _scalar_name(s) == "sigmoid" and _is_sigmoid_of_minus(mirror, s.owner.inputs[0]):
+            return s, mirror
+    return None
+
+
 def _sigmoid_grad_of_logs(node):
-    """``(sum of terms) * (s * (1 - s))`` with ``s = sigmoid(x)``, where terms divide by ``s``
-    or ``1 - s`` (gradients of ``log(s)``/``log(1 - s)``): cancel the division, so
-    ``g / s * s * (1 - s) -> g * sigmoid(-x)`` and ``g / (1 - s) * ... -> g * s``."""
+    """``(sum of terms) * (s * sigmoid(-x))`` with ``s = sigmoid(x)``, where terms divide by
+    ``s`` or ``1 - s`` (gradients of ``log(s)``/``log(1 - s)``): cancel the division, so
+    ``g / s * s * sigmoid(-x) -> g * sigmoid(-x)`` and ``g / (1 - s) * ... -> g * s``."""
     total, derivative = node.inputs
-    if _scalar_name(derivative) != "mul":
+    pair = _sigmoid_and_its_mirror(derivative)
+    if pair is None:
         total, derivative = derivative, total
-    if _scalar_name(derivative) != "mul":
+        pair = _sigmoid_and_its_mirror(derivative)
+    if pair is None:
         return None
-    s, one_minus = derivative.owner.inputs
-    if not _is_one_minus(one_minus, s):
-        s, one_minus = one_minus, s
-    if _scalar_name(s) != "sigmoid" or not _is_one_minus(one_minus, s):
-        return None
-    x = s.owner.inputs[0]
+    s, mirror = pair
     terms, cancelled = [], False
     stack = [(total, False)]
     while stack:
@@ -318,7 +334,7 @@ def _sigmoid_grad_of_logs(node):
             stack.append((term.owner.inputs[0], not negated))
             continue
         if name == "true_div" and term.owner.inputs[1] is s:
-            value = math.mul(term.owner.inputs[0], math.sigmoid(math.neg(x)))
+            value = math.mul(term.owner.inputs[0], mirror)
             cancelled = True
         elif name == "true_div" and _is_one_minus(term.owner.inputs[1], s):
             value = math.mul(term.owner.inputs[0], s)
