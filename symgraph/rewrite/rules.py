@@ -374,6 +374,68 @@ def _log1mexp_grad(g, x, node):
     return _cast_like(node, math.neg(math.true_div(g, math.expm1(math.neg(x)))))
 
 
+def _negative(v, dtype):
+    """``-v`` in the float ``dtype`` of the result (a negated integer would wrap), and ``z``
+    itself when ``v`` is ``-z``."""
+    if _scalar_name(v) == "neg" and v.dtype == dtype:
+        return v.owner.inputs[0]
+    return math.neg(math.cast(v, dtype))
+
+
+def _has_exp_factor(h, y):
+    """Whether ``h`` is ``exp(y)`` or a product with that factor."""
+    factors = h.owner.inputs if _scalar_name(h) == "mul" else [h]
+    return any(_scalar_name(f) == "exp" and f.owner.inputs[0] is y for f in factors)
+
+
+def _sigmoid_of_reciprocal_grad(h, y, node):
+    # -(h / (1 + e^y)^2) * e^y: inf / inf = nan once e^y overflows, and (1 + e^y)^2
+    # overflows first (float32 at y = 45, where the gradient is 2.9e-20, gave 0). It is
+    # -h * sigmoid(y) * sigmoid(-y).
+    if _has_exp_factor(h, y):
+        # h = g * e^y: the part of exp(y) / (1 + exp(y))'s gradient that sigmoid_of_exp_grad
+        # rewrites together with the other part (h * s * s(-y) would be inf * 0)
+        return None
+    dtype = node.outputs[0].dtype
+    s = math.sigmoid(math.cast(y, dtype))
+    mirror = math.sigmoid(_negative(y, dtype))
+    return _cast_like(node, math.neg(math.mul(math.mul(h, s), mirror)))
+
+
+def _sigmoid_of_exp_grad_patterns():
+    """The derivative of exp(x) / (1 + exp(x)) by the quotient rule, as grad builds it: the
+    numerator's term g / (1 + e) * e and the denominator's -(g * e / (1 + e)^2) * e, with
+    e = exp(x). Each is nan once e overflows, and their sum g * s * (1 - s) cancels (0 at
+    50). With two exp(x) nodes (T.exp(x) / (1 + T.exp(x))) the terms are added, and
+    softplus_grad has already made the first g * sigmoid(x); with one (e / (1 + e)) the
+    parts are added before the multiply by e. Where g is the constant 1 (a 0-d cost of a
+    0-d x), canonicalize has dropped the product g * e."""
+    e, one_plus_e = E.exp(x), E.add(Const(1), E.exp(x))
+    patterns = []
+    for weight, weighted_e in ((g, E.mul(g, e)), (Const(1, name="g"), e)):
+        numerator_part = E.true_div(weight, one_plus_e)
+        denominator_part = E.neg(E.true_div(weighted_e, E.sqr(one_plus_e)))
+        patterns += [
+            E.add(E.mul(e, denominator_part), E.mul(weight, E.sigmoid(x))),
+            E.add(E.mul(e, denominator_part), E.mul(e, numerator_part)),
+            E.mul(e, E.add(numerator_part, denominator_part)),
+        ]
+    return patterns
+
+
+_SIGMOID_OF_EXP_GRADS = _sigmoid_of_exp_grad_patterns()
+
+
+def _sigmoid_of_exp_grad(node):
+    for pattern in _SIGMOID_OF_EXP_GRADS:
+        bindings = pattern.match(node.outputs[0], {})
+        if bindings is not None:
+            x, dtype = bindings["x"], node.outputs[0].dtype
+            s, mirror = math.sigmoid(x), math.sigmoid(_negative(x, dtype))
+            return _cast_like(node, math.mul(math.mul(bindings["g"], s), mirror))
+    return None
+
+
 sm = P(Softmax, x, name="softmax")
 sigmoid_x = E.sigmoid(x, name="sig")
 STABILIZE = RuleSet(
@@ -454,6 +516,20 @@ STABILIZE = RuleSet(
             "g / (1 + exp(x)) * exp(x) -> g * sigmoid(x) (the gradient of softplus)",
         ),
         Rule(
+            "sigmoid_of_reciprocal_grad",
+            E.mul(
+                E.exp(y), E.neg(E.true_div(Var("h"), E.sqr(E.add(Const(1), E.exp(y))))), name="node"
+            ),
+            _sigmoid_of_reciprocal_grad,
+            "-(h / (1 + exp(y))^2) * exp(y) -> -(h * sigmoid(y) * sigmoid(-y))",
+        ),
+        Rule.custom(
+            "sigmoid_of_exp_grad",
+            [("elemwise", "add"), ("elemwise", "mul")],
+            _sigmoid_of_exp_grad,
+            "the gradient of exp(x) / (1 + exp(x)) -> g * sigmoid(x) * sigmoid(-x)",
+        ),
+        Rule(
             "logaddexp",
             E.log(E.add(E.exp(x), E.exp(y))),
             lambda x, y: math.logaddexp(x, y),
@@ -531,6 +607,11 @@ def _div_by_constant(x, c, div):
     return math.mul(x, TensorConstant(TensorType(dtype, reciprocal.shape), reciprocal))
 
 
+def _sigmoid_of_reciprocal(y, node):
+    # 1 / (1 + e^y) is sigmoid(-y); hand-written sigmoids are 1 / (1 + exp(-x))
+    return _cast_like(node, math.sigmoid(_negative(y, node.outputs[0].dtype)))
+
+
 def _reduce_class():
     from symgraph.tensor.math import Reduce
 
@@ -556,6 +637,16 @@ SPECIALIZE = RuleSet(
             E.true_div(x, Const(name="c"), name="div"),
             _div_by_constant,
             "x / c -> x * (1 / c) when 1 / c is a finite normal float (a multiply is cheaper)",
+        ),
+        # Not a stabilize rule: 1 / (1 + exp(-x)) is finite and as exact as sigmoid (whose
+        # kernel is that arithmetic), and there it would take the 1 / (1 + exp(x)) * exp(x)
+        # of softplus's gradient for a 0-d cost (g = 1) from softplus_grad, leaving
+        # sigmoid(-x) * exp(x), nan at 800
+        Rule(
+            "sigmoid_of_reciprocal",
+            E.true_div(Const(1), E.add(Const(1), E.exp(y)), name="node"),
+            _sigmoid_of_reciprocal,
+            "1 / (1 + exp(-x)) -> sigmoid(x) (and 1 / (1 + exp(y)) -> sigmoid(-y)): one kernel",
         ),
         Rule.custom(
             "sum_of_product_to_dot",
