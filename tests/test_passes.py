@@ -137,6 +137,18 @@ RULE_CASES = [
         lambda: symgraph.grad((T.exp(x) / (1 + T.exp(x))).sum(), x),
         lambda: symgraph.grad((T.exp(x) / (2 + T.exp(x))).sum(), x),
     ),
+    (
+        "logsumexp",
+        rules.STABILIZE,
+        lambda: T.log(T.exp(x).sum()),
+        lambda: T.log(T.exp(x).max()),
+    ),
+    (
+        "logsumexp_grad",
+        rules.STABILIZE,
+        lambda: symgraph.grad(T.log(T.exp(x).sum()), x),
+        lambda: x / T.exp(x).max() * T.exp(x),
+    ),
     ("pow_two", rules.SPECIALIZE, lambda: x**2, lambda: x**3),
     ("pow_half", rules.SPECIALIZE, lambda: x**0.5, lambda: x**1.5),
     ("pow_minus_one", rules.SPECIALIZE, lambda: x**-1, lambda: x**-2),
@@ -255,6 +267,34 @@ def test_stabilize_golden():
         "  t2:f64[?] = neg(t1)\n"
         "-> t2"
     )
+
+
+def test_logsumexp_golden():
+    m = T.dmatrix("m")
+    _, text = rewrite(rules.STABILIZE, T.log(T.exp(m).sum(axis=1, keepdims=True)), inputs=[m])
+    assert text == (
+        "m:f64[?,?] ->\n"
+        "  t0:f64[?] = LogSumExp{axis=[1]}(m)\n"
+        "  t1:f64[?,1] = DimShuffle{0,x}(t0)\n"
+        "-> t1"
+    )
+
+
+def test_logsumexp_grad_needs_the_sums_back_in_their_own_rows():
+    # (w / s)[:, None] * exp(m) with s the sums of m's columns pairs the sum of column i
+    # with row i: not softmax's gradient, even when m is square
+    m, w = T.dmatrix("m"), T.dvector("w")
+    columns = T.exp(m).sum(axis=0)
+    fired, _ = rewrite(rules.STABILIZE, (w / columns).dimshuffle(0, "x") * T.exp(m), inputs=[m, w])
+    assert fired["logsumexp_grad"] == 0, fired
+    # its own rows' sums, there: softmax(m, axis=0) * w[None, :]
+    fired, _ = rewrite(rules.STABILIZE, (w / columns).dimshuffle("x", 0) * T.exp(m), inputs=[m, w])
+    assert fired["logsumexp_grad"] == 1, fired
+    value, weights = np.arange(9.0).reshape(3, 3), np.array([1.0, -2.0, 0.5])
+    for out in [(w / columns).dimshuffle(0, "x") * T.exp(m), (w / columns) * T.exp(m)]:
+        fast = symgraph.function([m, w], out)(value, weights)
+        slow = symgraph.function([m, w], out, mode="FAST_COMPILE")(value, weights)
+        np.testing.assert_allclose(fast, slow, rtol=1e-12)
 
 
 def _only(name):

@@ -377,3 +377,96 @@ def test_softplus_forms_of_a_scalar(form, dtype):
         value, grad = f(point)
         _assert_accurate(value, _softplus(point), dtype)
         _assert_accurate(grad, _sigmoid(point), dtype)
+
+
+# --- stabilize: logsumexp and its gradient --------------------------------------------------
+
+
+def _logsumexp(v, axis):
+    v = _longdouble(v)
+    top = np.max(v, axis=axis, keepdims=True)
+    return np.squeeze(top, axis) + np.log(np.sum(np.exp(v - top), axis=axis))
+
+
+def _softmax(v, axis):
+    v = _longdouble(v)
+    e = np.exp(v - np.max(v, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+# Every pair of POINTS as a row, and a row that exp(x - logsumexp(x)) alone would get 5e-4
+# wrong in float32 (logsumexp is rounded to its size there)
+PAIRS = np.array([[a, b] for a in POINTS for b in POINTS] + [[1e4, 1e4 + 1]])
+LOGSUMEXP_FORMS = {
+    # name: graph of m, axis, keepdims, matrices
+    "axis=1": (lambda m: T.log(T.exp(m).sum(axis=1)), 1, False, [PAIRS]),
+    "axis=1, keepdims": (lambda m: T.log(T.exp(m).sum(axis=1, keepdims=True)), 1, True, [PAIRS]),
+    "axis=0": (lambda m: T.log(T.sum(T.exp(m), axis=0)), 0, False, [PAIRS.T]),
+    "axis=None": (
+        lambda m: T.log(T.exp(m).sum()),
+        None,
+        False,
+        [np.array([[800.0, -50.0], [799.5, 0.0]]), np.array([[-800.0, -801.0], [-1000.0, -800.5]])],
+    ),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("form", LOGSUMEXP_FORMS)
+def test_logsumexp_and_its_gradient_are_finite_and_exact(form, dtype):
+    build, axis, keepdims, matrices = LOGSUMEXP_FORMS[form]
+    m = T.matrix("m", dtype=dtype)
+    out = build(m)
+    grad = symgraph.grad(out.sum(), m)
+    for value in matrices:
+        value = value.astype(dtype)
+        (fast_value, fast_grad), (slow_value, slow_grad) = _run_both([m], [out, grad], value)
+        expected = _logsumexp(value, axis)
+        _assert_accurate(
+            fast_value, np.expand_dims(expected, axis) if keepdims else expected, dtype
+        )
+        _assert_accurate(fast_grad, _softmax(value, axis), dtype)  # the gradient is softmax
+        _assert_agrees_where_unoptimized_is_finite(fast_value, slow_value, dtype)
+        _assert_agrees_where_unoptimized_is_finite(fast_grad, slow_grad, dtype)
+    if dtype == "float64":
+        value = np.array([[-3.0, 0.5, 2.0], [1.0, 1.0, -0.5]])
+        forward = symgraph.function([m], out.sum())
+        fd = np.zeros_like(value)
+        for index in np.ndindex(value.shape):
+            step = np.zeros_like(value)
+            step[index] = 1e-6
+            fd[index] = (forward(value + step) - forward(value - step)) / 2e-6
+        np.testing.assert_allclose(symgraph.function([m], grad)(value), fd, **FD_TOL)
+
+
+def test_logsumexp_rewrite_keeps_infinite_and_empty_results():
+    # log(sum(exp(x))) is -inf for a row of -inf and for no elements, inf with an inf and
+    # nan with a nan: shifting by an infinite maximum (inf - inf) or taking the maximum of
+    # nothing (an error) would change that
+    m = T.dmatrix("m")
+    out = T.log(T.exp(m).sum(axis=1))
+    f = symgraph.function([m], out)
+    assert any(type(n.op).__name__ == "LogSumExp" for n in f.maker.fgraph.toposort())
+    special = np.array([[-np.inf, -np.inf], [np.inf, 1.0], [np.nan, 1.0], [-np.inf, 2.0]])
+    for value in (special, np.zeros((3, 0))):
+        fast, slow = _run_both([m], out, value)
+        np.testing.assert_allclose(fast, slow, rtol=4 * np.finfo(np.float64).eps)
+    np.testing.assert_array_equal(f(np.zeros((3, 0))), [-np.inf] * 3)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_logsumexp_function(dtype):
+    m = T.matrix("m", dtype=dtype)
+    value = PAIRS.astype(dtype)
+    for axis, keepdims in [(1, False), (-1, True), (0, False), (None, False), ((0, 1), True)]:
+        out = T.logsumexp(m, axis=axis, keepdims=keepdims)
+        grad = symgraph.grad(out.sum(), m)
+        axes = tuple(range(2)) if axis is None else axis
+        expected = _logsumexp(value, axes)
+        if keepdims:
+            expected = np.expand_dims(expected, axes)
+        for mode in MODES:
+            got, got_grad = symgraph.function([m], [out, grad], mode=mode)(value)
+            assert got.shape == expected.shape
+            _assert_accurate(got, expected, dtype)
+            _assert_accurate(got_grad, _softmax(value, axes), dtype)

@@ -436,6 +436,87 @@ def _sigmoid_of_exp_grad(node):
     return None
 
 
+def _peel_dimshuffles(variable):
+    """``(v, ops)`` with ``variable = ops[-1](...ops[0](v))``, each op a DimShuffle."""
+    ops = []
+    while variable.owner is not None and isinstance(variable.owner.op, DimShuffle):
+        ops.append(variable.owner.op)
+        variable = variable.owner.inputs[0]
+    return variable, ops[::-1]
+
+
+def _sum_of_exp(variable):
+    """``(x, axes)`` when ``variable`` is ``sum(exp(x), axes)`` (accumulated in its own dtype)."""
+    owner = variable.owner
+    if owner is None or not isinstance(owner.op, math.Reduce):
+        return None
+    if owner.op.kind != "sum" or owner.op.dtype is not None:
+        return None
+    (terms,) = owner.inputs
+    if _scalar_name(terms) != "exp":
+        return None
+    return terms.owner.inputs[0], owner.op.axis
+
+
+def _logsumexp(node):
+    # log commutes with the dimshuffles of keepdims=True
+    total, dimshuffles = _peel_dimshuffles(node.inputs[0])
+    found = _sum_of_exp(total)
+    if found is None:
+        return None
+    x, axes = found
+    result = math.LogSumExp(axes)(x)
+    for op in dimshuffles:
+        result = op(result)
+    return result
+
+
+def _layout(axes_of_source, dimshuffles):
+    """Which axis of a source each axis of ``dimshuffles`` applied to it comes from
+    ('x': broadcast), given the source's own ``axes_of_source``."""
+    layout = list(axes_of_source)
+    for op in dimshuffles:
+        layout = ["x" if a == "x" else layout[a] for a in op.new_order]
+    return layout
+
+
+def _logsumexp_grad(node):
+    """``(g / sum(exp(x)))[broadcast back] * exp(x) -> g[broadcast back] * softmax(x)``,
+    the gradient ``grad`` builds for ``log(sum(exp(x)))``: g / inf * inf = nan once an
+    exp(x) overflows, and g / 0 * 0 = nan where all of them underflow (x = -800, where
+    softmax is 0.5)."""
+    for e, weight in (node.inputs, node.inputs[::-1]):
+        if _scalar_name(e) != "exp":
+            continue
+        x = e.owner.inputs[0]
+        if _scalar_name(weight) == "second":  # the fill of sum's gradient: shape only
+            shape_of, weight = weight.owner.inputs
+            if _scalar_name(shape_of) != "exp" or shape_of.owner.inputs[0] is not x:
+                continue
+        quotient, outer = _peel_dimshuffles(weight)
+        if _scalar_name(quotient) != "true_div":
+            continue
+        g, denominator = quotient.owner.inputs
+        total, inner = _peel_dimshuffles(denominator)
+        found = _sum_of_exp(total)
+        if found is None or found[0] is not x:
+            continue
+        axes = found[1]
+        # The sum must come back to x's layout: its axes in order, the summed ones
+        # broadcast ((g / s).T * exp(x) of a square x pairs the sums with the wrong rows).
+        kept = iter(range(total.ndim))
+        expected = ["x" if a in axes else next(kept) for a in range(x.ndim)]
+        if _layout(range(total.ndim), inner + outer) != expected:
+            continue
+        # The inner dimshuffles map the sum onto g's axes, which the outer ones then move
+        # as they moved g / sum.
+        for op in outer:
+            g = op(g)
+        lse = math.LogSumExp(axes)(x)
+        return _cast_like(node, math.mul(g, lse.owner.op.softmax(x, lse)))
+    return None
+
+
 sm = P(Softmax, x, name="softmax")
 sigmoid_x = E.sigmoid(x, name="sig")
 STABILIZE = RuleSet(
@@ -528,6 +609,18 @@ STABILIZE = RuleSet(
             [("elemwise", "add"), ("elemwise", "mul")],
             _sigmoid_of_exp_grad,
             "the gradient of exp(x) / (1 + exp(x)) -> g * sigmoid(x) * sigmoid(-x)",
+        ),
+        Rule.custom(
+            "logsumexp",
+            [("elemwise", "log")],
+            _logsumexp,
+            "log(sum(exp(x), axis)) -> logsumexp(x, axis) (also through keepdims)",
+        ),
+        Rule.custom(
+            "logsumexp_grad",
+            [("elemwise", "mul")],
+            _logsumexp_grad,
+            "(g / sum(exp(x)))[broadcast] * exp(x) -> g[broadcast] * softmax(x)",
         ),
         Rule(
             "logaddexp",
