@@ -12,6 +12,7 @@ from symgraph.graph import FunctionGraph
 from symgraph.printing.text import graph_to_text
 from symgraph.rewrite import rules
 from symgraph.rewrite.passes import constant_fold, rule_pass
+from symgraph.rewrite.pattern import RuleSet
 
 x_ = T.dvector("x")
 
@@ -117,6 +118,36 @@ RULE_CASES = [
         rules.STABILIZE,
         lambda: symgraph.grad(T.log1p(-T.exp(-x)).sum(), x),
         lambda: -(x / (2 + -T.exp(-x))) * T.exp(-x),
+    ),
+    (
+        "sigmoid_of_reciprocal",
+        rules.SPECIALIZE,
+        lambda: 1 / (1 + T.exp(-x)),
+        lambda: 1 / (2 + T.exp(-x)),
+    ),
+    (
+        "sigmoid_of_reciprocal_grad",
+        rules.STABILIZE,
+        lambda: symgraph.grad((1 / (1 + T.exp(-x))).sum(), x),
+        lambda: -(x / T.sqr(2 + T.exp(x))) * T.exp(x),
+    ),
+    (
+        "sigmoid_of_exp_grad",
+        rules.STABILIZE,
+        lambda: symgraph.grad((T.exp(x) / (1 + T.exp(x))).sum(), x),
+        lambda: symgraph.grad((T.exp(x) / (2 + T.exp(x))).sum(), x),
+    ),
+    (
+        "logsumexp",
+        rules.STABILIZE,
+        lambda: T.log(T.exp(x).sum()),
+        lambda: T.log(T.exp(x).max()),
+    ),
+    (
+        "logsumexp_grad",
+        rules.STABILIZE,
+        lambda: symgraph.grad(T.log(T.exp(x).sum()), x),
+        lambda: x / T.exp(x).max() * T.exp(x),
     ),
     ("pow_two", rules.SPECIALIZE, lambda: x**2, lambda: x**3),
     ("pow_half", rules.SPECIALIZE, lambda: x**0.5, lambda: x**1.5),
@@ -236,6 +267,55 @@ def test_stabilize_golden():
         "  t2:f64[?] = neg(t1)\n"
         "-> t2"
     )
+
+
+def test_logsumexp_golden():
+    m = T.dmatrix("m")
+    _, text = rewrite(rules.STABILIZE, T.log(T.exp(m).sum(axis=1, keepdims=True)), inputs=[m])
+    assert text == (
+        "m:f64[?,?] ->\n"
+        "  t0:f64[?] = LogSumExp{axis=[1]}(m)\n"
+        "  t1:f64[?,1] = DimShuffle{0,x}(t0)\n"
+        "-> t1"
+    )
+
+
+def test_logsumexp_grad_needs_the_sums_back_in_their_own_rows():
+    # (w / s)[:, None] * exp(m) with s the sums of m's columns pairs the sum of column i
+    # with row i: not softmax's gradient, even when m is square
+    m, w = T.dmatrix("m"), T.dvector("w")
+    columns = T.exp(m).sum(axis=0)
+    fired, _ = rewrite(rules.STABILIZE, (w / columns).dimshuffle(0, "x") * T.exp(m), inputs=[m, w])
+    assert fired["logsumexp_grad"] == 0, fired
+    # its own rows' sums, there: softmax(m, axis=0) * w[None, :]
+    fired, _ = rewrite(rules.STABILIZE, (w / columns).dimshuffle("x", 0) * T.exp(m), inputs=[m, w])
+    assert fired["logsumexp_grad"] == 1, fired
+    value, weights = np.arange(9.0).reshape(3, 3), np.array([1.0, -2.0, 0.5])
+    for out in [(w / columns).dimshuffle(0, "x") * T.exp(m), (w / columns) * T.exp(m)]:
+        fast = symgraph.function([m, w], out)(value, weights)
+        slow = symgraph.function([m, w], out, mode="FAST_COMPILE")(value, weights)
+        np.testing.assert_allclose(fast, slow, rtol=1e-12)
+
+
+def _only(name):
+    return RuleSet([r for r in rules.STABILIZE if r.name == name])
+
+
+def test_sigmoid_of_exp_grad_fires_on_each_shape_grad_builds():
+    # one exp node: its two uses' gradients add up before the multiply by exp(x)
+    e = T.exp(x)
+    fired, _ = rewrite(rules.STABILIZE, symgraph.grad((e / (1 + e)).sum(), x))
+    assert fired["sigmoid_of_exp_grad"] == 1, fired
+    # two exp nodes, the numerator's term not (yet) turned into g * sigmoid(x)
+    cost = (T.exp(x) / (1 + T.exp(x))).sum()
+    fired, _ = rewrite(_only("sigmoid_of_exp_grad"), symgraph.grad(cost, x))
+    assert fired["sigmoid_of_exp_grad"] == 1, fired
+    # sigmoid_of_reciprocal_grad leaves the denominator's part alone (h = g * exp(x)
+    # would give inf * 0 there)
+    fired, _ = rewrite(_only("sigmoid_of_reciprocal_grad"), symgraph.grad(cost, x))
+    assert fired["sigmoid_of_reciprocal_grad"] == 0, fired
+    fired, _ = rewrite(_only("sigmoid_of_reciprocal_grad"), symgraph.grad((1 / (1 + e)).sum(), x))
+    assert fired["sigmoid_of_reciprocal_grad"] == 1, fired
 
 
 def test_specialize_golden():

@@ -114,6 +114,7 @@ def _graph_using_every_op():
         + T.mean(T.nnet.log_softmax(T.dot(h, V)))
         + T.sum(T.concatenate([T.reshape(h, (-1,)), T.zeros((2,))]))
         + T.max(h)
+        + T.sum(T.log(T.exp(h).sum(axis=1)))  # logsumexp, after the stabilize pass
         + T.sum(T.argmax(p, axis=1))
     )
     cost = Print("cost", attrs=("shape",))(cost)

@@ -280,3 +280,193 @@ def test_sigmoid_keeps_its_relative_precision_below_zero(dtype):
         _assert_accurate(
             symgraph.function([x], T.sigmoid(x), mode=mode)(points), _sigmoid(points), dtype
         )
+
+
+# --- sigmoid's gradient ---------------------------------------------------------------------
+
+
+def _sigmoid_derivative(v):
+    return _sigmoid(v) * _sigmoid(-_longdouble(v))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_gradient_keeps_its_relative_precision(dtype):
+    # g * s * (1 - s) was 0 at 50 (1 - s rounds to 0), not 1.9e-22, in both modes
+    x = T.vector("x", dtype=dtype)
+    points = np.array([-1000.0, -80.0, -50.0, -10.0, 0.0, 10.0, 20.0, 50.0, 80.0, 800.0], dtype)
+    grad = symgraph.grad(T.sigmoid(x).sum(), x)
+    for mode in MODES:
+        got = symgraph.function([x], grad, mode=mode)(points)
+        _assert_accurate(got, _sigmoid_derivative(points), dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_log_sigmoid_gradients_stay_finite_and_exact(dtype):
+    # log_sigmoid_grad cancels the 1 / s of log's gradient against sigmoid's derivative
+    x = T.vector("x", dtype=dtype)
+    points = np.array(POINTS, dtype=dtype)
+    cost = T.log(T.sigmoid(x)).sum() + 2 * T.log(1 - T.sigmoid(x)).sum()
+    got = symgraph.function([x], symgraph.grad(cost, x))(points)
+    # d/dx log(s) = sigmoid(-x), d/dx log(1 - s) = -sigmoid(x)
+    _assert_accurate(got, _sigmoid(-_longdouble(points)) - 2 * _sigmoid(points), dtype)
+
+
+# --- stabilize: hand-written sigmoids and their gradients -----------------------------------
+
+
+# Moderate points, where central differences resolve these derivatives (|f| <= 1)
+MODERATE = np.array([-6.0, -2.5, -0.3, 0.0, 0.7, 3.0, 6.0])
+
+
+def _squares_fit(points, dtype):
+    """Where the square of 1 + e^|x| is finite. Beyond it (float32: |x| > 44) the quotient
+    rule's gradients are finite but wrong (float32 exp(x) / (1 + exp(x)) at 50: 1, not
+    1.9e-22): those points are checked against the references only."""
+    return np.abs(points.astype(np.float64)) < np.log(np.finfo(dtype).max) / 2
+
+
+SIGMOID_FORMS = {
+    "exp(x) / (1 + exp(x))": lambda x: T.exp(x) / (1 + T.exp(x)),
+    "e / (e + 1), one exp node": lambda x: (lambda e: e / (e + 1))(T.exp(x)),
+    "1 / (1 + exp(-x))": lambda x: 1 / (1 + T.exp(-x)),
+    "1 / (exp(-x) + 1)": lambda x: 1 / (T.exp(-x) + 1),
+    "sigmoid(x)": T.sigmoid,
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("form", SIGMOID_FORMS)
+def test_sigmoid_forms_and_their_gradients_are_finite_and_exact(form, dtype):
+    x = T.vector("x", dtype=dtype)
+    out = SIGMOID_FORMS[form](x)
+    grad = symgraph.grad(out.sum(), x)
+    points = np.array(POINTS, dtype=dtype)
+    (fast_value, fast_grad), (slow_value, slow_grad) = _run_both([x], [out, grad], points)
+    _assert_accurate(fast_value, _sigmoid(points), dtype)
+    _assert_accurate(fast_grad, _sigmoid_derivative(points), dtype)
+    _assert_agrees_where_unoptimized_is_finite(fast_value, slow_value, dtype)
+    fit = _squares_fit(points, dtype)
+    _assert_agrees_where_unoptimized_is_finite(fast_grad[fit], slow_grad[fit], dtype)
+    if dtype == "float64":
+        forward = symgraph.function([x], out)
+        fd = _central_difference(forward, MODERATE, 1e-6)
+        np.testing.assert_allclose(symgraph.function([x], grad)(MODERATE), fd, **FD_TOL)
+
+
+# A 0-d cost of a 0-d x seeds the gradient with the constant 1, which canonicalize then
+# multiplies away: these gradient graphs have other shapes than those of a vector's sum.
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("form", SIGMOID_FORMS)
+def test_sigmoid_forms_of_a_scalar(form, dtype):
+    x = T.scalar("x", dtype=dtype)
+    out = SIGMOID_FORMS[form](x)
+    f = symgraph.function([x], [out, symgraph.grad(out, x)])
+    for point in np.array(POINTS, dtype=dtype):
+        value, grad = f(point)
+        _assert_accurate(value, _sigmoid(point), dtype)
+        _assert_accurate(grad, _sigmoid_derivative(point), dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("form", SOFTPLUS_FORMS)
+def test_softplus_forms_of_a_scalar(form, dtype):
+    x = T.scalar("x", dtype=dtype)
+    out = SOFTPLUS_FORMS[form](x)
+    f = symgraph.function([x], [out, symgraph.grad(out, x)])
+    for point in np.array(POINTS, dtype=dtype):
+        value, grad = f(point)
+        _assert_accurate(value, _softplus(point), dtype)
+        _assert_accurate(grad, _sigmoid(point), dtype)
+
+
+# --- stabilize: logsumexp and its gradient --------------------------------------------------
+
+
+def _logsumexp(v, axis):
+    v = _longdouble(v)
+    top = np.max(v, axis=axis, keepdims=True)
+    return np.squeeze(top, axis) + np.log(np.sum(np.exp(v - top), axis=axis))
+
+
+def _softmax(v, axis):
+    v = _longdouble(v)
+    e = np.exp(v - np.max(v, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+# Every pair of POINTS as a row, and a row that exp(x - logsumexp(x)) alone would get 5e-4
+# wrong in float32 (logsumexp is rounded to its size there)
+PAIRS = np.array([[a, b] for a in POINTS for b in POINTS] + [[1e4, 1e4 + 1]])
+LOGSUMEXP_FORMS = {
+    # name: graph of m, axis, keepdims, matrices
+    "axis=1": (lambda m: T.log(T.exp(m).sum(axis=1)), 1, False, [PAIRS]),
+    "axis=1, keepdims": (lambda m: T.log(T.exp(m).sum(axis=1, keepdims=True)), 1, True, [PAIRS]),
+    "axis=0": (lambda m: T.log(T.sum(T.exp(m), axis=0)), 0, False, [PAIRS.T]),
+    "axis=None": (
+        lambda m: T.log(T.exp(m).sum()),
+        None,
+        False,
+        [np.array([[800.0, -50.0], [799.5, 0.0]]), np.array([[-800.0, -801.0], [-1000.0, -800.5]])],
+    ),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("form", LOGSUMEXP_FORMS)
+def test_logsumexp_and_its_gradient_are_finite_and_exact(form, dtype):
+    build, axis, keepdims, matrices = LOGSUMEXP_FORMS[form]
+    m = T.matrix("m", dtype=dtype)
+    out = build(m)
+    grad = symgraph.grad(out.sum(), m)
+    for value in matrices:
+        value = value.astype(dtype)
+        (fast_value, fast_grad), (slow_value, slow_grad) = _run_both([m], [out, grad], value)
+        expected = _logsumexp(value, axis)
+        _assert_accurate(
+            fast_value, np.expand_dims(expected, axis) if keepdims else expected, dtype
+        )
+        _assert_accurate(fast_grad, _softmax(value, axis), dtype)  # the gradient is softmax
+        _assert_agrees_where_unoptimized_is_finite(fast_value, slow_value, dtype)
+        _assert_agrees_where_unoptimized_is_finite(fast_grad, slow_grad, dtype)
+    if dtype == "float64":
+        value = np.array([[-3.0, 0.5, 2.0], [1.0, 1.0, -0.5]])
+        forward = symgraph.function([m], out.sum())
+        fd = np.zeros_like(value)
+        for index in np.ndindex(value.shape):
+            step = np.zeros_like(value)
+            step[index] = 1e-6
+            fd[index] = (forward(value + step) - forward(value - step)) / 2e-6
+        np.testing.assert_allclose(symgraph.function([m], grad)(value), fd, **FD_TOL)
+
+
+def test_logsumexp_rewrite_keeps_infinite_and_empty_results():
+    # log(sum(exp(x))) is -inf for a row of -inf and for no elements, inf with an inf and
+    # nan with a nan: shifting by an infinite maximum (inf - inf) or taking the maximum of
+    # nothing (an error) would change that
+    m = T.dmatrix("m")
+    out = T.log(T.exp(m).sum(axis=1))
+    f = symgraph.function([m], out)
+    assert any(type(n.op).__name__ == "LogSumExp" for n in f.maker.fgraph.toposort())
+    special = np.array([[-np.inf, -np.inf], [np.inf, 1.0], [np.nan, 1.0], [-np.inf, 2.0]])
+    for value in (special, np.zeros((3, 0))):
+        fast, slow = _run_both([m], out, value)
+        np.testing.assert_allclose(fast, slow, rtol=4 * np.finfo(np.float64).eps)
+    np.testing.assert_array_equal(f(np.zeros((3, 0))), [-np.inf] * 3)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_logsumexp_function(dtype):
+    m = T.matrix("m", dtype=dtype)
+    value = PAIRS.astype(dtype)
+    for axis, keepdims in [(1, False), (-1, True), (0, False), (None, False), ((0, 1), True)]:
+        out = T.logsumexp(m, axis=axis, keepdims=keepdims)
+        grad = symgraph.grad(out.sum(), m)
+        axes = tuple(range(2)) if axis is None else axis
+        expected = _logsumexp(value, axes)
+        if keepdims:
+            expected = np.expand_dims(expected, axes)
+        for mode in MODES:
+            got, got_grad = symgraph.function([m], [out, grad], mode=mode)(value)
+            assert got.shape == expected.shape
+            _assert_accurate(got, expected, dtype)
+            _assert_accurate(got_grad, _softmax(value, axes), dtype)

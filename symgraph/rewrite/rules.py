@@ -291,21 +291,37 @@ def _is_one_minus(variable, s):
     )
 
 
+def _is_sigmoid_of_minus(variable, x):
+    """Whether ``variable`` is ``sigmoid(-x)``."""
+    if _scalar_name(variable) != "sigmoid":
+        return False
+    minus = variable.owner.inputs[0]
+    return _scalar_name(minus) == "neg" and minus.owner.inputs[0] is x
+
+
+def _sigmoid_and_its_mirror(derivative):
+    """``(sigmoid(x), sigmoid(-x))`` when ``derivative`` is their product (sigmoid's
+    derivative, as its gradient builds it), else None."""
+    if _scalar_name(derivative) != "mul":
+        return None
+    for s, mirror in (derivative.owner.inputs, derivative.owner.inputs[::-1]):
+        if _scalar_name(s) == "sigmoid" and _is_sigmoid_of_minus(mirror, s.owner.inputs[0]):
+            return s, mirror
+    return None
+
+
 def _sigmoid_grad_of_logs(node):
-    """``(sum of terms) * (s * (1 - s))`` with ``s = sigmoid(x)``, where terms divide by ``s``
-    or ``1 - s`` (gradients of ``log(s)``/``log(1 - s)``): cancel the division, so
-    ``g / s * s * (1 - s) -> g * sigmoid(-x)`` and ``g / (1 - s) * ... -> g * s``."""
+    """``(sum of terms) * (s * sigmoid(-x))`` with ``s = sigmoid(x)``, where terms divide by
+    ``s`` or ``1 - s`` (gradients of ``log(s)``/``log(1 - s)``): cancel the division, so
+    ``g / s * s * sigmoid(-x) -> g * sigmoid(-x)`` and ``g / (1 - s) * ... -> g * s``."""
     total, derivative = node.inputs
-    if _scalar_name(derivative) != "mul":
+    pair = _sigmoid_and_its_mirror(derivative)
+    if pair is None:
         total, derivative = derivative, total
-    if _scalar_name(derivative) != "mul":
+        pair = _sigmoid_and_its_mirror(derivative)
+    if pair is None:
         return None
-    s, one_minus = derivative.owner.inputs
-    if not _is_one_minus(one_minus, s):
-        s, one_minus = one_minus, s
-    if _scalar_name(s) != "sigmoid" or not _is_one_minus(one_minus, s):
-        return None
-    x = s.owner.inputs[0]
+    s, mirror = pair
     terms, cancelled = [], False
     stack = [(total, False)]
     while stack:
@@ -318,7 +334,7 @@ def _sigmoid_grad_of_logs(node):
             stack.append((term.owner.inputs[0], not negated))
             continue
         if name == "true_div" and term.owner.inputs[1] is s:
-            value = math.mul(term.owner.inputs[0], math.sigmoid(math.neg(x)))
+            value = math.mul(term.owner.inputs[0], mirror)
             cancelled = True
         elif name == "true_div" and _is_one_minus(term.owner.inputs[1], s):
             value = math.mul(term.owner.inputs[0], s)
@@ -356,6 +372,149 @@ def _log1mexp_grad(g, x, node):
     # -g / (1 - e^x) * e^x = -g / expm1(-x): 1 - e^x rounds to 0 for -5e-17 < x < 0 (inf,
     # where the gradient is about 1 / x) and has lost digits anywhere near 0
     return _cast_like(node, math.neg(math.true_div(g, math.expm1(math.neg(x)))))
+
+
+def _negative(v, dtype):
+    """``-v`` in the float ``dtype`` of the result (a negated integer would wrap), and ``z``
+    itself when ``v`` is ``-z``."""
+    if _scalar_name(v) == "neg" and v.dtype == dtype:
+        return v.owner.inputs[0]
+    return math.neg(math.cast(v, dtype))
+
+
+def _has_exp_factor(h, y):
+    """Whether ``h`` is ``exp(y)`` or a product with that factor."""
+    factors = h.owner.inputs if _scalar_name(h) == "mul" else [h]
+    return any(_scalar_name(f) == "exp" and f.owner.inputs[0] is y for f in factors)
+
+
+def _sigmoid_of_reciprocal_grad(h, y, node):
+    # -(h / (1 + e^y)^2) * e^y: inf / inf = nan once e^y overflows, and (1 + e^y)^2
+    # overflows first (float32 at y = 45, where the gradient is 2.9e-20, gave 0). It is
+    # -h * sigmoid(y) * sigmoid(-y).
+    if _has_exp_factor(h, y):
+        # h = g * e^y: the part of exp(y) / (1 + exp(y))'s gradient that sigmoid_of_exp_grad
+        # rewrites together with the other part (h * s * s(-y) would be inf * 0)
+        return None
+    dtype = node.outputs[0].dtype
+    s = math.sigmoid(math.cast(y, dtype))
+    mirror = math.sigmoid(_negative(y, dtype))
+    return _cast_like(node, math.neg(math.mul(math.mul(h, s), mirror)))
+
+
+def _sigmoid_of_exp_grad_patterns():
+    """The derivative of exp(x) / (1 + exp(x)) by the quotient rule, as grad builds it: the
+    numerator's term g / (1 + e) * e and the denominator's -(g * e / (1 + e)^2) * e, with
+    e = exp(x). Each is nan once e overflows, and their sum g * s * (1 - s) cancels (0 at
+    50). With two exp(x) nodes (T.exp(x) / (1 + T.exp(x))) the terms are added, and
+    softplus_grad has already made the first g * sigmoid(x); with one (e / (1 + e)) the
+    parts are added before the multiply by e. Where g is the constant 1 (a 0-d cost of a
+    0-d x), canonicalize has dropped the product g * e."""
+    e, one_plus_e = E.exp(x), E.add(Const(1), E.exp(x))
+    patterns = []
+    for weight, weighted_e in ((g, E.mul(g, e)), (Const(1, name="g"), e)):
+        numerator_part = E.true_div(weight, one_plus_e)
+        denominator_part = E.neg(E.true_div(weighted_e, E.sqr(one_plus_e)))
+        patterns += [
+            E.add(E.mul(e, denominator_part), E.mul(weight, E.sigmoid(x))),
+            E.add(E.mul(e, denominator_part), E.mul(e, numerator_part)),
+            E.mul(e, E.add(numerator_part, denominator_part)),
+        ]
+    return patterns
+
+
+_SIGMOID_OF_EXP_GRADS = _sigmoid_of_exp_grad_patterns()
+
+
+def _sigmoid_of_exp_grad(node):
+    for pattern in _SIGMOID_OF_EXP_GRADS:
+        bindings = pattern.match(node.outputs[0], {})
+        if bindings is not None:
+            x, dtype = bindings["x"], node.outputs[0].dtype
+            s, mirror = math.sigmoid(x), math.sigmoid(_negative(x, dtype))
+            return _cast_like(node, math.mul(math.mul(bindings["g"], s), mirror))
+    return None
+
+
+def _peel_dimshuffles(variable):
+    """``(v, ops)`` with ``variable = ops[-1](...ops[0](v))``, each op a DimShuffle."""
+    ops = []
+    while variable.owner is not None and isinstance(variable.owner.op, DimShuffle):
+        ops.append(variable.owner.op)
+        variable = variable.owner.inputs[0]
+    return variable, ops[::-1]
+
+
+def _sum_of_exp(variable):
+    """``(x, axes)`` when ``variable`` is ``sum(exp(x), axes)`` (accumulated in its own dtype)."""
+    owner = variable.owner
+    if owner is None or not isinstance(owner.op, math.Reduce):
+        return None
+    if owner.op.kind != "sum" or owner.op.dtype is not None:
+        return None
+    (terms,) = owner.inputs
+    if _scalar_name(terms) != "exp":
+        return None
+    return terms.owner.inputs[0], owner.op.axis
+
+
+def _logsumexp(node):
+    # log commutes with the dimshuffles of keepdims=True
+    total, dimshuffles = _peel_dimshuffles(node.inputs[0])
+    found = _sum_of_exp(total)
+    if found is None:
+        return None
+    x, axes = found
+    result = math.LogSumExp(axes)(x)
+    for op in dimshuffles:
+        result = op(result)
+    return result
+
+
+def _layout(axes_of_source, dimshuffles):
+    """Which axis of a source each axis of ``dimshuffles`` applied to it comes from
+    ('x': broadcast), given the source's own ``axes_of_source``."""
+    layout = list(axes_of_source)
+    for op in dimshuffles:
+        layout = ["x" if a == "x" else layout[a] for a in op.new_order]
+    return layout
+
+
+def _logsumexp_grad(node):
+    """``(g / sum(exp(x)))[broadcast back] * exp(x) -> g[broadcast back] * softmax(x)``,
+    the gradient ``grad`` builds for ``log(sum(exp(x)))``: g / inf * inf = nan once an
+    exp(x) overflows, and g / 0 * 0 = nan where all of them underflow (x = -800, where
+    softmax is 0.5)."""
+    for e, weight in (node.inputs, node.inputs[::-1]):
+        if _scalar_name(e) != "exp":
+            continue
+        x = e.owner.inputs[0]
+        if _scalar_name(weight) == "second":  # the fill of sum's gradient: shape only
+            shape_of, weight = weight.owner.inputs
+            if _scalar_name(shape_of) != "exp" or shape_of.owner.inputs[0] is not x:
+                continue
+        quotient, outer = _peel_dimshuffles(weight)
+        if _scalar_name(quotient) != "true_div":
+            continue
+        g, denominator = quotient.owner.inputs
+        total, inner = _peel_dimshuffles(denominator)
+        found = _sum_of_exp(total)
+        if found is None or found[0] is not x:
+            continue
+        axes = found[1]
+        # The sum must come back to x's layout: its axes in order, the summed ones
+        # broadcast ((g / s).T * exp(x) of a square x pairs the sums with the wrong rows).
+        kept = iter(range(total.ndim))
+        expected = ["x" if a in axes else next(kept) for a in range(x.ndim)]
+        if _layout(range(total.ndim), inner + outer) != expected:
+            continue
+        # The inner dimshuffles map the sum onto g's axes, which the outer ones then move
+        # as they moved g / sum.
+        for op in outer:
+            g = op(g)
+        lse = math.LogSumExp(axes)(x)
+        return _cast_like(node, math.mul(g, lse.owner.op.softmax(x, lse)))
+    return None
 
 
 sm = P(Softmax, x, name="softmax")
@@ -438,6 +597,32 @@ STABILIZE = RuleSet(
             "g / (1 + exp(x)) * exp(x) -> g * sigmoid(x) (the gradient of softplus)",
         ),
         Rule(
+            "sigmoid_of_reciprocal_grad",
+            E.mul(
+                E.exp(y), E.neg(E.true_div(Var("h"), E.sqr(E.add(Const(1), E.exp(y))))), name="node"
+            ),
+            _sigmoid_of_reciprocal_grad,
+            "-(h / (1 + exp(y))^2) * exp(y) -> -(h * sigmoid(y) * sigmoid(-y))",
+        ),
+        Rule.custom(
+            "sigmoid_of_exp_grad",
+            [("elemwise", "add"), ("elemwise", "mul")],
+            _sigmoid_of_exp_grad,
+            "the gradient of exp(x) / (1 + exp(x)) -> g * sigmoid(x) * sigmoid(-x)",
+        ),
+        Rule.custom(
+            "logsumexp",
+            [("elemwise", "log")],
+            _logsumexp,
+            "log(sum(exp(x), axis)) -> logsumexp(x, axis) (also through keepdims)",
+        ),
+        Rule.custom(
+            "logsumexp_grad",
+            [("elemwise", "mul")],
+            _logsumexp_grad,
+            "(g / sum(exp(x)))[broadcast] * exp(x) -> g[broadcast] * softmax(x)",
+        ),
+        Rule(
             "logaddexp",
             E.log(E.add(E.exp(x), E.exp(y))),
             lambda x, y: math.logaddexp(x, y),
@@ -515,6 +700,11 @@ def _div_by_constant(x, c, div):
     return math.mul(x, TensorConstant(TensorType(dtype, reciprocal.shape), reciprocal))
 
 
+def _sigmoid_of_reciprocal(y, node):
+    # 1 / (1 + e^y) is sigmoid(-y); hand-written sigmoids are 1 / (1 + exp(-x))
+    return _cast_like(node, math.sigmoid(_negative(y, node.outputs[0].dtype)))
+
+
 def _reduce_class():
     from symgraph.tensor.math import Reduce
 
@@ -540,6 +730,16 @@ SPECIALIZE = RuleSet(
             E.true_div(x, Const(name="c"), name="div"),
             _div_by_constant,
             "x / c -> x * (1 / c) when 1 / c is a finite normal float (a multiply is cheaper)",
+        ),
+        # Not a stabilize rule: 1 / (1 + exp(-x)) is finite and as exact as sigmoid (whose
+        # kernel is that arithmetic), and there it would take the 1 / (1 + exp(x)) * exp(x)
+        # of softplus's gradient for a 0-d cost (g = 1) from softplus_grad, leaving
+        # sigmoid(-x) * exp(x), nan at 800
+        Rule(
+            "sigmoid_of_reciprocal",
+            E.true_div(Const(1), E.add(Const(1), E.exp(y)), name="node"),
+            _sigmoid_of_reciprocal,
+            "1 / (1 + exp(-x)) -> sigmoid(x) (and 1 / (1 + exp(y)) -> sigmoid(-y)): one kernel",
         ),
         Rule.custom(
             "sum_of_product_to_dot",

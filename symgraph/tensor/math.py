@@ -204,6 +204,15 @@ def _grad_logaddexp(inputs, out, gz):
     return [mul(gz, sigmoid(sub(x, y))), mul(gz, sigmoid(sub(y, x)))]
 
 
+def _grad_sigmoid(inputs, out, gz):
+    # s * (1 - s) is s * sigmoid(-x), but 1 - s rounds to 0 for x > 37 (float64): the
+    # gradient at 50 came out 0 instead of 1.9e-22. Both factors of s * sigmoid(-x) keep
+    # their relative precision. The cast first: -x of an unsigned integer wraps, and
+    # NumPy has no negative of a bool.
+    (x,) = inputs
+    return [mul(gz, mul(out, sigmoid(neg(cast(x, out.dtype)))))]
+
+
 def _no_grad(inputs, out, gz):
     return [None] * len(inputs)
 
@@ -264,7 +273,7 @@ _TABLE = [
     S("tanh", 1, np.tanh, lambda i, o, g: [mul(g, sub(1, sqr(o)))], code="np.tanh"),
     S("sin", 1, np.sin, lambda i, o, g: [mul(g, cos(i[0]))], code="np.sin"),
     S("cos", 1, np.cos, lambda i, o, g: [neg(mul(g, sin(i[0])))], code="np.cos"),
-    S("sigmoid", 1, _sigmoid, lambda i, o, g: [mul(g, mul(o, sub(1, o)))], dtype_rule=_float_dtype),
+    S("sigmoid", 1, _sigmoid, _grad_sigmoid, dtype_rule=_float_dtype),
     S("softplus", 1, _softplus, lambda i, o, g: [mul(g, sigmoid(i[0]))], dtype_rule=_float_dtype),
     S("logaddexp", 2, np.logaddexp, _grad_logaddexp, code="np.logaddexp", commutative=True),
     # d/dx log(1 - e^x) = -e^x / (1 - e^x) = -1 / expm1(-x)
@@ -560,6 +569,85 @@ def max(x, axis=None, keepdims: bool = False) -> Variable:  # noqa: A001
 def min(x, axis=None, keepdims: bool = False) -> Variable:  # noqa: A001
     """Minimum over ``axis``."""
     return _reduce("min", x, axis, keepdims)
+
+
+def _logsumexp_kernel(x, axis):
+    # initial=-inf: an empty axis has no maximum, and its sum of exponentials is 0
+    shift = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    # No shift where the maximum is not finite: inf - inf is nan, where the unshifted
+    # log(sum(exp(x))) is inf (an element is inf) or -inf (all are -inf, or none)
+    shift[~np.isfinite(shift)] = 0
+    total = np.exp(x - shift).sum(axis=axis, keepdims=True)
+    with np.errstate(divide="ignore"):
+        out = np.log(total)
+    out += shift
+    return np.asarray(np.squeeze(out, axis=axis))
+
+
+class LogSumExp(Op):
+    """``log(sum(exp(x)))`` over ``axis``, computed as ``m + log(sum(exp(x - m)))`` with
+    ``m`` the maximum, so that ``exp`` neither overflows (800 gave inf) nor underflows
+    every term to 0 (-800 gave -inf). Its gradient is the softmax over ``axis``.
+
+    An op rather than that formula built from ``max``, ``exp`` and ``sum`` nodes: the
+    stabilize pass rewrites every ``log(sum(exp(x)))`` into it, so it must compute what
+    that graph computes wherever that is defined, and the formula does not: ``max`` of an
+    empty axis raises where the sum of no exponentials is 0 (log: -inf), and an infinite
+    maximum must not be subtracted (``inf - inf`` is nan where the result is inf or -inf).
+    The kernel handles both at the cost of one comparison per result.
+    """
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis: tuple[int, ...]) -> None:
+        self.axis = as_int_tuple(axis, "LogSumExp: axis")
+
+    def __str__(self) -> str:
+        return f"LogSumExp{{axis={list(self.axis)}}}"
+
+    def make_node(self, x) -> Apply:
+        x = as_float(x)
+        for a in self.axis:
+            if not 0 <= a < x.ndim:
+                raise AxisError(f"{self}: axis {a} out of range for {x.type.describe()}")
+        shape = tuple(s for i, s in enumerate(x.type.shape) if i not in self.axis)
+        return Apply(self, [x], [TensorType(x.dtype, shape)])
+
+    def perform(self, node, inputs):
+        return [_logsumexp_kernel(inputs[0], self.axis)]
+
+    def emit(self, node, inputs, ctx):
+        return f"{ctx.bind(_logsumexp_kernel, 'logsumexp')}({inputs[0]}, {self.axis})"
+
+    def infer_shape(self, node, input_shapes):
+        (shape,) = input_shapes
+        return [tuple(s for i, s in enumerate(shape) if i not in self.axis)]
+
+    def grad(self, node, output_grads):
+        (x,) = node.inputs
+        (gz,) = output_grads
+        return [mul(_keepdims(gz, self.axis, x.ndim), self.softmax(x, node.outputs[0]))]
+
+    def softmax(self, x: Variable, lse: Variable) -> Variable:
+        """``exp(x) / sum(exp(x))`` over ``axis``, given ``lse``, this op's result for ``x``.
+
+        Normalized again rather than ``exp(x - lse)``: ``lse`` is rounded to its own size
+        (float32 at 1e4: 5e-4), which ``exp`` turns into that relative error in every
+        element; dividing by the sum cancels the common factor and leaves softmax's own
+        rounding. ``lse`` is at least the maximum, so ``exp`` cannot overflow, and the sum
+        is at least 1 / n."""
+        shift = _keepdims(lse, self.axis, x.ndim)
+        shift = switch(isinf(shift), 0.0, shift)  # as in the kernel
+        e = exp(sub(x, shift))
+        return true_div(e, sum(e, axis=self.axis, keepdims=True))
+
+
+def logsumexp(x, axis=None, keepdims: bool = False) -> Variable:
+    """``log(sum(exp(x), axis))`` without overflow or underflow (all axes when None)."""
+    x = as_float(x)
+    axes = normalize_axes(axis, x, "logsumexp")
+    result = LogSumExp(axes)(x)
+    return _keepdims(result, axes, x.ndim) if keepdims else result
 
 
 def _axis_size(x: Variable, axes: Sequence[int]) -> Variable:

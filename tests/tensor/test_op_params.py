@@ -16,7 +16,7 @@ from symgraph.grad import GradientOverride
 from symgraph.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from symgraph.tensor.elemwise import DimShuffle
 from symgraph.tensor.extra import Rebroadcast
-from symgraph.tensor.math import Argmax, Reduce
+from symgraph.tensor.math import Argmax, LogSumExp, Reduce
 from symgraph.tensor.nnet import LogSoftmax, Softmax, SoftmaxGrad
 from symgraph.tensor.pool import MaxPoolGradGrad, Pool, PoolGrad
 from symgraph.tensor.random import RandomVariable
@@ -227,6 +227,7 @@ def _plain_props(op) -> list[str]:
 i64, i32 = np.int64, np.int32
 PARAM_CASES = {
     Reduce: lambda: Reduce("sum", (i64(0), i32(1)), np.float32),
+    LogSumExp: lambda: LogSumExp((i64(0), i32(1))),
     Argmax: lambda: Argmax("min", i64(1)),
     ShapeI: lambda: ShapeI(i32(0)),
     MakeVector: lambda: MakeVector(np.dtype("int32")),
