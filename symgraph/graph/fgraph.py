@@ -11,6 +11,55 @@ from symgraph.graph.traversal import clone_graph, toposort
 OUTPUT = "output"  # the client of a graph output: (OUTPUT, position)
 
 
+class Clients:
+    """The uses of one variable, ``(node, input_position)`` pairs in the order they were
+    added; reads like a list of them (iterate, ``len``, ``==`` a list).
+
+    Kept in a dict so that removing one use costs the same however many there are: merged
+    constants (a ``0.5`` in every layer) have uses all over the graph, and each rewrite
+    that drops a node removes one of them.
+    """
+
+    __slots__ = ("_pairs",)
+
+    def __init__(self, pairs=()) -> None:
+        self._pairs = dict.fromkeys(pairs)
+
+    def append(self, pair: tuple) -> None:
+        self._pairs[pair] = None
+
+    def remove(self, pair: tuple) -> None:
+        """Forget one use (ValueError if it is not there, as for a list)."""
+        try:
+            del self._pairs[pair]
+        except KeyError:
+            raise ValueError(f"{pair!r} is not a client") from None
+
+    def __iter__(self):
+        return iter(self._pairs)
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def __contains__(self, pair) -> bool:
+        return pair in self._pairs
+
+    def __getitem__(self, index):
+        return list(self._pairs)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Clients):
+            return list(self._pairs) == list(other._pairs)
+        if isinstance(other, (list, tuple)):
+            return list(self._pairs) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # mutable, like a list
+
+    def __repr__(self) -> str:
+        return repr(list(self._pairs))
+
+
 class FunctionGraph:
     """Owns a private copy of the nodes between ``inputs`` and ``outputs``.
 
@@ -28,9 +77,9 @@ class FunctionGraph:
         else:
             self.memo = {}
         self.outputs = list(outputs)
-        self.clients: dict[Variable, list[tuple]] = defaultdict(list)
+        self.clients: dict[Variable, Clients] = defaultdict(Clients)
         self.apply_nodes: set[Apply] = set()
-        input_set = set(self.inputs)
+        self._input_set = input_set = set(self.inputs)
         for node in toposort(self.outputs, blockers=input_set):
             self._import_node(node)
         for position, output in enumerate(self.outputs):
@@ -43,7 +92,7 @@ class FunctionGraph:
             self.clients[variable].append((node, position))
 
     def _check_inputs_known(self) -> None:
-        inputs = set(self.inputs)
+        inputs = self._input_set
         for variable in list(self.clients):
             if (
                 variable.owner is None
@@ -89,7 +138,7 @@ class FunctionGraph:
     def missing_nodes(self, variable: Variable) -> list[Apply]:
         """The nodes computing ``variable`` that this graph does not have yet (walks only
         those, so it costs the size of the new part, not of the graph)."""
-        inputs = set(self.inputs)
+        inputs = self._input_set
         new_nodes: list[Apply] = []
         seen: set[Apply] = set()
         stack = [variable]
@@ -128,7 +177,7 @@ class FunctionGraph:
                         uses.remove((node, position))
                     except ValueError:
                         pass
-                    if not uses and variable not in self.inputs:
+                    if not uses and variable not in self._input_set:
                         del self.clients[variable]
                 if variable.owner is not None:
                     stack.append(variable.owner)
