@@ -65,7 +65,8 @@ class FunctionGraph:
 
     ``clients[v]`` lists ``(node, input_position)`` for every use of ``v`` and
     ``(OUTPUT, i)`` when ``v`` is the graph's i-th output. ``replace`` rewires every use of a
-    variable to another and drops nodes nothing depends on any more.
+    variable to another and drops nodes nothing depends on any more; edit the graph only
+    through it (the topological order is kept until the next edit).
     """
 
     def __init__(
@@ -79,8 +80,12 @@ class FunctionGraph:
         self.outputs = list(outputs)
         self.clients: dict[Variable, Clients] = defaultdict(Clients)
         self.apply_nodes: set[Apply] = set()
-        self._input_set = input_set = set(self.inputs)
-        for node in toposort(self.outputs, blockers=input_set):
+        self._input_set = set(self.inputs)
+        # The topological order and the outputs it was computed for, until the next edit:
+        # most passes and the code generator ask for it, and many passes change nothing.
+        self._order: list[Apply] | None = None
+        self._order_outputs: list[Variable] = []
+        for node in self.toposort():
             self._import_node(node)
         for position, output in enumerate(self.outputs):
             self.clients[output].append((OUTPUT, position))
@@ -102,7 +107,11 @@ class FunctionGraph:
                 raise MissingInputError(variable)
 
     def toposort(self) -> list[Apply]:
-        return toposort(self.outputs, blockers=self.inputs)
+        """The nodes, each after those it depends on (a new list each call)."""
+        if self._order is None or self._order_outputs != self.outputs:
+            self._order = toposort(self.outputs, blockers=self._input_set)
+            self._order_outputs = list(self.outputs)
+        return list(self._order)
 
     def variables(self) -> list[Variable]:
         seen = dict.fromkeys(self.inputs)
@@ -121,6 +130,7 @@ class FunctionGraph:
                 f"replacing {old} ({old.type}) by {new} ({new.type}) changes its type"
                 + (f" (rewrite {reason})" if reason else "")
             )
+        self._order = None
         self._import_graph(new)
         for client, position in self.clients.pop(old, []):
             if client == OUTPUT:
