@@ -41,7 +41,7 @@ def check_graph(fgraph: FunctionGraph) -> None:
         uses.setdefault(output, []).append((OUTPUT, i))
     for variable, clients in uses.items():
         # Compared as multisets of (node, position) pairs: nodes compare by identity.
-        assert Counter(fgraph.clients.get(variable, [])) == Counter(clients), (
+        assert Counter(iter(fgraph.clients.get(variable, ()))) == Counter(clients), (
             f"clients of {variable} are out of date"
         )
     roots = buffer_roots(order)

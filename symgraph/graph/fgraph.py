@@ -11,53 +11,49 @@ from symgraph.graph.traversal import clone_graph, toposort
 OUTPUT = "output"  # the client of a graph output: (OUTPUT, position)
 
 
-class Clients:
+class Clients(dict):
     """The uses of one variable, ``(node, input_position)`` pairs in the order they were
-    added; reads like a list of them (iterate, ``len``, ``==`` a list).
+    added; reads like a list of them (iterate, ``len``, index, ``==`` a list).
 
-    Kept in a dict so that removing one use costs the same however many there are: merged
-    constants (a ``0.5`` in every layer) have uses all over the graph, and each rewrite
-    that drops a node removes one of them.
+    An ordered set, so that removing one use costs the same however many there are:
+    merged constants (a ``0.5`` in every layer) have uses all over the graph, and each
+    rewrite that drops a node removes one of them. A dict itself (pair -> None) rather than
+    a wrapper around one: every variable of a graph has one, and the garbage collector's
+    work grows with the number of objects. Read it as a sequence: ``Counter(clients)``
+    would take it for a mapping of counts.
     """
 
-    __slots__ = ("_pairs",)
+    __slots__ = ()
 
     def __init__(self, pairs=()) -> None:
-        self._pairs = dict.fromkeys(pairs)
+        super().__init__(dict.fromkeys(pairs))
 
     def append(self, pair: tuple) -> None:
-        self._pairs[pair] = None
+        self[pair] = None
 
     def remove(self, pair: tuple) -> None:
         """Forget one use (ValueError if it is not there, as for a list)."""
         try:
-            del self._pairs[pair]
+            del self[pair]
         except KeyError:
             raise ValueError(f"{pair!r} is not a client") from None
 
-    def __iter__(self):
-        return iter(self._pairs)
-
-    def __len__(self) -> int:
-        return len(self._pairs)
-
-    def __contains__(self, pair) -> bool:
-        return pair in self._pairs
-
     def __getitem__(self, index):
-        return list(self._pairs)[index]
+        return list(self)[index]
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, Clients):
-            return list(self._pairs) == list(other._pairs)
-        if isinstance(other, (list, tuple)):
-            return list(self._pairs) == list(other)
+        if isinstance(other, (dict, list, tuple)):
+            return list(self) == list(other)
         return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     __hash__ = None  # mutable, like a list
 
     def __repr__(self) -> str:
-        return repr(list(self._pairs))
+        return repr(list(self))
 
 
 class FunctionGraph:
