@@ -232,14 +232,14 @@ def rewrite_to_equilibrium(fgraph: FunctionGraph, rules: RuleSet, max_rounds: in
     what that node depends on, so it can start to match only after a change upstream of
     it. Nodes are visited after everything they depend on, and the nodes a rule creates
     are visited as soon as it fires (inputs first), before the sweep moves on to their
-    users. Rules that undo each other would never settle: the sweep stops after
-    ``max_rounds`` firings per node of the graph, the work of that many full passes.
+    users. Rules that undo each other would never settle: the sweep stops once the rules
+    have fired ``max_rounds`` times per node of the graph, the work of that many passes.
     """
     fired: Counter = Counter()
+    count = 0
     pending = fgraph.toposort()
     pending.reverse()  # a stack: the next node to visit is on top
-    budget = max_rounds * max(len(pending), 1)
-    while pending:
+    while pending and count < max_rounds * len(fgraph.apply_nodes):
         node = pending.pop()
         if node not in fgraph.apply_nodes or len(node.outputs) != 1:
             continue
@@ -250,9 +250,8 @@ def rewrite_to_equilibrium(fgraph: FunctionGraph, rules: RuleSet, max_rounds: in
             created = _inherit_source(fgraph, new, node)
             fgraph.replace(node.outputs[0], new, reason=rule.name)
             fired[rule.name] += 1
+            count += 1
             pending.extend(reversed(_inputs_first(created)))
-            break
-        if fired.total() >= budget:
             break
     return fired
 
