@@ -6,7 +6,10 @@ triggered after every 25% growth of the long-lived objects, scan all of them and
 user's graph too. They find almost nothing to free: the nodes a pass drops stay reachable
 from the ``FunctionGraph``'s memo until compilation ends. Measured on a 50,000-node
 ``x * a + b`` chain on 2 busy cores: ``function()`` took 7.5 s with the collector on and
-3.5 s with it paused, with the same peak resident memory (211 MiB).
+3.5 s with it paused, with the same peak resident memory (211 MiB). Copying a graph is the
+same kind of burst: on a 100,000-node chain ``clone_graph`` took 2.4 s with the collector
+on and 0.7 s paused. So ``function``, ``FunctionGraph`` (which copies its graph),
+``clone_graph`` and ``clone_replace`` run paused.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from symgraph.graph.basic import Apply, Constant, Variable
+from symgraph.graph.collector import collector_paused
 from symgraph.graph.traversal import clone_graph, toposort
 
 OUTPUT = "output"  # the client of a graph output: (OUTPUT, position)
@@ -65,6 +66,7 @@ class FunctionGraph:
     through it (the topological order is kept until the next edit).
     """
 
+    @collector_paused()
     def __init__(
         self, inputs: Sequence[Variable], outputs: Sequence[Variable], clone: bool = True
     ) -> None:
