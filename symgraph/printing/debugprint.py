@@ -28,7 +28,9 @@ def debugprint(
 ) -> str | None:
     """Print ``obj`` (a variable, a list of them, a compiled function or a FunctionGraph)
     as an indented tree. Each node gets an id; a node seen before is printed once and
-    referred to by its id afterwards. With ``file='str'`` the text is returned."""
+    referred to by its id afterwards. Lines nested deeper than 50 levels show the first and
+    last 10 bars and how many lie between (`` | | ~123 levels~ | |``). With ``file='str'``
+    the text is returned."""
     from symgraph.compile.function import Function
 
     lines: list[str] = []
