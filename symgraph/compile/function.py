@@ -18,6 +18,7 @@ from symgraph.compile.mode import Mode, get_mode
 from symgraph.compile.shared import SharedVariable
 from symgraph.config import config
 from symgraph.graph.basic import Constant, Variable
+from symgraph.graph.collector import collector_paused
 from symgraph.graph.fgraph import FunctionGraph, MissingInputError
 from symgraph.graph.traversal import ancestors, clone_replace, toposort
 from symgraph.graph.type import TensorType
@@ -354,6 +355,7 @@ class Function:
         return getattr(self, name)
 
 
+@collector_paused()  # big graphs: see symgraph.graph.collector
 def function(
     inputs: Sequence[Variable | In] = (),
     outputs=None,

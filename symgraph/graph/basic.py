@@ -12,6 +12,8 @@ import itertools
 import linecache
 import os
 import sys
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -108,7 +110,24 @@ class Variable:
         # Caches (tag keys starting with "_", like eval's compiled functions) stay behind.
         state = self.__dict__.copy()
         state["tag"] = self.tag.without_caches()
-        return state
+        if self.owner is None:
+            return state
+        # A variable's state holds its owner, whose state holds its inputs, and so on:
+        # stored as they are, a graph n nodes deep makes pickle (and deepcopy) recurse n
+        # times. So the first variable of a graph stored by one pickle puts, ahead of its
+        # own attributes, the nodes it depends on in topological order: each node then
+        # meets its inputs already stored, and no nesting is deeper than one node.
+        session = _StoreSession.current()
+        if self.owner in session.nodes:
+            return state
+        nodes = _unstored_ancestors(self.owner, session.nodes)
+        return {_SESSION_KEY: session, _NODES_KEY: nodes, **state}
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        state.pop(_SESSION_KEY, None)
+        state.pop(_NODES_KEY, None)
+        self.__dict__.update(state)
 
     def __str__(self) -> str:
         if self.name is not None:
@@ -134,6 +153,58 @@ class Variable:
         if key not in cache:
             cache[key] = function(inputs, self, on_unused_input="ignore")
         return cache[key](*[inputs_to_values[v] for v in inputs])
+
+
+_SESSION_KEY = "_pickle_session"
+_NODES_KEY = "_pickle_ancestor_nodes"
+
+
+class _StoreSession:
+    """One pickle (or deep copy) in progress: the Apply nodes it has begun to store.
+
+    Each variable state that lists nodes holds the session, so the pickler's memo (or
+    deepcopy's) keeps it alive exactly as long as that one operation; this module keeps
+    only a weak reference per thread. Which session a variable sees decides only how deep
+    the pickler nests, never what is stored: a shallow state still names its owner.
+    """
+
+    __slots__ = ("nodes", "__weakref__")
+    _local = threading.local()
+
+    def __init__(self) -> None:
+        self.nodes: set[Apply] = set()
+
+    def __reduce__(self):
+        return (_StoreSession, ())  # stored as an empty marker, dropped when loaded
+
+    @classmethod
+    def current(cls) -> _StoreSession:
+        ref = getattr(cls._local, "ref", None)
+        session = ref() if ref is not None else None
+        if session is None:
+            session = cls()
+            cls._local.ref = weakref.ref(session)
+        return session
+
+
+def _unstored_ancestors(node: Apply, stored: set[Apply]) -> list[Apply]:
+    """``node`` and the nodes it depends on that are not in ``stored``, inputs first;
+    adds them to ``stored``."""
+    order: list[Apply] = []
+    stored.add(node)
+    stack: list[tuple[Apply, int]] = [(node, 0)]
+    while stack:
+        node, position = stack[-1]
+        if position < len(node.inputs):
+            stack[-1] = (node, position + 1)
+            parent = node.inputs[position].owner
+            if parent is not None and parent not in stored:
+                stored.add(parent)
+                stack.append((parent, 0))
+        else:
+            stack.pop()
+            order.append(node)
+    return order
 
 
 class Constant(Variable):

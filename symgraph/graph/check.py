@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from symgraph.graph.aliasing import buffer_roots, check_destroys
 from symgraph.graph.basic import Constant
 from symgraph.graph.fgraph import OUTPUT, FunctionGraph
@@ -38,7 +40,8 @@ def check_graph(fgraph: FunctionGraph) -> None:
     for i, output in enumerate(fgraph.outputs):
         uses.setdefault(output, []).append((OUTPUT, i))
     for variable, clients in uses.items():
-        assert sorted(map(repr, fgraph.clients.get(variable, []))) == sorted(map(repr, clients)), (
+        # Compared as multisets of (node, position) pairs: nodes compare by identity.
+        assert Counter(iter(fgraph.clients.get(variable, ()))) == Counter(clients), (
             f"clients of {variable} are out of date"
         )
     roots = buffer_roots(order)

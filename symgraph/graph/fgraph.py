@@ -6,9 +6,53 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from symgraph.graph.basic import Apply, Constant, Variable
+from symgraph.graph.collector import collector_paused
 from symgraph.graph.traversal import clone_graph, toposort
 
 OUTPUT = "output"  # the client of a graph output: (OUTPUT, position)
+
+
+class Clients(dict):
+    """The uses of one variable, ``(node, input_position)`` pairs in the order they were
+    added; reads like a list of them (iterate, ``len``, index, ``==`` a list).
+
+    An ordered set, so that removing one use costs the same however many there are:
+    merged constants (a ``0.5`` in every layer) have uses all over the graph, and each
+    rewrite that drops a node removes one of them. A dict itself (pair -> None) rather than
+    a wrapper around one: every variable of a graph has one, and the garbage collector's
+    work grows with the number of objects. Read it as a sequence: ``Counter(clients)``
+    would take it for a mapping of counts.
+    """
+
+    __slots__ = ()
+
+    # ``setdefault(pair)`` stores ``pair -> None``: an append, at the C level's speed (it
+    # runs once per use of every variable when a graph is imported).
+    append = dict.setdefault
+
+    def remove(self, pair: tuple) -> None:
+        """Forget one use (ValueError if it is not there, as for a list)."""
+        try:
+            del self[pair]
+        except KeyError:
+            raise ValueError(f"{pair!r} is not a client") from None
+
+    def __getitem__(self, index):
+        return list(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (dict, list, tuple)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = None  # mutable, like a list
+
+    def __repr__(self) -> str:
+        return repr(list(self))
 
 
 class FunctionGraph:
@@ -16,9 +60,11 @@ class FunctionGraph:
 
     ``clients[v]`` lists ``(node, input_position)`` for every use of ``v`` and
     ``(OUTPUT, i)`` when ``v`` is the graph's i-th output. ``replace`` rewires every use of a
-    variable to another and drops nodes nothing depends on any more.
+    variable to another and drops nodes nothing depends on any more; edit the graph only
+    through it (the topological order is kept until the next edit).
     """
 
+    @collector_paused()
     def __init__(
         self, inputs: Sequence[Variable], outputs: Sequence[Variable], clone: bool = True
     ) -> None:
@@ -28,10 +74,14 @@ class FunctionGraph:
         else:
             self.memo = {}
         self.outputs = list(outputs)
-        self.clients: dict[Variable, list[tuple]] = defaultdict(list)
+        self.clients: dict[Variable, Clients] = defaultdict(Clients)
         self.apply_nodes: set[Apply] = set()
-        input_set = set(self.inputs)
-        for node in toposort(self.outputs, blockers=input_set):
+        self._input_set = set(self.inputs)
+        # The topological order and the outputs it was computed for, until the next edit:
+        # most passes and the code generator ask for it, and many passes change nothing.
+        self._order: list[Apply] | None = None
+        self._order_outputs: list[Variable] = []
+        for node in self.toposort():
             self._import_node(node)
         for position, output in enumerate(self.outputs):
             self.clients[output].append((OUTPUT, position))
@@ -43,7 +93,7 @@ class FunctionGraph:
             self.clients[variable].append((node, position))
 
     def _check_inputs_known(self) -> None:
-        inputs = set(self.inputs)
+        inputs = self._input_set
         for variable in list(self.clients):
             if (
                 variable.owner is None
@@ -53,7 +103,11 @@ class FunctionGraph:
                 raise MissingInputError(variable)
 
     def toposort(self) -> list[Apply]:
-        return toposort(self.outputs, blockers=self.inputs)
+        """The nodes, each after those it depends on (a new list each call)."""
+        if self._order is None or self._order_outputs != self.outputs:
+            self._order = toposort(self.outputs, blockers=self._input_set)
+            self._order_outputs = list(self.outputs)
+        return list(self._order)
 
     def variables(self) -> list[Variable]:
         seen = dict.fromkeys(self.inputs)
@@ -72,6 +126,7 @@ class FunctionGraph:
                 f"replacing {old} ({old.type}) by {new} ({new.type}) changes its type"
                 + (f" (rewrite {reason})" if reason else "")
             )
+        self._order = None
         self._import_graph(new)
         for client, position in self.clients.pop(old, []):
             if client == OUTPUT:
@@ -89,7 +144,7 @@ class FunctionGraph:
     def missing_nodes(self, variable: Variable) -> list[Apply]:
         """The nodes computing ``variable`` that this graph does not have yet (walks only
         those, so it costs the size of the new part, not of the graph)."""
-        inputs = set(self.inputs)
+        inputs = self._input_set
         new_nodes: list[Apply] = []
         seen: set[Apply] = set()
         stack = [variable]
@@ -128,7 +183,7 @@ class FunctionGraph:
                         uses.remove((node, position))
                     except ValueError:
                         pass
-                    if not uses and variable not in self.inputs:
+                    if not uses and variable not in self._input_set:
                         del self.clients[variable]
                 if variable.owner is not None:
                     stack.append(variable.owner)

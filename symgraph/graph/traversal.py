@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from symgraph.graph.basic import Apply, Variable
+from symgraph.graph.collector import collector_paused
 
 
 def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
@@ -65,6 +66,7 @@ def toposort(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> 
     return order
 
 
+@collector_paused()
 def clone_replace(
     outputs: Sequence[Variable],
     replace: Mapping[Variable, Variable] | None = None,
@@ -86,6 +88,7 @@ def clone_replace(
     return [memo.get(v, v) for v in outputs]
 
 
+@collector_paused()
 def clone_graph(
     outputs: Sequence[Variable], inputs: Iterable[Variable] = ()
 ) -> tuple[list[Variable], dict[Variable, Variable]]:

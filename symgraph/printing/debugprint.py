@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import string
 import sys
 from collections.abc import Sequence
@@ -29,7 +28,9 @@ def debugprint(
 ) -> str | None:
     """Print ``obj`` (a variable, a list of them, a compiled function or a FunctionGraph)
     as an indented tree. Each node gets an id; a node seen before is printed once and
-    referred to by its id afterwards. With ``file='str'`` the text is returned."""
+    referred to by its id afterwards. Lines nested deeper than 50 levels show the first and
+    last 10 bars and how many lie between (`` | | ~123 levels~ | |``). With ``file='str'``
+    the text is returned."""
     from symgraph.compile.function import Function
 
     lines: list[str] = []
@@ -49,10 +50,10 @@ def debugprint(
     id_source = _ids()
     assigned: dict = {}
     for root in roots:
-        _print_variable(root, "", "", lines, assigned, id_source, print_type, depth)
+        _print_tree(root, "", lines, assigned, id_source, print_type, depth)
     for target, value in updates:
         lines.append(f"update of {target.name or target}:")
-        _print_variable(value, " ", " ", lines, assigned, id_source, print_type, depth)
+        _print_tree(value, " ", lines, assigned, id_source, print_type, depth)
     text = "\n".join(lines) + "\n"
     if file == "str":
         return text
@@ -60,58 +61,78 @@ def debugprint(
     return None
 
 
-def _print_variable(
-    variable, prefix, child_prefix, lines, assigned, id_source, print_type, depth
-) -> None:
-    node = variable.owner
-    key = node if node is not None else variable
-    seen = key in assigned
-    if not seen:
-        assigned[key] = next(id_source)
-    label = (
-        f"{node.op}"
-        if node is not None
-        else (str(variable) if isinstance(variable, Constant) else (variable.name or "<input>"))
-    )
-    if node is not None and len(node.outputs) > 1:
-        label += f".{variable.index}"
-    parts = [f"{prefix}{label} [id {assigned[key]}]"]
-    if variable.name and node is not None:
-        parts.append(f"'{variable.name}'")
-    if print_type:
-        parts.append(str(variable.type))
-    lines.append(" ".join(parts))
-    if node is None or seen or depth == 0:
-        return
-    for child in node.inputs:
-        _print_variable(
-            child,
-            child_prefix + " |",
-            child_prefix + " |",
-            lines,
-            assigned,
-            id_source,
-            print_type,
-            depth - 1,
-        )
+# Bars shown in full up to this nesting level; deeper lines show the first and last
+# ``_KEPT_BARS`` and how many levels lie between, so a line stays short however deep the
+# graph (a chain 100,000 nodes deep would otherwise print 10^10 characters).
+_MAX_BARS = 50
+_KEPT_BARS = 10
+
+
+def _indent(base: str, level: int) -> str:
+    if level <= _MAX_BARS:
+        return base + " |" * level
+    hidden = level - 2 * _KEPT_BARS
+    return f"{base}{' |' * _KEPT_BARS} ~{hidden} levels~{' |' * _KEPT_BARS}"
+
+
+def _print_tree(root, base, lines, assigned, id_source, print_type, depth) -> None:
+    """Append the lines of ``root``'s tree: each node, then its inputs one level deeper
+    (an explicit stack, not recursion: graphs may be far deeper than Python's stack)."""
+    stack = [(root, 0)]
+    while stack:
+        variable, level = stack.pop()
+        node = variable.owner
+        key = node if node is not None else variable
+        seen = key in assigned
+        if not seen:
+            assigned[key] = next(id_source)
+        if node is not None:
+            label = f"{node.op}"
+            if len(node.outputs) > 1:
+                label += f".{variable.index}"
+        elif isinstance(variable, Constant):
+            label = str(variable)
+        else:
+            label = variable.name or "<input>"
+        parts = [f"{_indent(base, level)}{label} [id {assigned[key]}]"]
+        if variable.name and node is not None:
+            parts.append(f"'{variable.name}'")
+        if print_type:
+            parts.append(str(variable.type))
+        lines.append(" ".join(parts))
+        if node is None or seen or depth == level:
+            continue
+        stack.extend((child, level + 1) for child in reversed(node.inputs))
 
 
 def pprint(variable) -> str:
-    """A one-line infix rendering of a small expression."""
-    buffer = io.StringIO()
-    buffer.write(_infix(variable))
-    return buffer.getvalue()
+    """A one-line infix rendering of an expression (shared subexpressions are written out
+    at each use)."""
+    # Written from an explicit stack of pending pieces (text, or a variable to expand), so
+    # deep graphs need no recursion and the text is joined once, in time linear in its size.
+    pieces: list[str] = []
+    stack: list = [variable]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            pieces.append(item)
+            continue
+        node = item.owner
+        if node is None:
+            pieces.append(str(item))
+            continue
+        name = getattr(getattr(node.op, "scalar_op", None), "name", None)
+        if name in _INFIX and len(node.inputs) == 2:
+            a, b = node.inputs
+            stack.extend((")", b, f" {_INFIX[name]} ", a, "("))
+            continue
+        stack.append(")")
+        for position in range(len(node.inputs) - 1, -1, -1):
+            stack.append(node.inputs[position])
+            if position:
+                stack.append(", ")
+        stack.append(f"{name or node.op}(")
+    return "".join(pieces)
 
 
 _INFIX = {"add": "+", "sub": "-", "mul": "*", "true_div": "/", "pow": "**"}
-
-
-def _infix(variable) -> str:
-    node = variable.owner
-    if node is None:
-        return str(variable)
-    name = getattr(getattr(node.op, "scalar_op", None), "name", None)
-    if name in _INFIX and len(node.inputs) == 2:
-        a, b = (_infix(v) for v in node.inputs)
-        return f"({a} {_INFIX[name]} {b})"
-    return f"{name or node.op}({', '.join(_infix(v) for v in node.inputs)})"

@@ -25,6 +25,7 @@ def to_networkx(obj) -> nx.DiGraph:
     (``kind='apply'``, with ``op``), edges in the direction data flows. Node keys are stable
     strings (``v0``, ``a0``...) in topological order; ``label`` holds readable text."""
     outputs, inputs = _roots(obj)
+    input_set, output_set = set(inputs), set(outputs)
     graph = nx.DiGraph()
     keys: dict = {}
 
@@ -38,13 +39,13 @@ def to_networkx(obj) -> nx.DiGraph:
                 type=str(v.type),
                 name=v.name,
                 constant=isinstance(v, Constant),
-                is_input=v.owner is None or v in inputs,
-                is_output=v in outputs,
+                is_input=v.owner is None or v in input_set,
+                is_output=v in output_set,
             )
         return keys[v]
 
     for v in ancestors(outputs, blockers=inputs):
-        if v.owner is None or v in inputs:
+        if v.owner is None or v in input_set:
             variable_key(v)
     for index, node in enumerate(toposort(outputs, blockers=inputs)):
         key = f"a{index}"

@@ -51,13 +51,14 @@ def graph_to_text(graph, outputs: Sequence[Variable] | None = None, namer=None) 
         outputs = list(
             outputs if outputs is not None else ([graph] if isinstance(graph, Variable) else graph)
         )
-        inputs = []  # in order of first use, so the text is stable
-        for node in toposort(outputs):
-            inputs.extend(
-                v
-                for v in node.inputs
-                if v.owner is None and not isinstance(v, Constant) and v not in inputs
-            )
+        # In order of first use, so the text is stable.
+        found = {
+            v: None
+            for node in toposort(outputs)
+            for v in node.inputs
+            if v.owner is None and not isinstance(v, Constant)
+        }
+        inputs = list(found)
     name = namer or make_namer()
     header = ", ".join(f"{name(v)}:{v.type}" for v in inputs)
     lines = [f"{header} ->"]

@@ -26,6 +26,7 @@ import numpy as np
 
 from symgraph.graph.basic import Apply, Constant, Variable
 from symgraph.graph.fgraph import FunctionGraph
+from symgraph.graph.traversal import toposort
 
 
 class Pattern:
@@ -226,28 +227,48 @@ def rewrite_to_equilibrium(fgraph: FunctionGraph, rules: RuleSet, max_rounds: in
 
     A rule whose replacement would change the node's type (dtype, rank, or a static size)
     is skipped, so rewrites never change what a graph computes or its interface.
+
+    One sweep in topological order reaches the fixed point: a rule sees only its node and
+    what that node depends on, so it can start to match only after a change upstream of
+    it. Nodes are visited after everything they depend on, and the nodes a rule creates
+    are visited as soon as it fires (inputs first), before the sweep moves on to their
+    users. Rules that undo each other would never settle: the sweep stops once the rules
+    have fired ``max_rounds`` times per node of the graph, the work of that many passes.
     """
     fired: Counter = Counter()
-    for _ in range(max_rounds):
-        changed = False
-        for node in fgraph.toposort():
-            if node not in fgraph.apply_nodes or len(node.outputs) != 1:
+    count = 0
+    pending = fgraph.toposort()
+    pending.reverse()  # a stack: the next node to visit is on top
+    while pending and count < max_rounds * len(fgraph.apply_nodes):
+        node = pending.pop()
+        if node not in fgraph.apply_nodes or len(node.outputs) != 1:
+            continue
+        for rule in rules.for_node(node):
+            new = rule.apply(node)
+            if new is None or not _acceptable(node.outputs[0], new):
                 continue
-            for rule in rules.for_node(node):
-                new = rule.apply(node)
-                if new is None or not _acceptable(node.outputs[0], new):
-                    continue
-                _inherit_source(fgraph, new, node)
-                fgraph.replace(node.outputs[0], new, reason=rule.name)
-                fired[rule.name] += 1
-                changed = True
-                break
-        if not changed:
-            return fired
+            created = _inherit_source(fgraph, new, node)
+            fgraph.replace(node.outputs[0], new, reason=rule.name)
+            fired[rule.name] += 1
+            count += 1
+            pending.extend(reversed(_inputs_first(created)))
+            break
     return fired
 
 
-def _inherit_source(fgraph: FunctionGraph, new: Variable, node: Apply) -> None:
-    """Nodes a rule creates are attributed to the user line of the node they replace."""
-    for created in fgraph.missing_nodes(new):
-        created.source = node.source
+def _inputs_first(nodes: list[Apply]) -> list[Apply]:
+    """``nodes`` (a connected piece of a graph) in topological order."""
+    if len(nodes) < 2:
+        return nodes
+    inside = set(nodes)
+    boundary = {v for node in nodes for v in node.inputs if v.owner not in inside}
+    return toposort([out for node in nodes for out in node.outputs], blockers=boundary)
+
+
+def _inherit_source(fgraph: FunctionGraph, new: Variable, node: Apply) -> list[Apply]:
+    """Nodes a rule creates are attributed to the user line of the node they replace;
+    returns them."""
+    created = fgraph.missing_nodes(new)
+    for new_node in created:
+        new_node.source = node.source
+    return created
