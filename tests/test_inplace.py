@@ -189,3 +189,22 @@ def test_kernels_declare_every_buffer_they_share(case):
                     assert position in declared, (
                         f"{node.op} returns memory of input {position} without declaring it"
                     )
+
+
+def test_every_kernel_of_a_chain_reuses_its_dead_input():
+    """Choices are made on the graph before any replacement: a kernel whose input comes
+    from a kernel made in-place just before is itself in-place."""
+    x = T.vector("x")
+    y = T.exp(x)
+    for _ in range(1000):  # long enough for fusion to cut the chain into several kernels
+        y = T.tanh(y * 1.001 + 0.1)
+    f = symgraph.function([x], y)
+    kernels = [node for node in f.fgraph.toposort() if "Fused" in type(node.op).__name__]
+    assert len(kernels) > 2
+    # the first kernel reads the input x, which is the caller's
+    assert all(node.op.inplace is not None for node in kernels[1:])
+    value = np.linspace(-1, 1, 5)
+    expected = np.exp(value)
+    for _ in range(1000):
+        expected = np.tanh(expected * 1.001 + 0.1)
+    np.testing.assert_allclose(f(value), expected, rtol=1e-12)

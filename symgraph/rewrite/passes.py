@@ -120,6 +120,11 @@ def inplace(fgraph: FunctionGraph) -> Counter:
     for position, node in enumerate(order):
         for variable in node.inputs:
             last_reader[roots.get(variable, variable)] = position
+    # Every choice is made on the graph as it was (its buffer roots, readers and outputs);
+    # the replacements come after. Replacing while scanning left the next node reading a
+    # new variable that the tables did not know, and every other kernel of a chain stayed
+    # out of place.
+    chosen = []
     for position, node in enumerate(order):
         op = node.op
         if getattr(op, "inplace", 0) is not None or not hasattr(op, "with_inplace"):
@@ -141,10 +146,13 @@ def inplace(fgraph: FunctionGraph) -> Counter:
                 or any(client[0] == OUTPUT for client in fgraph.clients.get(candidate, ()))
             ):
                 continue
-            new_node = op.with_inplace(index).make_node(*node.inputs)
-            new_node.source = node.source
-            fgraph.replace(out, new_node.outputs[0], reason="inplace")
-            name = getattr(getattr(op, "scalar_op", None), "name", type(op).__name__)
-            fired[f"inplace_{name}"] += 1
+            chosen.append((node, index))
             break
+    for node, index in chosen:
+        # node.inputs are current: an earlier replacement may have rewired them
+        new_node = node.op.with_inplace(index).make_node(*node.inputs)
+        new_node.source = node.source
+        fgraph.replace(node.outputs[0], new_node.outputs[0], reason="inplace")
+        name = getattr(getattr(node.op, "scalar_op", None), "name", type(node.op).__name__)
+        fired[f"inplace_{name}"] += 1
     return fired
