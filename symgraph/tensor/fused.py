@@ -69,14 +69,29 @@ class Fused(Op, HasInnerGraph):
         return Fused(self.inner_inputs, self.inner_outputs, inplace=index)
 
     def __str__(self) -> str:
-        # Built in topological order (no recursion: fused chains can be thousands deep).
-        text = {v: f"i{k}" for k, v in enumerate(self.inner_inputs)}
-        for inner in self.order:
-            label = getattr(inner.op, "scalar_op", inner.op)
-            args = ", ".join(text.get(v, str(v)) for v in inner.inputs)
-            text[inner.outputs[0]] = f"{label}({args})"
+        # Pieces are emitted by an explicit stack and joined once: no recursion (fused
+        # chains can be thousands deep), and no nested strings copied at every level,
+        # which made the text quadratic in the kernel's size.
+        names = {v: f"i{k}" for k, v in enumerate(self.inner_inputs)}
+        pieces: list[str] = []
+        stack: list = [self.inner_outputs[0]]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                pieces.append(item)
+            elif item in names or item.owner is None:
+                pieces.append(names.get(item) or str(item))
+            else:
+                inner = item.owner
+                label = getattr(inner.op, "scalar_op", inner.op)
+                todo: list = [f"{label}("]
+                for position, argument in enumerate(inner.inputs):
+                    todo += [", "] if position else []
+                    todo.append(argument)
+                todo.append(")")
+                stack.extend(reversed(todo))
         suffix = "" if self.inplace is None else f"[inplace={self.inplace}]"
-        return f"Fused{{{text[self.inner_outputs[0]]}}}{suffix}"
+        return f"Fused{{{''.join(pieces)}}}{suffix}"
 
     def make_node(self, *inputs) -> Apply:
         from symgraph.tensor.variable import as_tensor
