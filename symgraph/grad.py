@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from symgraph.graph.basic import Apply, Op, Variable
+from symgraph.graph.collector import collector_paused
 from symgraph.graph.traversal import clone_replace, toposort
 from symgraph.tensor import math
 from symgraph.tensor.variable import TensorConstant, as_tensor
@@ -29,6 +30,7 @@ def _label(variable: Variable) -> str:
     return f"'{variable.name}'" if variable.name else f"{variable} ({variable.type})"
 
 
+@collector_paused()  # building a big gradient graph is an allocation burst, like compiling
 def grad(
     cost: Variable | None,
     wrt: Variable | Sequence[Variable],
