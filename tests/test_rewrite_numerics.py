@@ -470,3 +470,19 @@ def test_logsumexp_function(dtype):
             assert got.shape == expected.shape
             _assert_accurate(got, expected, dtype)
             _assert_accurate(got_grad, _softmax(value, axes), dtype)
+
+
+def test_stabilized_through_broadcasting():
+    """``log(exp(a) + exp(b))`` with ``a`` of lower rank than ``b``: the padding of
+    ``exp(a)`` moves below ``exp`` (the broadcast_lift rule), so logaddexp is found, even
+    when the sum is itself an output."""
+    a, b = T.dmatrix("a"), T.dtensor3("b")
+    total = T.exp(a) + T.exp(b)
+    f = symgraph.function([a, b], [T.log(total), total])
+    a_value = np.zeros((3, 4))
+    a_value[2, 1] = 800.0
+    b_value = np.full((2, 3, 4), -1.0)
+    with np.errstate(over="ignore"):
+        result, _ = f(a_value, b_value)
+    expected = np.logaddexp(a_value, b_value)
+    np.testing.assert_allclose(result, expected, rtol=1e-13)

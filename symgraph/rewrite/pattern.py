@@ -12,7 +12,8 @@ variable); ``Const(value)`` matches a constant whose every element equals ``valu
 ``E.<scalar op>(...)`` matches an element-wise node (both argument orders for commutative
 ops); ``P(OpClass, ..., name=...)`` matches any op of a class. The right-hand side is a
 pattern variable or a function of the bindings returning the replacement (or None to
-decline). For rules a pattern cannot say, ``Rule.custom`` takes a function of the node.
+decline). For rules a pattern cannot say, ``Rule.custom`` takes a function of the node
+(and, with ``uses_graph=True``, of the ``FunctionGraph``, to ask who else reads a value).
 """
 
 from __future__ import annotations
@@ -157,6 +158,7 @@ class Rule:
     replacement: Any
     doc: str
     keys: list | None = field(default=None)
+    uses_graph: bool = False
 
     def __post_init__(self) -> None:
         if self.keys is None and self.pattern is not None:
@@ -164,14 +166,21 @@ class Rule:
 
     @classmethod
     def custom(
-        cls, name: str, keys: Iterable, fn: Callable[[Apply], Variable | None], doc: str
+        cls,
+        name: str,
+        keys: Iterable,
+        fn: Callable[..., Variable | None],
+        doc: str,
+        uses_graph: bool = False,
     ) -> Rule:
-        """A rule written as code: ``fn(node)`` returns the replacement of the node's
-        (single) output, or None."""
-        return cls(name, None, fn, doc, list(keys))
+        """A rule written as code: ``fn(node)`` (``fn(node, fgraph)`` with ``uses_graph``)
+        returns the replacement of the node's (single) output, or None."""
+        return cls(name, None, fn, doc, list(keys), uses_graph)
 
-    def apply(self, node: Apply) -> Variable | None:
+    def apply(self, node: Apply, fgraph: FunctionGraph | None = None) -> Variable | None:
         if self.pattern is None:
+            if self.uses_graph:
+                return None if fgraph is None else self.replacement(node, fgraph)
             return self.replacement(node)
         bindings = self.pattern.match(node.outputs[0], {})
         if bindings is None:
@@ -244,7 +253,7 @@ def rewrite_to_equilibrium(fgraph: FunctionGraph, rules: RuleSet, max_rounds: in
         if node not in fgraph.apply_nodes or len(node.outputs) != 1:
             continue
         for rule in rules.for_node(node):
-            new = rule.apply(node)
+            new = rule.apply(node, fgraph)
             if new is None or not _acceptable(node.outputs[0], new):
                 continue
             created = _inherit_source(fgraph, new, node)

@@ -371,6 +371,9 @@ class DimShuffle(Op):
 
     def emit(self, node, inputs, ctx):
         (code,) = inputs
+        if self.input_ndim == 0:
+            # a 0-d value may be a Python int (Shape_i gives one), which takes no indices
+            code = f"np.asarray({code})"
         drop, perm, expand = self._index_steps()
         if drop is not None:
             code += "[" + ", ".join(_index_code(i) for i in drop) + "]"
