@@ -49,13 +49,6 @@ RULE_CASES = [
         lambda: x.dimshuffle("x", 0),
     ),
     (
-        "broadcast_lift",
-        rules.CANONICALIZE,
-        lambda: T.exp(x).dimshuffle("x", 0) * 2.0,
-        # exp(x) read twice: lifting would compute it twice
-        lambda: (lambda e: e.dimshuffle("x", 0).sum() + e.sum())(T.exp(x)),
-    ),
-    (
         "reshape_reshape",
         rules.CANONICALIZE,
         lambda: x.reshape((2, -1)).reshape((-1,)),

@@ -473,16 +473,29 @@ def test_logsumexp_function(dtype):
 
 
 def test_stabilized_through_broadcasting():
-    """``log(exp(a) + exp(b))`` with ``a`` of lower rank than ``b``: the padding of
-    ``exp(a)`` moves below ``exp`` (the broadcast_lift rule), so logaddexp is found, even
-    when the sum is itself an output."""
+    """``log(exp(a) + exp(b))`` with ``a`` of lower rank than ``b``: element-wise patterns
+    match through the padding of ``exp(a)``, so logaddexp is found, even when the sum is
+    itself an output and ``exp(a)`` has another reader."""
     a, b = T.dmatrix("a"), T.dtensor3("b")
-    total = T.exp(a) + T.exp(b)
-    f = symgraph.function([a, b], [T.log(total), total])
+    exp_a = T.exp(a)
+    total = exp_a + T.exp(b)
+    f = symgraph.function([a, b], [T.log(total), total, T.dot(exp_a, exp_a.T)])
     a_value = np.zeros((3, 4))
     a_value[2, 1] = 800.0
     b_value = np.full((2, 3, 4), -1.0)
     with np.errstate(over="ignore"):
-        result, _ = f(a_value, b_value)
+        result = f(a_value, b_value)[0]
     expected = np.logaddexp(a_value, b_value)
     np.testing.assert_allclose(result, expected, rtol=1e-13)
+
+
+def test_padding_is_looked_through_only_on_the_left():
+    """A dimshuffle that inserts a broadcastable axis in the middle is not what an
+    element-wise op inserts: matching through it would change which axes line up."""
+    a, b = T.dmatrix("a"), T.dtensor3("b")
+    total = T.exp(a.dimshuffle(0, "x", 1)) + T.exp(b)
+    f = symgraph.function([a, b], T.log(total))
+    a_value = np.arange(6.0).reshape(2, 3)
+    b_value = np.full((2, 4, 3), -1.0)
+    expected = np.logaddexp(a_value[:, None, :], b_value)
+    np.testing.assert_allclose(f(a_value, b_value), expected, rtol=1e-13)

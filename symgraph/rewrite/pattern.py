@@ -12,8 +12,9 @@ variable); ``Const(value)`` matches a constant whose every element equals ``valu
 ``E.<scalar op>(...)`` matches an element-wise node (both argument orders for commutative
 ops); ``P(OpClass, ..., name=...)`` matches any op of a class. The right-hand side is a
 pattern variable or a function of the bindings returning the replacement (or None to
-decline). For rules a pattern cannot say, ``Rule.custom`` takes a function of the node
-(and, with ``uses_graph=True``, of the ``FunctionGraph``, to ask who else reads a value).
+decline). For rules a pattern cannot say, ``Rule.custom`` takes a function of the node.
+Below an element-wise pattern, an element-wise pattern also matches through the
+left-padding dimshuffle that element-wise ops insert for lower-rank inputs.
 """
 
 from __future__ import annotations
@@ -110,15 +111,47 @@ class P(Pattern):
         orders = [node.inputs]
         if self.commutative and len(node.inputs) == 2:
             orders.append(node.inputs[::-1])
+        elementwise = _is_elementwise_key(self.key)
         for inputs in orders:
             result = bindings if self.name is None else {**bindings, self.name: node}
             for pattern, child in zip(self.inputs, inputs):
-                result = pattern.match(child, result)
+                matched = pattern.match(child, result)
+                if matched is None and elementwise and _is_elementwise_pattern(pattern):
+                    # An element-wise op pads lower-rank inputs on the left; so does
+                    # broadcasting, so below one the padding can be looked through:
+                    # log(exp(matrix) + exp(tensor3)) is log(exp(a) + exp(b)).
+                    unpadded = _left_padding_source(child)
+                    if unpadded is not None:
+                        matched = pattern.match(unpadded, result)
+                result = matched
                 if result is None:
                     break
             if result is not None:
                 return result
         return None
+
+
+def _is_elementwise_key(key) -> bool:
+    return isinstance(key, tuple) and len(key) == 2 and key[0] == "elemwise"
+
+
+def _is_elementwise_pattern(pattern: Pattern) -> bool:
+    return isinstance(pattern, P) and _is_elementwise_key(pattern.key)
+
+
+def _left_padding_source(variable: Variable) -> Variable | None:
+    """``v`` when ``variable`` is ``v`` with broadcastable axes added on the left only (the
+    dimshuffle element-wise ops insert), else None."""
+    from symgraph.tensor.elemwise import DimShuffle
+
+    node = variable.owner
+    if node is None or not isinstance(node.op, DimShuffle):
+        return None
+    order = node.op.new_order
+    pads = len(order) - node.op.input_ndim
+    if pads <= 0 or order != ("x",) * pads + tuple(range(node.op.input_ndim)):
+        return None
+    return node.inputs[0]
 
     def root_keys(self):
         return None if self.key is None else [self.key]
@@ -158,7 +191,6 @@ class Rule:
     replacement: Any
     doc: str
     keys: list | None = field(default=None)
-    uses_graph: bool = False
 
     def __post_init__(self) -> None:
         if self.keys is None and self.pattern is not None:
@@ -166,21 +198,14 @@ class Rule:
 
     @classmethod
     def custom(
-        cls,
-        name: str,
-        keys: Iterable,
-        fn: Callable[..., Variable | None],
-        doc: str,
-        uses_graph: bool = False,
+        cls, name: str, keys: Iterable, fn: Callable[[Apply], Variable | None], doc: str
     ) -> Rule:
-        """A rule written as code: ``fn(node)`` (``fn(node, fgraph)`` with ``uses_graph``)
-        returns the replacement of the node's (single) output, or None."""
-        return cls(name, None, fn, doc, list(keys), uses_graph)
+        """A rule written as code: ``fn(node)`` returns the replacement of the node's
+        (single) output, or None."""
+        return cls(name, None, fn, doc, list(keys))
 
-    def apply(self, node: Apply, fgraph: FunctionGraph | None = None) -> Variable | None:
+    def apply(self, node: Apply) -> Variable | None:
         if self.pattern is None:
-            if self.uses_graph:
-                return None if fgraph is None else self.replacement(node, fgraph)
             return self.replacement(node)
         bindings = self.pattern.match(node.outputs[0], {})
         if bindings is None:
@@ -253,7 +278,7 @@ def rewrite_to_equilibrium(fgraph: FunctionGraph, rules: RuleSet, max_rounds: in
         if node not in fgraph.apply_nodes or len(node.outputs) != 1:
             continue
         for rule in rules.for_node(node):
-            new = rule.apply(node, fgraph)
+            new = rule.apply(node)
             if new is None or not _acceptable(node.outputs[0], new):
                 continue
             created = _inherit_source(fgraph, new, node)

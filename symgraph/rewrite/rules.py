@@ -30,7 +30,7 @@ from symgraph.graph.basic import Constant
 from symgraph.graph.type import TensorType
 from symgraph.rewrite.pattern import Const, E, P, Rule, RuleSet, Var
 from symgraph.tensor import math
-from symgraph.tensor.elemwise import DimShuffle, Elemwise, dimshuffle
+from symgraph.tensor.elemwise import DimShuffle, dimshuffle
 from symgraph.tensor.nnet import LogSoftmax, Softmax, SoftmaxGrad
 from symgraph.tensor.shape import MakeVector, Reshape, ShapeI
 from symgraph.tensor.subtensor import IncSubtensor, Subtensor
@@ -65,36 +65,6 @@ def _compose_dimshuffles(node):
 def _identity_dimshuffle(node):
     op = node.op
     return node.inputs[0] if op.new_order == tuple(range(op.input_ndim)) else None
-
-
-def _pad_constant(c: TensorConstant, new_order) -> TensorConstant:
-    shape = tuple(1 if a == "x" else c.data.shape[a] for a in new_order)
-    data = c.data.reshape(shape)
-    return TensorConstant(TensorType(c.dtype, data.shape), data, weak=c.weak)
-
-
-def _lift_broadcast(node, fgraph):
-    """A dimshuffle that only inserts broadcastable axes moves below the element-wise op
-    it reads, when nothing else reads that op's result (else the op would be computed
-    twice). Element-wise ops on inputs of different ranks pad the shorter ones this way,
-    so ``log(exp(matrix) + exp(tensor3))`` hides ``exp`` under a dimshuffle; lifted, the
-    stabilize rules see ``log(exp(a) + exp(b))``."""
-    op = node.op
-    inner = node.inputs[0]
-    producer = inner.owner
-    if producer is None or not isinstance(producer.op, Elemwise) or len(producer.outputs) != 1:
-        return None
-    if op.dropped or [a for a in op.new_order if a != "x"] != list(range(op.input_ndim)):
-        return None  # reorders or drops axes: not a pure broadcast
-    if len(fgraph.clients.get(inner, ())) != 1:
-        return None
-    lifted = [
-        _pad_constant(v, op.new_order)
-        if isinstance(v, TensorConstant)
-        else dimshuffle(v, op.new_order)
-        for v in producer.inputs
-    ]
-    return Elemwise(producer.op.scalar_op)(*lifted)
 
 
 def _reshape_of_reshape(node):
@@ -255,13 +225,6 @@ CANONICALIZE = RuleSet(
             [DimShuffle],
             _identity_dimshuffle,
             "dimshuffle(x, 0, 1, ...) -> x",
-        ),
-        Rule.custom(
-            "broadcast_lift",
-            [DimShuffle],
-            _lift_broadcast,
-            "pad(f(a, b)) -> f(pad(a), pad(b)) for element-wise f read only there",
-            uses_graph=True,
         ),
         Rule.custom(
             "reshape_reshape",

@@ -91,8 +91,7 @@ def test_dimshuffle_matches_numpy(case, dtype):
     if dtype == "float64":
         # verify_grad's inputs have unknown static shapes: restore the static 1s first
         point = np.random.default_rng(0).normal(size=shape)
-        symgraph.verify_grad(lambda v: _restatic(v, static).dimshuffle(*pattern) * 1.0,
-                             [point])
+        symgraph.verify_grad(lambda v: _restatic(v, static).dimshuffle(*pattern) * 1.0, [point])
 
 
 def _restatic(v, static):
@@ -115,8 +114,7 @@ def test_dimshuffle_theano_examples():
     r = T.row("r")  # (1, None): axis 0 may be dropped
     out = r.dimshuffle(1)
     assert out.type.shape == (None,)
-    np.testing.assert_array_equal(compile_and_run([r], out, [np.array([[1.0, 2.0]])]),
-                                  [1.0, 2.0])
+    np.testing.assert_array_equal(compile_and_run([r], out, [np.array([[1.0, 2.0]])]), [1.0, 2.0])
     c = T.col("c")
     assert c.dimshuffle(0).type.shape == (None,)
     assert c.dimshuffle("x", 0, 1).broadcastable == (True, False, True)
@@ -174,8 +172,11 @@ def test_reshape_with_symbolic_shapes():
         (x.reshape((-1,)), value.reshape(-1), (None,)),
         (x.reshape((4, 6)), value.reshape(4, 6), (4, 6)),
         (x.reshape((2, -1, 2)), value.reshape(2, -1, 2), (2, None, 2)),
-        (T.reshape(x, (x.shape[2], x.shape[0], x.shape[1])), value.reshape(4, 2, 3),
-         (None, None, None)),
+        (
+            T.reshape(x, (x.shape[2], x.shape[0], x.shape[1])),
+            value.reshape(4, 2, 3),
+            (None, None, None),
+        ),
         (x.reshape(24), value.reshape(24), (24,)),
         (x.reshape((2, 12)), value.reshape(2, 12), (2, 12)),
     ]
@@ -192,8 +193,9 @@ def test_reshape_with_symbolic_shapes():
     np.testing.assert_array_equal(result, value.reshape(12, 2))
     i32 = T.iscalar("i")
     out = x.reshape((i32, 12))
-    np.testing.assert_array_equal(compile_and_run([x, i32], out, [value, np.int32(2)]),
-                                  value.reshape(2, 12))
+    np.testing.assert_array_equal(
+        compile_and_run([x, i32], out, [value, np.int32(2)]), value.reshape(2, 12)
+    )
 
 
 def test_reshape_static_shapes_are_inferred():
@@ -251,18 +253,22 @@ def test_flatten_keeps_the_first_ndim_minus_1_axes(shape):
         x = T.tensor("float64", shape=static, name="x")
         for ndim in range(1, len(shape) + 1):
             out = T.flatten(x, ndim)
-            expected = value.reshape(shape[: ndim - 1] + (-1,)) if value.size else \
-                value.reshape(shape[: ndim - 1] + (int(np.prod(shape[ndim - 1:])),))
+            expected = (
+                value.reshape(shape[: ndim - 1] + (-1,))
+                if value.size
+                else value.reshape(shape[: ndim - 1] + (int(np.prod(shape[ndim - 1 :])),))
+            )
             kept = static[: ndim - 1]
-            rest = static[ndim - 1:]
+            rest = static[ndim - 1 :]
             merged = None if None in rest else int(np.prod(rest))
             assert out.type.shape == (*kept, merged)
             assert x.flatten(ndim).type == out.type
             result = compile_and_run([x], out, [value])
             np.testing.assert_array_equal(result, expected)
     if value.size:
-        _verify_grad_both_modes(lambda v: T.flatten(v, 2) * 2.0 if len(shape) > 1 else
-                                v.flatten() * 2.0, [value])
+        _verify_grad_both_modes(
+            lambda v: T.flatten(v, 2) * 2.0 if len(shape) > 1 else v.flatten() * 2.0, [value]
+        )
 
 
 def test_flatten_errors_and_deprecated_outdim():
@@ -350,8 +356,9 @@ def test_stack_matches_numpy(axis):
     m = T.matrix("m")
     mv = np.arange(6.0).reshape(2, 3)
     out = T.stack([m, m + 1, m], axis=axis)
-    np.testing.assert_array_equal(compile_and_run([m], out, [mv]),
-                                  np.stack([mv, mv + 1, mv], axis=axis))
+    np.testing.assert_array_equal(
+        compile_and_run([m], out, [mv]), np.stack([mv, mv + 1, mv], axis=axis)
+    )
 
 
 def test_stack_scalars_and_mixed_dtypes():
@@ -392,21 +399,20 @@ def test_arange_symbolic_arguments():
     start, stop, step = T.lscalar("start"), T.iscalar("stop"), T.lscalar("step")
     out = T.arange(start, stop, step)
     assert out.dtype == "int64" and out.type.shape == (None,)
-    result = compile_and_run([start, stop, step], out,
-                             [np.int64(1), np.int32(9), np.int64(3)])
+    result = compile_and_run([start, stop, step], out, [np.int64(1), np.int32(9), np.int64(3)])
     np.testing.assert_array_equal(result, np.arange(1, 9, 3))
     y = T.ivector("y")
     out = T.arange(y.shape[0])
-    np.testing.assert_array_equal(compile_and_run([y], out, [np.zeros(4, np.int32)]),
-                                  np.arange(4))
+    np.testing.assert_array_equal(compile_and_run([y], out, [np.zeros(4, np.int32)]), np.arange(4))
     assert T.arange(T.tensor("int32", shape=(6,)).shape[0]).type.shape == (6,)
     assert T.arange(3, dtype="float32").dtype == "float32"
     # float32 stays float32 with the Python-int defaults of start and step (Theano's rule;
     # NumPy's arange would give float64)
     f = T.fscalar("f")
     assert T.arange(f).dtype == "float32"
-    np.testing.assert_array_equal(compile_and_run([f], T.arange(f), [np.float32(2.5)]),
-                                  np.arange(2.5, dtype=np.float32))
+    np.testing.assert_array_equal(
+        compile_and_run([f], T.arange(f), [np.float32(2.5)]), np.arange(2.5, dtype=np.float32)
+    )
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int8", "bool"])
@@ -420,8 +426,9 @@ def test_zeros_like_ones_like(dtype):
         np.testing.assert_array_equal(result, np.full((2, 1, 3), fill, dtype=dtype))
         other = fn(x, dtype="int16")
         assert other.dtype == "int16"
-        np.testing.assert_array_equal(compile_and_run([x], other, [value]),
-                                      np.full((2, 1, 3), fill, dtype=np.int16))
+        np.testing.assert_array_equal(
+            compile_and_run([x], other, [value]), np.full((2, 1, 3), fill, dtype=np.int16)
+        )
 
 
 def test_alloc_zeros_ones():
@@ -435,8 +442,9 @@ def test_alloc_zeros_ones():
     s = T.scalar("s")
     out = T.alloc(s, 2, n)
     assert out.type.shape == (2, None)
-    np.testing.assert_array_equal(compile_and_run([s, n], out, [np.array(7.0), np.int64(3)]),
-                                  np.full((2, 3), 7.0))
+    np.testing.assert_array_equal(
+        compile_and_run([s, n], out, [np.array(7.0), np.int64(3)]), np.full((2, 3), 7.0)
+    )
     assert T.alloc(0.0, 4, 5).type.shape == (4, 5)
     assert T.alloc(s, [2, 3]).type.shape == (2, 3)
     for fn, fill in ((T.zeros, 0.0), (T.ones, 1.0)):
@@ -445,8 +453,9 @@ def test_alloc_zeros_ones():
         np.testing.assert_array_equal(compile_and_run([], out, []), np.full((2, 3), fill))
         out = fn((n, 2), dtype="int32")
         assert out.dtype == "int32"
-        np.testing.assert_array_equal(compile_and_run([n], out, [np.int64(1)]),
-                                      np.full((1, 2), fill, dtype=np.int32))
+        np.testing.assert_array_equal(
+            compile_and_run([n], out, [np.int64(1)]), np.full((1, 2), fill, dtype=np.int32)
+        )
     # the gradient of alloc sums over the axes it broadcast
     _verify_grad_both_modes(lambda x: T.alloc(x, 3, 2) ** 2, [np.array([0.5, -1.5])])
     _verify_grad_both_modes(lambda x: T.alloc(x, 2, 4) * 3.0, [np.array(0.7)])
@@ -454,3 +463,13 @@ def test_alloc_zeros_ones():
     g = symgraph.grad((T.alloc(c, 2, 3) * np.arange(6.0).reshape(2, 3)).sum(), c)
     assert g.ndim == 2 and c.type.is_super(g.type)
     assert_close(compile_and_run([c], g, [np.ones((2, 1))]), [[3.0], [12.0]])
+
+
+def test_dimshuffle_of_a_shape_entry():
+    """A shape entry is a Python int at run time; adding an axis to it must still work."""
+    from symgraph.tensor.shape import shape_i
+
+    m = T.dmatrix("m")
+    for mode in ("FAST_COMPILE", "FAST_RUN"):
+        f = symgraph.function([m], shape_i(m, 1).dimshuffle("x") * 2, mode=mode)
+        np.testing.assert_array_equal(f(np.zeros((2, 3))), [6])
