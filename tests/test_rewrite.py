@@ -71,3 +71,13 @@ def test_fast_run_and_fast_compile_agree_on_mlp_step():
     slow = symgraph.function([x, y, w], [cost, g], mode="FAST_COMPILE")(*args)
     for a, b in zip(fast, slow):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_pattern_rules_are_indexed_by_their_root_op():
+    """A rule with a pattern is looked up by the op at its root, not tried on every node
+    (which also decides which of two matching rules fires first)."""
+    from symgraph.rewrite import rules
+
+    for rule in rules.CANONICALIZE + rules.STABILIZE + rules.SPECIALIZE:
+        if rule.pattern is not None and getattr(rule.pattern, "key", None) is not None:
+            assert rule.keys == [rule.pattern.key], rule.name

@@ -130,6 +130,9 @@ class P(Pattern):
                 return result
         return None
 
+    def root_keys(self):
+        return None if self.key is None else [self.key]
+
 
 def _is_elementwise_key(key) -> bool:
     return isinstance(key, tuple) and len(key) == 2 and key[0] == "elemwise"
@@ -152,9 +155,6 @@ def _left_padding_source(variable: Variable) -> Variable | None:
     if pads <= 0 or order != ("x",) * pads + tuple(range(node.op.input_ndim)):
         return None
     return node.inputs[0]
-
-    def root_keys(self):
-        return None if self.key is None else [self.key]
 
 
 class _ElemwisePatterns:
