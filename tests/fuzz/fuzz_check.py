@@ -244,13 +244,9 @@ def judge(mode_kind: str, got, index: int, exp: Expected, dtype: str) -> Verdict
         wrong = certain & naive_ok & (got != ref)
         return Verdict(wrong, naive_ok, stable_ok)
     if mode_kind == "FAST_COMPILE":
-        within = _close(got, ref, tol_n)
-        # elsewhere, what the naive formula gives (inf for log(1 + exp(800))) is fine too
-        same_as_naive = _close(got, exp.naive[index].astype(LD), tol_n) | (
-            np.isnan(got) & np.isnan(exp.naive[index])
-        )
-        wrong = np.where(naive_ok, ~within, np.isfinite(ref) & ~within & ~same_as_naive)
-        return Verdict(wrong, naive_ok, stable_ok)
+        # Elsewhere FAST_COMPILE runs the naive formula into inf or nan, or past the
+        # accuracy the data determine: any value is what that formula may give.
+        return Verdict(naive_ok & ~_close(got, ref, tol_n), naive_ok, stable_ok)
     radius = np.where(
         naive_ok & stable_ok, np.maximum(tol_n, tol_s), np.where(naive_ok, tol_n, tol_s)
     )

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 
-from fuzz_check import check_graph
+from fuzz_check import STATS, check_graph
 from fuzz_strategies import graphs
 from hypothesis import HealthCheck, given, settings
 
-CI_EXAMPLES = 300
+CI_EXAMPLES = 500
 SLOW_EXAMPLES = 20_000
 
 
@@ -36,4 +36,6 @@ def test_random_graphs_agree_with_numpy(runslow):
 
     fuzz()
     print(f"\n{len(ran)} random graphs checked")
+    for what, count in sorted(STATS.items()):
+        print(f"  {what}: {count}")
     assert len(ran) >= examples
