@@ -6,9 +6,11 @@ steps. Each step reads earlier records, preferring recent ones (so chains grow d
 reaching back to any (so one intermediate feeds several consumers, directly and through
 views): element-wise ops, operations with constants (large and tiny ones included),
 views (transpose/dimshuffle, reversed and strided slices, reshape, flatten, broadcast
-axes), reductions, ``dot``, ``switch``, and the idioms the rewrite rules target
-(``log(1 + exp(x))``, ``(x * c1) * c2``, ``x / c``...). Outputs are the last record and a
-few others; shared variables may get updates. Choices are ordered so that Hypothesis
+axes), reductions, ``dot``, ``switch``, diamonds (one intermediate read by two branches,
+element-wise ops or views of it, that meet again: ``f(t) op g(t)``), and the idioms the
+rewrite rules target (``log(1 + exp(x))``, ``(x * c1) * c2``, ``x / c``...). Every end
+of the graph (a record nothing reads) is an output, sometimes with a leaf or a middle
+record too; shared variables may get updates. Choices are ordered so that Hypothesis
 shrinks towards small, shallow, float64 graphs with ordinary values.
 
 Graphs drawn for gradient checks keep values and constants moderate; about one graph in

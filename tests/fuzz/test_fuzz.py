@@ -4,6 +4,8 @@ CI runs a short, derandomized budget. ``pytest --runslow tests/fuzz`` runs 20,00
 from a random seed (``--hypothesis-seed=N`` fixes it); ``SYMGRAPH_FUZZ_EXAMPLES=N`` sets
 the count, e.g. to split a long run over processes with different seeds. A failure
 prints the shrunk graph as a runnable script (see ``fuzz_check`` for what is checked).
+``SYMGRAPH_FUZZ_EXCLUDE=inplace,...`` leaves passes out of FAST_RUN, and ``triage.py``
+sorts a run's failures by the pass that causes them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ def test_random_graphs_agree_with_numpy(runslow):
     default = SLOW_EXAMPLES if runslow else CI_EXAMPLES
     examples = int(os.environ.get("SYMGRAPH_FUZZ_EXAMPLES", default))
     ran = []
+    STATS.clear()
 
     @settings(
         max_examples=examples,
