@@ -86,7 +86,21 @@ EXTREME_CONSTANTS = {
 }
 GRAD_CONSTANTS = (1.0, 2.0, 0.5, -1.0, 3.0, 0.1, 1.5)
 EXPONENTS = (2.0, 0.5, -1.0, 3.0, 1.0)
-STEPS = ("unary", "binary", "constant", "view", "reduce", "dot", "idiom", "switch", "diamond")
+# Idioms and diamonds are listed twice: they are where the rewrites and the in-place pass
+# have most to get wrong.
+STEPS = (
+    "unary",
+    "binary",
+    "constant",
+    "view",
+    "reduce",
+    "dot",
+    "idiom",
+    "switch",
+    "diamond",
+    "idiom",
+    "diamond",
+)
 IDIOMS = (
     "log_1_plus_exp",
     "log1p_exp",
@@ -411,7 +425,9 @@ class _Builder:
     def diamond(self) -> int:
         """One intermediate read by two branches (each an element-wise op or a view of it)
         that meet again in a binary op: ``f(t) op g(t)``."""
-        t = self.pick()
+        # an intermediate when there is one: inputs are never overwritten in place
+        t = self.pick(lambda n: not n.is_leaf)
+        t = self.pick() if t is None else t
         branches = []
         for _ in range(2):
             kind = self.draw(st.sampled_from(["unary", "constant", "view", "itself"]))
