@@ -63,8 +63,9 @@ class _Records:
         a, b = self.b.nodes[x], self.b.nodes[y]
         return self.b.add("dot", (x, y), (), a.shape[:-1] + b.shape[1:], (False,) * 2)
 
-    def graph(self, *outputs: int) -> Graph:
+    def graph(self, *outputs: int, gradient: bool = False) -> Graph:
         self.b.graph.outputs = list(outputs)
+        self.b.graph.gradient = gradient
         return self.b.graph
 
 
@@ -97,6 +98,19 @@ def _in_place_threaded() -> Graph:
     r = _Records()
     a = r.dot(r.seeded((200, 200), 1), r.seeded((200, 200), 2))
     return r.graph(r("add", r("sqr", a), r.transpose(a)))
+
+
+def _in_place_in_a_gradient() -> Graph:
+    # shrunk by the fuzzer: the values are right, the gradient graph's fused kernels are
+    # not (gone without canonicalize, fusion or inplace)
+    r = _Records()
+    x0, x1 = r.input([0.0, 0.0, 0.0, 0.0]), r.input([0.0, 0.0, 0.0, 0.0])
+    r.input(0.0, shape=())
+    product = r.dot(x1, x1)
+    t = r("exp", x0)
+    first = r("log", r("add", t, r("exp", t)))
+    second = r("exp", r("add", r("exp", t), r.reshape(t, (4,))))
+    return r.graph(product, first, second, gradient=True)
 
 
 def _divide_by_subnormal() -> Graph:
@@ -143,11 +157,20 @@ def _log_sum_exp() -> Graph:
     return r.graph(r("log", r("add", r("exp", x), r("exp", y))))
 
 
+def _log_sum_exp_of_different_ranks() -> Graph:
+    # found by the fuzzer once log(exp(x) + exp(y)) was stabilised: not when x and y
+    # differ in rank (the add broadcasts one of them)
+    r = _Records()
+    x, y = r.input([800.0, 1.0]), r.input(1e4, shape=())
+    return r.graph(r("log", r("add", r("exp", x), r("exp", y))))
+
+
 CASES = {
     "in_place_through_reshape": _in_place_through_reshape,
     "in_place_through_transpose": _in_place_through_transpose,
     "in_place_through_reversal": _in_place_through_reversal,
     "in_place_threaded": _in_place_threaded,
+    "in_place_in_a_gradient": _in_place_in_a_gradient,
     "divide_by_subnormal": _divide_by_subnormal,
     "divide_by_subnormal_float32": _divide_by_subnormal_float32,
     "fold_overflow": _fold_overflow,
@@ -155,6 +178,7 @@ CASES = {
     "log1p_exp": _log1p_exp,
     "log_exp_plus_one": _log_exp_plus_one,
     "log_sum_exp": _log_sum_exp,
+    "log_sum_exp_of_different_ranks": _log_sum_exp_of_different_ranks,
 }
 
 
