@@ -49,9 +49,7 @@ def numpy_result_dtype(dtype) -> np.dtype:
 
 
 def static_shape_ok(static: Sequence, actual: Sequence) -> bool:
-    return len(static) == len(actual) and all(
-        s is None or s == a for s, a in zip(static, actual)
-    )
+    return len(static) == len(actual) and all(s is None or s == a for s, a in zip(static, actual))
 
 
 def check_output(variable, value) -> None:
@@ -77,8 +75,9 @@ def assert_close(actual, expected, dtype=None, **tol) -> None:
     if kind.kind in "fc":
         options = dict(TOL[np.dtype(kind).name])
         options.update(tol)
-        np.testing.assert_allclose(actual.astype(np.float64), expected.astype(np.float64),
-                                   **options)
+        np.testing.assert_allclose(
+            actual.astype(np.float64), expected.astype(np.float64), **options
+        )
     else:
         np.testing.assert_array_equal(actual, expected)
 
@@ -153,7 +152,9 @@ def compile_and_run(inputs, outputs, values, modes=MODES, check_aliasing=True, *
             for variable, a, b in zip(out_vars, first, results):
                 if a.dtype.kind in "fc":
                     np.testing.assert_allclose(
-                        a, b, **TOL[a.dtype.name if a.dtype.name in TOL else "float64"],
+                        a,
+                        b,
+                        **TOL[a.dtype.name if a.dtype.name in TOL else "float64"],
                         err_msg=f"{variable}: {modes[0]} and {mode} disagree",
                     )
                 else:

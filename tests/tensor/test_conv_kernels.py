@@ -121,9 +121,7 @@ TOL = {np.float32: dict(rtol=2e-4, atol=2e-4), np.float64: dict(rtol=1e-9, atol=
 BATCHED = dict(_PER_IMAGE_MIN_PIXELS=10**9)
 IMPLS = {
     "default": {},
-    "batch_outer_col2im_nb1": dict(
-        BATCHED, _BATCH_INNER_MAX_OW=0, _COST_ADD=0.0, _CHUNK_BYTES=1
-    ),
+    "batch_outer_col2im_nb1": dict(BATCHED, _BATCH_INNER_MAX_OW=0, _COST_ADD=0.0, _CHUNK_BYTES=1),
     "batch_inner_forward_route": dict(BATCHED, _BATCH_INNER_MAX_OW=10**9, _COST_ADD=1e9),
     "batch_inner_col2im_small_chunks": dict(
         BATCHED, _BATCH_INNER_MAX_OW=10**9, _COST_ADD=0.0, _CHUNK_BYTES="two"

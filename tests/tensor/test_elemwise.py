@@ -117,10 +117,24 @@ ROWS = [
     Row("sub", T.sub, np.subtract, ("real", "real"), dtypes=NUM),
     Row("mul", T.mul, np.multiply, ("real", "real"), dtypes=NUM),
     Row("true_div", T.true_div, np.true_divide, ("real", "nonzero"), dtypes=NUM),
-    Row("int_div", T.int_div, np.floor_divide, ("real", "nonzero"), dtypes=NUM, exact_ref=True,
-        grad_domains=("frac", "big")),
-    Row("mod", T.mod, np.mod, ("real", "nonzero"), dtypes=NUM, exact_ref=True,
-        grad_domains=("frac", "big")),
+    Row(
+        "int_div",
+        T.int_div,
+        np.floor_divide,
+        ("real", "nonzero"),
+        dtypes=NUM,
+        exact_ref=True,
+        grad_domains=("frac", "big"),
+    ),
+    Row(
+        "mod",
+        T.mod,
+        np.mod,
+        ("real", "nonzero"),
+        dtypes=NUM,
+        exact_ref=True,
+        grad_domains=("frac", "big"),
+    ),
     Row("pow", T.pow, np.power, ("pos", "real"), grad_domains=("pos", "unit")),
     Row("pow_int", T.pow, np.power, ("real", "int_exp"), grad=False, dtypes=INT_DTYPES),
     Row("neg", T.neg, np.negative, ("real",), dtypes=NUM),
@@ -133,21 +147,51 @@ ROWS = [
     Row("minimum", T.minimum, np.minimum, ("real", "real"), dtypes=NUM),
     Row("clip", T.clip, np.clip, ("real", "low", "high"), dtypes=NUM),
     Row("relu", T.relu, lambda x: np.maximum(x, 0), ("real",), dtypes=NUM),
-    Row("leaky_relu", lambda x: T.relu(x, 0.1), lambda x: np.where(x > 0, x, 0.1 * x),
-        ("real",), grad_domains=("nonzero",)),
+    Row(
+        "leaky_relu",
+        lambda x: T.relu(x, 0.1),
+        lambda x: np.where(x > 0, x, 0.1 * x),
+        ("real",),
+        grad_domains=("nonzero",),
+    ),
     Row("op_add", lambda a, b: a + b, lambda a, b: a + b, ("real", "real"), dtypes=NUM),
     Row("op_sub", lambda a, b: a - b, lambda a, b: a - b, ("real", "real"), dtypes=NUM),
     Row("op_mul", lambda a, b: a * b, lambda a, b: a * b, ("real", "real"), dtypes=NUM),
     Row("op_truediv", lambda a, b: a / b, lambda a, b: a / b, ("real", "nonzero"), dtypes=NUM),
-    Row("op_floordiv", lambda a, b: a // b, lambda a, b: a // b, ("real", "nonzero"),
-        dtypes=NUM, exact_ref=True, grad_domains=("frac", "big")),
-    Row("op_mod", lambda a, b: a % b, lambda a, b: a % b, ("real", "nonzero"), dtypes=NUM,
-        exact_ref=True, grad_domains=("frac", "big")),
-    Row("op_pow", lambda a, b: a**b, lambda a, b: a**b, ("pos", "real"),
-        grad_domains=("pos", "unit")),
+    Row(
+        "op_floordiv",
+        lambda a, b: a // b,
+        lambda a, b: a // b,
+        ("real", "nonzero"),
+        dtypes=NUM,
+        exact_ref=True,
+        grad_domains=("frac", "big"),
+    ),
+    Row(
+        "op_mod",
+        lambda a, b: a % b,
+        lambda a, b: a % b,
+        ("real", "nonzero"),
+        dtypes=NUM,
+        exact_ref=True,
+        grad_domains=("frac", "big"),
+    ),
+    Row(
+        "op_pow",
+        lambda a, b: a**b,
+        lambda a, b: a**b,
+        ("pos", "real"),
+        grad_domains=("pos", "unit"),
+    ),
     Row("op_neg", lambda a: -a, lambda a: -a, ("real",), dtypes=NUM),
-    Row("op_abs", lambda a: abs(a), lambda a: abs(a), ("real",), dtypes=NUM,
-        grad_domains=("nonzero",)),
+    Row(
+        "op_abs",
+        lambda a: abs(a),
+        lambda a: abs(a),
+        ("real",),
+        dtypes=NUM,
+        grad_domains=("nonzero",),
+    ),
     Row("op_rsub_const", lambda a: 2.5 - a, lambda a: 2.5 - a, ("real",), dtypes=NUM),
     Row("op_rdiv_const", lambda a: 3 / a, lambda a: 3 / a, ("nonzero",), dtypes=NUM),
     Row("op_rpow_const", lambda a: 2.0**a, lambda a: 2.0**a, ("real",)),
@@ -186,24 +230,60 @@ ROWS = [
     Row("op_or", lambda a, b: a | b, lambda a, b: a | b, ("bool", "bool"), grad=False),
     Row("op_xor", lambda a, b: a ^ b, lambda a, b: a ^ b, ("bool", "bool"), grad=False),
     Row("op_invert", lambda a: ~a, lambda a: ~a, ("bool",), grad=False),
-    Row("logical_and", T.logical_and, np.logical_and, ("real", "real"), grad=False,
-        dtypes=NUM + ("bool",)),
-    Row("logical_or", T.logical_or, np.logical_or, ("real", "real"), grad=False,
-        dtypes=NUM + ("bool",)),
-    Row("logical_xor", T.logical_xor, np.logical_xor, ("real", "real"), grad=False,
-        dtypes=NUM + ("bool",)),
-    Row("logical_not", T.logical_not, np.logical_not, ("real",), grad=False,
-        dtypes=NUM + ("bool",)),
+    Row(
+        "logical_and",
+        T.logical_and,
+        np.logical_and,
+        ("real", "real"),
+        grad=False,
+        dtypes=NUM + ("bool",),
+    ),
+    Row(
+        "logical_or",
+        T.logical_or,
+        np.logical_or,
+        ("real", "real"),
+        grad=False,
+        dtypes=NUM + ("bool",),
+    ),
+    Row(
+        "logical_xor",
+        T.logical_xor,
+        np.logical_xor,
+        ("real", "real"),
+        grad=False,
+        dtypes=NUM + ("bool",),
+    ),
+    Row(
+        "logical_not", T.logical_not, np.logical_not, ("real",), grad=False, dtypes=NUM + ("bool",)
+    ),
     Row("isnan", T.isnan, np.isnan, ("special",), grad=False),
     Row("isinf", T.isinf, np.isinf, ("special",), grad=False),
     # selection
-    Row("switch", T.switch, np.where, ("bool", "real", "real"), dtypes=NUM,
-        grad_fun=lambda a, b: T.switch(T.gt(a, b), a, b)),
+    Row(
+        "switch",
+        T.switch,
+        np.where,
+        ("bool", "real", "real"),
+        dtypes=NUM,
+        grad_fun=lambda a, b: T.switch(T.gt(a, b), a, b),
+    ),
     Row("where", T.where, np.where, ("bool", "real", "real"), grad=False, dtypes=NUM),
-    Row("switch_const", lambda c, a: T.switch(c, a, 0), lambda c, a: np.where(c, a, 0),
-        ("bool", "real"), grad=False, dtypes=NUM),
-    Row("switch_bools", lambda c: T.switch(c, True, False), lambda c: np.where(c, True, False),
-        ("bool",), grad=False),
+    Row(
+        "switch_const",
+        lambda c, a: T.switch(c, a, 0),
+        lambda c, a: np.where(c, a, 0),
+        ("bool", "real"),
+        grad=False,
+        dtypes=NUM,
+    ),
+    Row(
+        "switch_bools",
+        lambda c: T.switch(c, True, False),
+        lambda c: np.where(c, True, False),
+        ("bool",),
+        grad=False,
+    ),
 ]
 ROW_IDS = [row.name for row in ROWS]
 GRAD_ROWS = [row for row in ROWS if row.grad]
@@ -245,8 +325,9 @@ def test_forward_matches_numpy(row, data):
     variables, arrays = [], []
     for i, (domain, (shape, static)) in enumerate(zip(row.domains, per_input)):
         input_dtype = np.dtype(bool) if domain == "bool" else dtype
-        array = data.draw(hnp.arrays(input_dtype, shape, elements=_elements(domain, input_dtype)),
-                          label=f"x{i}")
+        array = data.draw(
+            hnp.arrays(input_dtype, shape, elements=_elements(domain, input_dtype)), label=f"x{i}"
+        )
         variables.append(T.tensor(input_dtype.name, shape=static, name=f"x{i}"))
         arrays.append(array)
     out = row.build(*variables)
@@ -288,8 +369,10 @@ def test_verify_grad_float64(row, mode):
 def test_verify_grad_float32(row):
     rng = np.random.default_rng(7)
     point, fun = _grad_point(row, "float32", rng)
-    point = [p * np.float32(0.5) if row.name in ("exp", "exp2", "expm1", "op_rpow_const")
-             else p for p in point]
+    point = [
+        p * np.float32(0.5) if row.name in ("exp", "exp2", "expm1", "op_rpow_const") else p
+        for p in point
+    ]
     # the gradient graph of a float32 function stays float32, intermediates included
     inputs = [T.tensor("float32", shape=(None,) * p.ndim) for p in point]
     cost = T.sum(fun(*inputs))
@@ -313,8 +396,15 @@ def test_verify_grad_float32(row):
 def test_mixed_dtype_promotion_matches_numpy(a, b, op):
     if op == "sub" and a == b == "bool":
         return  # NumPy refuses boolean subtraction; covered by test_bool_subtraction_error
-    ref = {"add": np.add, "mul": np.multiply, "sub": np.subtract, "true_div": np.true_divide,
-           "maximum": np.maximum, "lt": np.less, "eq": np.equal}[op]
+    ref = {
+        "add": np.add,
+        "mul": np.multiply,
+        "sub": np.subtract,
+        "true_div": np.true_divide,
+        "maximum": np.maximum,
+        "lt": np.less,
+        "eq": np.equal,
+    }[op]
     x, y = T.vector("x", dtype=a), T.vector("y", dtype=b)
     xv = np.array([1, 2, 0], dtype=a)
     yv = np.array([2, 1, 1], dtype=b)
@@ -352,9 +442,16 @@ def _bool_vector(name):
 def test_python_scalars_are_weak(make, scalar, op):
     x = make("x")
     xv = np.array([1, 2, 3], dtype=x.dtype)
-    ref = {"mul": np.multiply, "add": np.add, "true_div": np.true_divide, "sub": np.subtract,
-           "maximum": np.maximum, "pow": np.power, "and_": np.bitwise_and,
-           "or_": np.bitwise_or}[op]
+    ref = {
+        "mul": np.multiply,
+        "add": np.add,
+        "true_div": np.true_divide,
+        "sub": np.subtract,
+        "maximum": np.maximum,
+        "pow": np.power,
+        "and_": np.bitwise_and,
+        "or_": np.bitwise_or,
+    }[op]
     natural = np.asarray(ref(xv, scalar))
     for out in (getattr(T, op)(x, scalar), getattr(T, op)(scalar, x)):
         assert out.dtype == numpy_result_dtype(natural.dtype).name
@@ -383,8 +480,12 @@ def test_dtype_rules_from_the_issue():
 def test_int8_result_of_unary_float_op_is_float32_at_run_time():
     x = T.bvector("x")
     xv = np.array([-2, 0, 3], dtype=np.int8)
-    for op, ref in ((T.exp, np.exp), (T.sigmoid, _np_sigmoid), (T.softplus, _np_softplus),
-                    (T.sqrt, lambda v: np.sqrt(np.abs(v)))):
+    for op, ref in (
+        (T.exp, np.exp),
+        (T.sigmoid, _np_sigmoid),
+        (T.softplus, _np_softplus),
+        (T.sqrt, lambda v: np.sqrt(np.abs(v))),
+    ):
         out = op(T.abs(x)) if op is T.sqrt else op(x)
         assert out.dtype == "float32"
         result = compile_and_run([x], out, [xv])
@@ -407,8 +508,7 @@ def test_bool_subtraction_error():
 
 
 @SETTINGS
-@given(src=st.sampled_from(NUM + ("bool",)), dst=st.sampled_from(NUM + ("bool",)),
-       data=st.data())
+@given(src=st.sampled_from(NUM + ("bool",)), dst=st.sampled_from(NUM + ("bool",)), data=st.data())
 def test_cast_matches_numpy_astype(src, dst, data):
     values = data.draw(hnp.arrays(src, (5,), elements=_elements("real", np.dtype(src))))
     x = T.vector("x", dtype=src)
@@ -426,10 +526,14 @@ def test_cast_of_constant_and_grad():
     np.testing.assert_array_equal(c.eval(), [1, -2])
     assert c.dtype == "int32"
     for mode in MODES:
-        symgraph.verify_grad(lambda x: T.cast(x, "float32"), [np.array([0.5, -1.0, 2.0])],
-                             mode=mode)
-        symgraph.verify_grad(lambda x: T.cast(x, "float64") ** 2,
-                             [np.array([0.5, -1.0, 2.0], dtype=np.float32)], mode=mode)
+        symgraph.verify_grad(
+            lambda x: T.cast(x, "float32"), [np.array([0.5, -1.0, 2.0])], mode=mode
+        )
+        symgraph.verify_grad(
+            lambda x: T.cast(x, "float64") ** 2,
+            [np.array([0.5, -1.0, 2.0], dtype=np.float32)],
+            mode=mode,
+        )
     x = T.fvector("x")
     g = symgraph.grad(T.cast(x, "float64").sum(), x)
     assert g.dtype == "float32"
@@ -475,8 +579,7 @@ def test_dimshuffle_x_broadcasts_a_bias():
     bv = np.array([0.1, -0.2, 0.3])
     assert_close(compile_and_run([x, b], out, [xv, bv]), np.tanh(xv + bv))
     for mode in MODES:
-        symgraph.verify_grad(lambda x, b: T.tanh(x + b.dimshuffle("x", 0)), [xv, bv],
-                             mode=mode)
+        symgraph.verify_grad(lambda x, b: T.tanh(x + b.dimshuffle("x", 0)), [xv, bv], mode=mode)
 
 
 def test_runtime_broadcast_of_an_undeclared_axis_behaves_the_same_in_both_modes():
@@ -533,8 +636,7 @@ CONSTRUCTOR_SHAPES = {
     "tensor3": (None,) * 3,
     "tensor4": (None,) * 4,
 }
-PREFIXES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32",
-            "d": "float64"}
+PREFIXES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32", "d": "float64"}
 
 
 @pytest.mark.parametrize("rank", list(CONSTRUCTOR_SHAPES))
@@ -674,4 +776,3 @@ def test_comparisons_have_no_truth_value_and_tensors_no_len():
     assert len(parts) == 3 and all(p.ndim == 0 for p in parts)
     with pytest.raises(TypeError, match="unknown length"):
         list(x)
-

@@ -43,15 +43,24 @@ def test_softmax_family_matches_numpy(name, ref, data):
     shape = tuple(data.draw(st.lists(st.integers(1, 4), min_size=ndim, max_size=ndim)))
     axis = data.draw(st.integers(-ndim, ndim - 1), label="axis")
     dtype = data.draw(st.sampled_from(["float64", "float32"]), label="dtype")
-    value = data.draw(hnp.arrays(dtype, shape, elements=st.floats(
-        -50, 50, width=32 if dtype == "float32" else 64)), label="x")
-    x = T.tensor(dtype, shape=tuple(s if data.draw(st.booleans()) else None for s in shape),
-                 name="x")
+    value = data.draw(
+        hnp.arrays(
+            dtype, shape, elements=st.floats(-50, 50, width=32 if dtype == "float32" else 64)
+        ),
+        label="x",
+    )
+    x = T.tensor(
+        dtype, shape=tuple(s if data.draw(st.booleans()) else None for s in shape), name="x"
+    )
     out = getattr(T.nnet, name)(x, axis=axis)
     assert out.dtype == dtype and out.type.shape == x.type.shape
     result = compile_and_run([x], out, [value])
-    assert_close(result, ref(value.astype(np.float64), axis=axis), dtype, atol=1e-5
-                 if dtype == "float32" else 1e-12)
+    assert_close(
+        result,
+        ref(value.astype(np.float64), axis=axis),
+        dtype,
+        atol=1e-5 if dtype == "float32" else 1e-12,
+    )
 
 
 def test_softmax_defaults_to_the_last_axis_and_is_stable():
@@ -81,8 +90,7 @@ def test_softmax_family_grad(name, axis):
     rng = np.random.default_rng(0)
     fun = getattr(T.nnet, name)
     _verify_grad_both_modes(lambda x: fun(x, axis=axis), [rng.normal(size=(3, 4))])
-    symgraph.verify_grad(lambda x: fun(x, axis=axis),
-                         [rng.normal(size=(3, 4)).astype(np.float32)])
+    symgraph.verify_grad(lambda x: fun(x, axis=axis), [rng.normal(size=(3, 4)).astype(np.float32)])
     _verify_grad_both_modes(lambda x: fun(x, axis=axis), [rng.normal(size=(2, 3, 2))])
 
 
@@ -179,9 +187,10 @@ def test_binary_crossentropy():
     fo, ft = T.fvector("fo"), T.fvector("ft")
     assert T.nnet.binary_crossentropy(fo, ft).dtype == "float32"
     assert T.nnet.binary_crossentropy(T.nnet.sigmoid(fo), ft).dtype == "float32"
-    symgraph.verify_grad(lambda a, b: T.nnet.binary_crossentropy(T.nnet.sigmoid(a), b),
-                         [rng.normal(size=4).astype(np.float32),
-                          rng.uniform(size=4).astype(np.float32)])
+    symgraph.verify_grad(
+        lambda a, b: T.nnet.binary_crossentropy(T.nnet.sigmoid(a), b),
+        [rng.normal(size=4).astype(np.float32), rng.uniform(size=4).astype(np.float32)],
+    )
 
 
 def test_sigmoid_binary_crossentropy_is_stable():
@@ -195,18 +204,21 @@ def test_sigmoid_binary_crossentropy_is_stable():
     assert np.all(np.isfinite(result))
     assert_close(result, expected)
     moderate = lv[1:4]
-    assert_close(result[1:4], compile_and_run(
-        [logits, t], T.nnet.binary_crossentropy(T.nnet.sigmoid(logits), t),
-        [moderate, tv[1:4]]))
-    _verify_grad_both_modes(T.nnet.sigmoid_binary_crossentropy,
-                            [np.array([-2.0, 0.5, 3.0]), np.array([0.2, 1.0, 0.0])])
+    assert_close(
+        result[1:4],
+        compile_and_run(
+            [logits, t], T.nnet.binary_crossentropy(T.nnet.sigmoid(logits), t), [moderate, tv[1:4]]
+        ),
+    )
+    _verify_grad_both_modes(
+        T.nnet.sigmoid_binary_crossentropy, [np.array([-2.0, 0.5, 3.0]), np.array([0.2, 1.0, 0.0])]
+    )
 
 
 def test_nnet_namespace_has_theano_names():
     x = T.vector("x")
     value = np.array([-1.0, 0.0, 2.0])
-    results = compile_and_run([x], [T.nnet.sigmoid(x), T.nnet.softplus(x), T.nnet.relu(x)],
-                              [value])
+    results = compile_and_run([x], [T.nnet.sigmoid(x), T.nnet.softplus(x), T.nnet.relu(x)], [value])
     assert_close(results[0], 1 / (1 + np.exp(-value)))
     assert_close(results[1], np.log1p(np.exp(value)))
     assert_close(results[2], np.maximum(value, 0))

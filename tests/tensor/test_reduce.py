@@ -58,8 +58,7 @@ ROWS = [
     Row("var", _function("var"), _numpy("var"), ALL),
     Row("std", _function("std"), _numpy("std"), ALL),
     Row("argmax", _function("argmax"), _numpy("argmax"), ALL, grad=False, single_axis=True),
-    Row("argmax_method", _method("argmax"), _numpy("argmax"), ALL, grad=False,
-        single_axis=True),
+    Row("argmax_method", _method("argmax"), _numpy("argmax"), ALL, grad=False, single_axis=True),
     Row("argmin", _function("argmin"), _numpy("argmin"), ALL, grad=False, single_axis=True),
 ]
 
@@ -71,8 +70,9 @@ def axes(draw, ndim: int, single: bool):
     if ndim:
         choices.append(st.integers(-ndim, ndim - 1))
         if not single:
-            choices.append(st.lists(st.integers(0, ndim - 1), unique=True, max_size=ndim)
-                           .map(tuple))
+            choices.append(
+                st.lists(st.integers(0, ndim - 1), unique=True, max_size=ndim).map(tuple)
+            )
     return draw(st.one_of(*choices))
 
 
@@ -107,11 +107,12 @@ def test_reduction_matches_numpy(row, data):
     natural = np.asarray(row.ref(value, axis, keepdims))
     assert out.dtype == natural.dtype.name, (row.name, dtype)
     # static shape: reduced axes vanish (or are 1 with keepdims), the others keep theirs
-    reduced = set(range(ndim)) if axis is None else {
-        a % ndim for a in (axis if isinstance(axis, tuple) else (axis,))
-    }
-    kept = [1 if i in reduced else s for i, s in enumerate(static)
-            if keepdims or i not in reduced]
+    reduced = (
+        set(range(ndim))
+        if axis is None
+        else {a % ndim for a in (axis if isinstance(axis, tuple) else (axis,))}
+    )
+    kept = [1 if i in reduced else s for i, s in enumerate(static) if keepdims or i not in reduced]
     assert out.type.shape == tuple(kept)
     result = compile_and_run([x], out, [value])
     if natural.dtype.kind == "f" and value.dtype.kind == "f":
@@ -141,7 +142,9 @@ def test_reduction_grad_float64(name, axis, keepdims):
         return  # the variance over no axis is identically 0; covered below
     for mode in MODES:
         symgraph.verify_grad(
-            lambda x: getattr(T, name)(x, axis=axis, keepdims=keepdims), [point], rng=rng,
+            lambda x: getattr(T, name)(x, axis=axis, keepdims=keepdims),
+            [point],
+            rng=rng,
             mode=mode,
         )
 
@@ -189,8 +192,10 @@ def test_prod_grad_with_zeros(value):
     rows = np.stack([value, value[::-1] + 1.0])
     g = symgraph.grad((T.prod(m, axis=1) * np.array([1.0, 2.0])).sum(), m)
     expected_rows = np.stack(
-        [w * np.array([np.prod(np.delete(r, i)) for i in range(r.size)])
-         for w, r in zip((1.0, 2.0), rows)]
+        [
+            w * np.array([np.prod(np.delete(r, i)) for i in range(r.size)])
+            for w, r in zip((1.0, 2.0), rows)
+        ]
     )
     assert_close(compile_and_run([m], g, [rows]), expected_rows)
 

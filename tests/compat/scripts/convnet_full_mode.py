@@ -32,14 +32,14 @@ def floatX(X):
 
 def init_weights(shape):
     fan_in = np.prod(shape[1:])
-    return theano.shared(floatX(rng.uniform(-1, 1, shape) * np.sqrt(6. / fan_in)))
+    return theano.shared(floatX(rng.uniform(-1, 1, shape) * np.sqrt(6.0 / fan_in)))
 
 
 def rectify(X):
-    return T.maximum(X, 0.)
+    return T.maximum(X, 0.0)
 
 
-def dropout(X, p=0.):
+def dropout(X, p=0.0):
     if p > 0:
         keep = 1 - p
         X *= srng.binomial(X.shape, p=keep, dtype=theano.config.floatX)
@@ -50,15 +50,15 @@ def dropout(X, p=0.):
 def RMSprop(cost, params, lr=0.001, rho=0.9, epsilon=1e-6):
     updates = []
     for p, g in zip(params, T.grad(cost=cost, wrt=params)):
-        acc = theano.shared(p.get_value() * 0.)
-        acc_new = rho * acc + (1 - rho) * g ** 2
+        acc = theano.shared(p.get_value() * 0.0)
+        acc_new = rho * acc + (1 - rho) * g**2
         updates.append((acc, acc_new))
         updates.append((p, p - lr * g / T.sqrt(acc_new + epsilon)))
     return updates
 
 
 def model(X, w, w2, w3, w4, w_o, p_drop_conv, p_drop_hidden):
-    l1 = dropout(max_pool_2d(rectify(conv2d(X, w, border_mode='full')), (2, 2)), p_drop_conv)
+    l1 = dropout(max_pool_2d(rectify(conv2d(X, w, border_mode="full")), (2, 2)), p_drop_conv)
     l2 = dropout(max_pool_2d(rectify(conv2d(l1, w2)), (2, 2)), p_drop_conv)
     l3b = max_pool_2d(rectify(conv2d(l2, w3)), (2, 2))
     l3 = dropout(T.flatten(l3b, outdim=2), p_drop_conv)
@@ -73,7 +73,7 @@ def one_hot(labels):
 
 
 def main(dataset, n_epochs, n_train):
-    with gzip.open(dataset, 'rb') as f:
+    with gzip.open(dataset, "rb") as f:
         (trX, trY), (vaX, vaY), _ = pickle.load(f)
     trX, trY = trX[:n_train].reshape(-1, 1, 28, 28), one_hot(trY[:n_train])
     vaX = vaX.reshape(-1, 1, 28, 28)
@@ -87,19 +87,19 @@ def main(dataset, n_epochs, n_train):
     w_o = init_weights((625, 10))
     params = [w, w2, w3, w4, w_o]
     noise_py_x = model(X, *(params + [0.2, 0.5]))
-    py_x = model(X, *(params + [0., 0.]))
+    py_x = model(X, *(params + [0.0, 0.0]))
     cost = T.mean(T.nnet.categorical_crossentropy(noise_py_x, Y))
-    train = theano.function(inputs=[X, Y], outputs=cost, updates=RMSprop(cost, params),
-                            allow_input_downcast=True)
-    predict = theano.function(inputs=[X], outputs=T.argmax(py_x, axis=1),
-                              allow_input_downcast=True)
+    train = theano.function(
+        inputs=[X, Y], outputs=cost, updates=RMSprop(cost, params), allow_input_downcast=True
+    )
+    predict = theano.function(inputs=[X], outputs=T.argmax(py_x, axis=1), allow_input_downcast=True)
     for epoch in range(1, n_epochs + 1):
         for start, end in zip(range(0, len(trX), 128), range(128, len(trX) + 1, 128)):
             train(trX[start:end], trY[start:end])
         error = np.mean(predict(vaX) != vaY)
-        print('epoch %i, validation error %f %%' % (epoch, error * 100.))
+        print("epoch %i, validation error %f %%" % (epoch, error * 100.0))
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     args = sys.argv[1:]
     main(args[0], int(args[1]) if len(args) > 1 else 1, int(args[2]) if len(args) > 2 else 6000)
