@@ -2,7 +2,7 @@
 
     python benchmarks/compile.py
 
-Targets (issue 4): LeNet's training function (forward, gradients of its 8 parameters, SGD
+Targets: LeNet's training function (forward, gradients of its 8 parameters, SGD
 updates, givens slicing a shared dataset) compiles in at most 0.3 s; a 100-layer MLP
 compiles in at most 10x the time of a 10-layer one.
 """

@@ -3,8 +3,8 @@ PyTorch CPU, each in its own process; also the peak memory a step adds.
 
     python benchmarks/lenet.py
 
-Targets (issue 3): no slower than PyTorch; a step's peak memory at most 1.5x PyTorch's.
-Also prints FAST_COMPILE against FAST_RUN (issue 4 asks all passes to be >= 1.3x faster).
+Targets: no slower than PyTorch; a step's peak memory at most 1.5x PyTorch's.
+Also prints FAST_COMPILE against FAST_RUN (the target: all passes together at least 1.3x faster).
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
     python benchmarks/mlp.py
 
 Prints symgraph (all passes and FAST_COMPILE) beside PyTorch CPU measured in the same run.
-Targets: no slower than PyTorch (issue 2); all passes at least 1.3x faster than
-FAST_COMPILE (issue 4).
+Targets: no slower than PyTorch; all passes at least 1.3x faster than
+FAST_COMPILE.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
     python benchmarks/overhead.py
 
-Target (issue 2): ``function([x, y], x + y)`` on length-10 vectors costs at most 3x a bare
+Target: ``function([x, y], x + y)`` on length-10 vectors costs at most 3x a bare
 ``numpy.add`` call measured in the same run.
 """
 

@@ -10,7 +10,7 @@ other node free, FAST_COMPILE / FAST_RUN could reach at most
 
     bound = FAST_COMPILE time / FAST_COMPILE time in those kernels
 
-(Amdahl's law); issue 4 asks for 1.3x.  Profiled times include a timer call per node.
+(Amdahl's law); the target is 1.3x.  Profiled times include a timer call per node.
 """
 
 from __future__ import annotations
