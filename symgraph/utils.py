@@ -74,11 +74,15 @@ def _columns(file: IO[str]) -> int:
 
 
 class Progress:
-    """A progress display for a loop of ``total`` steps; see the module docstring.
+    """A progress display on ``file`` (stderr) for a loop over ``iterable`` or of ``total``
+    steps; see the module docstring for what it shows where.
 
     Count steps with ``update()`` (or iterate over the ``Progress`` when it wraps an
     iterable), and end it with ``close()`` or by leaving a ``with`` block; it ends once, even
-    when the loop is left early or by an exception.
+    when the loop is left early or by an exception. ``interval`` is the least number of
+    seconds between two plain progress lines when ``file`` is not a terminal; ``use_tqdm``
+    None uses tqdm on a terminal when it is installed, False never does; ``disable`` shows
+    nothing.
     """
 
     def __init__(
@@ -240,23 +244,7 @@ class Progress:
         return f"{self._steps_done()} in {_duration(self.elapsed)}, {rate}"
 
 
-def progress(
-    iterable: Iterable[Any] | None = None,
-    total: int | None = None,
-    desc: str = "",
-    file: IO[str] | None = None,
-    interval: float = 30.0,
-    disable: bool = False,
-    use_tqdm: bool | None = None,
-) -> Progress:
-    """A progress display on ``file`` (stderr) for a loop over ``iterable`` or of ``total``
-    steps counted with ``update()``; see the module docstring for what it shows where.
-
-    ``interval`` is the least number of seconds between two plain progress lines when
-    ``file`` is not a terminal; ``use_tqdm`` None uses tqdm on a terminal when it is
-    installed, False never does; ``disable`` shows nothing.
-    """
-    return Progress(iterable, total, desc, file, interval, disable, use_tqdm)
+progress = Progress  # the lower-case spelling scripts call, like tqdm's
 
 
 def write(text: str = "", file: IO[str] | None = None) -> None:

@@ -27,8 +27,8 @@ from symgraph.utils import progress, write
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from logistic_sgd import (  # noqa: E402
     LogisticRegression,
-    command_line,
     shared_dataset,
+    train_from_command_line,
     tutorial_parser,
 )
 from mlp import HiddenLayer  # noqa: E402
@@ -226,15 +226,7 @@ def make_parser():
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = command_line(make_parser(), argv)
-    train(
-        args.epochs,
-        args.batch_size,
-        args.learning_rate,
-        n_train=args.n_train,
-        max_steps=args.max_steps,
-        progress_interval=args.progress_interval,
-    )
+    train_from_command_line(train, make_parser(), argv)
 
 
 if __name__ == "__main__":

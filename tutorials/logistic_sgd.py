@@ -224,9 +224,10 @@ def make_parser() -> argparse.ArgumentParser:
     return tutorial_parser(__doc__, epochs=10, batch_size=600, learning_rate=0.13)
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = command_line(make_parser(), argv)
-    train(
+def train_from_command_line(train, parser: argparse.ArgumentParser, argv=None) -> dict:
+    """Parse the shared options (``tutorial_parser``) and call ``train`` with them."""
+    args = command_line(parser, argv)
+    return train(
         args.epochs,
         args.batch_size,
         args.learning_rate,
@@ -234,6 +235,10 @@ def main(argv: list[str] | None = None) -> None:
         max_steps=args.max_steps,
         progress_interval=args.progress_interval,
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    train_from_command_line(train, make_parser(), argv)
 
 
 if __name__ == "__main__":
