@@ -355,28 +355,27 @@ def test_sigmoid_forms_and_their_gradients_are_finite_and_exact(form, dtype):
 
 # A 0-d cost of a 0-d x seeds the gradient with the constant 1, which canonicalize then
 # multiplies away: these gradient graphs have other shapes than those of a vector's sum.
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("form", SIGMOID_FORMS)
-def test_sigmoid_forms_of_a_scalar(form, dtype):
-    x = T.scalar("x", dtype=dtype)
-    out = SIGMOID_FORMS[form](x)
-    f = symgraph.function([x], [out, symgraph.grad(out, x)])
-    for point in np.array(POINTS, dtype=dtype):
-        value, grad = f(point)
-        _assert_accurate(value, _sigmoid(point), dtype)
-        _assert_accurate(grad, _sigmoid_derivative(point), dtype)
+# each family: its forms, the exact value and the exact derivative
+SCALAR_FAMILIES = {
+    "sigmoid": (SIGMOID_FORMS, lambda p: _sigmoid(p), lambda p: _sigmoid_derivative(p)),
+    "softplus": (SOFTPLUS_FORMS, lambda p: _softplus(p), lambda p: _sigmoid(p)),
+}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("form", SOFTPLUS_FORMS)
-def test_softplus_forms_of_a_scalar(form, dtype):
+@pytest.mark.parametrize(
+    ("family", "form"),
+    [(family, form) for family, (forms, _, _) in SCALAR_FAMILIES.items() for form in forms],
+)
+def test_sigmoid_and_softplus_forms_of_a_scalar(family, form, dtype):
+    forms, value_of, derivative_of = SCALAR_FAMILIES[family]
     x = T.scalar("x", dtype=dtype)
-    out = SOFTPLUS_FORMS[form](x)
+    out = forms[form](x)
     f = symgraph.function([x], [out, symgraph.grad(out, x)])
     for point in np.array(POINTS, dtype=dtype):
         value, grad = f(point)
-        _assert_accurate(value, _softplus(point), dtype)
-        _assert_accurate(grad, _sigmoid(point), dtype)
+        _assert_accurate(value, value_of(point), dtype)
+        _assert_accurate(grad, derivative_of(point), dtype)
 
 
 # --- stabilize: logsumexp and its gradient --------------------------------------------------

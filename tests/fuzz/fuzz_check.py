@@ -28,6 +28,7 @@ a failure needs); without ``stabilize`` the stabilised forms are not required.
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from collections import Counter
@@ -315,32 +316,24 @@ def compare_values(graph: Graph, leaves: dict, runs: dict[str, Run], promise: bo
                 np.sum(v_fr.stable_ok & ~v_fr.naive_ok)
             )
             context = f"call {call}, {what}"
+
+            # v_fr.wrong is read when the text is made: after it is narrowed below
+            describe_fast_run = functools.partial(
+                _describe,
+                graph,
+                f"FAST_RUN, {context}",
+                index,
+                got_fr,
+                per_mode["FAST_RUN"],
+                v_fr,
+                ("FAST_COMPILE", got_fc),
+            )
             both = v_fc.wrong & v_fr.wrong
             if np.any(both):
                 v_fr.wrong = both
-                _fail(
-                    BothModesWrongValue,
-                    graph,
-                    _describe(
-                        graph,
-                        f"FAST_RUN, {context}",
-                        index,
-                        got_fr,
-                        per_mode["FAST_RUN"],
-                        v_fr,
-                        ("FAST_COMPILE", got_fc),
-                    ),
-                )
+                _fail(BothModesWrongValue, graph, describe_fast_run())
             if np.any(v_fr.wrong):
-                text = _describe(
-                    graph,
-                    f"FAST_RUN, {context}",
-                    index,
-                    got_fr,
-                    per_mode["FAST_RUN"],
-                    v_fr,
-                    ("FAST_COMPILE", got_fc),
-                )
+                text = describe_fast_run()
                 bad = np.broadcast_to(v_fr.wrong, np.shape(v_fr.naive_ok))
                 if not np.any(bad & v_fr.naive_ok):
                     _fail(FastRunNotStabilised, graph, text)
