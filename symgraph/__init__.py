@@ -13,6 +13,7 @@ Pipeline: ``graph`` (IR) -> ``tensor`` (ops) -> ``grad`` / ``rewrite`` -> ``comp
 
 from symgraph import tensor
 from symgraph.compile import Function, In, Mode, Out, SharedVariable, function, shared
+from symgraph.compile.verify import verify_grad
 from symgraph.config import config
 from symgraph.grad import (
     DisconnectedInputError,
@@ -25,7 +26,6 @@ from symgraph.grad import (
     grad_scale,
     hessian,
     jacobian,
-    verify_grad,
     zero_grad,
 )
 from symgraph.printing import debugprint, pprint, to_dot, to_networkx

@@ -14,7 +14,7 @@ import symgraph
 import symgraph.tensor as T
 from symgraph.graph.aliasing import buffer_roots, check_destroys
 from symgraph.graph.fgraph import FunctionGraph
-from symgraph.tensor.fused import PARALLEL_MIN_ELEMENTS
+from symgraph.rewrite.fused import PARALLEL_MIN_ELEMENTS
 
 LARGE = int(np.ceil(np.sqrt(PARALLEL_MIN_ELEMENTS))) + 8  # threaded row blocks
 

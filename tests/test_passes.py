@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 import symgraph
 import symgraph.tensor as T
 from symgraph.graph import FunctionGraph
-from symgraph.printing.text import graph_to_text
+from symgraph.graph.text import graph_to_text
 from symgraph.rewrite import rules
 from symgraph.rewrite.passes import constant_fold, rule_pass
 from symgraph.rewrite.pattern import RuleSet

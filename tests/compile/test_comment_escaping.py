@@ -14,7 +14,7 @@ import pytest
 import symgraph
 import symgraph.tensor as T
 from symgraph.graph import SourceLocation
-from symgraph.tensor.elemwise import Elemwise, ScalarOp
+from symgraph.tensor.ops.elemwise import Elemwise, ScalarOp
 
 # What a payload needs: a line break, then a statement indented as the function body
 # (or not, as in the reported file name), then a '#' eating what follows.

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import symgraph.tensor as T
-from symgraph import In, function, shared
+from symgraph import In, function, grad, shared
 
 # Names the generated code uses for itself, and names of its other parts (old and new
 # naming schemes): an input with one of these names must not change the result.
@@ -183,7 +183,7 @@ def test_header_lists_every_constant_the_body_uses():
     x = T.dmatrix("x")
     w = shared(np.ones((3, 3)), name="w")
     cost = (T.tanh(T.dot(x, w) + 1.5) ** 2).sum() + 3.5 * T.constant(np.arange(10.0)).sum()
-    f = function([x], cost, updates=[(w, w - 0.1 * T.grad(cost, w))])
+    f = function([x], cost, updates=[(w, w - 0.1 * grad(cost, w))])
     lines = f.source.splitlines()
     listed = {m.group(1) for line in lines for m in [re.match(r"# (c\d+) = ", line)] if m}
     used = {name for name in identifiers(f.source) if re.fullmatch(r"c\d+", name)}

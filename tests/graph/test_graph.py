@@ -6,7 +6,7 @@ import pytest
 import symgraph.tensor as T
 from symgraph.graph import FunctionGraph, MissingInputError, TensorType, clone_replace, toposort
 from symgraph.graph.fgraph import OUTPUT
-from symgraph.tensor.elemwise import DimShuffle
+from symgraph.tensor.ops.dimshuffle import DimShuffle
 
 
 def test_ops_compare_by_value():

@@ -150,7 +150,7 @@ def test_softmax_and_concatenate_of_the_issue():
 
 
 def test_concatenate_of_scalars_and_ops_built_with_a_bad_axis():
-    from symgraph.tensor.shape import Join
+    from symgraph.tensor.ops.shape import Join
 
     s = T.dscalar("s")
     with pytest.raises(ValueError, match="zero-dimensional"):

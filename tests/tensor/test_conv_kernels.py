@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from symgraph.grad import numeric_grad
-from symgraph.tensor import conv_kernels as ck
-from symgraph.tensor.conv_kernels import (
+from symgraph.compile.verify import numeric_grad
+from symgraph.tensor.ops import conv_kernels as ck
+from symgraph.tensor.ops.conv_kernels import (
     conv2d,
     conv2d_grad_inputs,
     conv2d_grad_weights,

@@ -13,15 +13,22 @@ import pytest
 import symgraph
 import symgraph.tensor as T
 from symgraph.grad import GradientOverride
-from symgraph.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
-from symgraph.tensor.elemwise import DimShuffle
-from symgraph.tensor.extra import Rebroadcast
-from symgraph.tensor.math import Argmax, LogSumExp, Reduce
-from symgraph.tensor.nnet import LogSoftmax, Softmax, SoftmaxGrad
-from symgraph.tensor.pool import MaxPoolGradGrad, Pool, PoolGrad
-from symgraph.tensor.random import RandomVariable
-from symgraph.tensor.shape import ARange, Flatten, Join, MakeVector, Reshape, ShapeI
-from symgraph.tensor.subtensor import IncSubtensor, Subtensor
+from symgraph.tensor.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+from symgraph.tensor.ops.dimshuffle import DimShuffle
+from symgraph.tensor.ops.math import Argmax, LogSumExp, Reduce
+from symgraph.tensor.ops.nnet import LogSoftmax, Softmax, SoftmaxGrad
+from symgraph.tensor.ops.pool import MaxPoolGradGrad, Pool, PoolGrad
+from symgraph.tensor.ops.random import RandomVariable
+from symgraph.tensor.ops.shape import (
+    ARange,
+    Flatten,
+    Join,
+    MakeVector,
+    Rebroadcast,
+    Reshape,
+    ShapeI,
+)
+from symgraph.tensor.ops.subtensor import IncSubtensor, Subtensor
 
 
 @pytest.fixture
@@ -271,7 +278,7 @@ def test_op_parameters_are_plain_python_values():
             failures[op_class.__name__] = bad
     assert not failures, f"parameters that are not plain values: {failures}"
     # every op with parameters is in the table
-    import symgraph.tensor.conv  # noqa: F401 - all op modules loaded
+    import symgraph.tensor.ops.conv  # noqa: F401 - all op modules loaded
     from symgraph.graph.basic import Op
 
     def subclasses(cls):

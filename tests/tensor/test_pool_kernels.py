@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symgraph.grad import numeric_grad
-from symgraph.tensor import pool_kernels
-from symgraph.tensor.pool_kernels import (
+from symgraph.compile.verify import numeric_grad
+from symgraph.tensor.ops import pool_kernels
+from symgraph.tensor.ops.pool_kernels import (
     POOL_MODES,
     max_pool2d_grad_grad,
     pool2d,
@@ -309,7 +309,7 @@ def test_max_grad_ignores_non_max_infinities():
     ],
 )
 def test_max_grad_when_windows_tile_the_image(shape, ws, pad, dtype):
-    from symgraph.tensor.pool_kernels import _PoolGeometry
+    from symgraph.tensor.ops.pool_kernels import _PoolGeometry
 
     assert _PoolGeometry(shape, ws, True, None, pad, "max").tiles_exactly == (pad == (0, 0))
     rng = np.random.default_rng(0)

@@ -467,7 +467,7 @@ def test_alloc_zeros_ones():
 
 def test_dimshuffle_of_a_shape_entry():
     """A shape entry is a Python int at run time; adding an axis to it must still work."""
-    from symgraph.tensor.shape import shape_i
+    from symgraph.tensor.ops.shape import shape_i
 
     m = T.dmatrix("m")
     for mode in ("FAST_COMPILE", "FAST_RUN"):

@@ -22,9 +22,11 @@ import numpy as np
 
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType, shape_text
-from symgraph.tensor import conv_kernels as kernels
+from symgraph.tensor.ops import conv_kernels as kernels
+from symgraph.tensor.ops.math import as_float, cast
+from symgraph.tensor.ops.shape import _vector_entries, as_shape_vector, shape_i, static_value
+from symgraph.tensor.ops.subtensor import getitem
 from symgraph.tensor.params import as_bool, as_choice, as_int
-from symgraph.tensor.shape import as_shape_vector, shape_i, static_value
 from symgraph.tensor.variable import as_tensor
 
 
@@ -62,8 +64,6 @@ def _declared_shape(shape, what: str):
 
 
 def _static_spatial(vector: Variable) -> tuple[int | None, int | None]:
-    from symgraph.tensor.shape import _vector_entries
-
     entries = _vector_entries(vector)
     if entries is None:
         return (None, None)
@@ -122,8 +122,6 @@ class _ConvOp(Op):
 
 
 def _float_inputs(*variables):
-    from symgraph.tensor.math import as_float, cast
-
     variables = [as_float(as_tensor(v)) for v in variables]
     dtype = np.result_type(*[v.dtype for v in variables]).name
     return [v if v.dtype == dtype else cast(v, dtype) for v in variables]
@@ -370,8 +368,6 @@ def _declared(shape):
 
 def _spatial_of(shape: Sequence, what: str):
     if isinstance(shape, Variable):
-        from symgraph.tensor.subtensor import getitem
-
         return [getitem(shape, 2), getitem(shape, 3)]
     shape = list(shape)
     if len(shape) != 4:

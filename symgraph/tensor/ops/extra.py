@@ -1,6 +1,5 @@
-"""Tensor functions built from other ops (so their gradients come for free): ``repeat``,
-``tile``, ``squeeze``, ``norm``, ``eye``, ``to_one_hot``..., plus ``Rebroadcast``, the op
-behind Theano's ``addbroadcast`` / ``unbroadcast`` / ``patternbroadcast``."""
+"""Tensor functions built from other ops, with no op of their own (so their gradients
+come for free): ``repeat``, ``tile``, ``squeeze``, ``norm``, ``eye``, ``to_one_hot``..."""
 
 from __future__ import annotations
 
@@ -9,28 +8,24 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from symgraph.graph.basic import Apply, Op, Variable
-from symgraph.graph.type import TensorType
-from symgraph.tensor import math
-from symgraph.tensor.elemwise import dimshuffle
-from symgraph.tensor.params import as_bool, as_int, normalize_axes, normalize_axis
-from symgraph.tensor.shape import alloc, arange, flatten, reshape, shape_i
+from symgraph.config import config
+from symgraph.graph.basic import Variable
+from symgraph.tensor.ops import math
+from symgraph.tensor.ops.dimshuffle import dimshuffle
+from symgraph.tensor.ops.shape import alloc, arange, flatten, reshape, shape_i
+from symgraph.tensor.params import as_int, normalize_axes, normalize_axis
 from symgraph.tensor.variable import as_tensor
 
 __all__ = [
-    "Rebroadcast",
-    "addbroadcast",
     "all",
     "any",
     "eye",
     "norm",
-    "patternbroadcast",
     "repeat",
     "squeeze",
     "swapaxes",
     "tile",
     "to_one_hot",
-    "unbroadcast",
 ]
 
 
@@ -131,8 +126,6 @@ def all(x, axis=None, keepdims: bool = False) -> Variable:  # noqa: A001
 def eye(n, m=None, k: int = 0, dtype=None) -> Variable:
     """An ``n x m`` matrix with ones on the ``k``-th diagonal (``n``, ``m`` may be
     symbolic)."""
-    from symgraph.config import config
-
     m = n if m is None else m
     rows = dimshuffle(arange(n), (0, "x"))
     cols = dimshuffle(arange(m), ("x", 0))
@@ -141,92 +134,8 @@ def eye(n, m=None, k: int = 0, dtype=None) -> Variable:
 
 def to_one_hot(y, nb_class: int, dtype=None) -> Variable:
     """One row per label of the int vector ``y``: 1 in column ``y[i]``, 0 elsewhere."""
-    from symgraph.config import config
-
     y = as_tensor(y)
     if y.ndim != 1 or y.type.numpy_dtype.kind not in "iu":
         raise TypeError(f"to_one_hot needs an int vector of labels, got {y} ({y.type})")
     hits = math.eq(dimshuffle(y, (0, "x")), dimshuffle(arange(nb_class), ("x", 0)))
     return math.cast(hits, dtype or config.floatX)
-
-
-class Rebroadcast(Op):
-    """``x`` with axes declared broadcastable (length 1, checked when run) or not.
-
-    ``axes`` is a tuple of ``(axis, broadcastable)`` pairs.  Needed where a variable's
-    type does not say what the user knows, e.g. a shared ``(1, n)`` bias that should
-    broadcast over rows: shared variables make no promise about their lengths.
-    """
-
-    __props__ = ("axes",)
-    view_map = {0: [0]}
-
-    def __init__(self, axes: Sequence[tuple[int, bool]]) -> None:
-        self.axes = tuple(
-            sorted(
-                (as_int(a, "Rebroadcast: axis"), as_bool(b, "Rebroadcast: broadcastable"))
-                for a, b in axes
-            )
-        )
-
-    def make_node(self, x) -> Apply:
-        x = as_tensor(x)
-        shape = list(x.type.shape)
-        for axis, broadcastable in self.axes:
-            if not 0 <= axis < x.ndim:
-                raise ValueError(f"Rebroadcast: axis {axis} is out of range for {x} ({x.type})")
-            if broadcastable:
-                if shape[axis] not in (None, 1):
-                    raise ValueError(
-                        f"cannot make axis {axis} of {x} broadcastable: it has length "
-                        f"{shape[axis]} ({x.type})"
-                    )
-                shape[axis] = 1
-            elif shape[axis] == 1:
-                shape[axis] = None
-        return Apply(self, [x], [TensorType(x.dtype, tuple(shape))])
-
-    def perform(self, node, inputs):
-        (x,) = inputs
-        for axis, broadcastable in self.axes:
-            if broadcastable and x.shape[axis] != 1:
-                raise ValueError(
-                    f"axis {axis} of {node.inputs[0]} was declared broadcastable but has "
-                    f"length {x.shape[axis]} (shape {x.shape})"
-                )
-        return [x]
-
-    def infer_shape(self, node, input_shapes):
-        shape = list(input_shapes[0])
-        for axis, broadcastable in self.axes:
-            if broadcastable:
-                shape[axis] = 1
-        return [tuple(shape)]
-
-    def grad(self, node, output_grads):
-        (g,) = output_grads
-        x = node.inputs[0]
-        back = [(axis, x.broadcastable[axis]) for axis, _ in self.axes]
-        return [Rebroadcast(back)(g)]
-
-
-def addbroadcast(x, *axes: int) -> Variable:
-    """``x`` with ``axes`` declared of length 1 (checked when run), so they broadcast."""
-    x = as_tensor(x)
-    return Rebroadcast([(normalize_axis(a, x, "addbroadcast"), True) for a in axes])(x)
-
-
-def unbroadcast(x, *axes: int) -> Variable:
-    """``x`` with ``axes`` no longer known to be of length 1."""
-    x = as_tensor(x)
-    return Rebroadcast([(normalize_axis(a, x, "unbroadcast"), False) for a in axes])(x)
-
-
-def patternbroadcast(x, broadcastable: Sequence[bool]) -> Variable:
-    """``x`` with each axis broadcastable or not as ``broadcastable`` says."""
-    x = as_tensor(x)
-    if len(broadcastable) != x.ndim:
-        raise ValueError(
-            f"patternbroadcast: {len(broadcastable)} flags for {x}, which has {x.ndim} axes"
-        )
-    return Rebroadcast(list(enumerate(broadcastable)))(x)

@@ -8,7 +8,9 @@ import numpy as np
 
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType, shape_text
-from symgraph.tensor.elemwise import dimshuffle
+from symgraph.tensor.ops.dimshuffle import dimshuffle
+from symgraph.tensor.ops.math import cast, prod
+from symgraph.tensor.ops.shape import reshape, shape_i
 from symgraph.tensor.params import as_int, normalize_axis
 from symgraph.tensor.variable import as_tensor
 
@@ -53,8 +55,6 @@ class Dot(Op):
             ga, gb = outer(gz, b), dot(gz, a)
         else:
             ga, gb = gz * b, gz * a
-        from symgraph.tensor.math import cast
-
         return [
             cast(ga, a.dtype) if a.type.numpy_dtype.kind in "fc" else None,
             cast(gb, b.dtype) if b.type.numpy_dtype.kind in "fc" else None,
@@ -84,9 +84,6 @@ def outer(a, b) -> Variable:
 def tensordot(a, b, axes=2) -> Variable:
     """Sum products over the given axes, like NumPy's ``tensordot``; lowered to one
     matrix product between reshaped operands."""
-    from symgraph.tensor.math import prod
-    from symgraph.tensor.shape import reshape, shape_i
-
     a, b = as_tensor(a), as_tensor(b)
     if isinstance(axes, np.ndarray):
         axes = axes.tolist()

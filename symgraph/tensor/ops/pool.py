@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
-from symgraph.tensor import pool_kernels as kernels
-from symgraph.tensor.conv import int_pair
+from symgraph.tensor.ops import pool_kernels as kernels
+from symgraph.tensor.ops.conv import int_pair
 from symgraph.tensor.params import as_bool, as_choice
 from symgraph.tensor.variable import as_tensor
 

@@ -1,4 +1,5 @@
-"""Shape ops: shape, reshape, flatten, concatenate/stack, arange, alloc."""
+"""Shape ops: shape, reshape, flatten, concatenate/stack, arange, alloc, and
+``Rebroadcast`` (behind ``addbroadcast`` / ``unbroadcast`` / ``patternbroadcast``)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from symgraph.config import config
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
-from symgraph.tensor.elemwise import _describe, _unify_weak_constants, dimshuffle
-from symgraph.tensor.params import AxisError, as_dtype_name, as_int, normalize_axis
+from symgraph.tensor.ops.dimshuffle import dimshuffle
+from symgraph.tensor.ops.elemwise import _describe, _unify_weak_constants
+from symgraph.tensor.params import AxisError, as_bool, as_dtype_name, as_int, normalize_axis
 from symgraph.tensor.variable import TensorConstant, as_tensor, constant
 
 
@@ -91,7 +94,7 @@ class MakeVector(Op):
         for s in scalars:
             if s.ndim != 0:
                 raise TypeError(f"MakeVector takes scalars, got {s.type.describe()}")
-        scalars = [s if s.dtype == self.dtype else _cast(s, self.dtype) for s in scalars]
+        scalars = [s if s.dtype == self.dtype else s.astype(self.dtype) for s in scalars]
         return Apply(self, scalars, [TensorType(self.dtype, (len(scalars),))])
 
     def perform(self, node, inputs):
@@ -105,18 +108,10 @@ class MakeVector(Op):
         return [(constant(len(node.inputs), dtype="int64"),)]
 
     def grad(self, node, output_grads):
-        from symgraph.tensor.subtensor import getitem
-
         (gz,) = output_grads
         if np.dtype(self.dtype).kind not in "fc":
             return [None] * len(node.inputs)
-        return [getitem(gz, i) for i in range(len(node.inputs))]
-
-
-def _cast(x, dtype):
-    from symgraph.tensor.math import cast
-
-    return cast(x, dtype)
+        return [gz[i] for i in range(len(node.inputs))]
 
 
 def make_vector(scalars: Sequence, dtype: str = "int64") -> Variable:
@@ -154,7 +149,7 @@ def as_shape_vector(shape) -> Variable:
             return make_vector([shape])
         if shape.ndim != 1 or shape.type.numpy_dtype.kind not in "iu":
             raise TypeError(f"a shape must be an integer vector, got {shape.type.describe()}")
-        return shape if shape.dtype == "int64" else _cast(shape, "int64")
+        return shape if shape.dtype == "int64" else shape.astype("int64")
     if isinstance(shape, (numbers.Integral, np.integer)):
         shape = (shape,)
     entries = list(shape)
@@ -208,13 +203,11 @@ class Reshape(Op):
         return f"{inputs[0]}.reshape({inputs[1]})"
 
     def infer_shape(self, node, input_shapes):
-        from symgraph.tensor.subtensor import getitem
-
         x, shape = node.inputs
         entries = _vector_entries(shape)
         if entries is not None and all(static_value(e) != -1 for e in entries):
             return [tuple(as_tensor(e) for e in entries)]
-        return [tuple(getitem(shape_of_output(node), i) for i in range(self.ndim))]
+        return [tuple(shape_of_output(node)[i] for i in range(self.ndim))]
 
     def grad(self, node, output_grads):
         x, _ = node.inputs
@@ -340,15 +333,13 @@ class Join(Op):
         return f"np.concatenate(({', '.join(inputs)},), axis={self.axis})"
 
     def grad(self, node, output_grads):
-        from symgraph.tensor.subtensor import getitem
-
         (gz,) = output_grads
         grads = []
         start = constant(0, dtype="int64")
         for t in node.inputs:
             stop = start + shape_i(t, self.axis)
             index = [slice(None)] * self.axis + [slice(start, stop)]
-            g = getitem(gz, tuple(index))
+            g = gz[tuple(index)]
             grads.append(g if t.type.numpy_dtype.kind in "fc" else None)
             start = stop
         return grads
@@ -456,15 +447,13 @@ class Alloc(Op):
         return f"np.full(({shape}), {inputs[0]}, dtype=np.{node.outputs[0].dtype})"
 
     def grad(self, node, output_grads):
-        from symgraph.tensor import math
-
         value = node.inputs[0]
         (gz,) = output_grads
         extra = gz.ndim - value.ndim
-        g = math.sum(gz, axis=tuple(range(extra))) if extra else gz
+        g = gz.sum(axis=tuple(range(extra))) if extra else gz
         axes = tuple(i for i, s in enumerate(value.type.shape) if s == 1 and g.type.shape[i] != 1)
         if axes:
-            g = math.sum(g, axis=axes, keepdims=True)
+            g = g.sum(axis=axes, keepdims=True)
         return [g] + [None] * (len(node.inputs) - 1)
 
 
@@ -476,27 +465,92 @@ def alloc(value, *shape) -> Variable:
 
 
 def zeros(shape, dtype=None) -> Variable:
-    from symgraph.config import config
-
     shape = (shape,) if not isinstance(shape, (list, tuple)) else shape
     return alloc(constant(0, dtype=dtype or config.floatX), *shape)
 
 
 def ones(shape, dtype=None) -> Variable:
-    from symgraph.config import config
-
     shape = (shape,) if not isinstance(shape, (list, tuple)) else shape
     return alloc(constant(1, dtype=dtype or config.floatX), *shape)
 
 
-def broadcast_shape_symbolic(inputs: Sequence[Variable], shapes: Sequence[tuple]) -> tuple:
-    """Symbolic broadcast shape from the inputs' symbolic shapes (non-broadcast axes win)."""
-    result = []
-    for axis in range(inputs[0].ndim):
-        chosen = None
-        for x, s in zip(inputs, shapes):
-            if x.type.shape[axis] != 1:
-                chosen = s[axis]
-                break
-        result.append(chosen if chosen is not None else constant(1, dtype="int64"))
-    return tuple(result)
+class Rebroadcast(Op):
+    """``x`` with axes declared broadcastable (length 1, checked when run) or not.
+
+    ``axes`` is a tuple of ``(axis, broadcastable)`` pairs.  Needed where a variable's
+    type does not say what the user knows, e.g. a shared ``(1, n)`` bias that should
+    broadcast over rows: shared variables make no promise about their lengths.
+    """
+
+    __props__ = ("axes",)
+    view_map = {0: [0]}
+
+    def __init__(self, axes: Sequence[tuple[int, bool]]) -> None:
+        self.axes = tuple(
+            sorted(
+                (as_int(a, "Rebroadcast: axis"), as_bool(b, "Rebroadcast: broadcastable"))
+                for a, b in axes
+            )
+        )
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor(x)
+        shape = list(x.type.shape)
+        for axis, broadcastable in self.axes:
+            if not 0 <= axis < x.ndim:
+                raise ValueError(f"Rebroadcast: axis {axis} is out of range for {x} ({x.type})")
+            if broadcastable:
+                if shape[axis] not in (None, 1):
+                    raise ValueError(
+                        f"cannot make axis {axis} of {x} broadcastable: it has length "
+                        f"{shape[axis]} ({x.type})"
+                    )
+                shape[axis] = 1
+            elif shape[axis] == 1:
+                shape[axis] = None
+        return Apply(self, [x], [TensorType(x.dtype, tuple(shape))])
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        for axis, broadcastable in self.axes:
+            if broadcastable and x.shape[axis] != 1:
+                raise ValueError(
+                    f"axis {axis} of {node.inputs[0]} was declared broadcastable but has "
+                    f"length {x.shape[axis]} (shape {x.shape})"
+                )
+        return [x]
+
+    def infer_shape(self, node, input_shapes):
+        shape = list(input_shapes[0])
+        for axis, broadcastable in self.axes:
+            if broadcastable:
+                shape[axis] = 1
+        return [tuple(shape)]
+
+    def grad(self, node, output_grads):
+        (g,) = output_grads
+        x = node.inputs[0]
+        back = [(axis, x.broadcastable[axis]) for axis, _ in self.axes]
+        return [Rebroadcast(back)(g)]
+
+
+def addbroadcast(x, *axes: int) -> Variable:
+    """``x`` with ``axes`` declared of length 1 (checked when run), so they broadcast."""
+    x = as_tensor(x)
+    return Rebroadcast([(normalize_axis(a, x, "addbroadcast"), True) for a in axes])(x)
+
+
+def unbroadcast(x, *axes: int) -> Variable:
+    """``x`` with ``axes`` no longer known to be of length 1."""
+    x = as_tensor(x)
+    return Rebroadcast([(normalize_axis(a, x, "unbroadcast"), False) for a in axes])(x)
+
+
+def patternbroadcast(x, broadcastable: Sequence[bool]) -> Variable:
+    """``x`` with each axis broadcastable or not as ``broadcastable`` says."""
+    x = as_tensor(x)
+    if len(broadcastable) != x.ndim:
+        raise ValueError(
+            f"patternbroadcast: {len(broadcastable)} flags for {x}, which has {x.ndim} axes"
+        )
+    return Rebroadcast(list(enumerate(broadcastable)))(x)

@@ -1,8 +1,8 @@
-"""Element-wise ops (one ``Elemwise`` op parametrised by a ``ScalarOp``) and ``DimShuffle``.
+"""Element-wise ops: one ``Elemwise`` op parametrised by a ``ScalarOp``.
 
 A ``ScalarOp`` says what one element-wise function is: its NumPy kernel, how its output
 dtype follows from the inputs', and its gradient. The table of them lives in
-``symgraph.tensor.math``; adding an element-wise op is one row there.
+``symgraph.tensor.ops.math``; adding an element-wise op is one row there.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import numpy as np
 
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType, shape_text
-from symgraph.tensor.variable import TensorConstant, as_tensor
+from symgraph.tensor.ops.dimshuffle import dimshuffle
+from symgraph.tensor.variable import TensorConstant, as_tensor, constant
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,13 +75,49 @@ class ScalarOp:
         return None
 
 
-def scalar_op_named(name: str) -> ScalarOp:
-    """The ``ScalarOp`` called ``name`` in ``symgraph.tensor.math`` (``cast_<dtype>`` too)."""
-    from symgraph.tensor import math
+# Every ScalarOp by name: the element-wise table (``symgraph.tensor.ops.math``) registers
+# its rows here, so a pickled ScalarOp (stored by name) loads as the very same object.
+_REGISTERED: dict[str, ScalarOp] = {}
 
-    if name.startswith("cast_") and name not in math.SCALAR_OPS:
-        return math._cast_scalar_op(name[len("cast_") :])
-    return math.SCALAR_OPS[name]
+
+def register_scalar_op(op: ScalarOp) -> ScalarOp:
+    """Make ``op`` findable by name (for pickles); names are unique."""
+    if op.name in _REGISTERED or op.name.startswith("cast_"):
+        raise ValueError(f"a ScalarOp named {op.name!r} is already registered")
+    _REGISTERED[op.name] = op
+    return op
+
+
+def scalar_op_named(name: str) -> ScalarOp:
+    """The registered ``ScalarOp`` called ``name`` (``cast_<dtype>`` too)."""
+    if name.startswith("cast_"):
+        return cast_scalar_op(name[len("cast_") :])
+    return _REGISTERED[name]
+
+
+def _cast_kernel(dtype: str):
+    numpy_dtype = np.dtype(dtype)
+
+    def cast(x, out=None, dtype=None):
+        if out is not None:
+            np.copyto(out, x, casting="unsafe")
+            return out
+        return np.asarray(x).astype(numpy_dtype)
+
+    cast.__name__ = f"cast_{dtype}"
+    return cast
+
+
+@functools.cache
+def cast_scalar_op(dtype: str) -> ScalarOp:
+    """The element-wise conversion to ``dtype`` (one per dtype)."""
+    return ScalarOp(
+        f"cast_{dtype}",
+        1,
+        _cast_kernel(dtype),
+        grad=lambda i, o, g: [g],
+        dtype_rule=lambda dtypes: np.dtype(dtype),
+    )
 
 
 def broadcast_static_shapes(shapes: Sequence[tuple], context: str) -> tuple:
@@ -211,8 +248,6 @@ class Elemwise(Op):
         return expression if check is None else [check, f"{ctx.outputs[0]} = {expression}"]
 
     def infer_shape(self, node, input_shapes):
-        from symgraph.tensor.shape import broadcast_shape_symbolic
-
         return [broadcast_shape_symbolic(node.inputs, input_shapes)]
 
     def grad(self, node, output_grads):
@@ -285,140 +320,32 @@ def _takes_dtype(kernel: Callable) -> bool:
 
 def _reduce_to(grad: Variable, x: Variable) -> Variable:
     """Sum ``grad`` over the axes along which ``x`` was broadcast; match x's dtype."""
-    from symgraph.tensor import math
 
     grad = as_tensor(grad)
     if grad.ndim > x.ndim:
-        grad = math.sum(grad, axis=tuple(range(grad.ndim - x.ndim)))
+        grad = grad.sum(axis=tuple(range(grad.ndim - x.ndim)))
     axes = tuple(
         axis
         for axis, (xs, gs) in enumerate(zip(x.type.shape, grad.type.shape))
         if xs == 1 and gs != 1
     )
     if axes:
-        grad = math.sum(grad, axis=axes, keepdims=True)
+        grad = grad.sum(axis=axes, keepdims=True)
     if grad.dtype != x.dtype:
-        grad = math.cast(grad, x.dtype)
+        grad = grad.astype(x.dtype)
     if grad.ndim < x.ndim:
         grad = dimshuffle(grad, ["x"] * (x.ndim - grad.ndim) + list(range(grad.ndim)))
     return grad
 
 
-class DimShuffle(Op):
-    """Reorder axes, insert broadcastable axes (``'x'``) and drop broadcastable ones.
-
-    ``new_order`` lists, for each output axis, the input axis it comes from or ``'x'``.
-    Input axes not listed are dropped; they must have static size 1 (Theano's rule).
-    The output is a view of the input.
-    """
-
-    __props__ = ("input_ndim", "new_order")
-    view_map = {0: [0]}
-
-    def __init__(self, input_ndim: int, new_order: Sequence) -> None:
-        self.input_ndim = input_ndim
-        self.new_order = tuple(new_order)
-        kept = [a for a in self.new_order if a != "x"]
-        if len(set(kept)) != len(kept) or any(
-            not isinstance(a, (int, np.integer)) or not 0 <= a < input_ndim for a in kept
-        ):
-            raise ValueError(
-                f"dimshuffle pattern {self.new_order} is invalid for a {input_ndim}-d input"
-            )
-        self.dropped = tuple(a for a in range(input_ndim) if a not in kept)
-
-    def __str__(self) -> str:
-        return f"DimShuffle{{{','.join(str(a) for a in self.new_order)}}}"
-
-    def make_node(self, x) -> Apply:
-        x = as_tensor(x)
-        if x.ndim != self.input_ndim:
-            raise TypeError(
-                f"dimshuffle{self.new_order} expects a {self.input_ndim}-d input, got "
-                f"{x.type.describe()}"
-            )
-        for axis in self.dropped:
+def broadcast_shape_symbolic(inputs: Sequence[Variable], shapes: Sequence[tuple]) -> tuple:
+    """Symbolic broadcast shape from the inputs' symbolic shapes (non-broadcast axes win)."""
+    result = []
+    for axis in range(inputs[0].ndim):
+        chosen = None
+        for x, s in zip(inputs, shapes):
             if x.type.shape[axis] != 1:
-                raise ValueError(
-                    f"dimshuffle{self.new_order} drops axis {axis} of {x} ({x.type}), which "
-                    "is not broadcastable (static size 1); only such axes can be dropped"
-                )
-        shape = tuple(1 if a == "x" else x.type.shape[a] for a in self.new_order)
-        return Apply(self, [x], [TensorType(x.dtype, shape)])
-
-    def _index_steps(self) -> tuple[tuple | None, tuple | None, tuple | None]:
-        drop = tuple(0 if a in self.dropped else slice(None) for a in range(self.input_ndim))
-        kept = [a for a in self.new_order if a != "x"]
-        remaining = [a for a in range(self.input_ndim) if a not in self.dropped]
-        perm = tuple(remaining.index(a) for a in kept)
-        expand = tuple(None if a == "x" else slice(None) for a in self.new_order)
-        return (
-            drop if self.dropped else None,
-            perm if perm != tuple(range(len(perm))) else None,
-            expand if "x" in self.new_order else None,
-        )
-
-    def perform(self, node, inputs):
-        (x,) = inputs
-        drop, perm, expand = self._index_steps()
-        if drop is not None:
-            x = x[drop]
-        if perm is not None:
-            x = x.transpose(perm)
-        if expand is not None:
-            x = x[expand]
-        return [x]
-
-    def emit(self, node, inputs, ctx):
-        (code,) = inputs
-        if self.input_ndim == 0:
-            # a 0-d value may be a Python int (Shape_i gives one), which takes no indices
-            code = f"np.asarray({code})"
-        drop, perm, expand = self._index_steps()
-        if drop is not None:
-            code += "[" + ", ".join(_index_code(i) for i in drop) + "]"
-        if perm is not None:
-            code += f".transpose({perm})"
-        if expand is not None:
-            code += "[" + ", ".join(_index_code(i) for i in expand) + "]"
-        return code if code != inputs[0] else f"{code}.view()"
-
-    def infer_shape(self, node, input_shapes):
-        from symgraph.tensor.variable import constant
-
-        (shape,) = input_shapes
-        return [tuple(constant(1, dtype="int64") if a == "x" else shape[a] for a in self.new_order)]
-
-    def grad(self, node, output_grads):
-        (gz,) = output_grads
-        (x,) = node.inputs
-        gz = as_tensor(gz)
-        from symgraph.tensor import math
-
-        # An output 'x' axis must be droppable from the gradient; make it static size 1.
-        loose = [
-            axis for axis, a in enumerate(self.new_order) if a == "x" and gz.type.shape[axis] != 1
-        ]
-        if loose:
-            gz = math.sum(gz, axis=tuple(loose), keepdims=True)
-        inverse = []
-        for axis in range(self.input_ndim):
-            inverse.append("x" if axis in self.dropped else self.new_order.index(axis))
-        return [dimshuffle(gz, inverse)]
-
-
-def _index_code(index) -> str:
-    if index is None:
-        return "None"
-    if isinstance(index, slice):
-        return ":"
-    return str(index)
-
-
-def dimshuffle(x, pattern: Sequence) -> Variable:
-    """Theano's ``x.dimshuffle(*pattern)``: permute, add ('x') and drop broadcastable axes."""
-    x = as_tensor(x)
-    pattern = tuple(pattern)
-    if pattern == tuple(range(x.ndim)):
-        return x
-    return DimShuffle(x.ndim, pattern)(x)
+                chosen = s[axis]
+                break
+        result.append(chosen if chosen is not None else constant(1, dtype="int64"))
+    return tuple(result)

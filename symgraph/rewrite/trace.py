@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 
 from symgraph.graph.fgraph import FunctionGraph
-from symgraph.printing.text import graph_to_text, make_namer
+from symgraph.graph.text import graph_to_text, make_namer
 from symgraph.rewrite.pipeline import PassRecord, run_pipeline
 
 

@@ -16,8 +16,10 @@ import numpy as np
 
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
+from symgraph.tensor.ops.elemwise import _reduce_to, broadcast_static_shapes
+from symgraph.tensor.ops.math import zeros_like
+from symgraph.tensor.ops.shape import MakeVector, flatten
 from symgraph.tensor.params import as_bool, as_choice, as_int, normalize_axis
-from symgraph.tensor.shape import MakeVector
 from symgraph.tensor.variable import TensorConstant, as_tensor, constant
 
 SYMBOLIC = "?"
@@ -196,8 +198,6 @@ def _output_static_shape(x: Variable, idx_list: tuple, inputs: list[Variable]) -
     result.extend(x.type.shape[axis:])
     if not advanced_positions:
         return tuple(result)
-    from symgraph.tensor.elemwise import broadcast_static_shapes
-
     rank = max(len(s) for s in advanced_shapes)
     padded = [(1,) * (rank - len(s)) + tuple(s) for s in advanced_shapes]
     broadcast = broadcast_static_shapes(padded, f"indexing {x}") if padded else ()
@@ -244,8 +244,6 @@ class Subtensor(Op):
         (gz,) = output_grads
         if x.type.numpy_dtype.kind not in "fc":
             return [None] * len(node.inputs)
-        from symgraph.tensor.math import zeros_like
-
         g = IncSubtensor(self.idx_list, set_instead_of_inc=False)(zeros_like(x), gz, *rest)
         return [g] + [None] * len(rest)
 
@@ -315,8 +313,6 @@ class IncSubtensor(Op):
     def grad(self, node, output_grads):
         x, y, *rest = node.inputs
         (gz,) = output_grads
-        from symgraph.tensor.elemwise import _reduce_to
-
         if self.set_instead_of_inc:
             gx = IncSubtensor(self.idx_list, True)(gz, constant(0, dtype=gz.dtype), *rest)
         else:
@@ -368,8 +364,6 @@ def take(x, indices, axis=None) -> Variable:
     """Elements of ``x`` at integer ``indices`` along ``axis`` (flattened when None)."""
     x = as_tensor(x)
     if axis is None:
-        from symgraph.tensor.shape import flatten
-
         return getitem(flatten(x, 1), indices)
     axis = normalize_axis(axis, x, "take")
     return getitem(x, (slice(None),) * axis + (as_tensor(indices),))

@@ -6,14 +6,15 @@ declared: kernel, dtype rule and gradient, one row each.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 import numpy as np
 
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
-from symgraph.tensor.elemwise import Elemwise, ScalarOp, dimshuffle
+from symgraph.tensor.ops.dimshuffle import dimshuffle
+from symgraph.tensor.ops.elemwise import Elemwise, ScalarOp, cast_scalar_op, register_scalar_op
+from symgraph.tensor.ops.shape import shape_i
 from symgraph.tensor.params import (
     AxisError,
     as_choice,
@@ -139,19 +140,6 @@ def _inv(x, out=None, dtype=None):
     """``1 / x`` computed in floating point (NumPy's ``reciprocal`` is integer division for
     integer arrays)."""
     return np.divide(1.0, x, out=out, dtype=dtype)
-
-
-def _cast_kernel(dtype: str):
-    numpy_dtype = np.dtype(dtype)
-
-    def cast(x, out=None, dtype=None):
-        if out is not None:
-            np.copyto(out, x, casting="unsafe")
-            return out
-        return np.asarray(x).astype(numpy_dtype)
-
-    cast.__name__ = f"cast_{dtype}"
-    return cast
 
 
 # --------------------------------------------------------------------------------------
@@ -315,7 +303,7 @@ _TABLE = [
     S("second", 2, _second, lambda i, o, g: [None, g], dtype_rule=_second_input_dtype),
 ]
 del S
-SCALAR_OPS: dict[str, ScalarOp] = {op.name: op for op in _TABLE}
+SCALAR_OPS: dict[str, ScalarOp] = {op.name: register_scalar_op(op) for op in _TABLE}
 ELEMWISE: dict[str, Elemwise] = {name: Elemwise(op) for name, op in SCALAR_OPS.items()}
 
 
@@ -412,17 +400,6 @@ def relu(x, alpha=0) -> Variable:
     return switch(gt(x, 0), x, mul(alpha, x))
 
 
-@functools.cache
-def _cast_scalar_op(dtype: str) -> ScalarOp:
-    return ScalarOp(
-        f"cast_{dtype}",
-        1,
-        _cast_kernel(dtype),
-        grad=lambda i, o, g: [g],
-        dtype_rule=lambda dtypes: np.dtype(dtype),
-    )
-
-
 def cast(x, dtype: str) -> Variable:
     """``x`` converted to ``dtype`` (no node when it already has it)."""
     x = as_tensor(x)
@@ -431,7 +408,7 @@ def cast(x, dtype: str) -> Variable:
         return x
     if isinstance(x, TensorConstant):
         return constant(x.data.astype(dtype))
-    return Elemwise(_cast_scalar_op(dtype))(x)
+    return Elemwise(cast_scalar_op(dtype))(x)
 
 
 def zeros_like(x, dtype=None) -> Variable:
@@ -655,8 +632,6 @@ def _axis_size(x: Variable, axes: Sequence[int]) -> Variable:
     static = [x.type.shape[a] for a in axes]
     if all(s is not None for s in static):
         return constant(int(np.prod(static, dtype=np.int64)), dtype="int64")
-    from symgraph.tensor.shape import shape_i
-
     count = constant(1, dtype="int64")
     for a in axes:
         count = mul(count, shape_i(x, a))

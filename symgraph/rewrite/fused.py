@@ -16,9 +16,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from symgraph.grad import grad
 from symgraph.graph.basic import Apply, Constant, HasInnerGraph, Op, Variable
+from symgraph.graph.text import graph_to_text
 from symgraph.graph.traversal import clone_replace, toposort
 from symgraph.graph.type import TensorType
+from symgraph.tensor.ops.elemwise import runtime_broadcast_check
+from symgraph.tensor.variable import as_tensor
 
 
 def _full(variable: Variable, output: Variable) -> bool:
@@ -55,8 +59,6 @@ class Fused(Op, HasInnerGraph):
         """Equal signatures mean the same computation: the text form fixes the structure
         and types; constants are compared by value (the text shows big ones only by shape).
         Computed on first comparison: fusion builds many candidates it never compares."""
-        from symgraph.printing.text import graph_to_text
-
         constants = dict.fromkeys(
             v for node in self.order for v in node.inputs if isinstance(v, Constant)
         )
@@ -94,8 +96,6 @@ class Fused(Op, HasInnerGraph):
         return f"Fused{{{''.join(pieces)}}}{suffix}"
 
     def make_node(self, *inputs) -> Apply:
-        from symgraph.tensor.variable import as_tensor
-
         inputs = [as_tensor(v) for v in inputs]
         if len(inputs) != len(self.inner_inputs):
             raise TypeError(f"{self} takes {len(self.inner_inputs)} inputs")
@@ -117,8 +117,6 @@ class Fused(Op, HasInnerGraph):
         """A kernel ``def`` computing the tree into ``out`` (reusing dead buffers through
         ``out=``), then a call of ``run_elementwise``, which runs it on row blocks in
         parallel threads when the output is large. 0-d results are computed inline."""
-        from symgraph.tensor.elemwise import runtime_broadcast_check
-
         output = self.inner_outputs[0]
         lines = [ctx.comment(self)]
         check = runtime_broadcast_check(node.inputs, inputs, ctx)
@@ -202,8 +200,6 @@ class Fused(Op, HasInnerGraph):
         return lines
 
     def grad(self, node, output_grads):
-        from symgraph.grad import grad
-
         (out,) = clone_replace(self.inner_outputs, dict(zip(self.inner_inputs, node.inputs)))
         return grad(
             None,
