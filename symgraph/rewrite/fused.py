@@ -18,7 +18,6 @@ import numpy as np
 
 from symgraph.grad import grad
 from symgraph.graph.basic import Apply, Constant, HasInnerGraph, Op, Variable
-from symgraph.graph.text import graph_to_text
 from symgraph.graph.traversal import clone_replace, toposort
 from symgraph.graph.type import TensorType
 from symgraph.tensor.ops.elemwise import runtime_broadcast_check
@@ -56,16 +55,25 @@ class Fused(Op, HasInnerGraph):
 
     @functools.cached_property
     def signature(self) -> tuple:
-        """Equal signatures mean the same computation: the text form fixes the structure
-        and types; constants are compared by value (the text shows big ones only by shape).
-        Computed on first comparison: fusion builds many candidates it never compares."""
-        constants = dict.fromkeys(
-            v for node in self.order for v in node.inputs if isinstance(v, Constant)
-        )
-        return (
-            graph_to_text(self.inner_outputs, self.inner_outputs),
-            tuple(c.signature() for c in constants),
-        )
+        """The inner graph as a value: equal signatures mean the same computation.
+
+        One entry per inner node in order: its op (ops compare by their own ``__props__``),
+        where each input comes from (an inner input by position, an earlier node's output,
+        or a constant by type and value) and its output types; then the inner inputs'
+        types. Computed on first comparison: fusion builds many candidates it never
+        compares."""
+        position = {v: ("input", k) for k, v in enumerate(self.inner_inputs)}
+        nodes = []
+        for index, node in enumerate(self.order):
+            sources = tuple(
+                ("constant", v.signature()) if isinstance(v, Constant) else position[v]
+                for v in node.inputs
+            )
+            nodes.append((node.op, sources, tuple(v.type for v in node.outputs)))
+            for k, output in enumerate(node.outputs):
+                position[output] = ("node", index, k)
+        results = tuple(position[v] for v in self.inner_outputs)
+        return (tuple(nodes), results, tuple(v.type for v in self.inner_inputs))
 
     def with_inplace(self, index: int) -> Fused:
         return Fused(self.inner_inputs, self.inner_outputs, inplace=index)
