@@ -8,7 +8,9 @@
     cost = T.nnet.softmax(T.dot(x, W)).mean()
     f = symgraph.function([x], cost, updates=[(W, W - 0.1 * symgraph.grad(cost, W))])
 
-Pipeline: ``graph`` (IR) -> ``tensor`` (ops) -> ``grad`` / ``rewrite`` -> ``compile``.
+Pipeline, each part importing only those before it: ``graph`` (the IR) -> ``tensor``
+(variables and ops) -> ``grad`` -> ``rewrite`` (passes) -> ``compile`` (generated code)
+-> ``printing`` -> this facade -> ``compat.theano``.
 """
 
 from symgraph import tensor
