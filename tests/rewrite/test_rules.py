@@ -217,7 +217,7 @@ def test_every_rule_has_a_case():
 
 
 # Graphs where a guarded rule's algebra holds for real numbers but its constant would not:
-# the rule must leave them alone (tests/test_rewrite_numerics.py checks the values).
+# the rule must leave them alone (tests/rewrite/test_rules_numerics.py checks the values).
 GUARD_DECLINES = [
     ("mul_constants", rules.CANONICALIZE, lambda: (x * 1e200) * 1e200),  # 1e400 overflows
     ("mul_constants", rules.CANONICALIZE, lambda: (x * 1e-200) * 1e-200),  # underflows to 0

@@ -33,7 +33,7 @@ def test_tensor_type_broadcastable_and_equality():
 def test_nodes_remember_user_line():
     x = T.dvector("x")
     y = T.exp(x)  # marker line
-    assert y.owner.source.filename.endswith("test_graph.py")
+    assert y.owner.source.filename.endswith("test_basic.py")
     assert "marker line" in y.owner.source.line
 
 

@@ -255,7 +255,7 @@ def test_full_mode_convnet_shapes():
     import os
     import sys
 
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tutorials"))
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tutorials"))
     import convnet_full_mode
 
     with symgraph.config.change_flags(floatX="float64"):
