@@ -10,7 +10,7 @@ import pytest
 
 import symgraph
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tutorials"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tutorials"))
 
 import logistic_sgd  # noqa: E402
 import mlp  # noqa: E402

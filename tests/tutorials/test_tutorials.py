@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tutorials"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tutorials"))
 
 import convnet_full_mode  # noqa: E402
 import convolutional_mlp  # noqa: E402
@@ -16,7 +16,7 @@ import filters  # noqa: E402
 import logistic_sgd  # noqa: E402
 import mlp  # noqa: E402
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 TUTORIALS = [logistic_sgd, mlp, convolutional_mlp, convnet_full_mode, filters]
 
 

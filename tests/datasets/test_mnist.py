@@ -14,7 +14,7 @@ import pytest
 
 from symgraph.datasets import load_mnist, read_idx
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "symgraph" / "datasets" / "mnist"
+DATA_DIR = Path(__file__).resolve().parents[2] / "symgraph" / "datasets" / "mnist"
 
 
 def _plain_decode(name: str) -> np.ndarray:

@@ -20,7 +20,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 TUTORIALS = os.path.join(ROOT, "tutorials")
 HAVE_TQDM = importlib.util.find_spec("tqdm") is not None
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tutorials"))
 from test_tutorial_output import LENET_LINES, LOGISTIC_LINES, assert_lines, pattern  # noqa: E402
 
 BAR = r"epoch 1 \[[#.]+\] {n}/{n} [\d.:]+s?, [\d.]+ (it/s|s/it)"  # the built-in bar, ended

@@ -1,5 +1,6 @@
-"""Each rewrite rule fires where it should and not where it must not; each pass has a
-golden before/after; optimized graphs compute what unoptimized ones do."""
+"""Each rewrite rule fires where it should and not where it must not; each stage's rule
+set and constant folding have a golden before/after; optimized graphs compute what
+unoptimized ones do."""
 
 import numpy as np
 import pytest
@@ -217,7 +218,7 @@ def test_every_rule_has_a_case():
 
 
 # Graphs where a guarded rule's algebra holds for real numbers but its constant would not:
-# the rule must leave them alone (tests/test_rewrite_numerics.py checks the values).
+# the rule must leave them alone (tests/rewrite/test_rules_numerics.py checks the values).
 GUARD_DECLINES = [
     ("mul_constants", rules.CANONICALIZE, lambda: (x * 1e200) * 1e200),  # 1e400 overflows
     ("mul_constants", rules.CANONICALIZE, lambda: (x * 1e-200) * 1e-200),  # underflows to 0
@@ -455,153 +456,3 @@ def test_random_graphs_and_gradients_agree_across_modes(graph):
         np.testing.assert_allclose(f_val, s_val, rtol=1e-10, atol=1e-12)
     for arg, copy in zip(args, copies):
         np.testing.assert_array_equal(arg, copy)  # inputs never modified
-
-
-def test_trace_golden_for_a_small_graph():
-    v = T.dvector("v")
-    f = symgraph.function([v], T.log(1 + v**2) * 1.0, trace=True)
-    record = f.trace["canonicalize"]
-    assert record.rewrites["mul_by_one"] == 1
-    assert (
-        record.after == "v:f64[?] ->\n  t0:f64[?] = pow(v, 2.0)\n  t1:f64[?] = add(1.0, t0)\n"
-        "  t2:f64[?] = log(t1)\n-> t2"
-    )
-    # variables keep their names from pass to pass; new ones get the next free number
-    assert (
-        f.trace["stabilize"].after == "v:f64[?] ->\n  t0:f64[?] = pow(v, 2.0)\n"
-        "  t4:f64[?] = log1p(t0)\n-> t4"
-    )
-    assert (
-        f.trace["specialize"].after == "v:f64[?] ->\n  t5:f64[?] = sqr(v)\n"
-        "  t4:f64[?] = log1p(t5)\n-> t4"
-    )
-
-
-# --- fusion -------------------------------------------------------------------------------
-
-
-def test_fusion_fuses_a_tree_and_reuses_buffers():
-    from symgraph.rewrite.fusion import fusion
-
-    m = T.dmatrix("m")
-    b = T.dvector("b")
-    out = T.tanh(m * 2.0 + b)
-    fg = FunctionGraph([m, b], [out])
-    fired = fusion(fg)
-    assert fired["fuse_3_ops"] == 1
-    (node,) = [n for n in fg.apply_nodes if type(n.op).__name__ == "Fused"]
-    assert str(node.op) == "Fused{tanh(add(mul(i0, 2.0), i1))}"
-    f = symgraph.function([m, b], out)
-    src = f.source
-    # one allocation (the multiply), then add and tanh write into it
-    assert "out=" in src and src.count("np.tanh(") == 1
-    value = np.arange(6.0).reshape(2, 3)
-    np.testing.assert_allclose(f(value, np.ones(3)), np.tanh(value * 2 + 1))
-
-
-def test_fusion_does_not_absorb_a_shared_intermediate():
-    from symgraph.rewrite.fusion import fusion
-
-    m = T.dmatrix("m")
-    shared_part = T.exp(m)
-    out = T.tanh(shared_part) + shared_part  # exp's result is used twice
-    fg = FunctionGraph([m], [out, shared_part])
-    fusion(fg)
-    fused = [n for n in fg.apply_nodes if type(n.op).__name__ == "Fused"]
-    assert len(fused) == 1 and "exp" not in str(fused[0].op)
-
-
-def test_fused_sgd_update_allocates_once():
-    w = symgraph.shared(np.ones((3, 3)), name="w")
-    g = T.dmatrix("g")
-    f = symgraph.function([g], [], updates=[(w, w - 0.1 * g)])
-    lines = [line for line in f.source.splitlines() if "np." in line and "= " in line]
-    allocating = [line for line in lines if "out=" not in line]
-    assert len(allocating) == 1, f.source  # w - 0.1 * g: the multiply allocates, sub reuses
-    f(np.ones((3, 3)))
-    np.testing.assert_allclose(w.get_value(), 0.9)
-
-
-def test_fused_node_gradient_matches_unfused():
-    from symgraph.graph.traversal import toposort
-    from symgraph.rewrite.fusion import fusion
-
-    m = T.dmatrix("m")
-    fg = FunctionGraph([m], [T.tanh(m * 2.0 + 1.0).sum()])
-    fusion(fg)
-    fused_cost = fg.outputs[0]
-    assert any(type(n.op).__name__ == "Fused" for n in toposort([fused_cost]))
-    grad = symgraph.grad(fused_cost, m)
-    value = np.random.default_rng(0).random((2, 3))
-    expected = 2 * (1 - np.tanh(value * 2 + 1) ** 2)
-    np.testing.assert_allclose(symgraph.function([m], grad)(value), expected)
-
-
-def _model_graphs():
-    rng = np.random.default_rng(0)
-    x, y = T.dmatrix("x"), T.ivector("y")
-    w1 = symgraph.shared(rng.random((4, 5)), name="w1")
-    b1 = symgraph.shared(np.zeros(5), name="b1")
-    w2 = symgraph.shared(rng.random((5, 3)), name="w2")
-    p = T.nnet.softmax(T.dot(T.tanh(T.dot(x, w1) + b1), w2))
-    cost = -T.mean(T.log(p)[T.arange(y.shape[0]), y]) + 1e-3 * (w1**2).sum()
-    params = [w1, b1, w2]
-    grads = symgraph.grad(cost, params)
-    mlp = ([x, y, *params], [cost, *[q - 0.1 * g for q, g in zip(params, grads)]])
-    images = T.dtensor4("images")
-    filters = symgraph.shared(rng.random((2, 1, 3, 3)), name="filters")
-    conv = T.tanh(T.pool_2d(T.conv2d(images, filters), (2, 2)) + 1.0)
-    conv_cost = conv.sum()
-    conv_graph = ([images, filters], [conv_cost, symgraph.grad(conv_cost, filters)])
-    return {"mlp": mlp, "convnet": conv_graph}
-
-
-@pytest.mark.parametrize("name", ["mlp", "convnet"])
-def test_every_pass_keeps_the_graph_valid(name):
-    from symgraph.graph import check_graph
-    from symgraph.rewrite.pipeline import PIPELINE
-
-    inputs, outputs = _model_graphs()[name]
-    fg = FunctionGraph(inputs, outputs)
-    check_graph(fg)
-    for p in PIPELINE:
-        p.run(fg)
-        check_graph(fg)  # types, order, clients and aliasing still consistent
-
-
-def test_to_dot_text():
-    v = T.dvector("v")
-    text = symgraph.to_dot(T.exp(v) * 2.0)
-    assert text.startswith("digraph symgraph {") and text.rstrip().endswith("}")
-    assert 'label="exp"' in text and 'label="v\\nf64[?]"' in text
-    assert text.count("->") == 5  # v->exp->t, t->mul, 2.0->mul, mul->out
-
-
-def test_fused_nodes_differing_only_in_a_constant_stay_distinct():
-    # Their text forms agree ("Constant{(3,)}"): equality must compare the values too, or
-    # merge (and the shared kernel definitions) would compute one of them wrongly.
-    m = T.dmatrix("m")
-    a = T.tanh(m * T.constant(np.array([1.0, 2.0, 3.0])) + 1.0)
-    b = T.tanh(m * T.constant(np.array([4.0, 5.0, 6.0])) + 1.0)
-    f = symgraph.function([m], [a, b])
-    value = np.ones((2, 3))
-    got_a, got_b = f(value)
-    np.testing.assert_allclose(got_a, np.tanh(value * [1.0, 2.0, 3.0] + 1))
-    np.testing.assert_allclose(got_b, np.tanh(value * [4.0, 5.0, 6.0] + 1))
-
-
-def test_fused_kernel_with_an_array_constant_broadcasts_and_splits_rows():
-    # The constant decides the output's shape ((n, 1) against (1, 4)), and a constant as
-    # large as the output must be cut into the same row blocks as the threaded kernel's.
-    col = T.dcol("c")
-    cv = np.arange(3.0).reshape(3, 1)
-    small = np.array([[0.0, 1.0, 2.0, 3.0]])
-    out = T.exp(col + small) * 2.0
-    small_result = symgraph.function([col], out)(cv)
-    np.testing.assert_allclose(small_result, np.exp(cv + small) * 2.0)
-    rows = np.linspace(0, 1, 300 * 200).reshape(300, 200)
-    big_col = np.arange(300.0).reshape(300, 1)
-    out = T.tanh(col * rows) + 1.0
-    f = symgraph.function([col], out)
-    assert any(type(n.op).__name__ == "Fused" for n in f.maker.fgraph.toposort())
-    np.testing.assert_allclose(f(big_col), np.tanh(big_col * rows) + 1.0, rtol=1e-12)

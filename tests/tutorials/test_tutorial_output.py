@@ -13,7 +13,7 @@ import pytest
 
 import symgraph
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tutorials"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tutorials"))
 
 import convolutional_mlp  # noqa: E402
 import logistic_sgd  # noqa: E402
