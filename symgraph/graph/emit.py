@@ -1,0 +1,134 @@
+"""What ``Op.emit`` writes its code with: the context that names and binds things.
+
+It lives with the graph, not the compiler, so that ops can run their own code without
+importing ``symgraph.compile``; the code generator (``symgraph.compile.codegen``) uses it.
+
+Identifiers in emitted code never come from user text: every name is a fixed ASCII prefix
+and a counter (``a0`` an input, ``t0`` a local, ``c0`` a bound array, ``k0_prod`` a bound
+object, ``h0_fused_kernel`` a helper). User text appears only in comments, always passed
+through :func:`comment_text`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from symgraph.graph.basic import Apply
+
+# Characters that end a line for str.splitlines (and so for linecache and tracebacks) or
+# for Python's tokenizer. All are non-printable, so comment_text escapes them anyway;
+# naming them keeps that guarantee independent of str.isprintable's tables.
+LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def comment_text(text: Any) -> str:
+    """``text`` made safe to follow ``#`` in generated code.
+
+    Backslashes, line breaks and every non-printable character become escapes
+    (``\\n``, ``\\x85``, ``\\u2028``), so nothing captured from the user (a file name,
+    a variable name, a tampered pickle's source location) can end the comment line.
+    """
+    text = str(text)
+    if text.isprintable() and "\\" not in text:
+        return text
+    return "".join(_escaped(ch) for ch in text)
+
+
+_SHORT_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(ch: str) -> str:
+    if ch in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[ch]
+    if ch.isprintable() and ch not in LINE_BREAKS:
+        return ch
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _ascii_hint(hint: str | None) -> str:
+    """The ASCII letters, digits and underscores of an op's hint, for readability only:
+    uniqueness comes from the counter before it."""
+    return re.sub(r"[^A-Za-z0-9_]", "", hint or "")[:40].strip("_")
+
+
+def with_hint(name: str, hint: str | None) -> str:
+    """``name`` followed by the readable part of ``hint`` (``k0`` and "prod": ``k0_prod``)."""
+    readable = _ascii_hint(hint)
+    return f"{name}_{readable}" if readable else name
+
+
+class EmitContext:
+    """Handed to ``Op.emit``: names for outputs, a way to bind Python objects, a way to
+    define helper functions once at module level (above the generated function), and
+    :meth:`comment` for any text an op wants to show in the source."""
+
+    def __init__(self, namespace: dict) -> None:
+        self.namespace = namespace
+        self.outputs: list[str] = []
+        self.node: Apply | None = None  # the node being emitted
+        self.definitions: list[tuple[str, Apply | None]] = []  # module-level source lines
+        self.constants: dict[str, np.ndarray] = {}  # bound arrays, listed in the header
+        self._defined: dict[Any, str] = {}
+        self._bound: dict[int, str] = {}
+        self._locals = itertools.count()
+        self._objects = itertools.count()
+        self._constants = itertools.count()
+        self._helpers = itertools.count()
+
+    def define(self, key: Any, hint: str, make_lines: Callable[[str], list[str]]) -> str:
+        """The name of a module-level function for ``key``: ``make_lines(name)`` gives its
+        source lines the first time; equal keys share one definition."""
+        if key not in self._defined:
+            name = with_hint(f"h{next(self._helpers)}", hint)
+            self._defined[key] = name
+            self.definitions.extend((line, self.node) for line in make_lines(name))
+        return self._defined[key]
+
+    def bind(self, obj: Any, hint: str = "") -> str:
+        """A global name in the generated module that refers to ``obj`` (arrays are
+        constants, named ``c<n>`` and listed in the source's header)."""
+        key = id(obj)  # the namespace keeps obj alive, so its id is not reused
+        name = self._bound.get(key)
+        if name is None:
+            if isinstance(obj, np.ndarray):
+                name = f"c{next(self._constants)}"
+                self.constants[name] = obj
+            else:
+                name = with_hint(f"k{next(self._objects)}", hint)
+            self.namespace[name] = obj
+            self._bound[key] = name
+        return name
+
+    def fresh(self, hint: str = "") -> str:
+        """A local name not used yet in the generated function (``hint`` is ignored)."""
+        return f"t{next(self._locals)}"
+
+    @staticmethod
+    def comment(text: Any) -> str:
+        """A ``# ...`` comment showing ``text`` safely (see :func:`comment_text`)."""
+        return f"# {comment_text(text)}"
+
+
+def emitted_statements(code: str | list[str], outputs: Sequence[str]) -> list[str]:
+    """The statements an op's emitted ``code`` stands for: an expression is assigned to
+    the output names (unpacked when there are several), a list is already statements."""
+    if isinstance(code, str):
+        return [f"{', '.join(outputs)} = {code}"]
+    return list(code)
+
+
+def check_one_line_each(source_lines: Sequence[str], source: str) -> None:
+    """Every generated line must stay one line: a line break inside one would let text
+    escape a comment. Ops must format user text with ``ctx.comment``."""
+    if len(source.splitlines()) != len(source_lines):  # splits at every LINE_BREAKS char
+        broken = [line for line in source_lines if not LINE_BREAKS.isdisjoint(line)]
+        raise AssertionError(f"generated line contains a line break: {broken[0]!r}")
