@@ -1,7 +1,11 @@
-"""What ``Op.emit`` writes its code with: the context that names and binds things.
+"""The code an op writes for itself, and the op's ``perform`` made from that code.
 
-It lives with the graph, not the compiler, so that ops can run their own code without
-importing ``symgraph.compile``; the code generator (``symgraph.compile.codegen``) uses it.
+An op implements itself once. Most write a line of NumPy (``Op.emit``): the code generator
+(``symgraph.compile.codegen``) pastes it into the compiled function, and ``Op.perform``
+(used by constant folding and by anyone evaluating one node) runs the very same code as a
+small function, :func:`perform_emitted`. Ops whose work is a Python function bind it into
+that code (``ctx.bind(kernel)``), so both paths call the same kernel; an op that writes no
+code (``emit`` returns None) implements ``perform`` instead and the code generator calls it.
 
 Identifiers in emitted code never come from user text: every name is a fixed ASCII prefix
 and a counter (``a0`` an input, ``t0`` a local, ``c0`` a bound array, ``k0_prod`` a bound
@@ -12,7 +16,10 @@ through :func:`comment_text`.
 from __future__ import annotations
 
 import itertools
+import linecache
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -132,3 +139,64 @@ def check_one_line_each(source_lines: Sequence[str], source: str) -> None:
     if len(source.splitlines()) != len(source_lines):  # splits at every LINE_BREAKS char
         broken = [line for line in source_lines if not LINE_BREAKS.isdisjoint(line)]
         raise AssertionError(f"generated line contains a line break: {broken[0]!r}")
+
+
+# --------------------------------------------------------------------------------------
+# perform, from the emitted code
+
+_PERFORM_NAME = "perform"
+# Compiled sources, most recently used last. The key is the whole source, so a hit is
+# exactly the code ``emit`` just wrote; what it refers to (bound objects, which may be
+# specific to the node, like the variable names an error message shows) comes from the
+# fresh namespace of each call. Compiling is what costs (about 50 us for a small function);
+# emitting again and running the ``def`` take a few.
+_CODE_CACHE_SIZE = 512
+_code_cache: OrderedDict[str, tuple[Any, str]] = OrderedDict()
+_code_lock = threading.Lock()
+_code_ids = itertools.count()
+
+
+def perform_emitted(node: Apply, inputs: Sequence[Any]) -> list[Any]:
+    """Run the code ``node.op.emit`` writes for ``node`` on the values ``inputs``; return
+    the outputs' values as the generated code computes them (a 0-d result may be a NumPy or
+    Python scalar)."""
+    op = node.op
+    ctx = EmitContext({"np": np})
+    ctx.node = node
+    names = [f"a{position}" for position in range(len(node.inputs))]
+    ctx.outputs = [ctx.fresh() for _ in node.outputs]
+    code = op.emit(node, names, ctx)
+    if code is None:
+        raise NotImplementedError(
+            f"{type(op).__name__} implements neither emit nor perform: it needs one of them"
+        )
+    lines = [line for line, _ in ctx.definitions]
+    lines.append(f"def {_PERFORM_NAME}({', '.join(names)}):")
+    lines += ["    " + statement for statement in emitted_statements(code, ctx.outputs)]
+    lines.append(f"    return [{', '.join(ctx.outputs)}]")
+    source = "\n".join(lines) + "\n"
+    compiled = _compiled(source, lines, type(op).__name__)
+    namespace = ctx.namespace
+    exec(compiled, namespace)
+    return namespace[_PERFORM_NAME](*inputs)
+
+
+def _compiled(source: str, lines: list[str], op_name: str):
+    with _code_lock:
+        cached = _code_cache.get(source)
+        if cached is not None:
+            _code_cache.move_to_end(source)
+            return cached[0]
+    check_one_line_each(lines, source)
+    filename = f"<symgraph-perform-{next(_code_ids)}:{_ascii_hint(op_name)}>"
+    code = compile(source, filename, "exec")
+    with _code_lock:
+        if source in _code_cache:  # another thread compiled it meanwhile
+            return _code_cache[source][0]
+        _code_cache[source] = (code, filename)
+        # Kept in linecache as long as the code is cached, so tracebacks show the line.
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        while len(_code_cache) > _CODE_CACHE_SIZE:
+            _, (_, old) = _code_cache.popitem(last=False)
+            linecache.cache.pop(old, None)
+    return code

@@ -473,14 +473,6 @@ class Reduce(Op):
         dtype = self.dtype or x.dtype
         return Apply(self, [x], [TensorType(dtype, shape)])
 
-    def _ufunc(self):
-        return getattr(np, self._ufuncs[self.kind])
-
-    def perform(self, node, inputs):
-        (x,) = inputs
-        kwargs = {"dtype": self.dtype} if self.dtype and self.dtype != x.dtype else {}
-        return [np.asarray(self._ufunc().reduce(x, axis=self.axis, **kwargs))]
-
     def emit(self, node, inputs, ctx):
         extra = ""
         if self.dtype and self.dtype != node.inputs[0].dtype:
@@ -613,9 +605,6 @@ class LogSumExp(Op):
         shape = tuple(s for i, s in enumerate(x.type.shape) if i not in self.axis)
         return Apply(self, [x], [TensorType(x.dtype, shape)])
 
-    def perform(self, node, inputs):
-        return [_logsumexp_kernel(inputs[0], self.axis)]
-
     def emit(self, node, inputs, ctx):
         return f"{ctx.bind(_logsumexp_kernel, 'logsumexp')}({inputs[0]}, {self.axis})"
 
@@ -722,10 +711,6 @@ class Argmax(Op):
                 raise AxisError(f"{self}: axis out of range for {x} ({x.type.describe()})")
             shape = tuple(s for i, s in enumerate(x.type.shape) if i != self.axis)
         return Apply(self, [x], [TensorType("int64", shape)])
-
-    def perform(self, node, inputs):
-        fn = np.argmax if self.kind == "max" else np.argmin
-        return [np.asarray(fn(inputs[0], axis=self.axis), dtype=np.int64)]
 
     def emit(self, node, inputs, ctx):
         return f"np.arg{self.kind}({inputs[0]}, axis={self.axis})"
