@@ -474,10 +474,16 @@ class Reduce(Op):
         return Apply(self, [x], [TensorType(dtype, shape)])
 
     def emit(self, node, inputs, ctx):
+        ufunc = self._ufuncs[self.kind]
+        x_dtype, out_dtype = node.inputs[0].dtype, node.outputs[0].dtype
+        # NumPy sums and multiplies bools and small integers in its default integer; the
+        # result has the node's dtype (as Reduce("sum", axes) of int32 says int32) only if
+        # asked to
+        natural = getattr(np, ufunc).reduce(np.zeros(1, dtype=x_dtype)).dtype
         extra = ""
-        if self.dtype and self.dtype != node.inputs[0].dtype:
-            extra = f", dtype=np.{self.dtype}"
-        return f"np.{self._ufuncs[self.kind]}.reduce({inputs[0]}, axis={self.axis}{extra})"
+        if (self.dtype and self.dtype != x_dtype) or natural != out_dtype:
+            extra = f", dtype=np.{out_dtype}"
+        return f"np.{ufunc}.reduce({inputs[0]}, axis={self.axis}{extra})"
 
     def infer_shape(self, node, input_shapes):
         (shape,) = input_shapes

@@ -216,7 +216,8 @@ class Subtensor(Op):
         return Apply(self, [x, *inputs], [TensorType(x.dtype, shape)])
 
     def emit(self, node, inputs, ctx):
-        return f"{inputs[0]}[{_index_code(self.idx_list, inputs[1:])}]"
+        # an empty index list (built directly; getitem returns x itself) is x[()]
+        return f"{inputs[0]}[{_index_code(self.idx_list, inputs[1:]) or '()'}]"
 
     def grad(self, node, output_grads):
         x, *rest = node.inputs
@@ -266,8 +267,11 @@ class IncSubtensor(Op):
     def emit(self, node, inputs, ctx):
         (out,) = ctx.outputs
         x, y, *rest = inputs
-        index = _index_code(self.idx_list, rest)
-        lines = [] if self.inplace else [f"{out} = {x}.copy()"]
+        index = _index_code(self.idx_list, rest) or "()"
+        # a 0-d x may be a NumPy scalar (generated code holds 0-d results so), which
+        # copy() leaves a scalar that takes no assignment
+        copy = f"np.array({x})" if node.inputs[0].ndim == 0 else f"{x}.copy()"
+        lines = [] if self.inplace else [f"{out} = {copy}"]
         if self.inplace and out != x:
             lines.append(f"{out} = {x}")
         if self.set_instead_of_inc:
