@@ -21,12 +21,12 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from symgraph.graph.basic import Apply
+# Nodes are ``symgraph.graph.basic.Apply``, which imports this module: annotated as Any
+# here, so that the import goes one way.
 
 # Characters that end a line for str.splitlines (and so for linecache and tracebacks) or
 # for Python's tokenizer. All are non-printable, so comment_text escapes them anyway;
@@ -81,8 +81,8 @@ class EmitContext:
     def __init__(self, namespace: dict) -> None:
         self.namespace = namespace
         self.outputs: list[str] = []
-        self.node: Apply | None = None  # the node being emitted
-        self.definitions: list[tuple[str, Apply | None]] = []  # module-level source lines
+        self.node: Any = None  # the Apply node being emitted
+        self.definitions: list[tuple[str, Any]] = []  # module-level lines, and their node
         self.constants: dict[str, np.ndarray] = {}  # bound arrays, listed in the header
         self._defined: dict[Any, str] = {}
         self._bound: dict[int, str] = {}
@@ -156,7 +156,7 @@ _code_lock = threading.Lock()
 _code_ids = itertools.count()
 
 
-def perform_emitted(node: Apply, inputs: Sequence[Any]) -> list[Any]:
+def perform_emitted(node: Any, inputs: Sequence[Any]) -> list[Any]:
     """Run the code ``node.op.emit`` writes for ``node`` on the values ``inputs``; return
     the outputs' values as the generated code computes them (a 0-d result may be a NumPy or
     Python scalar)."""
