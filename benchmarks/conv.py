@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import interleaved_medians  # noqa: E402
 
 from symgraph.compile.memory import keep_freed_memory  # noqa: E402
-from symgraph.tensor.conv_kernels import (  # noqa: E402
+from symgraph.tensor.ops.conv_kernels import (  # noqa: E402
     conv2d,
     conv2d_grad_inputs,
     conv2d_grad_weights,

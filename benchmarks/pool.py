@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import interleaved_medians, median_seconds, torch_or_none  # noqa: E402
 
 from symgraph.compile.memory import keep_freed_memory  # noqa: E402
-from symgraph.tensor.pool_kernels import pool2d, pool2d_grad  # noqa: E402
+from symgraph.tensor.ops.pool_kernels import pool2d, pool2d_grad  # noqa: E402
 
 # (name, input shape): the outputs of the two LeNet convolutions, pooled 2x2.
 LAYERS = [

@@ -8,11 +8,14 @@
     cost = T.nnet.softmax(T.dot(x, W)).mean()
     f = symgraph.function([x], cost, updates=[(W, W - 0.1 * symgraph.grad(cost, W))])
 
-Pipeline: ``graph`` (IR) -> ``tensor`` (ops) -> ``grad`` / ``rewrite`` -> ``compile``.
+Pipeline, each part importing only those before it: ``graph`` (the IR) -> ``tensor``
+(variables and ops) -> ``grad`` -> ``rewrite`` (passes) -> ``compile`` (generated code)
+-> ``printing`` -> this facade -> ``compat.theano``.
 """
 
 from symgraph import tensor
 from symgraph.compile import Function, In, Mode, Out, SharedVariable, function, shared
+from symgraph.compile.verify import verify_grad
 from symgraph.config import config
 from symgraph.grad import (
     DisconnectedInputError,
@@ -25,7 +28,6 @@ from symgraph.grad import (
     grad_scale,
     hessian,
     jacobian,
-    verify_grad,
     zero_grad,
 )
 from symgraph.printing import debugprint, pprint, to_dot, to_networkx

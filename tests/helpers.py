@@ -85,7 +85,7 @@ def assert_close(actual, expected, dtype=None, **tol) -> None:
 def check_infer_shape(inputs, outputs, values, results) -> None:
     """Each output's ``infer_shape`` (the symbolic shape its op derives from its inputs'
     shapes, which rewrites use instead of computing the output) equals its actual shape."""
-    from symgraph.tensor.shape import shape_i
+    from symgraph.tensor.ops.shape import shape_i
 
     entries, expected = [], []
     for variable, value in zip(outputs, results):

@@ -42,28 +42,29 @@ from symgraph.compat.theano.printing import Print
 from symgraph.grad import GradientOverride
 from symgraph.graph.basic import Apply, Constant, Op, Variable
 from symgraph.graph.type import TensorType
-from symgraph.tensor import pool_kernels
-from symgraph.tensor import random as trandom
-from symgraph.tensor.blas import Dot
-from symgraph.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
-from symgraph.tensor.elemwise import DimShuffle, Elemwise, scalar_op_named
-from symgraph.tensor.extra import Rebroadcast
-from symgraph.tensor.fused import Fused
-from symgraph.tensor.math import SCALAR_OPS, Argmax, LogSumExp, Reduce
-from symgraph.tensor.nnet import LogSoftmax, Softmax, SoftmaxGrad
-from symgraph.tensor.pool import MaxPoolGradGrad, Pool, PoolGrad
-from symgraph.tensor.random import RandomVariable
-from symgraph.tensor.shape import (
+from symgraph.rewrite.fused import Fused
+from symgraph.tensor.ops import pool_kernels
+from symgraph.tensor.ops import random as trandom
+from symgraph.tensor.ops.blas import Dot
+from symgraph.tensor.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+from symgraph.tensor.ops.dimshuffle import DimShuffle
+from symgraph.tensor.ops.elemwise import Elemwise, scalar_op_named
+from symgraph.tensor.ops.math import SCALAR_OPS, Argmax, LogSumExp, Reduce
+from symgraph.tensor.ops.nnet import LogSoftmax, Softmax, SoftmaxGrad
+from symgraph.tensor.ops.pool import MaxPoolGradGrad, Pool, PoolGrad
+from symgraph.tensor.ops.random import RandomVariable
+from symgraph.tensor.ops.shape import (
     Alloc,
     ARange,
     Flatten,
     Join,
     MakeVector,
+    Rebroadcast,
     Reshape,
     Shape,
     ShapeI,
 )
-from symgraph.tensor.subtensor import IncSubtensor, Subtensor
+from symgraph.tensor.ops.subtensor import IncSubtensor, Subtensor
 from symgraph.tensor.variable import constant
 
 

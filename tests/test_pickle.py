@@ -14,8 +14,8 @@ import symgraph.tensor as T
 from symgraph.compat.theano.printing import Print
 from symgraph.graph.basic import Op
 from symgraph.graph.traversal import graph_inputs, toposort
-from symgraph.tensor.elemwise import ScalarOp
-from symgraph.tensor.math import SCALAR_OPS, _cast_scalar_op
+from symgraph.tensor.ops.elemwise import ScalarOp, cast_scalar_op
+from symgraph.tensor.ops.math import SCALAR_OPS
 from symgraph.tensor.random import RandomStreams
 
 TUTORIALS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tutorials")
@@ -75,7 +75,7 @@ def test_graph_roundtrip_computes_the_same(build):
 def test_scalar_ops_pickle_by_name():
     for op in SCALAR_OPS.values():
         assert roundtrip(op) is op
-    cast = _cast_scalar_op("float32")
+    cast = cast_scalar_op("float32")
     assert roundtrip(cast) is cast
     stray = ScalarOp("not_in_table", 1, np.negative, grad=lambda i, o, g: [g])
     with pytest.raises((TypeError, pickle.PicklingError)):

@@ -15,7 +15,7 @@ from symgraph.compile.codegen import MISSING, Parameter, generate
 from symgraph.compile.io import In, Out
 from symgraph.compile.memory import keep_freed_memory
 from symgraph.compile.mode import Mode, get_mode
-from symgraph.compile.shared import SharedVariable
+from symgraph.compile.profile import ProfileStats
 from symgraph.config import config
 from symgraph.graph.basic import Constant, Variable
 from symgraph.graph.collector import collector_paused
@@ -23,6 +23,8 @@ from symgraph.graph.fgraph import FunctionGraph, MissingInputError
 from symgraph.graph.traversal import ancestors, clone_replace, toposort
 from symgraph.graph.type import TensorType
 from symgraph.rewrite.pipeline import run_pipeline
+from symgraph.rewrite.trace import trace_pipeline
+from symgraph.tensor.shared import SharedVariable
 from symgraph.tensor.variable import as_tensor
 
 
@@ -453,8 +455,6 @@ def function(
 
     trace_records = None
     if trace:
-        from symgraph.printing.trace import trace_pipeline
-
         trace_records = trace_pipeline(fgraph, mode.passes)
     else:
         run_pipeline(fgraph, mode.passes)
@@ -492,8 +492,6 @@ def function(
     fn = program.build()
     profile_stats = None
     if profile:
-        from symgraph.printing.profile import ProfileStats
-
         profile_stats = ProfileStats(program)
     compiled = Function(
         fn,

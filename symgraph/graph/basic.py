@@ -88,7 +88,11 @@ class Tag(dict):
 
 
 class Variable:
-    """A symbolic value: the output of an ``Apply`` (``owner``) or a graph input."""
+    """A symbolic value: the output of an ``Apply`` (``owner``) or a graph input.
+
+    ``eval()`` (compile and run this variable's graph) is added by ``symgraph.compile``,
+    which builds on this module.
+    """
 
     def __init__(
         self,
@@ -143,18 +147,6 @@ class Variable:
 
     def __repr__(self) -> str:
         return str(self)
-
-    def eval(self, inputs_to_values: dict | None = None):
-        """Compile (once, cached) and run this variable's graph for the given inputs."""
-        from symgraph.compile.function import function
-
-        inputs_to_values = dict(inputs_to_values or {})
-        inputs = list(inputs_to_values)
-        key = tuple(id(v) for v in inputs)
-        cache = self.tag.setdefault("_eval_cache", {})
-        if key not in cache:
-            cache[key] = function(inputs, self, on_unused_input="ignore")
-        return cache[key](*[inputs_to_values[v] for v in inputs])
 
 
 _SESSION_KEY = "_pickle_session"

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from symgraph.graph.basic import Apply, Constant, Variable
 from symgraph.graph.collector import collector_paused
+from symgraph.graph.text import graph_to_text
 from symgraph.graph.traversal import clone_graph, toposort
 
 OUTPUT = "output"  # the client of a graph output: (OUTPUT, position)
@@ -189,8 +190,6 @@ class FunctionGraph:
                     stack.append(variable.owner)
 
     def __str__(self) -> str:
-        from symgraph.printing.text import graph_to_text
-
         return graph_to_text(self)
 
 

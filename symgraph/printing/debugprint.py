@@ -6,6 +6,7 @@ import string
 import sys
 from collections.abc import Sequence
 
+from symgraph.compile.function import Function
 from symgraph.graph.basic import Constant, Variable
 
 
@@ -31,8 +32,6 @@ def debugprint(
     referred to by its id afterwards. Lines nested deeper than 50 levels show the first and
     last 10 bars and how many lie between (`` | | ~123 levels~ | |``). With ``file='str'``
     the text is returned."""
-    from symgraph.compile.function import Function
-
     lines: list[str] = []
     if isinstance(obj, Function):
         fgraph = obj.fgraph

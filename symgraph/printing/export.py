@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import networkx as nx
 
+from symgraph.compile.function import Function
 from symgraph.graph.basic import Constant, Variable
 from symgraph.graph.traversal import ancestors, toposort
 
 
 def _roots(obj):
-    from symgraph.compile.function import Function
-
     if isinstance(obj, Function):
         return list(obj.fgraph.outputs), list(obj.fgraph.inputs)
     if hasattr(obj, "outputs") and hasattr(obj, "clients"):

@@ -9,8 +9,8 @@ import numpy as np
 from symgraph.graph.basic import Constant
 from symgraph.graph.fgraph import OUTPUT, FunctionGraph
 from symgraph.graph.traversal import clone_graph
-from symgraph.tensor.elemwise import Elemwise
-from symgraph.tensor.fused import Fused
+from symgraph.rewrite.fused import Fused
+from symgraph.tensor.ops.elemwise import Elemwise
 
 # The most element-wise nodes one kernel takes. Longer runs (a chain of 50,000 ``x * a + b``)
 # become several kernels, each fed by the last: a kernel's text (its ``Fused{...}`` name,

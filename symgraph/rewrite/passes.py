@@ -6,8 +6,12 @@ from collections import Counter
 
 import numpy as np
 
+from symgraph.graph.aliasing import buffer_roots, shares_buffer_with_other_input
 from symgraph.graph.basic import Constant
 from symgraph.graph.fgraph import OUTPUT, FunctionGraph
+from symgraph.rewrite.pattern import rewrite_to_equilibrium
+from symgraph.tensor.ops.elemwise import Elemwise
+from symgraph.tensor.variable import TensorConstant
 
 
 def merge(fgraph: FunctionGraph) -> Counter:
@@ -52,8 +56,6 @@ def constant_fold(fgraph: FunctionGraph) -> Counter:
     whose evaluation raises (``2 ** -1`` in integers) is left to raise at run time, as the
     unoptimized function does, instead of failing the compilation.
     """
-    from symgraph.tensor.variable import TensorConstant
-
     fired: Counter = Counter()
     for node in fgraph.toposort():
         if node not in fgraph.apply_nodes or not node.inputs:
@@ -87,7 +89,6 @@ def _op_name(op) -> str:
 
 def rule_pass(rules):
     """A pass applying ``rules`` to equilibrium, then merging the duplicates they made."""
-    from symgraph.rewrite.pattern import rewrite_to_equilibrium
 
     def run(fgraph: FunctionGraph) -> Counter:
         fired = rewrite_to_equilibrium(fgraph, rules)
@@ -108,9 +109,6 @@ def inplace(fgraph: FunctionGraph) -> Counter:
     no later node reads it or a view of it, and it has the output's dtype and full
     (non-broadcast) shape.
     """
-    from symgraph.graph.aliasing import buffer_roots, shares_buffer_with_other_input
-    from symgraph.tensor.elemwise import Elemwise
-
     fired: Counter = Counter()
     order = fgraph.toposort()
     roots = buffer_roots(order)

@@ -29,6 +29,8 @@ import numpy as np
 from symgraph.graph.basic import Apply, Constant, Variable
 from symgraph.graph.fgraph import FunctionGraph
 from symgraph.graph.traversal import toposort
+from symgraph.tensor.ops.dimshuffle import DimShuffle
+from symgraph.tensor.ops.math import SCALAR_OPS
 
 
 class Pattern:
@@ -145,8 +147,6 @@ def _is_elementwise_pattern(pattern: Pattern) -> bool:
 def _left_padding_source(variable: Variable) -> Variable | None:
     """``v`` when ``variable`` is ``v`` with broadcastable axes added on the left only (the
     dimshuffle element-wise ops insert), else None."""
-    from symgraph.tensor.elemwise import DimShuffle
-
     node = variable.owner
     if node is None or not isinstance(node.op, DimShuffle):
         return None
@@ -161,8 +161,6 @@ class _ElemwisePatterns:
     """``E.mul(a, b)`` matches an element-wise ``mul`` node (either order: it commutes)."""
 
     def __getattr__(self, scalar_name: str):
-        from symgraph.tensor.math import SCALAR_OPS
-
         if scalar_name not in SCALAR_OPS:
             raise AttributeError(f"no element-wise op named {scalar_name!r}")
         scalar = SCALAR_OPS[scalar_name]

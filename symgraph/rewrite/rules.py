@@ -29,11 +29,13 @@ from symgraph.grad import GradientOverride
 from symgraph.graph.basic import Constant
 from symgraph.graph.type import TensorType
 from symgraph.rewrite.pattern import Const, E, P, Rule, RuleSet, Var
-from symgraph.tensor import math
-from symgraph.tensor.elemwise import DimShuffle, dimshuffle
-from symgraph.tensor.nnet import LogSoftmax, Softmax, SoftmaxGrad
-from symgraph.tensor.shape import MakeVector, Reshape, ShapeI
-from symgraph.tensor.subtensor import IncSubtensor, Subtensor
+from symgraph.tensor.ops import math
+from symgraph.tensor.ops.blas import dot
+from symgraph.tensor.ops.dimshuffle import DimShuffle, dimshuffle
+from symgraph.tensor.ops.math import Reduce
+from symgraph.tensor.ops.nnet import LogSoftmax, Softmax, SoftmaxGrad
+from symgraph.tensor.ops.shape import MakeVector, Reshape, ShapeI, shape_i
+from symgraph.tensor.ops.subtensor import IncSubtensor, Subtensor
 from symgraph.tensor.variable import TensorConstant, constant
 
 x, y, g = Var("x"), Var("y"), Var("g")
@@ -83,8 +85,6 @@ def _shape_of_computed(node):
     owner = variable.owner
     if owner is None:
         return None
-    from symgraph.tensor.shape import shape_i
-
     input_shapes = [tuple(shape_i(v, axis) for axis in range(v.ndim)) for v in owner.inputs]
     shapes = owner.op.infer_shape(owner, input_shapes)
     if shapes is None:
@@ -679,8 +679,6 @@ def _sum_of_product_to_dot(node):
         return None
     if a.type.numpy_dtype.kind not in "fc":
         return None
-    from symgraph.tensor.blas import dot
-
     return dot(a, b)
 
 
@@ -706,8 +704,6 @@ def _sigmoid_of_reciprocal(y, node):
 
 
 def _reduce_class():
-    from symgraph.tensor.math import Reduce
-
     return Reduce
 
 

@@ -1,8 +1,15 @@
-"""Symbolic tensors and their operations; import as ``import symgraph.tensor as T``."""
+"""Symbolic tensors and their operations; import as ``import symgraph.tensor as T``.
 
-from symgraph.tensor import nnet
-from symgraph.tensor.basic import PLURAL_CONSTRUCTORS as _PLURAL_CONSTRUCTORS
-from symgraph.tensor.basic import (
+``variable`` defines tensor variables; ``ops/`` the ops, one family per module, each
+module importing only the ones above it in ``ops/__init__``'s list; ``operators``
+gives variables their operators and methods once every op exists.
+"""
+
+from symgraph.graph.type import TensorType
+from symgraph.tensor import nnet, random
+from symgraph.tensor import operators as _operators  # noqa: F401 - installs x + y, x.sum()...
+from symgraph.tensor.constructors import PLURAL_CONSTRUCTORS as _PLURAL_CONSTRUCTORS
+from symgraph.tensor.constructors import (
     bcol,
     bmatrix,
     brow,
@@ -55,31 +62,27 @@ from symgraph.tensor.basic import (
     wtensor4,
     wvector,
 )
-from symgraph.tensor.blas import dot, outer, tensordot
-from symgraph.tensor.conv import (
+from symgraph.tensor.ops.blas import dot, outer, tensordot
+from symgraph.tensor.ops.conv import (
     conv2d,
     conv2d_grad_wrt_inputs,
     conv2d_grad_wrt_weights,
     conv2d_transpose,
 )
-from symgraph.tensor.elemwise import dimshuffle
-from symgraph.tensor.extra import (
-    Rebroadcast,
-    addbroadcast,
+from symgraph.tensor.ops.dimshuffle import dimshuffle
+from symgraph.tensor.ops.extra import (
     all,
     any,
     eye,
     norm,
-    patternbroadcast,
     repeat,
     squeeze,
     swapaxes,
     tile,
     to_one_hot,
-    unbroadcast,
 )
-from symgraph.tensor.math import *  # noqa: F403 - the element-wise table and reductions
-from symgraph.tensor.nnet import (
+from symgraph.tensor.ops.math import *  # noqa: F403 - the element-wise table and reductions
+from symgraph.tensor.ops.nnet import (
     binary_crossentropy,
     categorical_crossentropy,
     log_softmax,
@@ -87,22 +90,25 @@ from symgraph.tensor.nnet import (
     sigmoid_binary_crossentropy,
     softmax,
 )
-from symgraph.tensor.pool import max_pool_2d, max_pool_2d_same_size, pool_2d
-from symgraph.tensor.shape import (
+from symgraph.tensor.ops.pool import max_pool_2d, max_pool_2d_same_size, pool_2d
+from symgraph.tensor.ops.shape import (
+    Rebroadcast,
+    addbroadcast,
     alloc,
     arange,
     concatenate,
     flatten,
     make_vector,
     ones,
+    patternbroadcast,
     reshape,
     shape,
     shape_i,
     stack,
+    unbroadcast,
     zeros,
 )
-from symgraph.tensor.subtensor import inc_subtensor, set_subtensor, take
-from symgraph.tensor.type import TensorType
+from symgraph.tensor.ops.subtensor import inc_subtensor, set_subtensor, take
 from symgraph.tensor.variable import (
     TensorConstant,
     TensorVariable,
@@ -110,23 +116,5 @@ from symgraph.tensor.variable import (
     as_tensor_variable,
     constant,
 )
-
-
-def grad(cost, wrt, **kwargs):
-    """``T.grad``: the same as ``symgraph.grad``."""
-    from symgraph.grad import grad as _grad
-
-    return _grad(cost, wrt, **kwargs)
-
-
-def __getattr__(name: str):
-    # T.random is imported on first use: it builds on shared variables (symgraph.compile),
-    # which themselves import this package.
-    if name == "random":
-        import importlib
-
-        return importlib.import_module("symgraph.tensor.random")
-    raise AttributeError(f"module 'symgraph.tensor' has no attribute {name!r}")
-
 
 globals().update(_PLURAL_CONSTRUCTORS)  # scalars, fmatrices, itensor4s...

@@ -83,7 +83,7 @@ def test_objects_are_symgraph_objects(theano):
     assert isinstance(x, symgraph.tensor.TensorVariable) and isinstance(x, T.TensorVariable)
     assert T.tanh is symgraph.tensor.tanh and T.dot is symgraph.tensor.dot
     assert T.nnet.sigmoid is symgraph.tensor.sigmoid
-    assert T.nnet.log_softmax is symgraph.tensor.nnet.log_softmax
+    assert T.nnet.log_softmax is symgraph.tensor.ops.nnet.log_softmax
     for name in ("relu", "categorical_crossentropy", "binary_crossentropy", "conv2d"):
         assert callable(getattr(T.nnet, name))
     assert isinstance(theano.shared(np.ones(2)), theano.compile.SharedVariable)

@@ -7,12 +7,12 @@ import symgraph
 import symgraph.tensor as T
 from symgraph.graph.fgraph import FunctionGraph
 from symgraph.rewrite.passes import constant_fold
-from symgraph.tensor.random import (
-    RandomStreams,
+from symgraph.tensor.ops.random import (
     RandomVariable,
     generator_from_state,
     state_from_seed,
 )
+from symgraph.tensor.random import RandomStreams
 from symgraph.tensor.variable import TensorConstant
 
 

@@ -37,7 +37,7 @@ from symgraph.compat.theano.gradient import grad  # noqa: E402
 from symgraph.compat.theano.printing import pp  # noqa: E402
 from symgraph.graph.basic import Apply, Constant, Op, Variable  # noqa: E402
 from symgraph.graph.traversal import clone_replace as _clone_replace  # noqa: E402
-from symgraph.tensor.blas import dot  # noqa: E402
+from symgraph.tensor.ops.blas import dot  # noqa: E402
 
 __version__ = "1.0.5+symgraph"
 

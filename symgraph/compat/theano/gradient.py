@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from symgraph.compile.verify import numeric_grad, verify_grad
 from symgraph.grad import (
     DisconnectedInputError,
     GradientError,
@@ -12,8 +13,6 @@ from symgraph.grad import (
     grad_scale,
     hessian,
     jacobian,
-    numeric_grad,
-    verify_grad,
     zero_grad,
 )
 from symgraph.grad import grad as _grad

@@ -6,7 +6,7 @@ picks one, which gives the same values (and gradients) at the cost of the unused
 
 from __future__ import annotations
 
-from symgraph.tensor import math as _math
+from symgraph.tensor.ops import math as _math
 from symgraph.tensor.variable import as_tensor as _as_tensor
 
 __all__ = ["ifelse"]

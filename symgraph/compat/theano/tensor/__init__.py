@@ -39,10 +39,10 @@ from symgraph.compat.theano.tensor import (  # noqa: E402, F401
     shared_randomstreams,
     signal,
 )
-from symgraph.tensor import math as _math  # noqa: E402
-from symgraph.tensor.elemwise import dimshuffle as _dimshuffle  # noqa: E402
-from symgraph.tensor.shape import flatten as _flatten  # noqa: E402
-from symgraph.tensor.shape import stack as _stack  # noqa: E402
+from symgraph.tensor.ops import math as _math  # noqa: E402
+from symgraph.tensor.ops.dimshuffle import dimshuffle as _dimshuffle  # noqa: E402
+from symgraph.tensor.ops.shape import flatten as _flatten  # noqa: E402
+from symgraph.tensor.ops.shape import stack as _stack  # noqa: E402
 from symgraph.tensor.variable import as_tensor as _as_tensor  # noqa: E402
 
 abs_ = _math.abs

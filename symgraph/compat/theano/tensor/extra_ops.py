@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from symgraph.tensor.extra import repeat, squeeze, to_one_hot
+from symgraph.tensor.ops.extra import repeat, squeeze, to_one_hot
 
 __all__ = ["repeat", "squeeze", "to_one_hot"]

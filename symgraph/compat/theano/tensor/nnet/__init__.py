@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from symgraph.compat.theano._util import deprecated, ignore_arguments
-from symgraph.compat.theano.tensor.nnet import conv  # Theano's legacy submodule
-from symgraph.tensor import math as _math
-from symgraph.tensor.conv import conv2d as _conv2d
-from symgraph.tensor.conv import (
+from symgraph.compat.theano.tensor.nnet import abstract_conv, conv  # Theano's submodules
+from symgraph.compat.theano.tensor.nnet.abstract_conv import conv2d
+from symgraph.tensor.ops import math as _math
+from symgraph.tensor.ops.conv import conv2d as _conv2d
+from symgraph.tensor.ops.conv import (
     conv2d_grad_wrt_inputs,
     conv2d_grad_wrt_weights,
     conv2d_transpose,
 )
-from symgraph.tensor.math import relu, sigmoid, softplus
-from symgraph.tensor.nnet import (
+from symgraph.tensor.ops.math import relu, sigmoid, softplus
+from symgraph.tensor.ops.nnet import (
     binary_crossentropy,
     categorical_crossentropy,
     log_softmax,
     logsoftmax,
     sigmoid_binary_crossentropy,
 )
-from symgraph.tensor.nnet import softmax as _softmax
+from symgraph.tensor.ops.nnet import softmax as _softmax
 from symgraph.tensor.variable import as_tensor as _as_tensor
 
 __all__ = [
@@ -45,52 +46,6 @@ __all__ = [
     "softplus",
     "ultra_fast_sigmoid",
 ]
-
-
-def conv2d(
-    input,
-    filters,
-    input_shape=None,
-    filter_shape=None,
-    border_mode="valid",
-    subsample=(1, 1),
-    filter_flip=True,
-    image_shape=None,
-    filter_dilation=(1, 1),
-    num_groups=1,
-    unshared=False,
-    **kwargs,
-):
-    """Theano's ``T.nnet.conv2d`` (its argument order; ``image_shape`` is the deprecated
-    name of ``input_shape``; other old keywords are ignored with a warning)."""
-    if "imshp_logical" in kwargs or "kshp_logical" in kwargs:
-        raise ValueError(
-            "conv2d: 'imshp_logical' and 'kshp_logical' are not supported (they were not a "
-            "reliable way to upsample); use conv2d_transpose"
-        )
-    if kwargs:
-        ignore_arguments("conv2d", kwargs)
-    if image_shape is not None:
-        if input_shape is not None:
-            raise ValueError("input_shape and image_shape should not be provided at the same time.")
-        deprecated(
-            "The `image_shape` keyword argument to `tensor.nnet.conv2d` is deprecated, it has "
-            "been renamed to `input_shape`."
-        )
-        input_shape = image_shape
-    if unshared:
-        raise NotImplementedError("conv2d(unshared=True) is not supported by symgraph")
-    return _conv2d(
-        input,
-        filters,
-        input_shape=input_shape,
-        filter_shape=filter_shape,
-        border_mode=border_mode,
-        subsample=subsample,
-        filter_flip=filter_flip,
-        filter_dilation=filter_dilation,
-        num_groups=num_groups,
-    )
 
 
 def hard_sigmoid(x):
@@ -136,4 +91,4 @@ def softmax(c, axis=None):
 
 
 # Submodules that use this module's conv2d, so imported once it is defined.
-from symgraph.compat.theano.tensor.nnet import abstract_conv, bn  # noqa: E402
+from symgraph.compat.theano.tensor.nnet import bn  # noqa: E402

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from symgraph.tensor import math as _math
+from symgraph.tensor.ops import math as _math
 
 __all__ = ["batch_normalization"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from symgraph.compat.theano._util import deprecated, ignore_arguments
-from symgraph.tensor.conv import conv2d as _conv2d
+from symgraph.tensor.ops.conv import conv2d as _conv2d
 
 __all__ = ["conv2d"]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from symgraph.compat.theano._util import deprecated, warn
-from symgraph.tensor.pool import Pool, max_pool_2d_same_size
-from symgraph.tensor.pool import pool_2d as _pool_2d
+from symgraph.tensor.ops.pool import Pool, max_pool_2d_same_size
+from symgraph.tensor.ops.pool import pool_2d as _pool_2d
 
 __all__ = ["Pool", "max_pool_2d_same_size", "pool_2d"]
 

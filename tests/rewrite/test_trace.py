@@ -1,0 +1,35 @@
+"""Pass traces (``function(..., trace=True)``): golden texts, one record per pass."""
+
+import symgraph
+import symgraph.tensor as T
+
+
+def test_trace_golden_for_a_small_graph():
+    v = T.dvector("v")
+    f = symgraph.function([v], T.log(1 + v**2) * 1.0, trace=True)
+    record = f.trace["canonicalize"]
+    assert record.rewrites["mul_by_one"] == 1
+    assert (
+        record.after == "v:f64[?] ->\n  t0:f64[?] = pow(v, 2.0)\n  t1:f64[?] = add(1.0, t0)\n"
+        "  t2:f64[?] = log(t1)\n-> t2"
+    )
+    # variables keep their names from pass to pass; new ones get the next free number
+    assert (
+        f.trace["stabilize"].after == "v:f64[?] ->\n  t0:f64[?] = pow(v, 2.0)\n"
+        "  t4:f64[?] = log1p(t0)\n-> t4"
+    )
+    assert (
+        f.trace["specialize"].after == "v:f64[?] ->\n  t5:f64[?] = sqr(v)\n"
+        "  t4:f64[?] = log1p(t5)\n-> t4"
+    )
+
+
+def test_trace_records_each_pass():
+    x = T.dvector("x")
+    y = T.exp(x) + T.exp(x)
+    f = symgraph.function([x], y, trace=True)
+    assert [r.name for r in f.trace] == symgraph.list_passes()
+    merge = f.trace["merge"]
+    assert merge.rewrites["merge_nodes"] == 1
+    assert merge.before.count("exp(x)") == 2 and merge.after.count("exp(x)") == 1
+    assert "-" in merge.diff() and "merge" in str(f.trace)
