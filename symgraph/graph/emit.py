@@ -148,8 +148,8 @@ _PERFORM_NAME = "perform"
 # Compiled sources, most recently used last. The key is the whole source, so a hit is
 # exactly the code ``emit`` just wrote; what it refers to (bound objects, which may be
 # specific to the node, like the variable names an error message shows) comes from the
-# fresh namespace of each call. Compiling is what costs (about 50 us for a small function);
-# emitting again and running the ``def`` take a few.
+# fresh namespace of each call. Compiling is what costs (measured: a Reshape node's perform
+# takes 18 us uncached, 3.4 us cached, 1.5 us for the former hand-written perform).
 _CODE_CACHE_SIZE = 512
 _code_cache: OrderedDict[str, tuple[Any, str]] = OrderedDict()
 _code_lock = threading.Lock()
