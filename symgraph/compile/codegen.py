@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import itertools
 import linecache
-import re
 import time
 import weakref
 from collections.abc import Sequence
@@ -29,6 +28,12 @@ import numpy as np
 
 from symgraph.graph.aliasing import buffer_roots, check_destroys
 from symgraph.graph.basic import Apply, Constant, Variable
+from symgraph.graph.emit import (
+    EmitContext,
+    check_one_line_each,
+    comment_text,
+    emitted_statements,
+)
 from symgraph.graph.fgraph import FunctionGraph
 
 _function_ids = itertools.count()
@@ -38,44 +43,6 @@ MISSING = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 # followed by digits, so none can equal a generated name.
 FUNCTION_NAME = "compiled_function"
 _FIXED_GLOBALS = {"np": np, "ndarray": np.ndarray, "MISSING": MISSING}
-
-# Characters that end a line for str.splitlines (and so for linecache and tracebacks) or
-# for Python's tokenizer. All are non-printable, so comment_text escapes them anyway;
-# naming them keeps that guarantee independent of str.isprintable's tables.
-LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
-
-
-def comment_text(text: Any) -> str:
-    """``text`` made safe to follow ``#`` in generated code.
-
-    Backslashes, line breaks and every non-printable character become escapes
-    (``\\n``, ``\\x85``, ``\\u2028``), so nothing captured from the user (a file name,
-    a variable name, a tampered pickle's source location) can end the comment line.
-    """
-    text = str(text)
-    if text.isprintable() and "\\" not in text:
-        return text
-    return "".join(_escaped(ch) for ch in text)
-
-
-_SHORT_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escaped(ch: str) -> str:
-    if ch in _SHORT_ESCAPES:
-        return _SHORT_ESCAPES[ch]
-    if ch.isprintable() and ch not in LINE_BREAKS:
-        return ch
-    code = ord(ch)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
-
-
-def _ascii_hint(hint: str | None) -> str:
-    """The ASCII letters, digits and underscores of an op's hint, for readability only:
-    uniqueness comes from the counter before it."""
-    return re.sub(r"[^A-Za-z0-9_]", "", hint or "")[:40].strip("_")
 
 
 @dataclass
@@ -122,63 +89,6 @@ class Program:
         release = weakref.finalize(fn, linecache.cache.pop, self.filename, None)
         release.atexit = False  # nothing to tidy when the interpreter exits
         return fn
-
-
-class EmitContext:
-    """Handed to ``Op.emit``: names for outputs, a way to bind Python objects, a way to
-    define helper functions once at module level (above the generated function), and
-    :meth:`comment` for any text an op wants to show in the source."""
-
-    def __init__(self, namespace: dict) -> None:
-        self.namespace = namespace
-        self.outputs: list[str] = []
-        self.node: Apply | None = None  # the node being emitted
-        self.definitions: list[tuple[str, Apply | None]] = []  # module-level source lines
-        self.constants: dict[str, np.ndarray] = {}  # bound arrays, listed in the header
-        self._defined: dict[Any, str] = {}
-        self._bound: dict[int, str] = {}
-        self._locals = itertools.count()
-        self._objects = itertools.count()
-        self._constants = itertools.count()
-        self._helpers = itertools.count()
-
-    def define(self, key: Any, hint: str, make_lines) -> str:
-        """The name of a module-level function for ``key``: ``make_lines(name)`` gives its
-        source lines the first time; equal keys share one definition."""
-        if key not in self._defined:
-            name = _with_hint(f"h{next(self._helpers)}", hint)
-            self._defined[key] = name
-            self.definitions.extend((line, self.node) for line in make_lines(name))
-        return self._defined[key]
-
-    def bind(self, obj: Any, hint: str = "") -> str:
-        """A global name in the generated module that refers to ``obj`` (arrays are
-        constants, named ``c<n>`` and listed in the source's header)."""
-        key = id(obj)  # the namespace keeps obj alive, so its id is not reused
-        name = self._bound.get(key)
-        if name is None:
-            if isinstance(obj, np.ndarray):
-                name = f"c{next(self._constants)}"
-                self.constants[name] = obj
-            else:
-                name = _with_hint(f"k{next(self._objects)}", hint)
-            self.namespace[name] = obj
-            self._bound[key] = name
-        return name
-
-    def fresh(self, hint: str = "") -> str:
-        """A local name not used yet in the generated function (``hint`` is ignored)."""
-        return f"t{next(self._locals)}"
-
-    @staticmethod
-    def comment(text: Any) -> str:
-        """A ``# ...`` comment showing ``text`` safely (see :func:`comment_text`)."""
-        return f"# {comment_text(text)}"
-
-
-def _with_hint(name: str, hint: str | None) -> str:
-    readable = _ascii_hint(hint)
-    return f"{name}_{readable}" if readable else name
 
 
 def generate(
@@ -288,14 +198,12 @@ def generate(
             names[variable] = out_name
         ctx.node = node
         code = node.op.emit(node, [names[v] for v in node.inputs], ctx)
-        if code is None:
+        if code is None:  # the op implements perform instead
             kernel = ctx.bind(_perform_kernel(node), f"perform_{type(node.op).__name__}")
             code = f"{kernel}(({', '.join(names[v] for v in node.inputs)},))"
             statements = [f"{', '.join(ctx.outputs)}, = {code}"]
-        elif isinstance(code, str):
-            statements = [f"{', '.join(ctx.outputs)} = {code}"]
         else:
-            statements = list(code)
+            statements = emitted_statements(code, ctx.outputs)
         comment = _node_comment(node)
         if profile:
             body.append(f"{started} = {clock}()")
@@ -346,7 +254,7 @@ def generate(
     helpers = [line for line, _ in ctx.definitions] + ([""] if ctx.definitions else [])
     source_lines = header + helpers + lines + ["    " + line for line in body]
     source = "\n".join(source_lines) + "\n"
-    _check_one_line_each(source_lines, source)
+    check_one_line_each(source_lines, source)
     offset = len(header) + len(helpers)
     line_nodes = {line + offset: node for line, node in line_nodes.items()}
     for index, (_, node) in enumerate(ctx.definitions):  # errors inside helper functions
@@ -407,14 +315,6 @@ class _UpdateRefusal:
             f"update of shared variable {label}: expected {target.type.describe()}, "
             f"got a value of shape {np.shape(value)}; no shared variable was changed"
         )
-
-
-def _check_one_line_each(source_lines: list[str], source: str) -> None:
-    """Every generated line must stay one line: a line break inside one would let text
-    escape a comment. Ops must format user text with ``ctx.comment``."""
-    if len(source.splitlines()) != len(source_lines):  # splits at every LINE_BREAKS char
-        broken = [line for line in source_lines if not LINE_BREAKS.isdisjoint(line)]
-        raise AssertionError(f"generated line contains a line break: {broken[0]!r}")
 
 
 def _perform_kernel(node: Apply):

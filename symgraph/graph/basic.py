@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from symgraph.graph.emit import EmitContext, perform_emitted
+
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _ids = itertools.count()
 
@@ -274,9 +276,11 @@ class Op:
 
     - ``__props__``: the parameters that define it (equality and hashing use them);
     - ``make_node(*inputs)``: checks inputs and infers output types (static shapes);
-    - ``perform(node, inputs)``: the reference NumPy implementation, returning outputs;
-    - ``emit(node, inputs, outputs)``: optionally, one line of Python for the code
-      generator (default: a call of ``perform``);
+    - its implementation, once: either ``emit(node, inputs, ctx)``, the Python code the
+      code generator pastes into a compiled function (``perform`` then runs that same
+      code, see ``symgraph.graph.emit``), or, for an op that writes no code,
+      ``perform(node, inputs)``, which the compiled function calls. Never both: two
+      implementations of one op could disagree;
     - ``infer_shape(node, input_shapes)``: symbolic output shapes without computing them;
     - ``grad(node, output_grads)``: symbolic gradients of the inputs (the single gradient
       hook; ``None`` marks an input the outputs do not differentiably depend on);
@@ -312,10 +316,21 @@ class Op:
         raise NotImplementedError(f"{type(self).__name__}.make_node")
 
     def perform(self, node: Apply, inputs: Sequence[Any]) -> Sequence[Any]:
-        raise NotImplementedError(f"{type(self).__name__}.perform")
+        """The outputs' values computed from the inputs' values (constant folding and
+        anyone evaluating one node call it): by default, ``emit``'s code run on them."""
+        return perform_emitted(node, inputs)
 
-    def emit(self, node: Apply, inputs: Sequence[str], ctx: Any) -> str | None:
-        """A Python expression computing the output(s) from input names, or None."""
+    def emit(self, node: Apply, inputs: Sequence[str], ctx: EmitContext) -> str | list[str] | None:
+        """Python code computing ``node``'s outputs from the input names ``inputs``:
+
+        - an expression (``f"{inputs[0]}.reshape({inputs[1]})"``), assigned to the output
+          (for several outputs, a tuple unpacked into them);
+        - or a list of statements that assign the names ``ctx.outputs``;
+        - or None: the op implements ``perform`` instead, and the code calls it.
+
+        ``ctx`` binds Python objects to names (``ctx.bind(kernel)``), defines helpers and
+        formats comments; the code must contain no other user text.
+        """
         return None
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple] | None:

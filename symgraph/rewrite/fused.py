@@ -113,14 +113,6 @@ class Fused(Op, HasInnerGraph):
         out = self.inner_outputs[0]
         return Apply(self, inputs, [TensorType(out.dtype, out.type.shape)])
 
-    def perform(self, node, inputs):
-        values = dict(zip(self.inner_inputs, inputs))
-        for inner in self.order:
-            args = [v.data if isinstance(v, Constant) else values[v] for v in inner.inputs]
-            for variable, value in zip(inner.outputs, inner.op.perform(inner, args)):
-                values[variable] = value
-        return [np.asarray(values[self.inner_outputs[0]])]
-
     def emit(self, node, inputs, ctx):
         """A kernel ``def`` computing the tree into ``out`` (reusing dead buffers through
         ``out=``), then a call of ``run_elementwise``, which runs it on row blocks in

@@ -174,20 +174,6 @@ class Conv2d(_ConvOp):
         )
         return Apply(self, [x, w], [TensorType(x.dtype, shape)])
 
-    def perform(self, node, inputs):
-        return [
-            _conv2d(
-                *inputs,
-                self.border_mode,
-                self.subsample,
-                self.filter_dilation,
-                self.filter_flip,
-                self.num_groups,
-                self.input_shape,
-                self.filter_shape,
-            )
-        ]
-
     def emit(self, node, inputs, ctx):
         kernel = ctx.bind(_conv2d, "conv2d")
         declared = (
@@ -247,11 +233,6 @@ class _ConvGradOp(_ConvOp):
     """A gradient op: ``kernel(a, b, spatial_shape, *params)`` of the ``conv_kernels``."""
 
     kernel_name: str
-
-    def perform(self, node, inputs):
-        a, b, spatial = inputs
-        kernel = getattr(kernels, self.kernel_name)
-        return [kernel(a, b, tuple(int(s) for s in spatial), *self.params())]
 
     def emit(self, node, inputs, ctx):
         kernel = ctx.bind(getattr(kernels, self.kernel_name), self.kernel_name)

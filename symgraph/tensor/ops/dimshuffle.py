@@ -65,17 +65,6 @@ class DimShuffle(Op):
             expand if "x" in self.new_order else None,
         )
 
-    def perform(self, node, inputs):
-        (x,) = inputs
-        drop, perm, expand = self._index_steps()
-        if drop is not None:
-            x = x[drop]
-        if perm is not None:
-            x = x.transpose(perm)
-        if expand is not None:
-            x = x[expand]
-        return [x]
-
     def emit(self, node, inputs, ctx):
         (code,) = inputs
         if self.input_ndim == 0:

@@ -214,17 +214,6 @@ class Elemwise(Op):
             ) from None
         return Apply(self, inputs, [TensorType(dtype, shape)])
 
-    def perform(self, node, inputs):
-        kwargs = {}
-        if self.inplace is not None:
-            kwargs["out"] = inputs[self.inplace]
-        out_dtype = node.outputs[0].type.numpy_dtype
-        natural = self.scalar_op.natural_dtype([x.dtype for x in inputs])
-        if natural is not None and natural != out_dtype:
-            kwargs["dtype"] = out_dtype
-        result = self.scalar_op.impl(*inputs, **kwargs)
-        return [np.asarray(result, dtype=out_dtype)]
-
     def expression(self, node, inputs, ctx, out: str | None = None) -> str:
         """The kernel call computing this node from input names (into ``out`` if given)."""
         op = self.scalar_op

@@ -450,19 +450,17 @@ class Reduce(Op):
         dtype = self.dtype or x.dtype
         return Apply(self, [x], [TensorType(dtype, shape)])
 
-    def _ufunc(self):
-        return getattr(np, self._ufuncs[self.kind])
-
-    def perform(self, node, inputs):
-        (x,) = inputs
-        kwargs = {"dtype": self.dtype} if self.dtype and self.dtype != x.dtype else {}
-        return [np.asarray(self._ufunc().reduce(x, axis=self.axis, **kwargs))]
-
     def emit(self, node, inputs, ctx):
+        ufunc = self._ufuncs[self.kind]
+        x_dtype, out_dtype = node.inputs[0].dtype, node.outputs[0].dtype
+        # NumPy sums and multiplies bools and small integers in its default integer; the
+        # result has the node's dtype (as Reduce("sum", axes) of int32 says int32) only if
+        # asked to
+        natural = getattr(np, ufunc).reduce(np.zeros(1, dtype=x_dtype)).dtype
         extra = ""
-        if self.dtype and self.dtype != node.inputs[0].dtype:
-            extra = f", dtype=np.{self.dtype}"
-        return f"np.{self._ufuncs[self.kind]}.reduce({inputs[0]}, axis={self.axis}{extra})"
+        if (self.dtype and self.dtype != x_dtype) or natural != out_dtype:
+            extra = f", dtype=np.{out_dtype}"
+        return f"np.{ufunc}.reduce({inputs[0]}, axis={self.axis}{extra})"
 
     def infer_shape(self, node, input_shapes):
         (shape,) = input_shapes
@@ -590,9 +588,6 @@ class LogSumExp(Op):
         shape = tuple(s for i, s in enumerate(x.type.shape) if i not in self.axis)
         return Apply(self, [x], [TensorType(x.dtype, shape)])
 
-    def perform(self, node, inputs):
-        return [_logsumexp_kernel(inputs[0], self.axis)]
-
     def emit(self, node, inputs, ctx):
         return f"{ctx.bind(_logsumexp_kernel, 'logsumexp')}({inputs[0]}, {self.axis})"
 
@@ -697,10 +692,6 @@ class Argmax(Op):
                 raise AxisError(f"{self}: axis out of range for {x} ({x.type.describe()})")
             shape = tuple(s for i, s in enumerate(x.type.shape) if i != self.axis)
         return Apply(self, [x], [TensorType("int64", shape)])
-
-    def perform(self, node, inputs):
-        fn = np.argmax if self.kind == "max" else np.argmin
-        return [np.asarray(fn(inputs[0], axis=self.axis), dtype=np.int64)]
 
     def emit(self, node, inputs, ctx):
         return f"np.arg{self.kind}({inputs[0]}, axis={self.axis})"

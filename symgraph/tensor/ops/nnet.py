@@ -45,9 +45,6 @@ class _SoftmaxBase(Op):
             raise AxisError(f"{self}: axis out of range for {_describe(x)}")
         return Apply(self, [x], [TensorType(x.dtype, x.type.shape)])
 
-    def perform(self, node, inputs):
-        return [self.kernel(inputs[0], self.axis)]
-
     def emit(self, node, inputs, ctx):
         return f"{ctx.bind(self.kernel, self.kernel_name)}({inputs[0]}, {self.axis})"
 
@@ -92,9 +89,6 @@ class SoftmaxGrad(Op):
         if gz.dtype != sm.dtype:
             gz = math.cast(gz, sm.dtype)
         return Apply(self, [gz, sm], [TensorType(sm.dtype, sm.type.shape)])
-
-    def perform(self, node, inputs):
-        return [_softmax_grad_kernel(*inputs, self.axis)]
 
     def emit(self, node, inputs, ctx):
         kernel = ctx.bind(_softmax_grad_kernel, "softmax_grad")

@@ -58,11 +58,6 @@ class Pool(_PoolOp):
         )
         return Apply(self, [x], [TensorType(x.dtype, shape)])
 
-    def perform(self, node, inputs):
-        return [
-            kernels.pool2d(inputs[0], self.ws, self.ignore_border, self.stride, self.pad, self.mode)
-        ]
-
     def emit(self, node, inputs, ctx):
         kernel = ctx.bind(kernels.pool2d, "pool2d")
         return f"{kernel}({inputs[0]}, {self._args()}, {self.mode!r})"
@@ -82,13 +77,6 @@ class PoolGrad(_PoolOp):
     def make_node(self, x, y, gy) -> Apply:
         x, y, gy = (as_tensor(v) for v in (x, y, gy))
         return Apply(self, [x, y, gy], [TensorType(x.dtype, x.type.shape)])
-
-    def perform(self, node, inputs):
-        return [
-            kernels.pool2d_grad(
-                *inputs, self.ws, self.ignore_border, self.stride, self.pad, self.mode
-            )
-        ]
 
     def emit(self, node, inputs, ctx):
         kernel = ctx.bind(kernels.pool2d_grad, "pool2d_grad")
@@ -116,13 +104,6 @@ class MaxPoolGradGrad(_PoolOp):
     def make_node(self, x, y, ggx) -> Apply:
         x, y, ggx = (as_tensor(v) for v in (x, y, ggx))
         return Apply(self, [x, y, ggx], [TensorType(x.dtype, y.type.shape)])
-
-    def perform(self, node, inputs):
-        return [
-            kernels.max_pool2d_grad_grad(
-                *inputs, self.ws, self.ignore_border, self.stride, self.pad
-            )
-        ]
 
     def emit(self, node, inputs, ctx):
         kernel = ctx.bind(kernels.max_pool2d_grad_grad, "max_pool2d_grad_grad")

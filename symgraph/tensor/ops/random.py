@@ -243,9 +243,6 @@ class RandomVariable(Op):
                 tail = (last.type.shape[-1] if last.ndim else None,)
         return tuple(lead) + tail
 
-    def perform(self, node, inputs):
-        return list(draw(self.distribution, self.dtype, self.has_size, self.options, *inputs))
-
     def emit(self, node, inputs, ctx):
         sampler = ctx.bind(self._kernel(), f"random_{self.distribution}")
         return f"{sampler}({', '.join(inputs)})"

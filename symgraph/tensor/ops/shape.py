@@ -25,9 +25,6 @@ class Shape(Op):
         x = as_tensor(x)
         return Apply(self, [x], [TensorType("int64", (x.ndim,))])
 
-    def perform(self, node, inputs):
-        return [np.array(inputs[0].shape, dtype=np.int64)]
-
     def emit(self, node, inputs, ctx):
         return f"np.array({inputs[0]}.shape, dtype=np.int64)"
 
@@ -51,9 +48,6 @@ class ShapeI(Op):
         if not 0 <= self.i < x.ndim:
             raise AxisError(f"Shape_i: axis {self.i} out of range for {_describe(x)}")
         return Apply(self, [x], [TensorType("int64", ())])
-
-    def perform(self, node, inputs):
-        return [np.int64(inputs[0].shape[self.i])]
 
     def emit(self, node, inputs, ctx):
         return f"{inputs[0]}.shape[{self.i}]"
@@ -96,9 +90,6 @@ class MakeVector(Op):
                 raise TypeError(f"MakeVector takes scalars, got {s.type.describe()}")
         scalars = [s if s.dtype == self.dtype else s.astype(self.dtype) for s in scalars]
         return Apply(self, scalars, [TensorType(self.dtype, (len(scalars),))])
-
-    def perform(self, node, inputs):
-        return [np.array(inputs, dtype=self.dtype)]
 
     def emit(self, node, inputs, ctx):
         comma = "," if len(inputs) == 1 else ""
@@ -195,10 +186,6 @@ class Reshape(Op):
                     raise ValueError(f"cannot reshape {_describe(x)} to shape {tuple(static)}")
         return Apply(self, [x, shape], [TensorType(x.dtype, tuple(static))])
 
-    def perform(self, node, inputs):
-        x, shape = inputs
-        return [np.reshape(x, tuple(int(s) for s in shape))]
-
     def emit(self, node, inputs, ctx):
         return f"{inputs[0]}.reshape({inputs[1]})"
 
@@ -252,11 +239,6 @@ class Flatten(Op):
         return Apply(self, [x], [TensorType(x.dtype, (*kept, merged))])
 
     # The merged size is given explicitly: NumPy cannot resolve -1 for an empty array.
-    def perform(self, node, inputs):
-        (x,) = inputs
-        k = self.ndim - 1
-        return [x.reshape(x.shape[:k] + (math.prod(x.shape[k:]),))]
-
     def emit(self, node, inputs, ctx):
         prod = ctx.bind(math.prod, "prod")
         x, k = inputs[0], self.ndim - 1
@@ -326,9 +308,6 @@ class Join(Op):
                 shape.append(known.pop() if known else None)
         return Apply(self, tensors, [TensorType(dtype, tuple(shape))])
 
-    def perform(self, node, inputs):
-        return [np.concatenate(inputs, axis=self.axis).astype(node.outputs[0].dtype, copy=False)]
-
     def emit(self, node, inputs, ctx):
         return f"np.concatenate(({', '.join(inputs)},), axis={self.axis})"
 
@@ -397,9 +376,6 @@ class ARange(Op):
             length = len(range(*values))
         return Apply(self, [start, stop, step], [TensorType(self.dtype, (length,))])
 
-    def perform(self, node, inputs):
-        return [np.arange(*inputs, dtype=self.dtype)]
-
     def emit(self, node, inputs, ctx):
         return f"np.arange({', '.join(inputs)}, dtype=np.{self.dtype})"
 
@@ -435,12 +411,6 @@ class Alloc(Op):
             raise ValueError("alloc: the shape has fewer axes than the value")
         static = [static_value(s) for s in shape]
         return Apply(self, [value, *shape], [TensorType(value.dtype, tuple(static))])
-
-    def perform(self, node, inputs):
-        value, *shape = inputs
-        out = np.empty(tuple(int(s) for s in shape), dtype=node.outputs[0].dtype)
-        out[...] = value
-        return [out]
 
     def emit(self, node, inputs, ctx):
         shape = ", ".join(inputs[1:]) + ("," if len(inputs) == 2 else "")

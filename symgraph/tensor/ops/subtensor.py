@@ -139,22 +139,6 @@ def _index_code(idx_list: tuple, names: list[str] | None = None) -> str:
     return ", ".join(parts)
 
 
-def _build_index(idx_list: tuple, values: list) -> tuple:
-    values = iter(values)
-    result = []
-    for entry in idx_list:
-        kind = entry[0]
-        if kind == "newaxis":
-            result.append(None)
-        elif kind == "int":
-            result.append(int(next(values)) if entry[1] == SYMBOLIC else entry[1])
-        elif kind == "array":
-            result.append(next(values))
-        else:
-            result.append(slice(*[(int(next(values)) if v == SYMBOLIC else v) for v in entry[1:]]))
-    return tuple(result)
-
-
 def _output_static_shape(x: Variable, idx_list: tuple, inputs: list[Variable]) -> tuple:
     """Static result shape, following NumPy's basic and advanced indexing rules."""
     symbolic = iter(inputs)
@@ -231,13 +215,9 @@ class Subtensor(Op):
         shape = _output_static_shape(x, self.idx_list, inputs)
         return Apply(self, [x, *inputs], [TensorType(x.dtype, shape)])
 
-    def perform(self, node, inputs):
-        x, *rest = inputs
-        result = x[_build_index(self.idx_list, rest)]
-        return [np.asarray(result) if not isinstance(result, np.ndarray) else result]
-
     def emit(self, node, inputs, ctx):
-        return f"{inputs[0]}[{_index_code(self.idx_list, inputs[1:])}]"
+        # an empty index list (built directly; getitem returns x itself) is x[()]
+        return f"{inputs[0]}[{_index_code(self.idx_list, inputs[1:]) or '()'}]"
 
     def grad(self, node, output_grads):
         x, *rest = node.inputs
@@ -282,23 +262,14 @@ class IncSubtensor(Op):
             raise TypeError(f"cannot store {y.type.describe()} values into {x.type.describe()}")
         return Apply(self, [x, y, *inputs], [TensorType(x.dtype, x.type.shape)])
 
-    def perform(self, node, inputs):
-        x, y, *rest = inputs
-        out = x if self.inplace else x.copy()
-        index = _build_index(self.idx_list, rest)
-        if self.set_instead_of_inc:
-            out[index] = y
-        elif self.advanced:
-            np.add.at(out, index, y)
-        else:
-            out[index] += y
-        return [out]
-
     def emit(self, node, inputs, ctx):
         (out,) = ctx.outputs
         x, y, *rest = inputs
-        index = _index_code(self.idx_list, rest)
-        lines = [] if self.inplace else [f"{out} = {x}.copy()"]
+        index = _index_code(self.idx_list, rest) or "()"
+        # a 0-d x may be a NumPy scalar (generated code holds 0-d results so), which
+        # copy() leaves a scalar that takes no assignment
+        copy = f"np.array({x})" if node.inputs[0].ndim == 0 else f"{x}.copy()"
+        lines = [] if self.inplace else [f"{out} = {copy}"]
         if self.inplace and out != x:
             lines.append(f"{out} = {x}")
         if self.set_instead_of_inc:

@@ -1,0 +1,1132 @@
+"""Every op computes the same thing however it is run: one table, one or more rows per op.
+
+Each row builds a node of its op on inputs hypothesis draws (dtypes, shapes with 0-d,
+empty and broadcast axes, values, views with negative strides, constant and symbolic
+parameters) and compares, output by output, the dtype, shape and value of
+
+(a) ``op.perform(node, values)``,
+(b) the compiled function in FAST_COMPILE (no passes: the op's own code), bit for bit,
+(c) the compiled function in FAST_RUN (after every pass), to a tight tolerance,
+(d) a NumPy reference written here, where a short one exists.
+
+When one of them raises, all must raise the same exception type. ``perform`` must not
+change an input it does not declare destroyed. Ops that only appear after rewriting (the
+in-place variants, ``Fused``, ``GradientOverride``) get rows built directly; an input an
+op destroys is, in the compiled functions, a temporary (``x * ones``) holding the same
+values, since a function's own inputs are never overwritten.
+
+Op classes are found by walking ``Op.__subclasses__()`` after importing every module of
+the package, so a new op without a row fails ``test_every_op_has_a_row``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import itertools
+import pkgutil
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from helpers import SETTINGS, TOL, static_shape_ok
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import symgraph
+import symgraph.tensor as T
+from symgraph.compat.theano.printing import Print
+from symgraph.grad import GradientOverride
+from symgraph.graph.basic import Apply, Constant, Op, Variable
+from symgraph.graph.type import TensorType
+from symgraph.rewrite.fused import Fused
+from symgraph.tensor.ops import pool_kernels
+from symgraph.tensor.ops import random as trandom
+from symgraph.tensor.ops.blas import Dot
+from symgraph.tensor.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+from symgraph.tensor.ops.dimshuffle import DimShuffle
+from symgraph.tensor.ops.elemwise import Elemwise, scalar_op_named
+from symgraph.tensor.ops.math import SCALAR_OPS, Argmax, LogSumExp, Reduce
+from symgraph.tensor.ops.nnet import LogSoftmax, Softmax, SoftmaxGrad
+from symgraph.tensor.ops.pool import MaxPoolGradGrad, Pool, PoolGrad
+from symgraph.tensor.ops.random import RandomVariable
+from symgraph.tensor.ops.shape import (
+    Alloc,
+    ARange,
+    Flatten,
+    Join,
+    MakeVector,
+    Rebroadcast,
+    Reshape,
+    Shape,
+    ShapeI,
+)
+from symgraph.tensor.ops.subtensor import IncSubtensor, Subtensor
+from symgraph.tensor.variable import constant
+
+
+def _import_package() -> None:
+    """Import every module of symgraph, so that every op class exists."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # deprecated compat modules warn when imported
+        for module in pkgutil.walk_packages(symgraph.__path__, "symgraph."):
+            if not module.name.endswith("__main__"):
+                importlib.import_module(module.name)
+
+
+_import_package()
+
+FLOATS = ("float64", "float32")
+NUMBERS = FLOATS + ("int64", "int32", "int8", "uint8")
+DTYPES = NUMBERS + ("bool",)
+# Each example compiles two small functions (about 1 ms each): a run of every row stays
+# within seconds.
+EXAMPLES = 40
+# FAST_RUN may compute a float differently (a rewritten formula); it must stay this close.
+REWRITE_TOL = {"float64": {"rtol": 1e-12, "atol": 1e-13}, "float32": {"rtol": 1e-5, "atol": 1e-6}}
+
+
+# --------------------------------------------------------------------------------------
+# the check
+
+
+@dataclass
+class Case:
+    """A node and a value for each of its inputs (constants' entries are not used);
+    ``reference(*values)`` gives the expected outputs, when a short one exists."""
+
+    node: Apply
+    values: list
+    reference: Callable | None = None
+
+
+def _copy(value):
+    """A copy with the same memory layout (a reversed view stays a reversed view)."""
+    if not isinstance(value, np.ndarray):
+        return value
+    if any(stride < 0 for stride in value.strides):
+        return np.flip(np.flip(value).copy())
+    return value.copy()
+
+
+def _outcome(run: Callable):
+    try:
+        return list(run()), None
+    except Exception as error:  # compared with the other paths' errors below
+        return None, error
+
+
+def _call(fn, arguments):
+    return fn(*[_copy(a) for a in arguments])
+
+
+def _compiled(node: Apply, values: list, mode: str):
+    """A function of the node's symbolic inputs computing its outputs, and its arguments.
+    A destroyed input is replaced by a temporary holding its value."""
+    destroyed = {i for positions in node.op.destroy_map.values() for i in positions}
+    inputs, arguments, replaced = [], [], []
+    for position, (variable, value) in enumerate(zip(node.inputs, values)):
+        if isinstance(variable, Constant):
+            replaced.append(variable)
+            continue
+        assert variable.owner is None, f"row error: input {variable} of {node.op} has an owner"
+        if variable not in inputs:
+            inputs.append(variable)
+            arguments.append(value)
+        if position in destroyed:  # x * ones: exactly x (-0.0 too), in a new C-order array
+            ones = variable.type()
+            inputs.append(ones)
+            arguments.append(np.ones_like(value))
+            replaced.append(T.mul(variable, ones))
+        else:
+            replaced.append(variable)
+    outputs = node.op.make_node(*replaced).outputs if destroyed else node.outputs
+    fn = symgraph.function(inputs, outputs, mode=mode, on_unused_input="ignore")
+    return fn, arguments
+
+
+def _assert_same(variable: Variable, expected, actual, what: str, tolerance=None) -> None:
+    """``actual`` (from ``what``) has the variable's dtype, a shape its static shape allows,
+    and ``expected``'s shape and values: exactly, or within ``tolerance`` for floats."""
+    actual = np.asarray(actual)
+    dtype = variable.type.numpy_dtype
+    assert actual.dtype == dtype, f"{what}: dtype {actual.dtype}, the node says {dtype}"
+    assert static_shape_ok(variable.type.shape, actual.shape), (
+        f"{what}: shape {actual.shape} does not fit the static shape {variable.type.shape}"
+    )
+    expected = np.asarray(expected)
+    assert actual.shape == expected.shape, (
+        f"{what}: shape {actual.shape}, expected {expected.shape}"
+    )
+    if tolerance is None or dtype.kind not in "fc":
+        np.testing.assert_array_equal(actual, expected.astype(dtype), err_msg=what)
+    else:
+        np.testing.assert_allclose(
+            actual.astype(np.float64),
+            expected.astype(np.float64),
+            equal_nan=True,
+            err_msg=what,
+            **tolerance[dtype.name],
+        )
+
+
+def _same_error(node, first, second, what: str) -> None:
+    if first is not None or second is not None:
+        assert type(first) is type(second), (
+            f"{node.op}: perform raised {first!r}, {what} {second!r}"
+        )
+
+
+def _run_perform(node: Apply, values: list, destroyed: set):
+    """``perform``'s outputs (or error) on copies of ``values``, and its outputs when the
+    0-d inputs are NumPy scalars (None when there are none)."""
+
+    # A destroyed input is, in the compiled functions, a temporary in C order: the same
+    # here, as NumPy may round differently on other layouts.
+    def fresh(position, value):
+        return np.array(value, order="C") if position in destroyed else _copy(value)
+
+    given = [fresh(i, v) for i, v in enumerate(values)]
+    performed, error = _outcome(lambda: node.op.perform(node, given))
+    for position, (before, after) in enumerate(zip(values, given)):
+        if position not in destroyed and isinstance(before, np.ndarray):
+            np.testing.assert_array_equal(
+                after, before, err_msg=f"perform changed input {position} of {node.op}"
+            )
+    # Generated code holds 0-d values as NumPy scalars (reductions and indexing give them),
+    # and an op's code must take them so.
+    zero_d = [i for i, v in enumerate(values) if np.ndim(v) == 0 and i not in destroyed]
+    if not zero_d:
+        return performed, error, None
+    scalars = [v[()] if i in zero_d else fresh(i, v) for i, v in enumerate(values)]
+    on_scalars, scalars_error = _outcome(lambda: node.op.perform(node, scalars))
+    _same_error(node, error, scalars_error, "on NumPy scalars it raised")
+    return performed, error, on_scalars
+
+
+def check(case: Case) -> None:
+    """Compare (a) perform, (b) FAST_COMPILE, (c) FAST_RUN and (d) the reference."""
+    node = case.node
+    values = [
+        v.data if isinstance(v, Constant) else value for v, value in zip(node.inputs, case.values)
+    ]
+    destroyed = {i for positions in node.op.destroy_map.values() for i in positions}
+    with np.errstate(all="ignore"):
+        performed, error, on_scalars = _run_perform(node, values, destroyed)
+        compiled = {}
+        for mode in ("FAST_COMPILE", "FAST_RUN"):
+            fn, arguments = _compiled(node, values, mode)
+            compiled[mode], mode_error = _outcome(functools.partial(_call, fn, arguments))
+            _same_error(node, error, mode_error, f"{mode} raised")
+        if error is not None:
+            return
+        expected = None
+        if case.reference is not None:
+            expected = case.reference(*[_copy(v) for v in values])
+    for index, variable in enumerate(node.outputs):
+        label = f"{node.op} output {index}"
+        value = performed[index]
+        _assert_same(variable, value, value, f"{label} from perform")
+        if on_scalars is not None:
+            _assert_same(variable, value, on_scalars[index], f"{label}, perform on scalars")
+        _assert_same(variable, value, compiled["FAST_COMPILE"][index], f"{label}, FAST_COMPILE")
+        _assert_same(
+            variable, value, compiled["FAST_RUN"][index], f"{label}, FAST_RUN", REWRITE_TOL
+        )
+        if expected is not None:
+            _assert_same(variable, expected[index], value, f"{label} against NumPy", TOL)
+
+
+# --------------------------------------------------------------------------------------
+# drawing inputs
+
+
+def _elements(dtype, low=-3, high=3):
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        return st.booleans()
+    if dtype.kind in "iu":
+        return st.integers(max(low, 0) if dtype.kind == "u" else low, high)
+    return st.floats(low, high, width=8 * dtype.itemsize)
+
+
+def draw_value(data, dtype, shape, low=-3, high=3, elements=None):
+    """An array of ``shape``; sometimes a reversed view (negative strides) of one."""
+    value = data.draw(hnp.arrays(dtype, shape, elements=elements or _elements(dtype, low, high)))
+    if value.ndim and data.draw(st.booleans(), label="reversed view"):
+        value = np.flip(np.flip(value).copy())
+    return value
+
+
+def draw_static(data, shape) -> tuple:
+    """A static shape for ``shape``: size-1 axes known (they broadcast), others maybe."""
+    return tuple(s if s == 1 or data.draw(st.booleans(), label="static") else None for s in shape)
+
+
+def draw_input(data, dtype, shape, low=-3, high=3, constant_ok=True, elements=None):
+    """A graph input (or sometimes a constant) of ``dtype`` and ``shape``, and its value."""
+    value = draw_value(data, dtype, shape, low, high, elements)
+    if constant_ok and data.draw(st.integers(0, 3), label="constant") == 0:
+        return constant(value.copy(), dtype=dtype), value
+    return TensorType(dtype, draw_static(data, shape))(), value
+
+
+def draw_shape(data, min_dims=0, max_dims=3, min_side=0, max_side=3) -> tuple:
+    return data.draw(
+        hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+    )
+
+
+def scalar_input(data, value, dtype="int64"):
+    """A 0-d input holding ``value``: a symbolic scalar or a constant."""
+    array = np.array(value, dtype=dtype)
+    if data.draw(st.booleans(), label="constant scalar"):
+        return constant(array, dtype=dtype), array
+    return TensorType(dtype, ())(), array
+
+
+def vector_input(data, entries):
+    """An int64 vector input holding ``entries``: a symbolic vector or a constant."""
+    array = np.array(entries, dtype=np.int64).reshape(len(entries))
+    if data.draw(st.booleans(), label="constant vector"):
+        return constant(array), array
+    return TensorType("int64", (len(entries),))(), array
+
+
+# --------------------------------------------------------------------------------------
+# rows: shape ops
+
+
+def shape_case(data):
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), draw_shape(data))
+    return Case(Shape().make_node(x), [value], lambda v: [np.array(v.shape, dtype=np.int64)])
+
+
+def shape_i_case(data):
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), draw_shape(data, 1))
+    i = data.draw(st.integers(0, value.ndim - 1))
+    return Case(ShapeI(i).make_node(x), [value], lambda v: [np.int64(v.shape[i])])
+
+
+def make_vector_case(data):
+    dtype = data.draw(st.sampled_from(DTYPES))
+    pairs = [draw_input(data, dtype, ()) for _ in range(data.draw(st.integers(1, 3)))]
+    node = MakeVector(dtype).make_node(*[p[0] for p in pairs])
+    return Case(node, [p[1] for p in pairs], lambda *v: [np.array(v, dtype=dtype)])
+
+
+def reshape_case(data):
+    shape = draw_shape(data, 0, 3)
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), shape)
+    size = int(np.prod(shape))
+    target = list(data.draw(st.sampled_from([shape[::-1], (size,), (1, size), (size, 1), ()])))
+    if int(np.prod(target)) != size:
+        target = [size]
+    if target and data.draw(st.booleans(), label="-1"):
+        target[data.draw(st.integers(0, len(target) - 1))] = -1
+    new_shape, new_value = vector_input(data, target)
+    node = Reshape(len(target)).make_node(x, new_shape)
+    return Case(node, [value, new_value], lambda v, s: [v.reshape(tuple(s))])
+
+
+def flatten_case(data):
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), draw_shape(data, 1))
+    ndim = data.draw(st.integers(1, value.ndim))
+
+    def reference(v):
+        return [v.reshape(v.shape[: ndim - 1] + (int(np.prod(v.shape[ndim - 1 :])),))]
+
+    return Case(Flatten(ndim).make_node(x), [value], reference)
+
+
+def join_case(data):
+    shape = draw_shape(data, 1)
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    pairs = []
+    for _ in range(data.draw(st.integers(1, 3))):
+        own = list(shape)
+        own[axis] = data.draw(st.integers(0, 3))
+        pairs.append(draw_input(data, data.draw(st.sampled_from(DTYPES)), tuple(own)))
+    node = Join(axis).make_node(*[p[0] for p in pairs])
+    dtype = node.outputs[0].dtype
+    return Case(
+        node,
+        [p[1] for p in pairs],
+        lambda *v: [np.concatenate([a.astype(dtype) for a in v], axis=axis)],
+    )
+
+
+def arange_case(data):
+    kind = data.draw(st.sampled_from(["int64", "float64", "int32"]))
+    numbers = (
+        st.integers(-5, 5) if kind != "float64" else st.sampled_from([-2.5, -1.0, 0.0, 1.5, 4.0])
+    )
+    start, stop = data.draw(numbers), data.draw(numbers)
+    step = data.draw(st.sampled_from([1, 2, -1, -3] if kind != "float64" else [0.5, -0.75, 1.0]))
+    dtype = data.draw(st.sampled_from([kind, "float64", "int64", "float32"]))
+    pairs = [scalar_input(data, v, kind) for v in (start, stop, step)]
+    node = ARange(dtype).make_node(*[p[0] for p in pairs])
+    return Case(node, [p[1] for p in pairs], lambda a, b, c: [np.arange(a, b, c, dtype=dtype)])
+
+
+def alloc_case(data):
+    shape = draw_shape(data, 0, 3)
+    value_ndim = data.draw(st.integers(0, len(shape)))
+    value_shape = tuple(
+        s if data.draw(st.booleans(), label="keep axis") else 1
+        for s in shape[len(shape) - value_ndim :]
+    )
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), value_shape)
+    sizes = [scalar_input(data, s) for s in shape]
+    node = Alloc().make_node(x, *[p[0] for p in sizes])
+    return Case(
+        node,
+        [value] + [p[1] for p in sizes],
+        lambda v, *s: [np.broadcast_to(v, tuple(int(n) for n in s))],
+    )
+
+
+def dimshuffle_case(data):
+    shape = draw_shape(data, 0, 3, max_side=3)
+    dtype = data.draw(st.sampled_from(DTYPES))
+    value = draw_value(data, dtype, shape)
+    static = tuple(1 if s == 1 else None for s in shape)  # size-1 axes may be dropped
+    x = TensorType(dtype, static)()
+    dropped = [a for a, s in enumerate(shape) if s == 1 and data.draw(st.booleans(), label="drop")]
+    kept = data.draw(st.permutations([a for a in range(len(shape)) if a not in dropped]))
+    order = list(kept)
+    for _ in range(data.draw(st.integers(0, 2))):
+        order.insert(data.draw(st.integers(0, len(order))), "x")
+
+    def reference(v):
+        v = np.squeeze(v, axis=tuple(dropped))
+        remaining = [a for a in range(len(shape)) if a not in dropped]
+        v = np.transpose(v, [remaining.index(a) for a in kept])
+        return [np.expand_dims(v, tuple(i for i, a in enumerate(order) if a == "x"))]
+
+    return Case(DimShuffle(len(shape), order).make_node(x), [value], reference)
+
+
+def rebroadcast_case(data):
+    shape = draw_shape(data, 1, 3)
+    dtype = data.draw(st.sampled_from(DTYPES))
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    broadcastable = data.draw(st.booleans())
+    value = draw_value(data, dtype, shape)  # a length other than 1 must raise at run time
+    x = TensorType(dtype, tuple(None for _ in shape))()
+    return Case(Rebroadcast([(axis, broadcastable)]).make_node(x), [value], lambda v: [v])
+
+
+# --------------------------------------------------------------------------------------
+# rows: indexing
+
+
+def draw_index(data, shape):
+    """A NumPy index into an array of ``shape`` (ints, slices, None, integer arrays) as
+    the symbolic index to build with and the concrete one, plus the symbolic parts'
+    (variable, value) pairs."""
+    symbolic, concrete, bindings = [], [], []
+    array_length = data.draw(st.integers(1, 3))
+
+    def bound(value):
+        if data.draw(st.integers(0, 2), label="symbolic bound") == 0:
+            dtype = data.draw(st.sampled_from(["int64", "int32", "int8"]))
+            variable = TensorType(dtype, ())()
+            bindings.append((variable, np.array(value, dtype=dtype)))
+            return variable
+        return value
+
+    for size in shape[: data.draw(st.integers(0, len(shape)))]:
+        if data.draw(st.integers(0, 4), label="newaxis") == 0:
+            symbolic.append(None)
+            concrete.append(None)
+        kind = data.draw(st.sampled_from(["int", "slice", "slice", "array"] if size else ["slice"]))
+        if kind == "int":
+            i = data.draw(st.integers(-size, size - 1))
+            symbolic.append(bound(i))
+            concrete.append(i)
+        elif kind == "slice":
+            ends = st.none() | st.integers(-size - 2, size + 2)
+            start, stop = data.draw(ends), data.draw(ends)
+            step = data.draw(st.sampled_from([None, 1, 2, -1, -2]))
+            parts = [None if p is None else bound(p) for p in (start, stop, step)]
+            symbolic.append(slice(*parts))
+            concrete.append(slice(start, stop, step))
+        else:
+            entries = data.draw(
+                hnp.arrays(np.int64, (array_length,), elements=st.integers(-size, size - 1))
+            )
+            if data.draw(st.booleans(), label="constant array"):
+                symbolic.append(entries.copy())
+            else:
+                variable = TensorType("int64", (None,))()
+                bindings.append((variable, entries))
+                symbolic.append(variable)
+            concrete.append(entries)
+    return tuple(symbolic), tuple(concrete), bindings
+
+
+def _values_of(node, bindings):
+    values = []
+    for variable in node.inputs:
+        match = [value for v, value in bindings if v is variable]
+        values.append(match[0] if match else None)
+    return values
+
+
+def _indexed(data, min_dims=0):
+    shape = draw_shape(data, min_dims, 3, max_side=4)
+    dtype = data.draw(st.sampled_from(DTYPES))
+    value = draw_value(data, dtype, shape)
+    x = TensorType(dtype, draw_static(data, shape))()
+    symbolic, concrete, bindings = draw_index(data, shape)
+    if symbolic:
+        sub = x[symbolic].owner
+        idx_list, rest = sub.op.idx_list, sub.inputs[1:]
+    else:  # no index at all: x[()] (built directly; getitem returns x itself)
+        idx_list, rest = (), []
+    return x, value, idx_list, rest, concrete, [(x, value), *bindings]
+
+
+def subtensor_case(data):
+    x, _, idx_list, rest, concrete, bindings = _indexed(data)
+    node = Subtensor(idx_list).make_node(x, *rest)
+    return Case(node, _values_of(node, bindings), lambda v, *_: [v[concrete]])
+
+
+def inc_subtensor_case(data, inplace=False):
+    # in place only on arrays: a 0-d value may be a NumPy scalar, and the in-place pass
+    # never picks one
+    x, value, idx_list, rest, concrete, bindings = _indexed(data, 1 if inplace else 0)
+    target_shape = np.shape(value[concrete])
+    y_shape = tuple(
+        1 if data.draw(st.integers(0, 3), label="broadcast y") == 0 else s for s in target_shape
+    )[data.draw(st.integers(0, len(target_shape))) :]
+    x_dtype = np.dtype(x.dtype)
+    y_dtype = data.draw(
+        st.sampled_from(
+            [x_dtype.name] + [d for d in DTYPES if np.can_cast(d, x_dtype, "same_kind")]
+        )
+    )
+    y, y_value = draw_input(data, y_dtype, y_shape)
+    set_instead = data.draw(st.booleans())
+    node = IncSubtensor(idx_list, set_instead, inplace).make_node(x, y, *rest)
+    advanced = any(isinstance(i, np.ndarray) for i in concrete)
+
+    def reference(v, w, *_):
+        out = v.copy()
+        if set_instead:
+            out[concrete] = w
+        elif advanced:
+            np.add.at(out, concrete, w)
+        else:
+            out[concrete] += w
+        return [out]
+
+    return Case(node, _values_of(node, bindings + [(y, y_value)]), reference)
+
+
+# --------------------------------------------------------------------------------------
+# rows: element-wise
+
+
+def _elemwise_inputs(data, scalar_op, shapes, dtypes, constant_ok=True):
+    """Inputs for ``scalar_op`` (falling back to dtypes it accepts) and their values."""
+    ndim = max(len(s) for s in shapes)
+    shapes = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]  # no padding nodes
+    float_only = all(np.dtype(d).kind == "f" for d in dtypes)
+    specials = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0])
+    pairs = []
+    for dtype, shape in zip(dtypes, shapes):
+        elements = None
+        if float_only and not scalar_op.name.startswith("cast"):
+            elements = _elements(dtype) | specials
+        pairs.append(draw_input(data, dtype, shape, constant_ok=constant_ok, elements=elements))
+    return pairs
+
+
+def _elemwise_node(data, op, shapes, constant_ok=True, same_dtype=False):
+    scalar = op.scalar_op
+    first = data.draw(st.sampled_from(DTYPES))
+    dtypes = [first if same_dtype else data.draw(st.sampled_from(DTYPES)) for _ in shapes]
+    for candidate in (
+        dtypes,
+        ["float64"] * len(shapes),
+        ["int64"] * len(shapes),
+        ["bool"] * len(shapes),
+    ):
+        pairs = _elemwise_inputs(data, scalar, shapes, candidate, constant_ok)
+        try:
+            return op.make_node(*[p[0] for p in pairs]), [p[1] for p in pairs]
+        except TypeError:
+            continue
+    raise AssertionError(f"no dtype fits {scalar.name}")
+
+
+ELEMWISE_NAMES = sorted(SCALAR_OPS) + ["cast_float32", "cast_int16", "cast_uint8", "cast_bool"]
+
+
+def elemwise_case(data):
+    scalar = scalar_op_named(data.draw(st.sampled_from(ELEMWISE_NAMES)))
+    shapes = data.draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=scalar.nin, max_side=3)
+    ).input_shapes
+    node, values = _elemwise_node(data, Elemwise(scalar), shapes)
+    # the NumPy references of every element-wise op: tests/tensor/test_elemwise.py
+    return Case(node, values)
+
+
+def elemwise_inplace_case(data):
+    names = [n for n in ELEMWISE_NAMES if scalar_op_named(n).writes_out]
+    scalar = scalar_op_named(data.draw(st.sampled_from(names)))
+    shape = draw_shape(data, 1, 3)
+    shapes = [shape] + [
+        tuple(1 if data.draw(st.booleans(), label="broadcast") else s for s in shape)
+        for _ in range(scalar.nin - 1)
+    ]
+    node, values = _elemwise_node(
+        data, Elemwise(scalar), shapes, constant_ok=False, same_dtype=True
+    )
+    out = node.outputs[0]
+    if node.inputs[0].dtype != out.dtype:  # the buffer must hold the result's dtype
+        node, values = _elemwise_node(
+            data,
+            Elemwise(SCALAR_OPS["add"]),
+            [shape, shapes[-1]],
+            constant_ok=False,
+            same_dtype=True,
+        )
+    node = Elemwise(node.op.scalar_op, inplace=0).make_node(*node.inputs)
+    return Case(node, values)
+
+
+# (symbolic, NumPy) pairs a fused tree is made of
+_UNARY = [
+    (T.exp, np.exp),
+    (T.tanh, np.tanh),
+    (T.neg, np.negative),
+    (T.sqr, np.square),
+    (T.abs, np.abs),
+]
+_BINARY = [(T.add, np.add), (T.mul, np.multiply), (T.sub, np.subtract), (T.maximum, np.maximum)]
+
+
+def _evaluate(expression, values):
+    """A fused tree's NumPy value; ``expression`` is ``("input", k)``, ``("constant", c)``
+    or ``(numpy function, *operand expressions)``."""
+    head, *rest = expression
+    if isinstance(head, str):
+        return values[rest[0]] if head == "input" else rest[0]
+    return head(*[_evaluate(e, values) for e in rest])
+
+
+def _inputs_read(expression) -> set:
+    head, *rest = expression
+    if isinstance(head, str):
+        return {rest[0]} if head == "input" else set()
+    return set().union(*[_inputs_read(e) for e in rest])
+
+
+def fused_case(data, inplace=False):
+    shape = draw_shape(data, 1 if inplace else 0, 3, min_side=1 if inplace else 0)
+    dtype = data.draw(st.sampled_from(FLOATS))
+    shapes = [shape] + [
+        tuple(1 if data.draw(st.booleans(), label="broadcast") else s for s in shape)
+        for _ in range(data.draw(st.integers(0, 2)))
+    ]
+    inner = [TensorType(dtype, tuple(1 if s == 1 else None for s in sh))() for sh in shapes]
+    trees = [(v, ("input", k)) for k, v in enumerate(inner)]  # (symbolic, NumPy expression)
+    for _ in range(data.draw(st.integers(1, 5))):
+        a, a_expression = data.draw(st.sampled_from(trees))
+        if data.draw(st.booleans(), label="unary"):
+            op, fn = data.draw(st.sampled_from(_UNARY))
+            trees.append((op(a), (fn, a_expression)))
+            continue
+        b, b_expression = data.draw(st.sampled_from(trees))
+        if data.draw(st.booleans(), label="constant operand"):
+            c = data.draw(st.sampled_from([0.5, -2.0, 3.0]))
+            b, b_expression = T.as_tensor(c), ("constant", c)
+        op, fn = data.draw(st.sampled_from(_BINARY))
+        trees.append((op(a, b), (fn, a_expression, b_expression)))
+    out, expression = trees[-1]
+    for k, variable in enumerate(inner):  # as fusion makes them: every input is read
+        if k not in _inputs_read(expression):
+            out, expression = T.add(out, variable), (np.add, expression, ("input", k))
+    op = Fused(inner, [out])
+    if inplace:  # the result fills the destroyed input's buffer: give it that shape
+        out, expression = T.add(inner[0], out), (np.add, ("input", 0), expression)
+        op = Fused(inner, [out]).with_inplace(0)
+    outer = [TensorType(v.type.dtype, v.type.shape)() for v in inner]
+    values = [draw_value(data, dtype, s, low=-2, high=2) for s in shapes]
+    return Case(
+        op.make_node(*outer), values, lambda *v: [np.asarray(_evaluate(expression, v), dtype)]
+    )
+
+
+# --------------------------------------------------------------------------------------
+# rows: reductions, products, softmax
+
+
+def reduce_case(data):
+    kind = data.draw(st.sampled_from(["sum", "prod", "max", "min"]))
+    shape = draw_shape(data, 0, 3)
+    dtype = data.draw(st.sampled_from(DTYPES))
+    x, value = draw_input(data, dtype, shape)
+    axes = tuple(
+        sorted(data.draw(st.sets(st.integers(0, max(len(shape) - 1, 0)), max_size=len(shape))))
+    )
+    wider = {
+        "int8": "int64",
+        "int32": "int64",
+        "uint8": "uint64",
+        "float32": "float64",
+        "bool": "int64",
+    }
+    acc = (
+        wider.get(dtype)
+        if kind in ("sum", "prod") and data.draw(st.booleans(), label="dtype")
+        else None
+    )
+    node = Reduce(kind, axes, acc).make_node(x)
+    out_dtype = node.outputs[0].dtype
+
+    def reference(v):
+        if kind in ("max", "min"):
+            return [getattr(np, kind)(v, axis=axes)]
+        return [getattr(np, kind)(v, axis=axes, dtype=out_dtype)]
+
+    return Case(node, [value], reference)
+
+
+def logsumexp_case(data):
+    shape = draw_shape(data, 0, 3)
+    x, value = draw_input(data, data.draw(st.sampled_from(FLOATS)), shape)
+    axes = tuple(
+        sorted(data.draw(st.sets(st.integers(0, max(len(shape) - 1, 0)), max_size=len(shape))))
+    )
+    return Case(
+        LogSumExp(axes).make_node(x),
+        [value],
+        lambda v: [np.log(np.sum(np.exp(v.astype(np.float64)), axis=axes))],
+    )
+
+
+def argmax_case(data):
+    kind = data.draw(st.sampled_from(["max", "min"]))
+    shape = draw_shape(data, 0, 3)
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), shape)
+    axis = data.draw(st.none() | st.integers(0, len(shape) - 1)) if shape else None
+    fn = np.argmax if kind == "max" else np.argmin
+    return Case(Argmax(kind, axis).make_node(x), [value], lambda v: [fn(v, axis=axis)])
+
+
+def dot_case(data):
+    rows, inner, cols = (data.draw(st.integers(0, 3)) for _ in range(3))
+    a_shape = data.draw(st.sampled_from([(inner,), (rows, inner)]))
+    b_shape = data.draw(st.sampled_from([(inner,), (inner, cols)]))
+    a, a_value = draw_input(data, data.draw(st.sampled_from(DTYPES)), a_shape)
+    b, b_value = draw_input(data, data.draw(st.sampled_from(DTYPES)), b_shape)
+    return Case(Dot().make_node(a, b), [a_value, b_value], lambda p, q: [np.matmul(p, q)])
+
+
+def _softmax_reference(v, axis):
+    e = np.exp(v.astype(np.float64) - v.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def softmax_case(data, log=False):
+    shape = draw_shape(data, 1, 3, min_side=1)
+    x, value = draw_input(data, data.draw(st.sampled_from(FLOATS)), shape)
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    op = LogSoftmax(axis) if log else Softmax(axis)
+    wrap = np.log if log else np.asarray
+    return Case(op.make_node(x), [value], lambda v: [wrap(_softmax_reference(v, axis))])
+
+
+def softmax_grad_case(data):
+    shape = draw_shape(data, 1, 3)
+    dtype = data.draw(st.sampled_from(FLOATS))
+    gz, gz_value = draw_input(data, dtype, shape)
+    sm, sm_value = draw_input(data, dtype, shape, low=0, high=1)
+    axis = data.draw(st.integers(0, len(shape) - 1))
+
+    def reference(g, s):
+        g, s = g.astype(np.float64), s.astype(np.float64)
+        return [s * (g - (g * s).sum(axis=axis, keepdims=True))]
+
+    return Case(SoftmaxGrad(axis).make_node(gz, sm), [gz_value, sm_value], reference)
+
+
+# --------------------------------------------------------------------------------------
+# rows: convolution and pooling
+
+
+def _conv_reference(x, w, pads, stride, dilation, flip, groups):
+    """Direct convolution: a sum over the kernel's offsets of strided slices."""
+    x, w = x.astype(np.float64), w.astype(np.float64)
+    if flip:
+        w = w[:, :, ::-1, ::-1]
+    x = np.pad(x, ((0, 0), (0, 0), pads[0], pads[1]))
+    (kh, kw), (dh, dw), (sh, sw) = w.shape[2:], dilation, stride
+    oh = (x.shape[2] - (kh - 1) * dh - 1) // sh + 1
+    ow = (x.shape[3] - (kw - 1) * dw - 1) // sw + 1
+    cg, og = w.shape[1], w.shape[0] // groups
+    out = np.zeros((x.shape[0], w.shape[0], oh, ow))
+    for g, i, j in itertools.product(range(groups), range(kh), range(kw)):
+        patch = x[:, g * cg : (g + 1) * cg, i * dh :: sh, j * dw :: sw][:, :, :oh, :ow]
+        out[:, g * og : (g + 1) * og] += np.einsum(
+            "bchw,oc->bohw", patch, w[g * og : (g + 1) * og, :, i, j]
+        )
+    return out
+
+
+def _pads(border_mode, kernel, dilation):
+    if border_mode in ("valid", "full", "half"):
+        dk = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
+        p = {"valid": [0, 0], "full": [d - 1 for d in dk], "half": [d // 2 for d in dk]}[
+            border_mode
+        ]
+        return ((p[0], p[0]), (p[1], p[1]))
+    if isinstance(border_mode, int):
+        return ((border_mode, border_mode),) * 2
+    return tuple((p, p) for p in border_mode)
+
+
+def _conv_setup(data):
+    groups = data.draw(st.integers(1, 2))
+    channels = groups * data.draw(st.integers(1, 2))
+    out_channels = groups * data.draw(st.integers(1, 2))
+    x_shape = (
+        data.draw(st.integers(1, 2)),
+        channels,
+        data.draw(st.integers(1, 5)),
+        data.draw(st.integers(1, 5)),
+    )
+    w_shape = (
+        out_channels,
+        channels // groups,
+        data.draw(st.integers(1, 3)),
+        data.draw(st.integers(1, 3)),
+    )
+    params = dict(
+        border_mode=data.draw(st.sampled_from(["valid", "full", "half", 1, (0, 2)])),
+        subsample=(data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))),
+        filter_dilation=(data.draw(st.integers(1, 2)), 1),
+        filter_flip=data.draw(st.booleans()),
+        num_groups=groups,
+    )
+    pads = _pads(params["border_mode"], w_shape[2:], params["filter_dilation"])
+    for size, (before, after), k, d in zip(
+        x_shape[2:], pads, w_shape[2:], params["filter_dilation"]
+    ):
+        if size + before + after < (k - 1) * d + 1:  # no output: 'full' always has one
+            params["border_mode"] = "full"
+            pads = _pads("full", w_shape[2:], params["filter_dilation"])
+
+    def forward(x, w):
+        return _conv_reference(
+            x,
+            w,
+            pads,
+            params["subsample"],
+            params["filter_dilation"],
+            params["filter_flip"],
+            groups,
+        )
+
+    return x_shape, w_shape, params, forward
+
+
+def conv2d_case(data):
+    x_shape, w_shape, params, forward = _conv_setup(data)
+    dtype = data.draw(st.sampled_from(FLOATS))
+    x, x_value = draw_input(data, dtype, x_shape, constant_ok=False)
+    w, w_value = draw_input(data, dtype, w_shape)
+    node = Conv2d(**params).make_node(x, w)
+    return Case(node, [x_value, w_value], lambda a, b: [forward(a, b)])
+
+
+def _by_linearity(forward, shape, other, gy, first):
+    """The gradient of ``sum(forward(.) * gy)`` with respect to one argument of ``shape``
+    (the other argument fixed): one forward pass per element, for tiny shapes."""
+    grad = np.zeros(shape)
+    for index in np.ndindex(*shape):
+        basis = np.zeros(shape)
+        basis[index] = 1
+        grad[index] = np.sum((forward(basis, other) if first else forward(other, basis)) * gy)
+    return grad
+
+
+def conv2d_grad_case(data, of_inputs):
+    x_shape, w_shape, params, forward = _conv_setup(data)
+    dtype = data.draw(st.sampled_from(FLOATS))
+    out_shape = forward(np.zeros(x_shape), np.zeros(w_shape)).shape
+    gy, gy_value = draw_input(data, dtype, out_shape)
+    if of_inputs:
+        w, w_value = draw_input(data, dtype, w_shape)
+        spatial, spatial_value = vector_input(data, x_shape[2:])
+        node = Conv2dGradInputs(**params).make_node(gy, w, spatial)
+
+        def grad_inputs(g, b, _):
+            return [_by_linearity(forward, x_shape, b, g, True)]
+
+        return Case(node, [gy_value, w_value, spatial_value], grad_inputs)
+    x, x_value = draw_input(data, dtype, x_shape)
+    spatial, spatial_value = vector_input(data, w_shape[2:])
+    node = Conv2dGradWeights(**params).make_node(x, gy, spatial)
+
+    def grad_weights(a, g, _):
+        return [_by_linearity(forward, w_shape, a, g, False)]
+
+    return Case(node, [x_value, gy_value, spatial_value], grad_weights)
+
+
+def _pool_windows(shape, ws, ignore_border, stride, pad):
+    """The output's spatial shape, and for each output cell ``(i, j)``: the real rows and
+    columns of its window and the size of the window clipped to the padded image
+    (Theano's pool_2d, as ``pool_kernels`` documents it)."""
+    sizes = []
+    for n, w, s, p in zip(shape[-2:], ws, stride, pad):
+        v = n + 2 * p
+        if ignore_border:
+            sizes.append(max((v - w) // s + 1, 0))
+        elif v == 0:
+            sizes.append(0)
+        else:
+            sizes.append((v - 1) // s + 1 if s >= w else max(0, (v - 1 - w + s) // s) + 1)
+    windows = []
+    for i, j in np.ndindex(*sizes):
+        spans = []
+        for k, n, w, s, p in zip((i, j), shape[-2:], ws, stride, pad):
+            start, stop = k * s, min(k * s + w, n + 2 * p)
+            spans.append((slice(max(start - p, 0), min(stop - p, n)), stop - start))
+        (rows, height), (cols, width) = spans
+        windows.append(((i, j), rows, cols, height * width))
+    return tuple(sizes), windows
+
+
+def _divisor(mode, rows, cols, clipped):
+    real = (rows.stop - rows.start) * (cols.stop - cols.start)
+    return {"sum": 1, "average_inc_pad": clipped, "average_exc_pad": real}[mode]
+
+
+def _pool_reference(x, ws, ignore_border, stride, pad, mode):
+    sizes, windows = _pool_windows(x.shape, ws, ignore_border, stride, pad)
+    out = np.zeros(x.shape[:-2] + sizes)
+    for (i, j), rows, cols, clipped in windows:
+        cells = x[..., rows, cols].astype(np.float64)
+        if mode == "max":
+            out[..., i, j] = cells.max(axis=(-2, -1))
+        else:
+            out[..., i, j] = cells.sum(axis=(-2, -1)) / _divisor(mode, rows, cols, clipped)
+    return out
+
+
+def _pool_grad_reference(x, y, gy, ws, ignore_border, stride, pad, mode):
+    gx = np.zeros(x.shape)
+    for (i, j), rows, cols, clipped in _pool_windows(x.shape, ws, ignore_border, stride, pad)[1]:
+        g = gy[..., i, j].astype(np.float64)[..., None, None]
+        if mode == "max":  # every position holding the window's max gets all of g
+            gx[..., rows, cols] += g * (x[..., rows, cols] == y[..., i, j][..., None, None])
+        else:
+            gx[..., rows, cols] += g / _divisor(mode, rows, cols, clipped)
+    return gx
+
+
+def _pool_grad_grad_reference(x, y, ggx, ws, ignore_border, stride, pad):
+    out = np.zeros(y.shape)
+    for (i, j), rows, cols, _ in _pool_windows(x.shape, ws, ignore_border, stride, pad)[1]:
+        at_max = x[..., rows, cols] == y[..., i, j][..., None, None]
+        out[..., i, j] = np.sum(ggx[..., rows, cols] * at_max, axis=(-2, -1))
+    return out
+
+
+def _pool_setup(data, modes=pool_kernels.POOL_MODES):
+    ws = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+    ignore_border = data.draw(st.booleans())
+    stride = data.draw(st.none() | st.tuples(st.integers(1, 3), st.integers(1, 3)))
+    pad = (0, 0)
+    if ignore_border:
+        pad = (data.draw(st.integers(0, ws[0] - 1)), data.draw(st.integers(0, ws[1] - 1)))
+    mode = data.draw(st.sampled_from(modes))
+    shape = draw_shape(data, 2, 4, min_side=1, max_side=5)
+    return shape, (ws, ignore_border, stride or ws, pad, mode)
+
+
+def pool_case(data):
+    shape, params = _pool_setup(data)
+    x, value = draw_input(data, data.draw(st.sampled_from(FLOATS)), shape)
+    node = Pool(*params).make_node(x)
+    return Case(node, [value], lambda v: [_pool_reference(v, *params)])
+
+
+def pool_grad_case(data):
+    shape, params = _pool_setup(data)
+    dtype = data.draw(st.sampled_from(FLOATS))
+    x_value = draw_value(data, dtype, shape)
+    y_value = _pool_reference(x_value, *params).astype(dtype)
+    gy, gy_value = draw_input(data, dtype, y_value.shape)
+    x, y = TensorType(dtype, draw_static(data, shape))(), TensorType(dtype, (None,) * len(shape))()
+    node = PoolGrad(*params).make_node(x, y, gy)
+    return Case(
+        node, [x_value, y_value, gy_value], lambda a, b, g: [_pool_grad_reference(a, b, g, *params)]
+    )
+
+
+def max_pool_grad_grad_case(data):
+    shape, params = _pool_setup(data, ("max",))
+    dtype = data.draw(st.sampled_from(FLOATS))
+    x_value = draw_value(data, dtype, shape)
+    y_value = _pool_reference(x_value, *params).astype(dtype)
+    ggx, ggx_value = draw_input(data, dtype, shape)
+    x, y = TensorType(dtype, draw_static(data, shape))(), TensorType(dtype, (None,) * len(shape))()
+    node = MaxPoolGradGrad(*params).make_node(x, y, ggx)
+    return Case(
+        node,
+        [x_value, y_value, ggx_value],
+        lambda a, b, g: [_pool_grad_grad_reference(a, b, g, *params[:4])],
+    )
+
+
+# --------------------------------------------------------------------------------------
+# rows: random numbers, identities
+
+
+def random_case(data):
+    distribution = data.draw(st.sampled_from(["uniform", "normal", "integers", "binomial"]))
+    dtype = {"uniform": "float32", "normal": "float64", "integers": "int64", "binomial": "int64"}
+    dtype = data.draw(st.sampled_from([dtype[distribution], "float64"]))
+    state = TensorType("uint64", (6,))()
+    state_value = trandom.state_from_seed(data.draw(st.integers(0, 2**32)))
+    size = draw_shape(data, 0, 2)
+    size_input, size_value = vector_input(data, size)
+    low, high = (0.0, 1.0) if distribution != "integers" else (0, 5)
+    if distribution == "binomial":
+        low, high = data.draw(st.sampled_from([1, 3])), 0.5
+    param_dtype = "int64" if distribution == "integers" or distribution == "binomial" else "float64"
+    params = [
+        scalar_input(data, low, param_dtype),
+        scalar_input(data, high, "float64" if distribution == "binomial" else param_dtype),
+    ]
+    op = RandomVariable(distribution, dtype, len(size))
+    node = op.make_node(state, size_input, *[p[0] for p in params])
+
+    def reference(s, shape, a, b):  # NumPy's generator continuing the same state
+        generator = trandom.generator_from_state(s)
+        sampler = getattr(generator, distribution)
+        sample = sampler(a, b, tuple(int(n) for n in shape)).astype(dtype)
+        return [trandom.state_from_generator(generator.bit_generator), sample]
+
+    values = [state_value, size_value] + [p[1] for p in params]
+    # binomial with n = 1 draws Bernoulli samples its own (cheaper) way: no short reference
+    return Case(node, values, None if distribution == "binomial" else reference)
+
+
+def gradient_override_case(data):
+    kind, lower, upper = data.draw(
+        st.sampled_from([("zero", 0, 0), ("disconnected", 0, 0), ("clip", -1, 1), ("scale", 2, 0)])
+    )
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), draw_shape(data))
+    return Case(GradientOverride(kind, lower, upper).make_node(x), [value], lambda v: [v])
+
+
+def print_case(data):
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), draw_shape(data))
+    return Case(Print("value", attrs=("shape",)).make_node(x), [value], lambda v: [v])
+
+
+# --------------------------------------------------------------------------------------
+# the table
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    op: type  # the op class the row covers
+    build: Callable  # hypothesis data -> Case
+
+    def __str__(self) -> str:
+        return self.name
+
+
+ROWS = [
+    Row("shape", Shape, shape_case),
+    Row("shape_i", ShapeI, shape_i_case),
+    Row("make_vector", MakeVector, make_vector_case),
+    Row("reshape", Reshape, reshape_case),
+    Row("flatten", Flatten, flatten_case),
+    Row("join", Join, join_case),
+    Row("arange", ARange, arange_case),
+    Row("alloc", Alloc, alloc_case),
+    Row("dimshuffle", DimShuffle, dimshuffle_case),
+    Row("rebroadcast", Rebroadcast, rebroadcast_case),
+    Row("subtensor", Subtensor, subtensor_case),
+    Row("inc_subtensor", IncSubtensor, inc_subtensor_case),
+    Row("inc_subtensor_inplace", IncSubtensor, lambda data: inc_subtensor_case(data, True)),
+    Row("elemwise", Elemwise, elemwise_case),
+    Row("elemwise_inplace", Elemwise, elemwise_inplace_case),
+    Row("fused", Fused, fused_case),
+    Row("fused_inplace", Fused, lambda data: fused_case(data, True)),
+    Row("reduce", Reduce, reduce_case),
+    Row("logsumexp", LogSumExp, logsumexp_case),
+    Row("argmax", Argmax, argmax_case),
+    Row("dot", Dot, dot_case),
+    Row("softmax", Softmax, softmax_case),
+    Row("log_softmax", LogSoftmax, lambda data: softmax_case(data, True)),
+    Row("softmax_grad", SoftmaxGrad, softmax_grad_case),
+    Row("conv2d", Conv2d, conv2d_case),
+    Row("conv2d_grad_inputs", Conv2dGradInputs, lambda data: conv2d_grad_case(data, True)),
+    Row("conv2d_grad_weights", Conv2dGradWeights, lambda data: conv2d_grad_case(data, False)),
+    Row("pool", Pool, pool_case),
+    Row("pool_grad", PoolGrad, pool_grad_case),
+    Row("max_pool_grad_grad", MaxPoolGradGrad, max_pool_grad_grad_case),
+    Row("random", RandomVariable, random_case),
+    Row("gradient_override", GradientOverride, gradient_override_case),
+    Row("print", Print, print_case),
+]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=str)
+@settings(SETTINGS, max_examples=EXAMPLES)
+@given(data=st.data())
+def test_perform_and_compiled_code_agree(row, data):
+    case = row.build(data)
+    assert type(case.node.op) is row.op, f"row {row} built a {type(case.node.op).__name__}"
+    check(case)
+
+
+def _op_classes() -> list[type]:
+    """Every op class of the library: subclasses of Op defined in symgraph, except the
+    private bases (``_PoolOp``, ``_ConvOp``...) that only share code between ops."""
+    found, stack = [], [Op]
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            stack.append(sub)
+            if sub.__module__.startswith("symgraph.") and not sub.__name__.startswith("_"):
+                found.append(sub)
+    return sorted(set(found), key=lambda c: (c.__module__, c.__name__))
+
+
+def test_every_op_has_a_row():
+    covered = {row.op for row in ROWS}
+    missing = [f"{c.__module__}.{c.__name__}" for c in _op_classes() if c not in covered]
+    assert not missing, (
+        f"op classes without a row in tests/test_op_kernels.py: {', '.join(missing)}; add a "
+        "row building a node of each on drawn inputs (see ROWS)"
+    )
+
+
+def test_each_op_implements_itself_once():
+    """An op writes code (``emit``) or implements ``perform``, never both: ``perform`` is
+    derived from ``emit``, and a second implementation could disagree with it."""
+    for cls in _op_classes():
+        overrides = [
+            name for name in ("perform", "emit") if getattr(cls, name) is not getattr(Op, name)
+        ]
+        assert len(overrides) == 1, (
+            f"{cls.__name__} implements {' and '.join(overrides) or 'neither'}"
+        )
