@@ -49,7 +49,7 @@ from symgraph.tensor.ops.blas import Dot
 from symgraph.tensor.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from symgraph.tensor.ops.dimshuffle import DimShuffle
 from symgraph.tensor.ops.elemwise import Elemwise, scalar_op_named
-from symgraph.tensor.ops.math import SCALAR_OPS, Argmax, LogSumExp, Reduce
+from symgraph.tensor.ops.math import SCALAR_OPS, Argmax, CumSum, LogSumExp, Reduce
 from symgraph.tensor.ops.nnet import LogSoftmax, Softmax, SoftmaxGrad
 from symgraph.tensor.ops.pool import MaxPoolGradGrad, Pool, PoolGrad
 from symgraph.tensor.ops.random import RandomVariable
@@ -723,6 +723,13 @@ def argmax_case(data):
     return Case(Argmax(kind, axis).make_node(x), [value], lambda v: [fn(v, axis=axis)])
 
 
+def cumsum_case(data):
+    shape = draw_shape(data, 0, 3)
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), shape)
+    axis = data.draw(st.none() | st.integers(0, len(shape) - 1)) if shape else None
+    return Case(CumSum(axis).make_node(x), [value], lambda v: [np.cumsum(v, axis=axis)])
+
+
 def dot_case(data):
     rows, inner, cols = (data.draw(st.integers(0, 3)) for _ in range(3))
     a_shape = data.draw(st.sampled_from([(inner,), (rows, inner)]))
@@ -1073,6 +1080,7 @@ ROWS = [
     Row("reduce", Reduce, reduce_case),
     Row("logsumexp", LogSumExp, logsumexp_case),
     Row("argmax", Argmax, argmax_case),
+    Row("cumsum", CumSum, cumsum_case),
     Row("dot", Dot, dot_case),
     Row("softmax", Softmax, softmax_case),
     Row("log_softmax", LogSoftmax, lambda data: softmax_case(data, True)),

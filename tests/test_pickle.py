@@ -116,6 +116,7 @@ def _graph_using_every_op():
         + T.max(h)
         + T.sum(T.log(T.exp(h).sum(axis=1)))  # logsumexp, after the stabilize pass
         + T.sum(T.argmax(p, axis=1))
+        + T.sum(T.cumsum(p, axis=1))
     )
     cost = Print("cost", attrs=("shape",))(cost)
     grads = symgraph.grad(cost, [W, V, x4])

@@ -162,6 +162,9 @@ class TensorOperators:
     def min(self, axis=None, keepdims=False):
         return math.min(self, axis=axis, keepdims=keepdims)
 
+    def cumsum(self, axis=None):
+        return math.cumsum(self, axis=axis)
+
     def argmax(self, axis=None, keepdims=False):
         return math.argmax(self, axis=axis, keepdims=keepdims)
 

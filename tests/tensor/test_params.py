@@ -15,7 +15,7 @@ import symgraph.tensor as T
 from symgraph.grad import GradientOverride
 from symgraph.tensor.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from symgraph.tensor.ops.dimshuffle import DimShuffle
-from symgraph.tensor.ops.math import Argmax, LogSumExp, Reduce
+from symgraph.tensor.ops.math import Argmax, CumSum, LogSumExp, Reduce
 from symgraph.tensor.ops.nnet import LogSoftmax, Softmax, SoftmaxGrad
 from symgraph.tensor.ops.pool import MaxPoolGradGrad, Pool, PoolGrad
 from symgraph.tensor.ops.random import RandomVariable
@@ -108,6 +108,7 @@ def _string_cases(marker: Path) -> dict:
         "Reduce dtype": lambda: Reduce("sum", (0,), f"float64)+0*{touch(marker)}+(0"),
         "Argmax axis": lambda: Argmax("max", code),
         "Argmax kind": lambda: Argmax(f"max(0)+0*{touch(marker)}+np.argmax", 0),
+        "CumSum axis": lambda: CumSum(code),
         "Shape_i i": lambda: ShapeI(code),
         "MakeVector dtype": lambda: MakeVector(f"int64 if {touch(marker)} else np.int64"),
         "ARange dtype": lambda: ARange(f"int64 if {touch(marker)} else np.int64"),
@@ -161,6 +162,7 @@ def _code_value_cases(marker: Path) -> dict:
         "Reduce dtype": (lambda: Reduce("sum", (0,), code_str("float32", marker))(m), [m], [mv]),
         "Argmax axis": (lambda: Argmax("max", one)(m), [m], [mv]),
         "Argmax kind": (lambda: Argmax(code_str("max", marker), 1)(m), [m], [mv]),
+        "CumSum axis": (lambda: CumSum(one)(m), [m], [mv]),
         "Shape_i i": (lambda: ShapeI(one)(m), [m], [mv]),
         "MakeVector dtype": (
             lambda: MakeVector(code_str("float64", marker))(v[0], v[1]),
@@ -236,6 +238,7 @@ PARAM_CASES = {
     Reduce: lambda: Reduce("sum", (i64(0), i32(1)), np.float32),
     LogSumExp: lambda: LogSumExp((i64(0), i32(1))),
     Argmax: lambda: Argmax("min", i64(1)),
+    CumSum: lambda: CumSum(i32(1)),
     ShapeI: lambda: ShapeI(i32(0)),
     MakeVector: lambda: MakeVector(np.dtype("int32")),
     Reshape: lambda: Reshape(i64(2)),

@@ -5,7 +5,7 @@
   broadcasting rules, casts;
 - ``shape``: shape, reshape, flatten, concatenate/stack, arange, alloc, rebroadcast;
 - ``math``: the element-wise table (one row per function: kernel, dtype rule, gradient),
-  reductions, argmax, logsumexp;
+  reductions, argmax, logsumexp, cumsum;
 - ``subtensor``: indexing, ``set_subtensor``/``inc_subtensor``, ``take``;
 - ``blas``: ``dot``, ``outer``, ``tensordot``;
 - ``nnet``: softmax, log-softmax, cross-entropies;

@@ -700,6 +700,66 @@ class Argmax(Op):
         return [None]
 
 
+class CumSum(Op):
+    """Running sum along ``axis``, or along the flattened input when ``axis`` is None
+    (then the output is a vector). Bools and integers narrower than 64 bits accumulate in
+    64 bits, as ``sum`` and NumPy do."""
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis: int | None) -> None:
+        self.axis = None if axis is None else as_int(axis, "CumSum: axis")
+
+    def __str__(self) -> str:
+        return f"CumSum{{axis={self.axis}}}"
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor(x)
+        if self.axis is None:
+            size = None if None in x.type.shape else int(np.prod(x.type.shape, dtype=np.int64))
+            shape = (size,)
+        else:
+            if not 0 <= self.axis < x.ndim:
+                raise AxisError(f"{self}: axis out of range for {x} ({x.type.describe()})")
+            shape = x.type.shape
+        dtype = np.cumsum(np.zeros(1, dtype=x.dtype)).dtype.name
+        return Apply(self, [x], [TensorType(dtype, shape)])
+
+    def emit(self, node, inputs, ctx):
+        return f"np.cumsum({inputs[0]}, axis={self.axis})"
+
+    def infer_shape(self, node, input_shapes):
+        (shape,) = input_shapes
+        if self.axis is not None:
+            return [shape]
+        size = constant(1, dtype="int64")
+        for length in shape:
+            size = mul(size, length)
+        return [(size,)]
+
+    def grad(self, node, output_grads):
+        # Input i reaches outputs i, i+1, ...: its gradient is the running sum of the
+        # output gradient taken from the end.
+        (x,) = node.inputs
+        (gz,) = output_grads
+        if x.type.numpy_dtype.kind not in "fc":
+            return [None]
+        axis = 0 if self.axis is None else self.axis
+        backwards = (slice(None),) * axis + (slice(None, None, -1),)
+        g = CumSum(axis)(gz[backwards])[backwards]
+        if self.axis is None:
+            g = g.reshape(x.shape, ndim=x.ndim)
+        return [g.astype(x.dtype)]
+
+
+def cumsum(x, axis=None) -> Variable:
+    """Running sum along ``axis`` (of the flattened input when None), as ``np.cumsum``."""
+    x = as_tensor(x)
+    if axis is not None:
+        axis = normalize_axis(axis, x, "cumsum")
+    return CumSum(axis)(x)
+
+
 def _argreduce(kind: str, x, axis, keepdims: bool) -> Variable:
     x = as_tensor(x)
     if isinstance(axis, (list, tuple)):

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from symgraph.tensor.ops.extra import repeat, squeeze, to_one_hot
+from symgraph.tensor.ops.math import CumSum, cumsum
 
-__all__ = ["repeat", "squeeze", "to_one_hot"]
+__all__ = ["CumSum", "cumsum", "repeat", "squeeze", "to_one_hot"]
