@@ -111,168 +111,217 @@ def generate(
     leaves every shared variable as it was. ``defaults`` is the list the function reads
     omitted arguments' values from (its owner may change it later).
     """
-    label = name or FUNCTION_NAME
-    filename = f"<symgraph-fn-{next(_function_ids)}:{comment_text(label)}>"
-    namespace: dict[str, Any] = dict(_FIXED_GLOBALS)
-    ctx = EmitContext(namespace)
-    names: dict[Variable, str] = {}
-    titled = f" '{comment_text(name)}'" if name is not None else ""
-    header = [f"# symgraph function{titled}; the generated names stand for:"]
+    writer = _SourceWriter(fgraph, name, profile)
+    writer.take_parameters(parameters, defaults)
+    writer.read_shared_values(shared_inputs, update_targets)
+    writer.compute_nodes()
+    writer.return_results(n_outputs, output_borrow, update_targets, unpack_single)
+    return writer.program()
 
-    signature = []
-    for position, parameter in enumerate(parameters):
-        p = f"a{position}"
-        names[parameter.variable] = p
-        signature.append(p if parameter.default_slot is None else f"{p}=MISSING")
-        default = "" if parameter.default_slot is None else ", has a default"
-        header.append(
-            f"# {p}: input {_user_label(parameter.variable, parameter.name)} "
-            f"({parameter.variable.type.describe()}{default})"
-        )
-    lines = [f"def {FUNCTION_NAME}({', '.join(signature)}):"]
-    if name is not None:
-        lines[0] += f"  # {comment_text(name)}"
-    body: list[str] = []
-    defaults_name = ctx.bind(defaults, "defaults")
-    for parameter in parameters:
-        p = names[parameter.variable]
-        if parameter.default_slot is not None:
-            body.append(f"if {p} is MISSING: {p} = {defaults_name}[{parameter.default_slot}]")
-        ttype = parameter.variable.type
-        dtype_name = ctx.bind(ttype.numpy_dtype, ttype.dtype)
-        check = ctx.bind(parameter.check, "check")
-        fast = [
-            f"{p}.__class__ is not ndarray",
-            f"{p}.dtype is not {dtype_name}",
-            f"{p}.ndim != {ttype.ndim}",
-        ]
-        fast += [
-            f"{p}.shape[{axis}] != {size}"
-            for axis, size in enumerate(ttype.shape)
-            if size is not None
-        ]
-        body.append(f"if {' or '.join(fast)}: {p} = {check}({p})")
 
-    containers: dict[Variable, str] = {}
-    locals_of_shared: dict[Variable, str] = {}
-    updated = set(update_targets)
-    for variable in [*shared_inputs, *update_targets]:
-        if variable not in containers:
-            local = f"s{len(containers)}"
-            containers[variable] = f"{local}_storage"  # the one-item list holding the value
-            namespace[containers[variable]] = variable.container
-            locals_of_shared[variable] = local
-            header.append(
-                f"# {local}: shared variable {_user_label(variable, variable.name)} "
-                f"({variable.type.describe()}){', updated' if variable in updated else ''}"
+class _SourceWriter:
+    """The generated function, written in the order it runs: the header naming every
+    generated name, the parameters and their checks, the shared values, one statement
+    per node, then the results and the updates."""
+
+    def __init__(self, fgraph: FunctionGraph, name: str | None, profile: bool) -> None:
+        self.fgraph = fgraph
+        self.name = name
+        self.label = name or FUNCTION_NAME
+        self.filename = f"<symgraph-fn-{next(_function_ids)}:{comment_text(self.label)}>"
+        self.namespace: dict[str, Any] = dict(_FIXED_GLOBALS)
+        self.ctx = EmitContext(self.namespace)
+        self.names: dict[Variable, str] = {}
+        titled = f" '{comment_text(name)}'" if name is not None else ""
+        self.header = [f"# symgraph function{titled}; the generated names stand for:"]
+        self.lines: list[str] = []  # the def line
+        self.body: list[str] = []
+        self.containers: dict[Variable, str] = {}  # shared variable -> its storage's name
+        self.order = fgraph.toposort()
+        self.line_nodes: dict[int, Apply] = {}
+        self.profile = profile
+        self.profile_slots: list[Apply] = []
+        self.profile_seconds: list[float] | None = None
+        self.profile_calls: list[int] | None = None
+
+    def take_parameters(self, parameters: Sequence[Parameter], defaults: list) -> None:
+        """The def line, and per input: its default when omitted, and the check that
+        converts (or refuses) a value that is not already an ndarray of its type."""
+        signature = []
+        for position, parameter in enumerate(parameters):
+            p = f"a{position}"
+            self.names[parameter.variable] = p
+            signature.append(p if parameter.default_slot is None else f"{p}=MISSING")
+            default = "" if parameter.default_slot is None else ", has a default"
+            self.header.append(
+                f"# {p}: input {_user_label(parameter.variable, parameter.name)} "
+                f"({parameter.variable.type.describe()}{default})"
             )
-    for variable in shared_inputs:
-        names[variable] = locals_of_shared[variable]
-        body.append(f"{names[variable]} = {containers[variable]}[0]")
+        self.lines = [f"def {FUNCTION_NAME}({', '.join(signature)}):"]
+        if self.name is not None:
+            self.lines[0] += f"  # {comment_text(self.name)}"
+        ctx = self.ctx
+        defaults_name = ctx.bind(defaults, "defaults")
+        for parameter in parameters:
+            p = self.names[parameter.variable]
+            if parameter.default_slot is not None:
+                self.body.append(
+                    f"if {p} is MISSING: {p} = {defaults_name}[{parameter.default_slot}]"
+                )
+            ttype = parameter.variable.type
+            dtype_name = ctx.bind(ttype.numpy_dtype, ttype.dtype)
+            check = ctx.bind(parameter.check, "check")
+            fast = [
+                f"{p}.__class__ is not ndarray",
+                f"{p}.dtype is not {dtype_name}",
+                f"{p}.ndim != {ttype.ndim}",
+            ]
+            fast += [
+                f"{p}.shape[{axis}] != {size}"
+                for axis, size in enumerate(ttype.shape)
+                if size is not None
+            ]
+            self.body.append(f"if {' or '.join(fast)}: {p} = {check}({p})")
 
-    order = fgraph.toposort()
-    for variable in _constants_in(fgraph, order):
-        names[variable] = ctx.bind(variable.data)
-    roots = buffer_roots(order)
-    external = set(fgraph.inputs) | {v for v in names if isinstance(v, Constant)}
-    outputs = list(fgraph.outputs)
-    last_use: dict[Variable, int] = {}
-    for position, node in enumerate(order):
-        for variable in node.inputs:
-            last_use[variable] = position
-    keep = set(outputs)
-    check_destroys(order, roots, external, keep)
+    def read_shared_values(
+        self, shared_inputs: Sequence[Variable], update_targets: Sequence[Variable]
+    ) -> None:
+        """Each shared variable's storage (a one-item list) bound by name; the values
+        read are those at the start of the call."""
+        locals_of_shared: dict[Variable, str] = {}
+        updated = set(update_targets)
+        for variable in [*shared_inputs, *update_targets]:
+            if variable not in self.containers:
+                local = f"s{len(self.containers)}"
+                self.containers[variable] = f"{local}_storage"
+                self.namespace[self.containers[variable]] = variable.container
+                locals_of_shared[variable] = local
+                self.header.append(
+                    f"# {local}: shared variable {_user_label(variable, variable.name)} "
+                    f"({variable.type.describe()}){', updated' if variable in updated else ''}"
+                )
+        for variable in shared_inputs:
+            self.names[variable] = locals_of_shared[variable]
+            self.body.append(f"{self.names[variable]} = {self.containers[variable]}[0]")
 
-    line_nodes: dict[int, Apply] = {}
-    profile_slots: list[Apply] = []
-    profile_seconds = profile_calls = None
-    if profile:
-        profile_seconds, profile_calls = [0.0] * len(order), [0]
-        timings = ctx.bind(profile_seconds, "node_seconds")
-        clock = ctx.bind(time.perf_counter, "perf_counter")
-        started = ctx.fresh()
-        body.insert(0, f"{ctx.bind(profile_calls, 'call_count')}[0] += 1")
-    for position, node in enumerate(order):
+    def compute_nodes(self) -> None:
+        """One statement (or a few) per node in topological order, each mapped back to its
+        node; arrays are deleted after their last use so their memory can be reused."""
+        ctx, names, body, order = self.ctx, self.names, self.body, self.order
+        for variable in _constants_in(self.fgraph, order):
+            names[variable] = ctx.bind(variable.data)
+        self.roots = buffer_roots(order)
+        self.external = set(self.fgraph.inputs) | {v for v in names if isinstance(v, Constant)}
+        keep = set(self.fgraph.outputs)
+        check_destroys(order, self.roots, self.external, keep)
+        last_use: dict[Variable, int] = {}
+        for position, node in enumerate(order):
+            for variable in node.inputs:
+                last_use[variable] = position
+        if self.profile:
+            self.profile_seconds, self.profile_calls = [0.0] * len(order), [0]
+            timings = ctx.bind(self.profile_seconds, "node_seconds")
+            clock = ctx.bind(time.perf_counter, "perf_counter")
+            started = ctx.fresh()
+            body.insert(0, f"{ctx.bind(self.profile_calls, 'call_count')}[0] += 1")
+        for position, node in enumerate(order):
+            if self.profile:
+                body.append(f"{started} = {clock}()")
+            comment = _node_comment(node)
+            for index, statement in enumerate(self._statements(node)):
+                self.line_nodes[len(self.lines) + len(body) + 1] = node
+                body.append(statement + (f"  {comment}" if comment and index == 0 else ""))
+            if self.profile:
+                body.append(f"{timings}[{position}] += {clock}() - {started}")
+                self.profile_slots.append(node)
+            dead = [
+                names[v]
+                for v in dict.fromkeys(node.inputs)
+                if last_use.get(v) == position
+                and v.owner is not None
+                and v not in keep
+                and v.ndim > 0
+            ]
+            if dead:
+                body.append(f"del {', '.join(dead)}")
+
+    def _statements(self, node: Apply) -> list[str]:
+        """The statements computing ``node``: its op's emitted code, or a call of its
+        ``perform`` for an op that writes no code."""
+        ctx, names = self.ctx, self.names
         ctx.outputs = [ctx.fresh() for _ in node.outputs]
         for variable, out_name in zip(node.outputs, ctx.outputs):
             names[variable] = out_name
         ctx.node = node
         code = node.op.emit(node, [names[v] for v in node.inputs], ctx)
-        if code is None:  # the op implements perform instead
-            kernel = ctx.bind(_perform_kernel(node), f"perform_{type(node.op).__name__}")
-            code = f"{kernel}(({', '.join(names[v] for v in node.inputs)},))"
-            statements = [f"{', '.join(ctx.outputs)}, = {code}"]
+        if code is not None:
+            return emitted_statements(code, ctx.outputs)
+        kernel = ctx.bind(_perform_kernel(node), f"perform_{type(node.op).__name__}")
+        arguments = ", ".join(names[v] for v in node.inputs)
+        return [f"{', '.join(ctx.outputs)}, = {kernel}(({arguments},))"]
+
+    def return_results(
+        self,
+        n_outputs: int,
+        output_borrow: Sequence[bool],
+        update_targets: Sequence[Variable],
+        unpack_single: bool,
+    ) -> None:
+        """Copy where an output would alias an input, a shared value, a constant or another
+        output; check every update, then store them all; return the outputs."""
+        outputs = list(self.fgraph.outputs)
+        claimed: set[Variable] = set()
+
+        def finished(variable: Variable, borrow: bool) -> str:
+            name = self.names[variable]
+            root = self.roots.get(variable, variable)
+            copy = not borrow and (root in self.external or root in claimed)
+            claimed.add(root)
+            if variable.ndim == 0:  # returned as 0-d arrays: NumPy hands back scalars
+                return f"np.array({name})" if copy else f"np.asarray({name})"
+            return f"{name}.copy()" if copy else name
+
+        results = [finished(v, borrow) for v, borrow in zip(outputs[:n_outputs], output_borrow)]
+        update_values = list(zip(outputs[n_outputs:], update_targets))
+        # Every check before the first store: a refused update changes no shared variable.
+        for variable, target in update_values:
+            check = _update_shape_check(variable, target, self.names[variable], self.ctx)
+            if check is not None:
+                self.body.append(check)
+        for variable, target in update_values:
+            self.body.append(f"{self.containers[target]}[0] = {finished(variable, False)}")
+        if unpack_single:
+            self.body.append(f"return {results[0]}")
         else:
-            statements = emitted_statements(code, ctx.outputs)
-        comment = _node_comment(node)
-        if profile:
-            body.append(f"{started} = {clock}()")
-        for index, statement in enumerate(statements):
-            line_nodes[len(lines) + len(body) + 1] = node
-            body.append(statement + (f"  {comment}" if comment and index == 0 else ""))
-        if profile:
-            body.append(f"{timings}[{position}] += {clock}() - {started}")
-            profile_slots.append(node)
-        dead = [
-            names[v]
-            for v in dict.fromkeys(node.inputs)
-            if last_use.get(v) == position and v.owner is not None and v not in keep and v.ndim > 0
-        ]
-        if dead:
-            body.append(f"del {', '.join(dead)}")
+            self.body.append(f"return [{', '.join(results)}]")
 
-    # Outputs must not alias inputs, shared values, constants or each other; 0-d results
-    # are returned as 0-d arrays (NumPy hands back scalars).
-    claimed: set[Variable] = set()
-    results = []
-
-    def finished(variable: Variable, borrow: bool) -> str:
-        root = roots.get(variable, variable)
-        copy = not borrow and (root in external or root in claimed)
-        claimed.add(root)
-        if variable.ndim == 0:
-            return f"np.array({names[variable]})" if copy else f"np.asarray({names[variable]})"
-        return f"{names[variable]}.copy()" if copy else names[variable]
-
-    for variable, borrow in zip(outputs[:n_outputs], output_borrow):
-        results.append(finished(variable, borrow))
-    update_values = list(zip(outputs[n_outputs:], update_targets))
-    # Every check before the first store: a refused update changes no shared variable.
-    for variable, target in update_values:
-        check = _update_shape_check(variable, target, names[variable], ctx)
-        if check is not None:
-            body.append(check)
-    for variable, target in update_values:
-        body.append(f"{containers[target]}[0] = {finished(variable, False)}")
-    if unpack_single:
-        body.append(f"return {results[0]}")
-    else:
-        body.append(f"return [{', '.join(results)}]")
-
-    for constant_name, data in ctx.constants.items():
-        header.append(f"# {constant_name} = {_constant_text(data)}")
-    helpers = [line for line, _ in ctx.definitions] + ([""] if ctx.definitions else [])
-    source_lines = header + helpers + lines + ["    " + line for line in body]
-    source = "\n".join(source_lines) + "\n"
-    check_one_line_each(source_lines, source)
-    offset = len(header) + len(helpers)
-    line_nodes = {line + offset: node for line, node in line_nodes.items()}
-    for index, (_, node) in enumerate(ctx.definitions):  # errors inside helper functions
-        if node is not None:
-            line_nodes[len(header) + index + 1] = node
-    return Program(
-        source,
-        namespace,
-        filename,
-        FUNCTION_NAME,
-        line_nodes,
-        names,
-        order,
-        profile_slots,
-        label,
-        profile_seconds,
-        profile_calls,
-    )
+    def program(self) -> Program:
+        """The source (header, helper definitions, the function) and its line map."""
+        ctx, header = self.ctx, self.header
+        for constant_name, data in ctx.constants.items():
+            header.append(f"# {constant_name} = {_constant_text(data)}")
+        helpers = [line for line, _ in ctx.definitions] + ([""] if ctx.definitions else [])
+        source_lines = header + helpers + self.lines + ["    " + line for line in self.body]
+        source = "\n".join(source_lines) + "\n"
+        check_one_line_each(source_lines, source)
+        offset = len(header) + len(helpers)
+        line_nodes = {line + offset: node for line, node in self.line_nodes.items()}
+        for index, (_, node) in enumerate(ctx.definitions):  # errors inside helper functions
+            if node is not None:
+                line_nodes[len(header) + index + 1] = node
+        return Program(
+            source,
+            self.namespace,
+            self.filename,
+            FUNCTION_NAME,
+            line_nodes,
+            self.names,
+            self.order,
+            self.profile_slots,
+            self.label,
+            self.profile_seconds,
+            self.profile_calls,
+        )
 
 
 def _constants_in(fgraph: FunctionGraph, order: list[Apply]) -> list[Constant]:
