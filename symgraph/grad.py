@@ -39,7 +39,6 @@ def grad(
     disconnected_inputs: str = "raise",
     known_grads: Mapping[Variable, Variable] | None = None,
     return_disconnected: str = "zero",
-    null_gradients: str = "raise",
 ):
     """Symbolic gradient of the scalar ``cost`` with respect to ``wrt``.
 
@@ -107,8 +106,8 @@ def _backpropagate(
     everything flowing back into them."""
     if disconnected_inputs not in ("raise", "warn", "ignore"):
         raise ValueError("disconnected_inputs must be 'raise', 'warn' or 'ignore'")
-    if return_disconnected not in ("zero", "None", "Disconnected"):
-        raise ValueError("return_disconnected must be 'zero', 'None' or 'Disconnected'")
+    if return_disconnected not in ("zero", "None"):
+        raise ValueError("return_disconnected must be 'zero' or 'None'")
     single = isinstance(wrt, Variable)
     wrt_list = [wrt] if single else list(wrt)
     for variable in wrt_list:

@@ -280,7 +280,6 @@ class Function:
 
     def copy(
         self,
-        share_memory: bool = False,
         swap: Mapping[SharedVariable, SharedVariable] | None = None,
         delete_updates: bool = False,
         name: str | None = None,
@@ -291,8 +290,7 @@ class Function:
         ``swap`` maps shared variables this function uses to others of the same type,
         which the copy reads and updates instead; ``delete_updates`` drops every update
         (default updates of random streams included).  The copy starts from this
-        function's current input defaults, as its own values.  ``share_memory`` is
-        accepted for Theano's sake: compiled functions here keep no storage to share.
+        function's current input defaults, as its own values.
         """
         recipe = dict(self.recipe)
         swap = dict(swap or {})
@@ -513,14 +511,14 @@ def function(
 
 
 def _default_value(spec: In, position: int):
-    """An input's default as a plain ndarray of its type, copied unless borrowed."""
+    """An input's default as a plain ndarray of its type, as its ``In`` keeps it."""
     try:
         value = spec.variable.type.filter(spec.value, allow_downcast=True)
     except TypeError as error:
         raise TypeError(
             f"default value of input {_label(spec.variable)} (position {position}): {error}"
         ) from None
-    return value if spec.borrow else np.array(value, copy=True)
+    return spec.stored_default(value)
 
 
 def _as_input(item) -> Variable:
