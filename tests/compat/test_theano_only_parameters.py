@@ -1,6 +1,7 @@
 """Parameters only Theano had: symgraph's own API refuses them, the compat layer takes them
 as Theano did (working where they matter here, warning where they have no effect)."""
 
+import contextlib
 import pickle
 import warnings
 
@@ -67,6 +68,13 @@ CORE_REFUSES = [
         TypeError,
     ),
     ("share_memory", lambda: _function().copy(share_memory=True), TypeError),
+    (
+        "image_shape",
+        lambda: T.conv2d(T.dtensor4("x"), T.dtensor4("w"), image_shape=(1, 1, 5, 5)),
+        TypeError,
+    ),
+    ("imshp", lambda: T.nnet.conv2d(T.dtensor4("x"), T.dtensor4("w"), imshp=None), TypeError),
+    ("prob", lambda: T.random.RandomStreams(1).binomial((2,), prob=0.5), TypeError),
     ("ds", lambda: T.pool_2d(T.dtensor4("x"), ds=(2, 2), ignore_border=True), TypeError),
     ("st", lambda: T.pool_2d(T.dtensor4("x"), (2, 2), True, st=(1, 1)), TypeError),
     ("padding", lambda: T.pool_2d(T.dtensor4("x"), (2, 2), True, padding=(0, 0)), TypeError),
@@ -89,8 +97,11 @@ def test_the_core_has_no_theano_only_names():
 # the compat layer takes them
 
 
+@contextlib.contextmanager
 def _no_warning():
-    return warnings.catch_warnings(action="error")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
 
 
 def test_grad_null_gradients_and_disconnected():
@@ -186,6 +197,26 @@ def test_function_copy_share_memory():
     loaded = pickle.loads(pickle.dumps(f))
     with pytest.warns(UserWarning, match="share_memory"):
         loaded.copy(share_memory=True)
+
+
+def test_tensor_conv2d_takes_the_old_keywords():
+    """``theano.tensor.conv2d`` is ``theano.tensor.nnet.conv2d`` (tested with the other
+    convolution spellings in test_theano.py), not symgraph's."""
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    assert theano.tensor.conv2d is theano.tensor.nnet.conv2d
+    with pytest.warns(TheanoDeprecationWarning, match="image_shape"):
+        out = theano.tensor.conv2d(x, w, image_shape=(2, 1, 6, 6), filter_shape=(3, 1, 3, 3))
+    assert out.type.shape == (2, 3, 4, 4)
+
+
+def test_random_streams_binomial_prob():
+    from symgraph.compat.theano.tensor.shared_randomstreams import RandomStreams
+
+    x = T.dvector("x")
+    srng = RandomStreams(1)
+    with pytest.warns(TheanoDeprecationWarning, match="'prob'"):
+        mask = srng.binomial(x.shape, prob=0.0, dtype="float64")
+    assert theano.function([x], mask)(np.ones(3)).tolist() == [0.0, 0.0, 0.0]
 
 
 def test_max_pool_2d_lives_in_downsample():

@@ -47,6 +47,7 @@ from symgraph.tensor.variable import as_tensor as _as_tensor  # noqa: E402
 
 abs_ = _math.abs
 sgn = _math.sign
+conv2d = nnet.conv2d  # with Theano's old keywords (image_shape=...), like T.nnet.conv2d
 
 
 def flatten(x, ndim=1, outdim=None):
