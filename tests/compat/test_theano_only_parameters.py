@@ -1,5 +1,6 @@
-"""Parameters only Theano had: symgraph's own API refuses them, the compat layer takes them
-as Theano did (working where they matter here, warning where they have no effect)."""
+"""Parameters (and names) only Theano had: symgraph's own API refuses them, the compat
+layer takes them as Theano did (working where they matter here, warning where they have
+no effect)."""
 
 import contextlib
 import pickle
@@ -88,7 +89,8 @@ def test_the_core_refuses_theano_only_parameters(parameter, call, error):
 
 
 def test_the_core_has_no_theano_only_names():
-    assert not hasattr(T, "max_pool_2d")  # theano.tensor.signal.downsample's
+    for name in ("max_pool_2d", "max_and_argmax", "floor_div", "minimum_"):
+        assert not hasattr(T, name), name
     assert not hasattr(symgraph.verify_grad, "E_grad")
     assert callable(T.max_pool_2d_same_size)
 
@@ -102,6 +104,16 @@ def _no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         yield
+
+
+def test_tensor_names():
+    x = T.dmatrix("x")
+    top, where = theano.tensor.max_and_argmax(x, axis=1)
+    f = theano.function([x], [top, where, theano.tensor.floor_div(x, 2.0)])
+    top, where, halved = f(np.array([[1.0, 5.0, 2.0], [-3.0, -4.0, -5.0]]))
+    assert top.tolist() == [5.0, -3.0] and where.tolist() == [1, 0]
+    assert halved.tolist() == [[0.0, 2.0, 1.0], [-2.0, -2.0, -3.0]]
+    assert [v.ndim for v in theano.tensor.max_and_argmax(x, 0, keepdims=True)] == [2, 2]
 
 
 def test_grad_null_gradients_and_disconnected():
