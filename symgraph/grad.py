@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -39,7 +40,6 @@ def grad(
     disconnected_inputs: str = "raise",
     known_grads: Mapping[Variable, Variable] | None = None,
     return_disconnected: str = "zero",
-    null_gradients: str = "raise",
 ):
     """Symbolic gradient of the scalar ``cost`` with respect to ``wrt``.
 
@@ -53,14 +53,7 @@ def grad(
     """
     seeds: dict[Variable, Variable] = {}
     if cost is not None:
-        cost = as_tensor(cost)
-        if cost.ndim != 0:
-            raise TypeError(
-                f"grad: the cost must be a scalar, got {cost.type.describe()}; sum or average "
-                "it first, or pass known_grads"
-            )
-        if cost.type.numpy_dtype.kind not in "fc":
-            raise TypeError(f"grad: the cost must be a float scalar, got {cost.type.describe()}")
+        cost = _scalar_cost(cost)
         seeds[cost] = math.ones_like(cost)
     for variable, g in (known_grads or {}).items():
         seeds[variable] = _seed(variable, g, "known_grads")  # replaces the cost's own seed
@@ -75,6 +68,19 @@ def grad(
         disconnected_inputs,
         return_disconnected,
     )
+
+
+def _scalar_cost(cost) -> Variable:
+    """``cost`` as a tensor, checked to be a float scalar."""
+    cost = as_tensor(cost)
+    if cost.ndim != 0:
+        raise TypeError(
+            f"grad: the cost must be a scalar, got {cost.type.describe()}; sum or average "
+            "it first, or pass known_grads"
+        )
+    if cost.type.numpy_dtype.kind not in "fc":
+        raise TypeError(f"grad: the cost must be a float scalar, got {cost.type.describe()}")
+    return cost
 
 
 def _seed(variable, g, what: str) -> Variable:
@@ -107,56 +113,25 @@ def _backpropagate(
     everything flowing back into them."""
     if disconnected_inputs not in ("raise", "warn", "ignore"):
         raise ValueError("disconnected_inputs must be 'raise', 'warn' or 'ignore'")
-    if return_disconnected not in ("zero", "None", "Disconnected"):
-        raise ValueError("return_disconnected must be 'zero', 'None' or 'Disconnected'")
+    if return_disconnected not in ("zero", "None"):
+        raise ValueError("return_disconnected must be 'zero' or 'None'")
     single = isinstance(wrt, Variable)
     wrt_list = [wrt] if single else list(wrt)
     for variable in wrt_list:
         if not isinstance(variable, Variable):
             raise TypeError(f"grad: wrt must be symbolic variables, got {variable!r}")
-    # The dtype of zero gradients of integer variables: the seeds' (float64 if none is a
-    # float), so the result depends on the graph alone, never on config.floatX.
-    zeros_dtype = np.result_type(*[g.dtype for g in seeds.values()]).name
-    if np.dtype(zeros_dtype).kind not in "fc":
-        zeros_dtype = "float64"
-
     blockers = set(consider_constant or ())
     # Not blocked at wrt: one wrt may lie upstream of another (grad(c, [h, x]), h = f(x)).
     nodes = toposort(list(seeds), blockers=blockers)
-    # Forward sweep: which variables depend on some wrt (gradients only flow along them).
-    depends = set(wrt_list)
-    for node in nodes:
-        if any(v in depends and v not in blockers for v in node.inputs):
-            depends.update(node.outputs)
-
+    depends = _depending_on(wrt_list, nodes, blockers)
     contributions: dict[Variable, list[Variable]] = {v: [g] for v, g in seeds.items()}
     for node in reversed(nodes):
         if not any(o in contributions for o in node.outputs):
             continue
         if not any(v in depends and v not in blockers for v in node.inputs):
             continue
-        output_grads = []
-        for output in node.outputs:
-            parts = contributions.get(output)
-            if parts is None:
-                output_grads.append(None)
-            else:
-                output_grads.append(_sum(parts))
-        if len(node.outputs) > 1:
-            output_grads = [
-                g if g is not None or o.type.numpy_dtype.kind not in "fc" else math.zeros_like(o)
-                for g, o in zip(output_grads, node.outputs)
-            ]
-        input_grads = node.op.grad(node, output_grads)
-        if len(input_grads) != len(node.inputs):
-            raise ValueError(
-                f"{node.op}.grad returned {len(input_grads)} gradients for "
-                f"{len(node.inputs)} inputs"
-            )
-        for variable, g in zip(node.inputs, input_grads):
-            if g is None or variable in blockers or variable not in depends:
-                continue
-            if variable in fixed:
+        for variable, g in zip(node.inputs, _input_grads(node, contributions)):
+            if g is None or variable in blockers or variable not in depends or variable in fixed:
                 continue
             g = as_tensor(g)
             if g.ndim != variable.ndim:
@@ -164,33 +139,75 @@ def _backpropagate(
                     f"{node.op}.grad returned a {g.ndim}-d gradient for a {variable.ndim}-d input"
                 )
             contributions.setdefault(variable, []).append(g)
-
+    zeros_dtype = _zeros_dtype(seeds)
     results = []
     for variable in wrt_list:
         parts = contributions.get(variable)
-        if parts is None:
-            message = (
-                f"grad: the cost does not depend on {_label(variable)} (it is not part of "
-                "the cost's graph, or only through non-differentiable operations); pass "
-                "disconnected_inputs='ignore' or 'warn' to get zeros"
-            )
-            if disconnected_inputs == "raise":
-                raise DisconnectedInputError(message)
-            if disconnected_inputs == "warn":
-                import warnings
-
-                warnings.warn(message, stacklevel=2)
-            results.append(
-                _zeros_for(variable, zeros_dtype) if return_disconnected == "zero" else None
-            )
-            continue
-        g = _sum(parts)
-        if variable.type.numpy_dtype.kind not in "fc":
-            g = _zeros_for(variable, zeros_dtype)
-        elif g.dtype != variable.dtype:
-            g = math.cast(g, variable.dtype)
-        results.append(g)
+        results.append(
+            _wrt_grad(variable, parts, zeros_dtype, disconnected_inputs, return_disconnected)
+        )
     return results[0] if single else results
+
+
+def _depending_on(wrt_list: list[Variable], nodes: list[Apply], blockers: set) -> set[Variable]:
+    """The variables that depend on some ``wrt`` (gradients only flow along them), found by
+    a forward sweep of ``nodes`` in topological order."""
+    depends = set(wrt_list)
+    for node in nodes:
+        if any(v in depends and v not in blockers for v in node.inputs):
+            depends.update(node.outputs)
+    return depends
+
+
+def _input_grads(node: Apply, contributions: dict[Variable, list[Variable]]) -> list:
+    """The gradients ``node``'s op gives its inputs, from those flowing into its outputs."""
+    output_grads = [
+        None if contributions.get(o) is None else _sum(contributions[o]) for o in node.outputs
+    ]
+    if len(node.outputs) > 1:
+        # An op with several outputs gets zeros for the float ones nothing flowed into.
+        output_grads = [
+            g if g is not None or o.type.numpy_dtype.kind not in "fc" else math.zeros_like(o)
+            for g, o in zip(output_grads, node.outputs)
+        ]
+    input_grads = node.op.grad(node, output_grads)
+    if len(input_grads) != len(node.inputs):
+        raise ValueError(
+            f"{node.op}.grad returned {len(input_grads)} gradients for {len(node.inputs)} inputs"
+        )
+    return input_grads
+
+
+def _zeros_dtype(seeds: dict[Variable, Variable]) -> str:
+    """The dtype of zero gradients of integer variables: the seeds' (float64 if none is a
+    float), so the result depends on the graph alone, never on config.floatX."""
+    dtype = np.result_type(*[g.dtype for g in seeds.values()])
+    return dtype.name if dtype.kind in "fc" else "float64"
+
+
+def _wrt_grad(
+    variable: Variable,
+    parts: list[Variable] | None,
+    zeros_dtype: str,
+    disconnected_inputs: str,
+    return_disconnected: str,
+):
+    """The gradient of ``variable`` from the ``parts`` flowing into it (None: none did)."""
+    if parts is None:
+        message = (
+            f"grad: the cost does not depend on {_label(variable)} (it is not part of "
+            "the cost's graph, or only through non-differentiable operations); pass "
+            "disconnected_inputs='ignore' or 'warn' to get zeros"
+        )
+        if disconnected_inputs == "raise":
+            raise DisconnectedInputError(message)
+        if disconnected_inputs == "warn":
+            warnings.warn(message, stacklevel=3)  # grad()'s or Lop()'s line calling the sweep
+        return _zeros_for(variable, zeros_dtype) if return_disconnected == "zero" else None
+    if variable.type.numpy_dtype.kind not in "fc":
+        return _zeros_for(variable, zeros_dtype)
+    g = _sum(parts)
+    return g if g.dtype == variable.dtype else math.cast(g, variable.dtype)
 
 
 class GradientOverride(Op):

@@ -6,12 +6,13 @@ from __future__ import annotations
 import threading
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from symgraph.compile.codegen import MISSING, Parameter, generate
+from symgraph.compile.codegen import MISSING, Parameter, Program, generate
 from symgraph.compile.io import In, Out
 from symgraph.compile.memory import keep_freed_memory
 from symgraph.compile.mode import Mode, get_mode
@@ -23,7 +24,7 @@ from symgraph.graph.fgraph import FunctionGraph, MissingInputError
 from symgraph.graph.traversal import ancestors, clone_replace, toposort
 from symgraph.graph.type import TensorType
 from symgraph.rewrite.pipeline import run_pipeline
-from symgraph.rewrite.trace import trace_pipeline
+from symgraph.rewrite.trace import PassTrace, trace_pipeline
 from symgraph.tensor.shared import SharedVariable
 from symgraph.tensor.variable import as_tensor
 
@@ -98,6 +99,25 @@ class FunctionMaker:
         self.fgraph, self.inputs, self.outputs, self.mode = fgraph, inputs, outputs, mode
 
 
+@dataclass
+class Compiled:
+    """What compiling produced, from which ``function`` assembles a :class:`Function`."""
+
+    fn: Callable  # the generated Python function
+    program: Program  # its source, namespace and line -> node map
+    fgraph: FunctionGraph  # the rewritten graph
+    inputs: list[Parameter]
+    outputs: list[Out]
+    updates: list[tuple[SharedVariable, Variable]]  # default updates included
+    mode: Mode
+    name: str | None
+    defaults: list  # the input defaults; the generated code reads this very list
+    default_names: dict[str, int]  # input name -> slot in ``defaults``
+    trace: PassTrace | None  # with trace=True
+    profile: ProfileStats | None
+    compile_seconds: float
+
+
 class Function:
     """A compiled function. Call it with the input values, positionally or by the inputs'
     names (``f(x, lr=0.1)``); ``f.source`` is the generated Python code.
@@ -109,40 +129,26 @@ class Function:
     to each other: two functions updating one shared variable from two threads race.
     """
 
-    def __init__(
-        self,
-        fn,
-        program,
-        fgraph,
-        inputs,
-        outputs,
-        updates,
-        mode,
-        name,
-        defaults,
-        default_names,
-        trace,
-        profile,
-        compile_seconds,
-    ):
-        self._fn = fn
-        self.program = program
-        self.fgraph = fgraph
-        self.inputs = inputs
-        self.outputs = outputs
-        self.updates = updates
-        self.mode = mode
-        self.name = name
-        self.defaults = defaults
-        self._default_names = default_names
-        self.trace = trace
-        self.profile = profile
-        self.compile_seconds = compile_seconds
-        self._lock = threading.RLock() if updates else None
-        self._n_required = sum(p.default_slot is None for p in inputs)
+    def __init__(self, compiled: Compiled, recipe: dict) -> None:
+        self._fn = compiled.fn
+        self.program = compiled.program
+        self.fgraph = compiled.fgraph
+        self.inputs = compiled.inputs
+        self.outputs = compiled.outputs
+        self.updates = compiled.updates
+        self.mode = compiled.mode
+        self.name = compiled.name
+        self.defaults = compiled.defaults
+        self._default_names = compiled.default_names
+        self.trace = compiled.trace
+        self.profile = compiled.profile
+        self.compile_seconds = compiled.compile_seconds
+        self.recipe = recipe  # what function() was given, normalized: copies and pickles
+        self._lock = threading.RLock() if self.updates else None
+        self._n_required = sum(p.default_slot is None for p in self.inputs)
         # keyword -> position; a name two inputs share maps to None (ambiguous)
         self._positions: dict[str, int | None] = {}
-        for position, parameter in enumerate(inputs):
+        for position, parameter in enumerate(self.inputs):
             if parameter.name:
                 taken = parameter.name in self._positions
                 self._positions[parameter.name] = None if taken else position
@@ -280,7 +286,6 @@ class Function:
 
     def copy(
         self,
-        share_memory: bool = False,
         swap: Mapping[SharedVariable, SharedVariable] | None = None,
         delete_updates: bool = False,
         name: str | None = None,
@@ -291,30 +296,11 @@ class Function:
         ``swap`` maps shared variables this function uses to others of the same type,
         which the copy reads and updates instead; ``delete_updates`` drops every update
         (default updates of random streams included).  The copy starts from this
-        function's current input defaults, as its own values.  ``share_memory`` is
-        accepted for Theano's sake: compiled functions here keep no storage to share.
+        function's current input defaults, as its own values.
         """
         recipe = dict(self.recipe)
-        swap = dict(swap or {})
         if swap:
-            used = set(self.fgraph.inputs)
-            for old, new in swap.items():
-                if old not in used:
-                    raise ValueError(f"swap: shared variable {_label(old)} is not used here")
-                if not isinstance(new, SharedVariable) or new.type != old.type:
-                    new_type = new.type if isinstance(new, Variable) else type(new).__name__
-                    raise TypeError(
-                        f"swap: {_label(old)} of type {old.type} can only be swapped for a "
-                        f"shared variable of the same type, got {new_type}"
-                    )
-            recipe["outputs"] = _swapped_outputs(recipe["outputs"], swap)
-            recipe["updates"] = [
-                (swap.get(target, target), clone_replace([value], swap)[0])
-                for target, value in recipe["updates"]
-            ]
-            recipe["givens"] = [
-                (old, clone_replace([new], swap)[0]) for old, new in recipe["givens"]
-            ]
+            recipe.update(_swapped_recipe(recipe, dict(swap), set(self.fgraph.inputs)))
         if delete_updates:
             recipe["updates"], recipe["no_default_updates"] = [], True
         if name is not None:
@@ -331,11 +317,8 @@ class Function:
         pending = self.__dict__.get("_pending")
         if pending is not None:
             return pending
-        if "recipe" not in self.__dict__:
-            raise TypeError("only functions made by symgraph.function can be pickled")
         recipe = self.recipe
-        outputs = recipe["outputs"]
-        roots = [o.variable for o in (outputs if isinstance(outputs, list) else [outputs])]
+        roots = [o.variable for o in _as_list(recipe["outputs"])]
         roots += [value for _, value in recipe["updates"] + recipe["givens"]]
         # The nodes go first, in topological order: pickle then meets each node's inputs
         # already stored, instead of recursing once per level of a deep graph.
@@ -380,11 +363,107 @@ def function(
     dtypes and errors.
     """
     start = time.perf_counter()
-    mode = get_mode(mode)
+    recipe = _recipe(
+        inputs,
+        outputs,
+        updates,
+        givens,
+        get_mode(mode),
+        name,
+        on_unused_input,
+        allow_input_downcast,
+        profile,
+        no_default_updates,
+        trace,
+    )
     if config.keep_freed_memory:
         keep_freed_memory()
+    specs, out_specs = recipe["inputs"], _as_list(recipe["outputs"])
+    update_pairs = list(recipe["updates"])
+    output_vars = [o.variable for o in out_specs]
+    _add_default_updates(update_pairs, output_vars, recipe["no_default_updates"], recipe["givens"])
+    fgraph, shared_inputs = _build_graph(
+        specs, output_vars, update_pairs, recipe["givens"], on_unused_input
+    )
+    trace_records = trace_pipeline(fgraph, recipe["mode"].passes) if trace else None
+    if not trace:
+        run_pipeline(fgraph, recipe["mode"].passes)
+    parameters, defaults, default_names = _parameters(specs, name, allow_input_downcast)
+    program = generate(
+        fgraph,
+        parameters,
+        shared_inputs,
+        n_outputs=len(out_specs),
+        output_borrow=[o.borrow for o in out_specs],
+        update_targets=[target for target, _ in update_pairs],
+        unpack_single=not isinstance(recipe["outputs"], list),
+        defaults=defaults,
+        name=name,
+        profile=profile,
+    )
+    compiled = Compiled(
+        fn=program.build(),
+        program=program,
+        fgraph=fgraph,
+        inputs=parameters,
+        outputs=out_specs,
+        updates=update_pairs,
+        mode=recipe["mode"],
+        name=name,
+        defaults=defaults,
+        default_names=default_names,
+        trace=trace_records,
+        profile=ProfileStats(program) if profile else None,
+        compile_seconds=time.perf_counter() - start,
+    )
+    return Function(compiled, recipe)
+
+
+def _recipe(
+    inputs,
+    outputs,
+    updates,
+    givens,
+    mode: Mode,
+    name,
+    on_unused_input,
+    allow_input_downcast,
+    profile,
+    no_default_updates,
+    trace,
+) -> dict:
+    """``function``'s arguments checked and normalized: what a pickle stores to compile the
+    function again (``function(**recipe)``)."""
     if on_unused_input not in ("raise", "warn", "ignore"):
         raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore'")
+    specs = _input_specs(inputs)
+    unpack_single = outputs is not None and not isinstance(outputs, (list, tuple))
+    output_list = [] if outputs is None else ([outputs] if unpack_single else list(outputs))
+    out_specs = [o if isinstance(o, Out) else Out(as_tensor(o)) for o in output_list]
+    return {
+        "inputs": specs,
+        "outputs": out_specs[0] if unpack_single else out_specs,
+        "updates": _validated_updates(updates),
+        "givens": _validated_givens(givens),
+        "mode": mode,
+        "name": name,
+        "on_unused_input": on_unused_input,
+        "allow_input_downcast": allow_input_downcast,
+        "profile": profile,
+        "no_default_updates": no_default_updates
+        if isinstance(no_default_updates, bool)
+        else list(no_default_updates),
+        "trace": trace,
+    }
+
+
+def _as_list(outputs) -> list:
+    """A recipe's outputs (one ``Out`` or a list of them) as a list."""
+    return outputs if isinstance(outputs, list) else [outputs]
+
+
+def _input_specs(inputs) -> list[In]:
+    """Each input as an ``In``; shared variables, constants and repeats are refused."""
     if isinstance(inputs, (Variable, In)):
         raise TypeError("function() inputs must be a list of variables")
     specs = [item if isinstance(item, In) else In(_as_input(item)) for item in inputs]
@@ -405,43 +484,25 @@ def function(
         if spec.variable in seen:
             raise ValueError(f"input {_label(spec.variable)} is given twice")
         seen.add(spec.variable)
+    return specs
 
-    unpack_single = outputs is not None and not isinstance(outputs, (list, tuple))
-    output_list = [] if outputs is None else ([outputs] if unpack_single else list(outputs))
-    out_specs = [o if isinstance(o, Out) else Out(as_tensor(o)) for o in output_list]
 
-    update_pairs = _validated_updates(updates)
-    givens_pairs = _validated_givens(givens)
-    recipe = {  # the arguments, normalized: what a pickle stores to compile this again
-        "inputs": specs,
-        "outputs": out_specs[0] if unpack_single else out_specs,
-        "updates": list(update_pairs),
-        "givens": givens_pairs,
-        "mode": mode,
-        "name": name,
-        "on_unused_input": on_unused_input,
-        "allow_input_downcast": allow_input_downcast,
-        "profile": profile,
-        "no_default_updates": no_default_updates
-        if isinstance(no_default_updates, bool)
-        else list(no_default_updates),
-        "trace": trace,
-    }
-    _add_default_updates(
-        update_pairs, [o.variable for o in out_specs], recipe["no_default_updates"], givens_pairs
-    )
-
-    targets = [o.variable for o in out_specs] + [value for _, value in update_pairs]
+def _build_graph(
+    specs: list[In], outputs: list[Variable], update_pairs, givens_pairs, on_unused_input: str
+) -> tuple[FunctionGraph, list[SharedVariable]]:
+    """The graph from the inputs (explicit ones, then the shared variables it reads) to the
+    outputs and new values, with ``givens`` substituted; unused inputs are reported."""
+    targets = outputs + [value for _, value in update_pairs]
     replaced = clone_replace(targets, dict(givens_pairs)) if givens_pairs else targets
     input_vars = [spec.variable for spec in specs]
     needed = ancestors(replaced, blockers=input_vars)
-    shared_inputs = [v for v in needed if isinstance(v, SharedVariable) and v not in seen]
+    explicit = set(input_vars)
+    shared_inputs = [v for v in needed if isinstance(v, SharedVariable) and v not in explicit]
     shared_inputs.sort(key=lambda v: v.auto_id)
     try:
         fgraph = FunctionGraph(input_vars + shared_inputs, replaced)
     except MissingInputError as error:
         raise MissingInputError(error.variable) from None
-
     used = set(needed)
     for position, spec in enumerate(specs):
         if spec.variable not in used and on_unused_input != "ignore":
@@ -451,15 +512,14 @@ def function(
             )
             if on_unused_input == "raise":
                 raise UnusedInputError(message)
-            warnings.warn(message, stacklevel=2)
+            warnings.warn(message, stacklevel=4)  # the caller of function()
+    return fgraph, shared_inputs
 
-    trace_records = None
-    if trace:
-        trace_records = trace_pipeline(fgraph, mode.passes)
-    else:
-        run_pipeline(fgraph, mode.passes)
 
-    parameters = []
+def _parameters(specs: list[In], name: str | None, allow_input_downcast):
+    """The generated code's parameters, the input defaults (the list it reads them from)
+    and each named default's slot in that list."""
+    parameters: list[Parameter] = []
     defaults: list = []
     default_names: dict[str, int] = {}
     function_name = name or "compiled_function"
@@ -476,51 +536,18 @@ def function(
             )
         check = _make_check(spec.variable, spec, position, function_name, allow_input_downcast)
         parameters.append(Parameter(spec.variable, spec.name, check, slot))
-
-    program = generate(
-        fgraph,
-        parameters,
-        shared_inputs,
-        n_outputs=len(out_specs),
-        output_borrow=[o.borrow for o in out_specs],
-        update_targets=[target for target, _ in update_pairs],
-        unpack_single=unpack_single,
-        defaults=defaults,
-        name=name,
-        profile=profile,
-    )
-    fn = program.build()
-    profile_stats = None
-    if profile:
-        profile_stats = ProfileStats(program)
-    compiled = Function(
-        fn,
-        program,
-        fgraph,
-        parameters,
-        out_specs,
-        update_pairs,
-        mode,
-        name,
-        defaults,
-        default_names,
-        trace_records,
-        profile_stats,
-        time.perf_counter() - start,
-    )
-    compiled.recipe = recipe
-    return compiled
+    return parameters, defaults, default_names
 
 
 def _default_value(spec: In, position: int):
-    """An input's default as a plain ndarray of its type, copied unless borrowed."""
+    """An input's default as a plain ndarray of its type, as its ``In`` keeps it."""
     try:
         value = spec.variable.type.filter(spec.value, allow_downcast=True)
     except TypeError as error:
         raise TypeError(
             f"default value of input {_label(spec.variable)} (position {position}): {error}"
         ) from None
-    return value if spec.borrow else np.array(value, copy=True)
+    return spec.stored_default(value)
 
 
 def _as_input(item) -> Variable:
@@ -581,9 +608,31 @@ def _add_default_updates(update_pairs, outputs, no_default_updates, givens_pairs
         frontier = added
 
 
+def _swapped_recipe(recipe: dict, swap: dict, used: set) -> dict:
+    """The outputs, updates and givens of ``recipe`` reading and updating ``swap``'s values
+    instead of its keys, which must be shared variables in ``used``."""
+    for old, new in swap.items():
+        if old not in used:
+            raise ValueError(f"swap: shared variable {_label(old)} is not used here")
+        if not isinstance(new, SharedVariable) or new.type != old.type:
+            new_type = new.type if isinstance(new, Variable) else type(new).__name__
+            raise TypeError(
+                f"swap: {_label(old)} of type {old.type} can only be swapped for a "
+                f"shared variable of the same type, got {new_type}"
+            )
+    return {
+        "outputs": _swapped_outputs(recipe["outputs"], swap),
+        "updates": [
+            (swap.get(target, target), clone_replace([value], swap)[0])
+            for target, value in recipe["updates"]
+        ],
+        "givens": [(old, clone_replace([new], swap)[0]) for old, new in recipe["givens"]],
+    }
+
+
 def _swapped_outputs(outputs, swap: Mapping[Variable, Variable]):
     """A recipe's ``Out`` spec(s) with ``swap``'s keys replaced by its values."""
-    specs = outputs if isinstance(outputs, list) else [outputs]
+    specs = _as_list(outputs)
     variables = clone_replace([spec.variable for spec in specs], swap)
     swapped = [Out(v, borrow=spec.borrow) for v, spec in zip(variables, specs)]
     return swapped if isinstance(outputs, list) else swapped[0]

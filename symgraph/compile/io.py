@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from symgraph.graph.basic import Variable
 
 
@@ -23,12 +25,11 @@ _NO_VALUE = _NoValue()
 class In:
     """A function input with options.
 
-    ``value``: a default used when the caller omits the argument (stored as a plain
-    ndarray of the input's type, copied unless ``borrow``); ``name``: the keyword to pass
-    it by (defaults to the variable's name; it is never an identifier in the generated
-    code, so any text works); ``borrow``: keep ``value`` itself rather than a copy
-    (arguments of calls are never copied: they are only read); ``mutable``: accepted
-    for Theano compatibility (inputs are never overwritten).
+    ``value``: a default used when the caller omits the argument (kept as a plain ndarray
+    of the input's type, a copy of its own: changing the array given here later does not
+    change the default); ``name``: the keyword to pass it by (defaults to the variable's
+    name; it is never an identifier in the generated code, so any text works); ``strict``
+    and ``allow_downcast``: how arguments are converted to the input's type.
     """
 
     def __init__(
@@ -36,22 +37,20 @@ class In:
         variable: Variable,
         name: str | None = None,
         value: Any = _NO_VALUE,
-        borrow: bool = False,
-        mutable: bool = False,
         strict: bool = False,
         allow_downcast: bool | None = None,
-        implicit: bool = False,
     ) -> None:
         if not isinstance(variable, Variable):
             raise TypeError(f"In() takes a symbolic variable, got {variable!r}")
         self.variable = variable
         self.name = name if name is not None else variable.name
         self.value = value
-        self.borrow = borrow
-        self.mutable = mutable
         self.strict = strict
         self.allow_downcast = allow_downcast
-        self.implicit = implicit
+
+    def stored_default(self, value: np.ndarray) -> np.ndarray:
+        """``value``, the default converted to the input's type, as the function keeps it."""
+        return np.array(value, copy=True)
 
     @property
     def has_default(self) -> bool:

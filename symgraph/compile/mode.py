@@ -10,7 +10,8 @@ _MODE_NAMES = ("FAST_RUN", "FAST_COMPILE")
 class Mode:
     """A selection of the pipeline's passes, in pipeline order.
 
-    ``Mode("FAST_RUN")`` runs every pass, ``Mode("FAST_COMPILE")`` only those needed to run.
+    ``Mode("FAST_RUN")`` runs every pass, ``Mode("FAST_COMPILE")`` none (the graph runs
+    as built: no pass is needed to run it).
     ``mode.excluding("inplace")`` and ``mode.including(...)`` return new modes; an unknown
     pass name is an error that lists the valid ones.
     """
@@ -20,7 +21,7 @@ class Mode:
             raise ValueError(f"unknown mode {name!r}; choose one of {', '.join(_MODE_NAMES)}")
         self.name = name
         if passes is None:
-            passes = tuple(p.name for p in PIPELINE if name == "FAST_RUN" or p.fast_compile)
+            passes = tuple(p.name for p in PIPELINE) if name == "FAST_RUN" else ()
         for p in passes:
             pass_named(p)
         self.pass_names = tuple(p.name for p in PIPELINE if p.name in passes)

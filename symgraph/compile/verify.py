@@ -42,12 +42,9 @@ def verify_grad(
     n_tests: int = 2,
     rng: np.random.Generator | np.random.RandomState | None = None,
     eps: float | None = None,
-    out_type=None,
     abs_tol: float | None = None,
     rel_tol: float | None = None,
     mode=None,
-    cast_to_output_type: bool = False,
-    no_debug_ref: bool = True,
 ) -> None:
     """Check ``grad`` of ``fun`` against finite differences at the point ``pt``.
 
@@ -112,7 +109,3 @@ def verify_grad(
                 abs_err,
                 rel_err,
             )
-
-
-# Theano's spelling for catching a failed check: ``except verify_grad.E_grad``.
-verify_grad.E_grad = GradientError

@@ -43,7 +43,6 @@ class TensorType(Type):
     """
 
     variable_class: type | None = None  # set by symgraph.tensor.variable
-    constant_class: type | None = None
 
     def __init__(
         self,

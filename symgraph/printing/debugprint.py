@@ -24,9 +24,7 @@ def _ids():
         count += 1
 
 
-def debugprint(
-    obj, file=None, print_type: bool = True, depth: int = -1, ids: str = "id"
-) -> str | None:
+def debugprint(obj, file=None, print_type: bool = True, depth: int = -1) -> str | None:
     """Print ``obj`` (a variable, a list of them, a compiled function or a FunctionGraph)
     as an indented tree. Each node gets an id; a node seen before is printed once and
     referred to by its id afterwards. Lines nested deeper than 50 levels show the first and

@@ -18,7 +18,6 @@ class Pass:
     name: str
     run: Callable[[FunctionGraph], Counter]
     doc: str
-    fast_compile: bool = False  # also part of FAST_COMPILE (needed to run, or nearly free)
 
 
 PIPELINE: tuple[Pass, ...] = (

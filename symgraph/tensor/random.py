@@ -17,7 +17,6 @@ cheap array copy instead of a deep copy of a generator.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -118,15 +117,8 @@ class RandomStreams:
         dtype = dtype or _float_dtype([as_tensor(avg), as_tensor(std)])
         return self.gen("normal", size, (avg, std), ndim, dtype)
 
-    def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64", prob=None) -> Variable:
+    def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64") -> Variable:
         """Binomial counts of ``n`` trials of probability ``p`` (``n=1``: 0/1 masks)."""
-        if prob is not None:
-            warnings.warn(
-                "DEPRECATION: the 'prob' argument of binomial is deprecated; use 'p'",
-                UserWarning,
-                stacklevel=2,
-            )
-            p = prob
         return self.gen("binomial", size, (n, p), ndim, dtype)
 
     def random_integers(self, size=None, low=0, high=1, ndim=None, dtype="int64") -> Variable:

@@ -26,7 +26,7 @@ class SharedVariable(TensorVariable):
         self.allow_downcast = allow_downcast
         self.default_update = None
 
-    def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> Any:
+    def get_value(self, borrow: bool = False) -> Any:
         """The current value (a copy unless ``borrow=True``)."""
         value = self.container[0]
         return value if borrow else value.copy()
@@ -55,7 +55,7 @@ class SharedVariable(TensorVariable):
 
     def clone(self):
         """A new shared variable sharing this one's storage (as Theano's clone does)."""
-        other = SharedVariable(
+        other = type(self)(
             self.type,
             self.container[0],
             name=self.name,

@@ -85,7 +85,6 @@ class TensorConstant(_TensorMethods, Constant):
 
 
 TensorType.variable_class = TensorVariable
-TensorType.constant_class = TensorConstant
 
 
 def _python_scalar_dtype(value: Any, float_dtype: str) -> str:

@@ -4,12 +4,15 @@ signatures mapped onto symgraph's."""
 from __future__ import annotations
 
 import symgraph
-from symgraph.compat.theano._util import deprecated, warn
+from symgraph.compat.theano._util import deprecated, ignore_arguments, warn
 from symgraph.compat.theano.configparser import config
-from symgraph.compile import In, Out, SharedVariable, shared
 from symgraph.compile import Mode as _Mode
-from symgraph.compile.function import Function
+from symgraph.compile import Out, SharedVariable
+from symgraph.compile.function import Function as _Function
+from symgraph.compile.io import _NO_VALUE
+from symgraph.compile.io import In as _In
 from symgraph.rewrite.pipeline import pass_named
+from symgraph.tensor.shared import shared as _shared
 
 __all__ = [
     "Function",
@@ -18,11 +21,82 @@ __all__ = [
     "Out",
     "Param",
     "SharedVariable",
+    "TensorSharedVariable",
     "function",
     "get_default_mode",
     "get_mode",
     "shared",
 ]
+
+
+class In(_In):
+    """Theano's ``In``: ``borrow=True`` keeps the default ``value`` itself rather than a
+    copy (changing that array then changes the default, as in Theano). ``mutable`` and
+    ``implicit`` have no effect: inputs are never overwritten here, and shared variables
+    are never explicit inputs."""
+
+    def __init__(
+        self,
+        variable,
+        name=None,
+        value=_NO_VALUE,
+        borrow=False,
+        mutable=False,
+        strict=False,
+        allow_downcast=None,
+        implicit=False,
+    ) -> None:
+        ignore_arguments("In", [n for n, v in (("mutable", mutable), ("implicit", implicit)) if v])
+        super().__init__(
+            variable, name=name, value=value, strict=strict, allow_downcast=allow_downcast
+        )
+        self.borrow = bool(borrow)
+        self.mutable = mutable
+        self.implicit = implicit
+
+    def stored_default(self, value):
+        return value if self.borrow else super().stored_default(value)
+
+
+class TensorSharedVariable(SharedVariable):
+    """What ``theano.shared`` makes: a shared variable whose ``get_value`` takes Theano's
+    ``return_internal_type`` (the value is a NumPy array either way, the internal type of
+    Theano's CPU variables)."""
+
+    def get_value(self, borrow=False, return_internal_type=False):
+        return super().get_value(borrow=borrow)
+
+
+def shared(value, name=None, strict=False, allow_downcast=None, **kwargs) -> TensorSharedVariable:
+    """``theano.shared``: Theano's argument order (``strict`` third); ``borrow``,
+    ``broadcastable`` and ``shape`` by keyword."""
+    variable = _shared(value, name=name, strict=strict, allow_downcast=allow_downcast, **kwargs)
+    return TensorSharedVariable(
+        variable.type,
+        variable.get_value(borrow=True),
+        name=name,
+        strict=strict,
+        allow_downcast=allow_downcast,
+    )
+
+
+class Function(_Function):
+    """A compiled function whose ``copy`` takes Theano's ``share_memory``."""
+
+    def copy(self, share_memory=False, swap=None, delete_updates=False, name=None, profile=None):
+        """Theano's ``Function.copy``; ``share_memory`` has no effect (a compiled function
+        here keeps no intermediate storage to share)."""
+        if share_memory:
+            ignore_arguments("Function.copy", ["share_memory"])
+        copied = super().copy(swap=swap, delete_updates=delete_updates, name=name, profile=profile)
+        return _as_theano_function(copied)
+
+
+def _as_theano_function(compiled: _Function) -> Function:
+    # The compiled object is symgraph's in every respect but copy()'s signature, and the
+    # subclass adds no state, so the object changes class instead of being built again.
+    compiled.__class__ = Function
+    return compiled
 
 
 def _fast_compile_optimizer(optimizer) -> bool:
@@ -121,7 +195,7 @@ def function(
 
     ``accept_inplace`` and ``rebuild_strict`` have no effect here.
     """
-    return symgraph.function(
+    compiled = symgraph.function(
         inputs,
         outputs,
         updates=updates,
@@ -133,6 +207,7 @@ def function(
         profile=bool(profile),
         no_default_updates=no_default_updates,
     )
+    return _as_theano_function(compiled)
 
 
 def Param(  # noqa: N802 - Theano's name
@@ -155,5 +230,6 @@ def Param(  # noqa: N802 - Theano's name
         strict=strict,
         allow_downcast=allow_downcast,
         borrow=bool(borrow),
+        implicit=implicit,
         **kwargs,
     )

@@ -31,10 +31,12 @@ def debugprint(
     used_ids=None,
 ):
     """Theano's ``debugprint``: the graph as an indented tree. ``file='str'`` returns the
-    text; otherwise it is written to ``file`` (default stdout), which is returned."""
+    text; otherwise it is written to ``file`` (default stdout), which is returned. Nodes
+    always get Theano's default ``ids='CHAR'`` (A, B, ...)."""
     ignored = {
         name
         for name, value, default in (
+            ("ids", ids, "CHAR"),
             ("stop_on_name", stop_on_name, False),
             ("done", done, None),
             ("print_storage", print_storage, False),

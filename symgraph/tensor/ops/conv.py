@@ -14,9 +14,7 @@ Each one's gradient is expressed with the other two. The NumPy kernels live in
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -309,26 +307,14 @@ def conv2d(
     filter_flip=True,
     filter_dilation=(1, 1),
     num_groups=1,
-    image_shape=None,
-    **kwargs: Any,
 ) -> Variable:
     """2-D convolution with Theano's semantics (``T.nnet.conv2d``).
 
     ``input`` is ``(batch, channels, rows, cols)``, ``filters`` is
     ``(out_channels, channels // num_groups, krows, kcols)``. ``border_mode``: 'valid',
     'full', 'half', an int, a pair of ints or a pair of (before, after) pairs.
-    ``filter_flip=True`` flips the kernel (true convolution). ``image_shape`` is the
-    legacy spelling of ``input_shape`` (Theano's ``conv.conv2d``).
+    ``filter_flip=True`` flips the kernel (true convolution).
     """
-    if image_shape is not None:
-        if input_shape is not None:
-            raise TypeError("conv2d: give input_shape or image_shape, not both")
-        warnings.warn(
-            "conv2d(image_shape=) is deprecated; use input_shape=", DeprecationWarning, stacklevel=2
-        )
-        input_shape = image_shape
-    for key in kwargs:
-        warnings.warn(f"conv2d: ignoring unknown argument {key}=", UserWarning, stacklevel=2)
     op = Conv2d(
         border_mode,
         subsample,

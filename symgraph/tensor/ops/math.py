@@ -40,10 +40,6 @@ def _float_dtype(dtypes) -> np.dtype:
     return np.dtype(result)
 
 
-def _bool_dtype(dtypes) -> np.dtype:
-    return np.dtype(bool)
-
-
 def _second_input_dtype(dtypes) -> np.dtype:
     return np.dtype(dtypes[1])
 
@@ -147,10 +143,8 @@ def _inv(x, out=None, dtype=None):
 
 
 def _grad_mul(inputs, out, gz):
-    if len(inputs) == 2:
-        x, y = inputs
-        return [mul(gz, y), mul(gz, x)]
-    raise NotImplementedError
+    x, y = inputs
+    return [mul(gz, y), mul(gz, x)]
 
 
 def _grad_pow(inputs, out, gz):
@@ -372,9 +366,7 @@ second = _elemwise_function("second")
 fill = second
 square = sqr
 true_divide = true_div
-floor_div = int_div
 bitwise_and, bitwise_or, bitwise_xor, bitwise_not = and_, or_, xor, invert
-minimum_ = minimum
 
 
 def switch(condition, if_true, if_false) -> Variable:
@@ -516,8 +508,6 @@ def _reduce(kind: str, x, axis, keepdims: bool, dtype=None) -> Variable:
     elif kind in ("sum", "prod") and x.dtype in ("uint8", "uint16", "uint32"):
         dtype = "uint64"
     result = Reduce(kind, axes, dtype if dtype != x.dtype else None)(x) if axes or dtype else x
-    if result is x and dtype is None and axes == ():
-        result = x
     return _keepdims(result, axes, x.ndim) if keepdims else result
 
 
@@ -783,10 +773,6 @@ def argmax(x, axis=None, keepdims: bool = False) -> Variable:
 def argmin(x, axis=None, keepdims: bool = False) -> Variable:
     """Index of the minimum along ``axis`` (of the flattened tensor when None)."""
     return _argreduce("min", x, axis, keepdims)
-
-
-def max_and_argmax(x, axis=None):
-    return max(x, axis=axis), argmax(x, axis=axis)
 
 
 def as_float(x) -> Variable:

@@ -1,4 +1,4 @@
-"""2-D pooling (``pool_2d``/``max_pool_2d``) and its gradients as graph ops.
+"""2-D pooling (``pool_2d``, ``max_pool_2d_same_size``) and its gradients as graph ops.
 
 ``Pool(x) -> y``, ``PoolGrad(x, y, gy) -> gx`` and, for max pooling,
 ``MaxPoolGradGrad(x, y, ggx) -> ggy``; the gradient of each is expressed with the others,
@@ -122,12 +122,6 @@ def pool_2d(input, ws, ignore_border=False, stride=None, pad=(0, 0), mode="max")
     ``st`` and ``padding`` keywords live in ``symgraph.compat.theano``.)
     """
     return Pool(ws, ignore_border, stride, pad, mode)(input)
-
-
-def max_pool_2d(input, ds, ignore_border=None, st=None, padding=(0, 0), mode="max"):
-    """Legacy max pooling (Theano's ``downsample.max_pool_2d``): ``ds`` is the window,
-    ``st`` the stride; ``ignore_border`` defaults to False."""
-    return Pool(ds, bool(ignore_border), st, padding, mode)(input)
 
 
 def max_pool_2d_same_size(input, patch_size):

@@ -139,21 +139,6 @@ def test_conv2d_call_time_errors_name_shapes():
         g(np.ones((1, 3, 6, 6)), np.ones((2, 3, 3, 3)))
 
 
-def test_conv2d_legacy_image_shape():
-    rng = np.random.default_rng(5)
-    x, w = T.dtensor4("x"), T.dtensor4("w")
-    with pytest.warns(DeprecationWarning, match="image_shape"):
-        out = T.conv2d(
-            x, w, image_shape=(2, 1, 6, 6), filter_shape=(3, 1, 3, 3), border_mode="full"
-        )
-    assert out.type.shape == (2, 3, 8, 8)
-    x_val, w_val = rng.random((2, 1, 6, 6)), rng.random((3, 1, 3, 3))
-    np.testing.assert_allclose(
-        symgraph.function([x, w], out)(x_val, w_val),
-        loop_conv(x_val, w_val, ((2, 2), (2, 2)), (1, 1), True),
-    )
-
-
 def test_full_mode_convnet_shapes():
     """conv 3x3 'full' -> max-pool 2x2 (ignore_border=False) -> dropout -> conv 3x3 -> pool
     -> conv 3x3 -> pool -> flatten(2), on 28x28 inputs: 30, 15, 13, 7, 5, 3 and 128*3*3."""

@@ -84,17 +84,3 @@ def test_pool_errors():
             T.pool_2d(x, (2, 2), mode=mode)
     with pytest.raises(TypeError, match="at least 2 dimensions"):
         T.pool_2d(T.dvector("v"), (2, 2))
-
-
-def test_legacy_max_pool_2d():
-    x_val = np.random.default_rng(9).random((1, 1, 5, 5))
-    x = T.dtensor4("x")
-    out = T.max_pool_2d(x, ds=(2, 2), ignore_border=False)
-    np.testing.assert_allclose(
-        symgraph.function([x], out)(x_val), loop_max_pool(x_val, (2, 2), False)
-    )
-    # the old keywords of pool_2d are the Theano compat layer's business
-    from symgraph.compat.theano.tensor.signal.pool import pool_2d as theano_pool_2d
-
-    with pytest.warns(DeprecationWarning):
-        theano_pool_2d(x, ds=(2, 2), st=(1, 1), ignore_border=True)

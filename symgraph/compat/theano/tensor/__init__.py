@@ -47,6 +47,8 @@ from symgraph.tensor.variable import as_tensor as _as_tensor  # noqa: E402
 
 abs_ = _math.abs
 sgn = _math.sign
+floor_div = _math.int_div
+conv2d = nnet.conv2d  # with Theano's old keywords (image_shape=...), like T.nnet.conv2d
 
 
 def flatten(x, ndim=1, outdim=None):
@@ -87,6 +89,14 @@ def var(input, axis=None, ddof=0, keepdims=False, corrected=False):
 def std(input, axis=None, ddof=0, keepdims=False, corrected=False):
     """Theano's ``std`` (``ddof`` third)."""
     return _math.std(input, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def max_and_argmax(a, axis=None, keepdims=False):
+    """The maximum over ``axis`` and its position, as a pair (Theano's)."""
+    return [
+        _math.max(a, axis=axis, keepdims=keepdims),
+        _math.argmax(a, axis=axis, keepdims=keepdims),
+    ]
 
 
 def transpose(x, axes=None):
