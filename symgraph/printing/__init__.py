@@ -1,4 +1,6 @@
-"""Seeing graphs: debugprint, text form, networkx export, pass traces, profiles."""
+"""Seeing graphs: debugprint, pprint, networkx and DOT export, and the text form (defined
+with the graph in ``symgraph.graph.text``). Pass traces (``f.trace``) and profiles
+(``f.profile``) print themselves."""
 
 from symgraph.graph.text import graph_to_text
 from symgraph.printing.debugprint import debugprint, pprint

@@ -1,7 +1,8 @@
-"""Element-wise math, casts and reductions.
+"""Element-wise math, reductions and running sums.
 
 The element-wise table below is the single place where each element-wise function is
-declared: kernel, dtype rule and gradient, one row each.
+declared: kernel, dtype rule and gradient, one row each. Casts and the ``Elemwise`` op
+itself are in ``symgraph.tensor.ops.elemwise``.
 """
 
 from __future__ import annotations
