@@ -1,0 +1,32 @@
+"""Operators and methods are installed on tensor variables once, from one class."""
+
+import numpy as np
+import pytest
+
+import symgraph.tensor as T
+from symgraph.tensor import operators, variable
+
+
+def test_every_operator_is_installed_on_variables_and_constants():
+    methods = [
+        name for name in vars(operators.TensorOperators) if name not in operators._CLASS_PLUMBING
+    ]
+    assert {"__add__", "__getitem__", "sum", "reshape", "cumsum", "T", "shape"} <= set(methods)
+    for name in methods:
+        member = vars(operators.TensorOperators)[name]
+        assert vars(variable._TensorMethods)[name] is member
+        assert getattr(T.TensorVariable, name) is getattr(T.TensorConstant, name)
+
+
+def test_as_tensor_stacks_a_list_of_variables():
+    x, y = T.dscalar("x"), T.dscalar("y")
+    stacked = T.as_tensor([x, 2.0, y])
+    assert stacked.type.shape == (3,)
+    np.testing.assert_array_equal(stacked.eval({x: 1.0, y: 3.0}), [1.0, 2.0, 3.0])
+
+
+def test_variables_compare_by_identity():
+    x = T.dvector("x")
+    assert x == x and x != T.dvector("x")
+    with pytest.raises(TypeError, match="truth value"):
+        bool(x < 1)
