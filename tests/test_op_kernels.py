@@ -38,6 +38,7 @@ from hypothesis.extra import numpy as hnp
 
 import symgraph
 import symgraph.tensor as T
+from symgraph.compat.theano.gradient import UndefinedGrad
 from symgraph.compat.theano.printing import Print
 from symgraph.grad import GradientOverride
 from symgraph.graph.basic import Apply, Constant, Op, Variable
@@ -1040,6 +1041,11 @@ def gradient_override_case(data):
     return Case(GradientOverride(kind, lower, upper).make_node(x), [value], lambda v: [v])
 
 
+def undefined_grad_case(data):
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), draw_shape(data))
+    return Case(UndefinedGrad().make_node(x), [value], lambda v: [v])
+
+
 def print_case(data):
     x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), draw_shape(data))
     return Case(Print("value", attrs=("shape",)).make_node(x), [value], lambda v: [v])
@@ -1094,6 +1100,7 @@ ROWS = [
     Row("random", RandomVariable, random_case),
     Row("gradient_override", GradientOverride, gradient_override_case),
     Row("print", Print, print_case),
+    Row("undefined_grad", UndefinedGrad, undefined_grad_case),
 ]
 
 

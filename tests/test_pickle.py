@@ -11,6 +11,7 @@ import pytest
 
 import symgraph
 import symgraph.tensor as T
+from symgraph.compat.theano.gradient import UndefinedGrad
 from symgraph.compat.theano.printing import Print
 from symgraph.graph.basic import Op
 from symgraph.graph.traversal import graph_inputs, toposort
@@ -121,8 +122,10 @@ def _graph_using_every_op():
     cost = Print("cost", attrs=("shape",))(cost)
     grads = symgraph.grad(cost, [W, V, x4])
     updates = [(V, T.set_subtensor(V[0], V[0] - 0.1 * grads[1][0]))]
-    f = symgraph.function([x4, y], [cost, *grads], updates=updates)
-    return [cost, *grads], f
+    # an op that only changes gradients, outside the differentiated cost
+    labels = UndefinedGrad()(y)
+    f = symgraph.function([x4, y], [cost, *grads, labels], updates=updates)
+    return [cost, *grads, labels], f
 
 
 def test_every_op_class_pickles(capsys):
