@@ -208,6 +208,23 @@ def test_theano_flags_parsing():
     assert cfg.lib.cnmem == 0.5
 
 
+@pytest.mark.parametrize(
+    "ignore, round_, reduce_join, sum_div",
+    [("all", False, False, False), ("None", True, True, True), ("0.6", True, True, False)],
+)
+def test_ignore_bug_before_moves_the_warn_defaults(ignore, round_, reduce_join, sum_div):
+    # warn.round was fixed in 0.9, warn.reduce_join in 0.7, warn.sum_div_dimshuffle_bug in 0.3
+    cfg = TheanoConfig(Config(), f"warn.ignore_bug_before={ignore}")
+    assert cfg.warn.ignore_bug_before == ignore
+    assert (cfg.warn.round, cfg.warn.reduce_join) == (round_, reduce_join)
+    assert cfg.warn.sum_div_dimshuffle_bug is sum_div
+    # an explicit flag still wins, whatever the order
+    explicit = TheanoConfig(Config(), f"warn.round=True,warn.ignore_bug_before={ignore}")
+    assert explicit.warn.round is True
+    with pytest.raises(ConfigOverrideError):
+        cfg.warn.ignore_bug_before = "0.3" if ignore != "0.3" else "all"
+
+
 def test_theano_flags_sections_read_at_import():
     code = (
         "import symgraph.compat.theano as t; "

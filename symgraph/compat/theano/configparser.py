@@ -9,7 +9,8 @@ kinds:
   both), ``mode``, ``optimizer``, ``optimizer_excluding``/``_including`` and
   ``on_unused_input`` (read by ``theano.function``);
 * values programs read for themselves (``warn.*``, ``unittests.rseed``,
-  ``tensor.cmp_sloppy``...): stored and returned, silently;
+  ``tensor.cmp_sloppy``...): stored and returned, silently (``warn.ignore_bug_before`` in
+  ``THEANO_FLAGS`` moves the ``warn.*`` defaults, as in Theano);
 * Theano back-end options with no effect here (devices, GPU libraries, C compilation,
   test values): accepted, and setting one to anything but its default warns and says why.
 
@@ -119,8 +120,14 @@ _DEVICE = _Check("'cpu' or a name starting with 'cuda', 'opencl' or 'gpu'", _dev
 _IGNORE_BUG_BEFORE = "0.8"
 
 
-def _warn_default(fixed_in: str) -> bool:
-    return _IGNORE_BUG_BEFORE < fixed_in
+def _warn_default(fixed_in: str, ignore_bug_before: str = _IGNORE_BUG_BEFORE) -> bool:
+    """Theano's rule, string comparison included: warn about a bug fixed in ``fixed_in``
+    unless ``ignore_bug_before`` is 'all' or not older."""
+    if ignore_bug_before == "None":
+        return True
+    if ignore_bug_before == "all":
+        return False
+    return not ignore_bug_before >= fixed_in
 
 
 _WARN_BUGS = {
@@ -157,9 +164,22 @@ OPTIONS: dict[str, Option] = {
     "tensor.cmp_sloppy": Option(0, _number(int, lambda i: i in (0, 1, 2)), fixed=True),
     "warn.ignore_bug_before": Option(
         _IGNORE_BUG_BEFORE,
-        _enum("None", "all", "0.3", "0.4", "0.4.1", "0.5", "0.6", "0.7", "0.8", "0.8.1")._replace(
-            describe="'None', 'all' or a Theano version"
-        ),
+        _enum(
+            "None",
+            "all",
+            "0.3",
+            "0.4",
+            "0.4.1",
+            "0.5",
+            "0.6",
+            "0.7",
+            "0.8",
+            "0.8.1",
+            "0.8.2",
+            "0.9",
+            "0.10",
+            "1.0",
+        )._replace(describe="'None', 'all' or a Theano version"),
         fixed=True,
     ),
     **{
@@ -352,8 +372,16 @@ class TheanoConfig:
         object.__setattr__(
             self, "_values", {n: o.default for n, o in OPTIONS.items() if n not in _FORWARDED}
         )
-        for key, value in _parse_flags(flags).items():
-            key = key.replace("__", ".")
+        parsed = {key.replace("__", "."): value for key, value in _parse_flags(flags).items()}
+        ignore = parsed.pop("warn.ignore_bug_before", None)
+        if ignore is not None:
+            # As in Theano, the flag moves the defaults of the warn.* bug options.
+            self._set("warn.ignore_bug_before", ignore, at_import=True)
+            for name, fixed_in in _WARN_BUGS.items():
+                self._values[f"warn.{name}"] = _warn_default(
+                    fixed_in, self._values["warn.ignore_bug_before"]
+                )
+        for key, value in parsed.items():
             if key in OPTIONS:
                 self._set(key, value, at_import=True)
             else:
