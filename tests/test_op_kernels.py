@@ -38,7 +38,9 @@ from hypothesis.extra import numpy as hnp
 
 import symgraph
 import symgraph.tensor as T
+from symgraph.compat.theano.gradient import UndefinedGrad
 from symgraph.compat.theano.printing import Print
+from symgraph.compat.theano.tensor.opt import Assert
 from symgraph.grad import GradientOverride
 from symgraph.graph.basic import Apply, Constant, Op, Variable
 from symgraph.graph.type import TensorType
@@ -1040,6 +1042,17 @@ def gradient_override_case(data):
     return Case(GradientOverride(kind, lower, upper).make_node(x), [value], lambda v: [v])
 
 
+def undefined_grad_case(data):
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), draw_shape(data))
+    return Case(UndefinedGrad().make_node(x), [value], lambda v: [v])
+
+
+def assert_case(data):
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), draw_shape(data))
+    node = Assert("x is fine").make_node(x, constant(np.bool_(True)), constant(np.int8(1)))
+    return Case(node, [value], lambda v: [v])
+
+
 def print_case(data):
     x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), draw_shape(data))
     return Case(Print("value", attrs=("shape",)).make_node(x), [value], lambda v: [v])
@@ -1094,6 +1107,8 @@ ROWS = [
     Row("random", RandomVariable, random_case),
     Row("gradient_override", GradientOverride, gradient_override_case),
     Row("print", Print, print_case),
+    Row("undefined_grad", UndefinedGrad, undefined_grad_case),
+    Row("assert", Assert, assert_case),
 ]
 
 

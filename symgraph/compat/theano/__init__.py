@@ -21,7 +21,7 @@ from symgraph.compat.theano._util import TheanoDeprecationWarning
 # visible although they are DeprecationWarnings too (hidden by default outside __main__).
 warnings.filterwarnings("default", category=TheanoDeprecationWarning)
 
-from symgraph.compat.theano import gradient, printing, sandbox, tensor  # noqa: E402
+from symgraph.compat.theano import configparser, gradient, printing, sandbox, tensor  # noqa: E402
 from symgraph.compat.theano._importer import install, installed, uninstall  # noqa: E402
 from symgraph.compat.theano.compile import (  # noqa: E402
     In,
@@ -32,7 +32,7 @@ from symgraph.compat.theano.compile import (  # noqa: E402
     function,
     shared,
 )
-from symgraph.compat.theano.configparser import config  # noqa: E402
+from symgraph.compat.theano.configparser import change_flags, config  # noqa: E402
 from symgraph.compat.theano.gradient import grad  # noqa: E402
 from symgraph.compat.theano.printing import pp  # noqa: E402
 from symgraph.graph.basic import Apply, Constant, Op, Variable  # noqa: E402
@@ -72,8 +72,10 @@ __all__ = [
     "Param",
     "SharedVariable",
     "Variable",
+    "change_flags",
     "clone",
     "config",
+    "configparser",
     "dot",
     "function",
     "grad",

@@ -1,7 +1,27 @@
 """``theano.function``, ``theano.shared``, ``In``/``Out`` and modes, with Theano's
-signatures mapped onto symgraph's."""
+signatures mapped onto symgraph's.
+
+Theano's optimizer tags, as ``Mode.including`` / ``excluding`` / ``requiring`` and the
+``optimizer_excluding`` / ``_including`` / ``_requiring`` flags take them, name these
+symgraph passes (``THEANO_TAGS``)::
+
+    fast_run                                  every pass
+    fast_compile                              none
+    merge                                     merge
+    constant_folding                          constant_fold
+    canonicalize, stabilize, specialize       the pass of the same name
+    elemwise_fusion, local_elemwise_fusion,
+    composite_elemwise_fusion                 fusion
+    inplace, inplace_opt, inplace_elemwise_opt inplace
+
+A symgraph pass name stands for itself. Every other Theano tag (``gpu``, ``gpuarray``,
+``conv_dnn``, ``cudnn``, ``conv_gemm``, ``uncanonicalize``, ``local_remove_all_assert``,
+``ShapeOpt``...) names work symgraph does not do: it is ignored with a warning.
+"""
 
 from __future__ import annotations
+
+import copy
 
 import symgraph
 from symgraph.compat.theano._util import deprecated, ignore_arguments, warn
@@ -11,7 +31,7 @@ from symgraph.compile import Out, SharedVariable
 from symgraph.compile.function import Function as _Function
 from symgraph.compile.io import _NO_VALUE
 from symgraph.compile.io import In as _In
-from symgraph.rewrite.pipeline import pass_named
+from symgraph.rewrite.pipeline import list_passes
 from symgraph.tensor.shared import shared as _shared
 
 __all__ = [
@@ -104,13 +124,44 @@ def _fast_compile_optimizer(optimizer) -> bool:
     return str(optimizer) in ("None", "fast_compile", "o1", "merge")
 
 
+# Theano's optimizer tags (the names ``including`` / ``excluding`` / ``requiring`` and the
+# ``optimizer_*`` flags took) mapped onto the symgraph passes doing that work. A symgraph
+# pass name is accepted as itself; any other Theano tag (``'gpu'``, ``'conv_dnn'``,
+# ``'conv_gemm'``, ``'uncanonicalize'``, ``'local_remove_all_assert'``...) names work
+# symgraph does not do and is ignored with a warning.
+THEANO_TAGS: dict[str, tuple[str, ...]] = {
+    "fast_run": tuple(list_passes()),
+    "fast_compile": (),
+    "merge": ("merge",),
+    "constant_folding": ("constant_fold",),
+    "canonicalize": ("canonicalize",),
+    "stabilize": ("stabilize",),
+    "specialize": ("specialize",),
+    "elemwise_fusion": ("fusion",),
+    "local_elemwise_fusion": ("fusion",),
+    "composite_elemwise_fusion": ("fusion",),
+    "inplace": ("inplace",),
+    "inplace_opt": ("inplace",),
+    "inplace_elemwise_opt": ("inplace",),
+}
+
+
+def passes_for_tag(tag: str) -> tuple[str, ...] | None:
+    """The symgraph passes a Theano optimizer tag stands for; None when there are none."""
+    if tag in THEANO_TAGS:
+        return THEANO_TAGS[tag]
+    return (tag,) if tag in list_passes() else None
+
+
 class Mode(_Mode):
     """Theano's ``Mode(linker=None, optimizer='default')``: ``optimizer=None`` (or
     'fast_compile') gives FAST_COMPILE's passes, anything else FAST_RUN's; the linker
     has no equivalent here (code is always generated Python) and is ignored.
 
-    ``excluding`` / ``including`` take symgraph pass names; Theano's optimizer tags that
-    have no pass here (``'conv_dnn'``, ``'gpu'``...) are ignored with a warning.
+    ``including``, ``excluding`` and ``requiring`` take Theano's optimizer tags (see
+    ``THEANO_TAGS``) or symgraph pass names and return a new compat ``Mode``; a tag with
+    no symgraph pass is ignored with a warning, so Theano code that names GPU or C
+    optimizations still compiles.
     """
 
     def __init__(self, linker=None, optimizer="default") -> None:
@@ -119,22 +170,40 @@ class Mode(_Mode):
         super().__init__("FAST_COMPILE" if _fast_compile_optimizer(optimizer) else "FAST_RUN")
         self.linker, self.optimizer = linker, optimizer
 
-    def _known(self, names) -> tuple[str, ...]:
-        known = []
-        for name in names:
-            try:
-                pass_named(name)
-            except ValueError:
-                warn(f"optimizer tag {name!r} has no symgraph pass; ignored")
+    def _passes(self, tags) -> list[str]:
+        passes = []
+        for tag in tags:
+            found = passes_for_tag(tag)
+            if found is None:
+                warn(f"optimizer tag {tag!r} has no symgraph pass; ignored")
             else:
-                known.append(name)
-        return tuple(known)
+                passes.extend(found)
+        return passes
 
-    def excluding(self, *names: str) -> _Mode:
-        return super().excluding(*self._known(names))
+    def _with_passes(self, passes) -> Mode:
+        mode = copy.copy(self)
+        mode.pass_names = tuple(name for name in list_passes() if name in passes)
+        return mode
 
-    def including(self, *names: str) -> _Mode:
-        return super().including(*self._known(names))
+    def excluding(self, *tags: str) -> Mode:
+        dropped = self._passes(tags)
+        return self._with_passes([p for p in self.pass_names if p not in dropped])
+
+    def including(self, *tags: str) -> Mode:
+        return self._with_passes([*self.pass_names, *self._passes(tags)])
+
+    def requiring(self, *tags: str) -> Mode:
+        """Keep only the passes the tags name (all of them when no tag names a pass)."""
+        required = self._passes(tags)
+        if not any(passes_for_tag(t) is not None for t in tags):
+            return self._with_passes(self.pass_names)
+        return self._with_passes([p for p in self.pass_names if p in required])
+
+    def __repr__(self) -> str:
+        return (
+            f"theano Mode(linker={self.linker!r}, optimizer={self.optimizer!r}, "
+            f"passes={list(self.pass_names)})"
+        )
 
 
 # Theano's mode names; those that only added checking (DebugMode, NanGuardMode) or
@@ -157,9 +226,7 @@ def get_mode(mode) -> Mode:
     if isinstance(mode, _Mode):
         return mode
     if mode is None:
-        mode = config.mode
-        if _fast_compile_optimizer(config.optimizer):
-            mode = "FAST_COMPILE"
+        return _default_mode()
     if mode in _FAST_COMPILE:
         return Mode(optimizer=None)
     if mode in _FAST_RUN:
@@ -170,6 +237,19 @@ def get_mode(mode) -> Mode:
     raise ValueError(
         f"unknown mode {mode!r}; Theano's modes are {', '.join(sorted(_FAST_COMPILE | _FAST_RUN))}"
     )
+
+
+def _default_mode() -> Mode:
+    # As Theano did, the optimizer_* flags (tags separated by ':') shape the default mode.
+    mode = get_mode("FAST_COMPILE" if _fast_compile_optimizer(config.optimizer) else config.mode)
+    for method, flag in (
+        (Mode.excluding, config.optimizer_excluding),
+        (Mode.including, config.optimizer_including),
+        (Mode.requiring, config.optimizer_requiring),
+    ):
+        if flag:
+            mode = method(mode, *flag.split(":"))
+    return mode
 
 
 def get_default_mode() -> Mode:
