@@ -102,6 +102,7 @@ def generate(
     defaults: list,
     name: str | None = None,
     profile: bool = False,
+    compile_inner=None,
 ) -> Program:
     """Generate the Python function computing ``fgraph``'s outputs.
 
@@ -109,9 +110,10 @@ def generate(
     ``update_targets``; updates are checked against their shared variables' static shapes
     and stored only after everything else is computed and checked, so a call that fails
     leaves every shared variable as it was. ``defaults`` is the list the function reads
-    omitted arguments' values from (its owner may change it later).
+    omitted arguments' values from (its owner may change it later). ``compile_inner``
+    compiles the inner graphs of ops that hold one (a loop body), see ``EmitContext``.
     """
-    writer = _SourceWriter(fgraph, name, profile)
+    writer = _SourceWriter(fgraph, name, profile, compile_inner)
     writer.take_parameters(parameters, defaults)
     writer.read_shared_values(shared_inputs, update_targets)
     writer.compute_nodes()
@@ -124,13 +126,15 @@ class _SourceWriter:
     generated name, the parameters and their checks, the shared values, one statement
     per node, then the results and the updates."""
 
-    def __init__(self, fgraph: FunctionGraph, name: str | None, profile: bool) -> None:
+    def __init__(
+        self, fgraph: FunctionGraph, name: str | None, profile: bool, compile_inner=None
+    ) -> None:
         self.fgraph = fgraph
         self.name = name
         self.label = name or FUNCTION_NAME
         self.filename = f"<symgraph-fn-{next(_function_ids)}:{comment_text(self.label)}>"
         self.namespace: dict[str, Any] = dict(_FIXED_GLOBALS)
-        self.ctx = EmitContext(self.namespace)
+        self.ctx = EmitContext(self.namespace, compile_inner)
         self.names: dict[Variable, str] = {}
         titled = f" '{comment_text(name)}'" if name is not None else ""
         self.header = [f"# symgraph function{titled}; the generated names stand for:"]

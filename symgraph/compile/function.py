@@ -8,11 +8,13 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from symgraph.compile.codegen import MISSING, Parameter, Program, generate
+from symgraph.compile.inner import compile_inner
 from symgraph.compile.io import In, Out
 from symgraph.compile.memory import keep_freed_memory
 from symgraph.compile.mode import Mode, get_mode
@@ -400,6 +402,7 @@ def function(
         defaults=defaults,
         name=name,
         profile=profile,
+        compile_inner=partial(compile_inner, mode=recipe["mode"]),
     )
     compiled = Compiled(
         fn=program.build(),
