@@ -21,6 +21,8 @@ import functools
 import inspect
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from symgraph.grad import grad
 from symgraph.graph.basic import Apply, Constant, HasInnerGraph, Op, Variable
 from symgraph.graph.traversal import ancestors, clone_replace, graph_inputs, graph_signature
@@ -187,11 +189,24 @@ class Scan(Op, HasInnerGraph):
                     f"errors.step_shape(t, {i}, r{i}.shape, o{i}.shape[1:])"
                 )
                 lines.append(f"    o{i}[t] = r{i}")
+        if len(inits) < n_outputs:
+            # No step ran: an output's rows have the shape one step would give them.
+            shapes = ctx.bind(_step_shapes, "step_shapes")
+            dry = [f"np.zeros({x}.shape[1:], {x}.dtype)" for x in seqs] + arguments[len(seqs) :]
+            dry = [a.replace("[t + ", "[").replace("[t]", "[0]") for a in dry]
+            static = ctx.bind(
+                [
+                    tuple(0 if s is None else s for s in out.type.shape)
+                    for out in self.inner_outputs
+                ],
+                "static_shapes",
+            )
+            lines.append(f"if n == 0: shapes = {shapes}(step, [{', '.join(dry)}], {static})")
         for i in range(n_outputs):
             if i not in inits:
-                # No step ran: the rows' shape is the static one, unknown sizes taken as 0.
-                shape = tuple(0 if s is None else s for s in self.inner_outputs[i].type.shape)
-                lines.append(f"if o{i} is None: o{i} = np.empty((0, *{shape}), dtype={dtypes[i]})")
+                lines.append(
+                    f"if o{i} is None: o{i} = np.empty((0, *shapes[{i}]), dtype={dtypes[i]})"
+                )
         lines.append(f"return {', '.join(f'o{i}' for i in range(n_outputs))}")
         return lines, parameters
 
@@ -296,6 +311,18 @@ class Scan(Op, HasInnerGraph):
         for wanted in wanted_non_seqs:
             non_seq_grads.append(next(sums_iter)[-1] if wanted else None)
         return [None, *seq_grads, *init_grads, *non_seq_grads]
+
+
+def _step_shapes(step: Callable, arguments: list, static: list[tuple]) -> list[tuple]:
+    """The shapes of one step's outputs on ``arguments`` (zeros standing for the rows of
+    sequences that have none): what a loop of zero steps gives its outputs' rows. When that
+    step fails (it may index or divide by what it reads), the static shapes, with 0 for
+    the unknown sizes."""
+    try:
+        with np.errstate(all="ignore"):
+            return [np.shape(value) for value in step(*arguments)]
+    except Exception:
+        return static
 
 
 def _is_float(variable: Variable) -> bool:
