@@ -90,7 +90,12 @@ def scan(
         low, high = min(min(taps), 0), max(max(taps), 0)
         for tap in taps:
             # Row t of this slice is x[t + tap] counted from the first row every tap can read.
-            piece = x[tap - low :] if tap == high else x[tap - low : tap - high]
+            if tap == low == high:  # the only tap, 0: the sequence itself
+                piece = x
+            elif tap == high:
+                piece = x[tap - low :]
+            else:
+                piece = x[tap - low : tap - high]
             if go_backwards:
                 piece = piece[::-1]
             seq_inputs.append(piece)

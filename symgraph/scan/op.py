@@ -43,6 +43,7 @@ class Scan(Op, HasInnerGraph):
     an output that is not fed back."""
 
     __props__ = ("signature", "n_seqs", "state_taps", "n_non_seqs", "truncate_gradient")
+    show_inner_graph = True
 
     def __init__(
         self,
@@ -444,7 +445,8 @@ def build_scan(
     for init, taps in given_states:
         row_type = TensorType(init.dtype, init.type.shape[1:])
         for tap in taps:
-            tap_slots.append(row_type.make_variable(f"{init.name}[t{tap}]" if init.name else None))
+            base = _base_name(init)
+            tap_slots.append(row_type.make_variable(f"{base}[t{tap}]" if base else None))
     arguments = [*seq_slots, *tap_slots, *non_sequences]
     _check_arity(fn, arguments, descriptions, title)
     outputs, updates = _outputs_and_updates(fn(*arguments), title)
@@ -495,6 +497,15 @@ def build_scan(
         n_steps = n_steps.astype("int64")
     node = op.make_node(n_steps, *sequences, *[init for init, _ in given_states], *all_non_seqs)
     return list(node.outputs)
+
+
+def _base_name(initial: Variable) -> str | None:
+    """The name of the user's initial value, through the slice or new axis scan added."""
+    for _ in range(3):
+        if initial.name or initial.owner is None:
+            return initial.name
+        initial = initial.owner.inputs[0]
+    return initial.name
 
 
 def _check_arity(fn: Callable, arguments: list, descriptions, title: str) -> None:

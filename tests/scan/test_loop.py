@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 import pytest
 from helpers import MODES, SETTINGS
@@ -309,3 +311,48 @@ def test_zero_steps_give_rows_of_the_shape_one_step_would():
     x = T.matrix("x")
     ys, _ = symgraph.scan(lambda v: T.concatenate([v, v]), sequences=x)
     assert symgraph.function([x], ys)(np.zeros((0, 3))).shape == (0, 6)
+
+
+def test_fn_may_return_a_constant_or_an_argument_unchanged():
+    x, w = T.vector("x"), T.vector("w")
+    ones, _ = symgraph.map(lambda v: T.constant(1.0), x)
+    same, _ = symgraph.map(lambda v, w: w, x, non_sequences=w)
+    f = symgraph.function([x, w], [ones, same])
+    got_ones, got_same = f(np.arange(3.0), np.array([5.0, 6.0]))
+    np.testing.assert_allclose(got_ones, [1, 1, 1])
+    np.testing.assert_allclose(got_same, [[5, 6]] * 3)
+
+
+def test_integer_states_and_sequences():
+    counts, _ = symgraph.scan(lambda c: c + 1, outputs_info=T.constant(np.int64(0)), n_steps=3)
+    np.testing.assert_array_equal(counts.eval(), [1, 2, 3])
+    idx = T.ivector("idx")
+    W = T.matrix("W")
+    rows, _ = symgraph.scan(lambda i, W: W[i] * 2, sequences=idx, non_sequences=W)
+    g = symgraph.grad(rows.sum(), W)
+    got = symgraph.function([idx, W], g)(np.array([0, 2, 0], dtype="int32"), np.ones((3, 2)))
+    np.testing.assert_allclose(got, [[4, 4], [0, 0], [2, 2]])
+
+
+def test_updates_are_an_ordered_dict_function_accepts():
+    x = T.vector("x")
+    ys, updates = symgraph.scan(lambda v, acc: acc + v, sequences=x, outputs_info=T.zeros(()))
+    assert isinstance(updates, OrderedDict)
+    f = symgraph.function([x], ys, updates=updates)
+    np.testing.assert_allclose(f(np.arange(3.0)), [0, 1, 3])
+
+
+def test_debugprint_lists_the_loop_body_after_the_graph():
+    x, h0, W = T.matrix("x"), T.vector("h0"), T.matrix("W")
+    hs, _ = symgraph.scan(
+        lambda v, h, W: T.tanh(T.dot(h, W) + v),
+        sequences=x,
+        outputs_info=h0,
+        non_sequences=W,
+        name="rnn",
+    )
+    text = symgraph.debugprint(hs, file="str")
+    outer, inner = text.split("Inner graphs:")
+    assert "Scan{rnn} [id B]" in outer
+    assert inner.splitlines()[2] == "Scan{rnn} [id B]"
+    assert " >tanh" in inner and "h0[t-1]" in inner and "x[t]" in inner

@@ -260,3 +260,13 @@ def test_the_gradient_is_a_second_scan():
     f = symgraph.function([x, h0, W], g)
     loops = [node for node in f.fgraph.toposort() if isinstance(node.op, Scan)]
     assert len(loops) == 2
+
+
+def test_gradient_of_the_gradient():
+    def first_derivative(a):
+        hs, _ = symgraph.scan(
+            lambda h, a: T.sin(h * a), outputs_info=T.ones_like(a), non_sequences=a, n_steps=3
+        )
+        return symgraph.grad(hs[-1], a)
+
+    symgraph.verify_grad(first_derivative, [np.array(0.7)], rng=np.random.default_rng(0))
