@@ -72,6 +72,31 @@ class Program:
     profile_seconds: list[float] | None = None
     profile_calls: list[int] | None = None
 
+    def explain(self, error: Exception) -> str | None:
+        """A note naming the node whose line of this program raised ``error``, the shapes
+        of its inputs and the user line that built it (None when no line of it did)."""
+        tb = error.__traceback__
+        frame_tb = None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == self.filename:
+                frame_tb = tb
+            tb = tb.tb_next
+        if frame_tb is None:
+            return None
+        node = self.line_nodes.get(frame_tb.tb_lineno)
+        if node is None:
+            return None
+        local_values = frame_tb.tb_frame.f_locals
+        described = []
+        for variable in node.inputs:
+            value = local_values.get(self.names.get(variable))
+            if value is not None:
+                described.append(f"{variable}: {np.asarray(value).dtype}{list(np.shape(value))}")
+        note = f"symgraph: this error happened computing {node.op} on ({', '.join(described)})"
+        if node.source is not None:
+            note += f"\n  that node was built at {node.source}"
+        return note
+
     def build(self):
         """Compile and run the source; return the generated function. Its source stays in
         ``linecache`` (for tracebacks) exactly as long as the function object lives."""

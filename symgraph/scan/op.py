@@ -173,7 +173,11 @@ class Scan(Op, HasInnerGraph):
         arguments += non_seqs
         results = [f"r{i}" for i in range(n_outputs)]
         lines.append("for t in range(n):")
-        lines.append(f"    [{', '.join(results)}] = step({', '.join(arguments)})")
+        lines.append("    try:")
+        lines.append(f"        [{', '.join(results)}] = step({', '.join(arguments)})")
+        lines.append("    except Exception as error:")
+        lines.append("        errors.step_failed(error, t, step)")
+        lines.append("        raise")
         for i in range(n_outputs):
             if i in inits:
                 lines.append(
@@ -381,6 +385,15 @@ class _LoopErrors:
     def __init__(self, op: Scan, node: Apply) -> None:
         self.title = f"scan '{op.name}'" if op.name else "scan"
         self.op = op
+
+    def step_failed(self, error: Exception, step: int, function: Callable) -> None:
+        """Add notes to ``error``: which step failed and, when the compiled step can say,
+        which of its nodes and the user line that built it."""
+        error.add_note(f"symgraph: in step {step} of {self.title}")
+        program = getattr(function, "program", None)  # compiled steps carry their program
+        note = program.explain(error) if program is not None else None
+        if note is not None:
+            error.add_note(note.replace("symgraph: ", "symgraph: inside the loop, ", 1))
 
     def negative_steps(self, n: int) -> None:
         raise ValueError(f"{self.title} was asked to run a negative number of steps ({n})")

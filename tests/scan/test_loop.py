@@ -356,3 +356,15 @@ def test_debugprint_lists_the_loop_body_after_the_graph():
     assert "Scan{rnn} [id B]" in outer
     assert inner.splitlines()[2] == "Scan{rnn} [id B]"
     assert " >tanh" in inner and "h0[t-1]" in inner and "x[t]" in inner
+
+
+def test_an_error_inside_the_loop_names_the_step_the_inner_node_and_its_line():
+    x, W = T.matrix("x"), T.matrix("W")
+    ys, _ = symgraph.scan(lambda v, W: T.dot(v, W), sequences=x, non_sequences=W, name="proj")
+    f = symgraph.function([x, W], ys)
+    with pytest.raises(ValueError) as caught:
+        f(np.ones((3, 2)), np.ones((3, 3)))
+    notes = "\n".join(caught.value.__notes__)
+    assert "in step 0 of scan 'proj'" in notes
+    assert "inside the loop, this error happened computing Dot on (x[t]: float64[2]" in notes
+    assert "test_loop.py" in notes
