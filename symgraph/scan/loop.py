@@ -2,7 +2,7 @@
 
 What happens outside the op, as in Theano: each tap of a sequence becomes a shifted slice
 of it (reversed with ``go_backwards``); the number of steps is the shortest of those
-slices and ``n_steps``; each state's initial rows are cut from its initial value; the
+slices, unless ``n_steps`` is given; each state's initial rows are cut from its initial value; the
 user sees each state's rows after the initial ones.
 """
 
@@ -58,7 +58,8 @@ def scan(
     initial value for tap -1, or ``dict(initial=x0, taps=[-2, -1])`` whose ``x0`` holds
     one row per earlier step), then the ``non_sequences``. Outer variables ``fn`` uses
     without being given them (shared variables included) are captured. The loop runs as
-    many steps as the shortest sequence after its taps, or ``n_steps`` if smaller;
+    many steps as the shortest sequence after its taps, or ``n_steps`` when given (then
+    every sequence must be at least that long);
     ``go_backwards`` reads the sequences from the end. ``outputs`` holds one row per
     step for each output (a list, or one variable when there is one and not
     ``return_list``); ``updates`` is an ordered dict for ``function(updates=...)``.
@@ -108,14 +109,17 @@ def scan(
             raise TypeError(f"{title}: n_steps must be an integer scalar, got {steps.type}")
         if isinstance(steps, Constant) and int(steps.data) < 0:
             raise ValueError(f"{title}: n_steps is negative ({int(steps.data)})")
-        lengths.append(steps)
-    if not lengths:
+        # As in Theano, a given n_steps is the number of steps, whatever the sequences'
+        # lengths: a sequence too short for it is an error when the loop starts.
+        n = steps
+    elif not lengths:
         raise ValueError(
             f"{title}: give sequences or n_steps, so that the number of steps is known"
         )
-    n = lengths[0]
-    for length in lengths[1:]:
-        n = minimum(n, length)
+    else:
+        n = lengths[0]
+        for length in lengths[1:]:
+            n = minimum(n, length)
 
     states, state_labels, rows = None, None, []
     if outputs_info is not None:

@@ -54,8 +54,11 @@ class Scan(Op, HasInnerGraph):
         n_non_seqs: int,
         truncate_gradient: int = -1,
         name: str | None = None,
+        sequence_labels: Sequence[str] | None = None,
     ) -> None:
         self.inner_inputs = list(inner_inputs)
+        # How errors name each sequence (the user's variable and tap): not a prop.
+        self.sequence_labels = list(sequence_labels or [])
         self.inner_outputs = list(inner_outputs)
         self.n_seqs = int(n_seqs)
         self.state_taps = tuple(tuple(int(k) for k in taps) for taps in state_taps)
@@ -399,8 +402,10 @@ class _LoopErrors:
         raise ValueError(f"{self.title} was asked to run a negative number of steps ({n})")
 
     def short_sequence(self, position: int, length: int, n: int) -> None:
+        labels = getattr(self.op, "sequence_labels", [])  # absent from older pickles
+        label = labels[position] if position < len(labels) else f"sequence {position}"
         raise ValueError(
-            f"{self.title}: sequence {position} has {length} rows but the loop runs {n} steps"
+            f"{self.title}: {label} gives {length} rows but the loop runs {n} steps (n_steps)"
         )
 
     def initial_rows(self, output: int, rows: int) -> None:
@@ -504,6 +509,7 @@ def build_scan(
         len(all_non_seqs),
         truncate_gradient,
         name,
+        descriptions[: len(sequences)] if descriptions else None,
     )
     n_steps = as_tensor(n_steps)
     if n_steps.dtype != "int64":

@@ -21,7 +21,8 @@ def reference_scan(sequences, outputs, n_steps, go_backwards, w):
     """``sequences``: (array, taps); ``outputs``: ('none' | 'state', initial, taps).
 
     Each tap of a sequence reads a shifted slice (reversed with go_backwards); the loop
-    runs the shortest slice's length, or n_steps if smaller. Output j at step t is
+    runs the shortest slice's length, or n_steps when given (None, the error, when a
+    slice is shorter). Output j at step t is
     ``tanh(sum of the sequence rows + w * sum of its own earlier values + j)``.
     """
     slices = []
@@ -30,8 +31,9 @@ def reference_scan(sequences, outputs, n_steps, go_backwards, w):
         for tap in taps:
             piece = x[tap - low : len(x) - (high - tap)] if len(x) >= high - low else x[:0]
             slices.append(piece[::-1] if go_backwards else piece)
-    lengths = [len(s) for s in slices] + ([n_steps] if n_steps is not None else [])
-    n = min(lengths)
+    n = n_steps if n_steps is not None else min(len(s) for s in slices)
+    if any(len(s) < n for s in slices):
+        return None, n  # a given n_steps longer than a sequence: an error
     buffers = []
     for kind, initial, taps in outputs:
         if kind == "state":
@@ -154,6 +156,10 @@ def test_scan_matches_a_python_loop(data):
     tol = {"float64": 1e-12, "float32": 1e-5}[dtype]
     for mode in MODES:
         f = symgraph.function(inputs, result, mode=mode, on_unused_input="ignore")
+        if expected is None:
+            with pytest.raises(ValueError, match="gives .* rows but the loop runs"):
+                f(*values)
+            continue
         got = f(*values)
         for a, b in zip(got, expected):
             assert a.dtype == dtype
@@ -368,3 +374,12 @@ def test_an_error_inside_the_loop_names_the_step_the_inner_node_and_its_line():
     assert "in step 0 of scan 'proj'" in notes
     assert "inside the loop, this error happened computing Dot on (x[t]: float64[2]" in notes
     assert "test_loop.py" in notes
+
+
+def test_a_given_n_steps_longer_than_a_sequence_is_an_error_naming_it():
+    x = T.vector("x")
+    ys, _ = symgraph.scan(lambda v: v, sequences=dict(input=x, taps=[-1]), n_steps=5)
+    with pytest.raises(
+        ValueError, match=r"sequence 'x' at tap -1 gives 2 rows but the loop runs 5"
+    ):
+        symgraph.function([x], ys)(np.arange(3.0))
