@@ -284,7 +284,10 @@ class Scan(Op, HasInnerGraph):
                 for tap, g in zip(self.state_taps[i], take(len(self.state_taps[i]))):
                     if g is not None:
                         rows[k + tap] = rows[k + tap] + g
-                new_windows.append(stack(rows))
+                # One row (a single tap -1): a new axis is a view, stacking would copy.
+                new_windows.append(
+                    rows[0].dimshuffle("x", *range(rows[0].ndim)) if k == 1 else stack(rows)
+                )
             new_sums = [s + g for s, g in zip(sum_values, non_seq_grads)]
             return new_windows + new_sums + seq_grads
 
