@@ -141,12 +141,12 @@ class Scan(Op, HasInnerGraph):
         step = ctx.inner_function(self.inner_inputs, self.inner_outputs, "scan_step")
         errors = ctx.bind(_LoopErrors(self, node), "scan_errors")
         body, parameters = self._loop_lines(node, ctx)
-        header = f"def {{name}}(step, errors, {', '.join(parameters)}):  {ctx.comment(self)}"
+        signature = f"(step, errors, {', '.join(parameters)}):  {ctx.comment(self)}"
 
         def make_lines(name):
-            return [header.replace("{name}", name), *("    " + line for line in body)]
+            return [f"def {name}{signature}", *("    " + line for line in body)]
 
-        helper = ctx.define(("scan_loop", header, tuple(body)), "scan_loop", make_lines)
+        helper = ctx.define(("scan_loop", signature, tuple(body)), "scan_loop", make_lines)
         return f"{helper}({step}, {errors}, {', '.join(inputs)})"
 
     def _loop_lines(self, node, ctx) -> tuple[list[str], list[str]]:
