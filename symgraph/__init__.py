@@ -9,8 +9,8 @@
     f = symgraph.function([x], cost, updates=[(W, W - 0.1 * symgraph.grad(cost, W))])
 
 Pipeline, each part importing only those before it: ``graph`` (the IR) -> ``tensor``
-(variables and ops) -> ``grad`` -> ``rewrite`` (passes) -> ``compile`` (generated code)
--> ``printing`` -> this facade -> ``compat.theano``.
+(variables and ops) -> ``grad`` -> ``scan`` (loops) -> ``rewrite`` (passes) -> ``compile``
+(generated code) -> ``printing`` -> this facade -> ``compat.theano``.
 """
 
 from symgraph import tensor
@@ -32,6 +32,7 @@ from symgraph.grad import (
 )
 from symgraph.printing import debugprint, pprint, to_dot, to_networkx
 from symgraph.rewrite import list_passes
+from symgraph.scan import foldl, foldr, map, reduce, scan
 
 __version__ = "0.1.0"
 
@@ -47,6 +48,8 @@ __all__ = [
     "SharedVariable",
     "config",
     "debugprint",
+    "foldl",
+    "foldr",
     "function",
     "disconnected_grad",
     "grad",
@@ -55,7 +58,10 @@ __all__ = [
     "hessian",
     "jacobian",
     "list_passes",
+    "map",
     "pprint",
+    "reduce",
+    "scan",
     "shared",
     "tensor",
     "to_dot",

@@ -1,6 +1,6 @@
 """The package's imports follow its pipeline, one way.
 
-graph (the IR) <- tensor (ops) <- grad <- rewrite <- compile <- printing <- compat, and
+graph (the IR) <- tensor (ops) <- grad <- scan <- rewrite <- compile <- printing <- compat, and
 inside ``tensor/ops`` each family imports only the families listed before it. Imports
 inside functions are refused too: they are how a cycle hides.
 """
@@ -33,6 +33,7 @@ LAYERS = [
     ("tensor ops", ["symgraph.tensor.ops"]),
     ("tensor", ["symgraph.tensor"]),
     ("grad", ["symgraph.grad"]),
+    ("scan", ["symgraph.scan"]),
     ("rewrite", ["symgraph.rewrite"]),
     ("compile", ["symgraph.compile"]),
     ("printing", ["symgraph.printing"]),

@@ -45,6 +45,7 @@ from symgraph.grad import GradientOverride
 from symgraph.graph.basic import Apply, Constant, Op, Variable
 from symgraph.graph.type import TensorType
 from symgraph.rewrite.fused import Fused
+from symgraph.scan.op import Scan, build_scan
 from symgraph.tensor.ops import pool_kernels
 from symgraph.tensor.ops import random as trandom
 from symgraph.tensor.ops.blas import Dot
@@ -732,6 +733,38 @@ def cumsum_case(data):
     return Case(CumSum(axis).make_node(x), [value], lambda v: [np.cumsum(v, axis=axis)])
 
 
+def scan_case(data):
+    """A loop with a state of one or two taps and an output not fed back, over a sequence
+    at least as long as the steps, with a non-sequence; the reference is a plain loop."""
+    dtype = data.draw(st.sampled_from(FLOATS))
+    length = data.draw(st.integers(0, 4))
+    width = data.draw(st.integers(0, 3))
+    taps = data.draw(st.sampled_from([(-1,), (-2, -1), (-1, -3)]))
+    depth = -min(taps)
+    steps, n = scalar_input(data, data.draw(st.integers(0, length)))
+    x, x_value = draw_input(data, dtype, (length, width), low=-2, high=2)
+    init, init_value = draw_input(data, dtype, (depth, width), low=-2, high=2)
+    w, w_value = draw_input(data, dtype, (width,), low=-1, high=1)
+
+    def step(x_row, *rest):
+        *earlier, weight = rest
+        total = earlier[0]
+        for h in earlier[1:]:
+            total = total + h
+        return [T.tanh(total * weight + x_row), x_row * 2]
+
+    state, doubled = build_scan(step, [x], [(init, taps), None], [w], steps)
+
+    def reference(n, xs, first, weight):
+        rows = list(first)
+        for t in range(int(n)):
+            total = sum(rows[t + depth + tap] for tap in taps)
+            rows.append(np.tanh(total * weight + xs[t]))
+        return [np.array(rows).reshape(len(rows), width), xs[: int(n)] * 2]
+
+    return Case(state.owner, [n, x_value, init_value, w_value], reference)
+
+
 def dot_case(data):
     rows, inner, cols = (data.draw(st.integers(0, 3)) for _ in range(3))
     a_shape = data.draw(st.sampled_from([(inner,), (rows, inner)]))
@@ -1095,6 +1128,7 @@ ROWS = [
     Row("argmax", Argmax, argmax_case),
     Row("cumsum", CumSum, cumsum_case),
     Row("dot", Dot, dot_case),
+    Row("scan", Scan, scan_case),
     Row("softmax", Softmax, softmax_case),
     Row("log_softmax", LogSoftmax, lambda data: softmax_case(data, True)),
     Row("softmax_grad", SoftmaxGrad, softmax_grad_case),

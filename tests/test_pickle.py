@@ -119,6 +119,12 @@ def _graph_using_every_op():
         + T.sum(T.log(T.exp(h).sum(axis=1)))  # logsumexp, after the stabilize pass
         + T.sum(T.argmax(p, axis=1))
         + T.sum(T.cumsum(p, axis=1))
+        # a loop over h's rows reading the shared V without it being listed
+        + symgraph.scan(
+            lambda row, acc: acc + T.dot(row, V).sum(),
+            sequences=h,
+            outputs_info=T.zeros_like(h[0].sum()),
+        )[0][-1]
     )
     cost = Print("cost", attrs=("shape",))(cost)
     grads = symgraph.grad(cost, [W, V, x4])

@@ -72,6 +72,31 @@ class Program:
     profile_seconds: list[float] | None = None
     profile_calls: list[int] | None = None
 
+    def explain(self, error: Exception) -> str | None:
+        """A note naming the node whose line of this program raised ``error``, the shapes
+        of its inputs and the user line that built it (None when no line of it did)."""
+        tb = error.__traceback__
+        frame_tb = None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == self.filename:
+                frame_tb = tb
+            tb = tb.tb_next
+        if frame_tb is None:
+            return None
+        node = self.line_nodes.get(frame_tb.tb_lineno)
+        if node is None:
+            return None
+        local_values = frame_tb.tb_frame.f_locals
+        described = []
+        for variable in node.inputs:
+            value = local_values.get(self.names.get(variable))
+            if value is not None:
+                described.append(f"{variable}: {np.asarray(value).dtype}{list(np.shape(value))}")
+        note = f"symgraph: this error happened computing {node.op} on ({', '.join(described)})"
+        if node.source is not None:
+            note += f"\n  that node was built at {node.source}"
+        return note
+
     def build(self):
         """Compile and run the source; return the generated function. Its source stays in
         ``linecache`` (for tracebacks) exactly as long as the function object lives."""
@@ -102,6 +127,7 @@ def generate(
     defaults: list,
     name: str | None = None,
     profile: bool = False,
+    compile_inner=None,
 ) -> Program:
     """Generate the Python function computing ``fgraph``'s outputs.
 
@@ -109,9 +135,10 @@ def generate(
     ``update_targets``; updates are checked against their shared variables' static shapes
     and stored only after everything else is computed and checked, so a call that fails
     leaves every shared variable as it was. ``defaults`` is the list the function reads
-    omitted arguments' values from (its owner may change it later).
+    omitted arguments' values from (its owner may change it later). ``compile_inner``
+    compiles the inner graphs of ops that hold one (a loop body), see ``EmitContext``.
     """
-    writer = _SourceWriter(fgraph, name, profile)
+    writer = _SourceWriter(fgraph, name, profile, compile_inner)
     writer.take_parameters(parameters, defaults)
     writer.read_shared_values(shared_inputs, update_targets)
     writer.compute_nodes()
@@ -124,13 +151,15 @@ class _SourceWriter:
     generated name, the parameters and their checks, the shared values, one statement
     per node, then the results and the updates."""
 
-    def __init__(self, fgraph: FunctionGraph, name: str | None, profile: bool) -> None:
+    def __init__(
+        self, fgraph: FunctionGraph, name: str | None, profile: bool, compile_inner=None
+    ) -> None:
         self.fgraph = fgraph
         self.name = name
         self.label = name or FUNCTION_NAME
         self.filename = f"<symgraph-fn-{next(_function_ids)}:{comment_text(self.label)}>"
         self.namespace: dict[str, Any] = dict(_FIXED_GLOBALS)
-        self.ctx = EmitContext(self.namespace)
+        self.ctx = EmitContext(self.namespace, compile_inner)
         self.names: dict[Variable, str] = {}
         titled = f" '{comment_text(name)}'" if name is not None else ""
         self.header = [f"# symgraph function{titled}; the generated names stand for:"]

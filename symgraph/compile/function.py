@@ -8,11 +8,13 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from symgraph.compile.codegen import MISSING, Parameter, Program, generate
+from symgraph.compile.inner import compile_inner
 from symgraph.compile.io import In, Out
 from symgraph.compile.memory import keep_freed_memory
 from symgraph.compile.mode import Mode, get_mode
@@ -259,27 +261,9 @@ class Function:
         """Add a note naming the failing node and the user line that built it."""
         if "_pending" in self.__dict__:  # compiling after unpickling failed: nothing to add
             return
-        tb = error.__traceback__
-        frame_tb = None
-        while tb is not None:
-            if tb.tb_frame.f_code.co_filename == self.program.filename:
-                frame_tb = tb
-            tb = tb.tb_next
-        if frame_tb is None:
-            return
-        node = self.program.line_nodes.get(frame_tb.tb_lineno)
-        if node is None:
-            return
-        local_values = frame_tb.tb_frame.f_locals
-        described = []
-        for variable in node.inputs:
-            value = local_values.get(self.program.names.get(variable))
-            if value is not None:
-                described.append(f"{variable}: {np.asarray(value).dtype}{list(np.shape(value))}")
-        note = f"symgraph: this error happened computing {node.op} on ({', '.join(described)})"
-        if node.source is not None:
-            note += f"\n  that node was built at {node.source}"
-        error.add_note(note)
+        note = self.program.explain(error)
+        if note is not None:
+            error.add_note(note)
 
     def __repr__(self) -> str:
         return f"<symgraph Function {self.name or ''}({self._input_list()})>"
@@ -400,6 +384,7 @@ def function(
         defaults=defaults,
         name=name,
         profile=profile,
+        compile_inner=partial(compile_inner, mode=recipe["mode"]),
     )
     compiled = Compiled(
         fn=program.build(),

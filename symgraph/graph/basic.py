@@ -349,3 +349,6 @@ class HasInnerGraph:
 
     inner_inputs: list[Variable]
     inner_outputs: list[Variable]
+    # Whether printers list the inner graph after the outer one (loops do; a fused kernel
+    # already shows its whole expression in its name).
+    show_inner_graph: bool = False

@@ -73,13 +73,30 @@ def with_hint(name: str, hint: str | None) -> str:
     return f"{name}_{readable}" if readable else name
 
 
+# Compiles an inner graph (inputs, outputs) into a Python callable returning the list of
+# output values. The compile layer installs it (``register_inner_compiler``): ops holding
+# a loop body (``Scan``) need a compiler, and the graph layer cannot import one.
+InnerCompiler = Callable[[Sequence[Any], Sequence[Any]], Callable]
+_inner_compiler: InnerCompiler | None = None
+
+
+def register_inner_compiler(compiler: InnerCompiler) -> None:
+    """Install the compiler contexts use by default for inner graphs (the compile layer
+    calls this once, on import)."""
+    global _inner_compiler
+    _inner_compiler = compiler
+
+
 class EmitContext:
     """Handed to ``Op.emit``: names for outputs, a way to bind Python objects, a way to
-    define helper functions once at module level (above the generated function), and
+    define helper functions once at module level (above the generated function), a way
+    to compile an inner graph into a callable (:meth:`inner_function`), and
     :meth:`comment` for any text an op wants to show in the source."""
 
-    def __init__(self, namespace: dict) -> None:
+    def __init__(self, namespace: dict, compile_inner: InnerCompiler | None = None) -> None:
         self.namespace = namespace
+        # The compiling function's own compiler (its mode's passes), else the default.
+        self.compile_inner = compile_inner
         self.outputs: list[str] = []
         self.node: Any = None  # the Apply node being emitted
         self.definitions: list[tuple[str, Any]] = []  # module-level lines, and their node
@@ -114,6 +131,15 @@ class EmitContext:
             self.namespace[name] = obj
             self._bound[key] = name
         return name
+
+    def inner_function(self, inputs: Sequence[Any], outputs: Sequence[Any], hint: str) -> str:
+        """A bound name for a callable computing the values of ``outputs`` (a list) from
+        values of ``inputs``: the inner graph compiled by the same pipeline as the code
+        being emitted."""
+        compiler = self.compile_inner or _inner_compiler
+        if compiler is None:
+            raise RuntimeError("no compiler for inner graphs: import symgraph.compile")
+        return self.bind(compiler(inputs, outputs), hint)
 
     def fresh(self, hint: str = "") -> str:
         """A local name not used yet in the generated function (``hint`` is ignored)."""

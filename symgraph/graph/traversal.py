@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from symgraph.graph.basic import Apply, Variable
+from symgraph.graph.basic import Apply, Constant, Variable
 from symgraph.graph.collector import collector_paused
 
 
@@ -109,3 +109,27 @@ def clone_graph(
             memo[old] = new
         new_node.source = node.source
     return [memo.get(v, v) for v in outputs], memo
+
+
+def graph_signature(inputs: Sequence[Variable], outputs: Sequence[Variable]) -> tuple:
+    """The graph from ``inputs`` to ``outputs`` as a value: equal signatures mean the same
+    computation (ops holding an inner graph compare by it).
+
+    One entry per node in topological order: its op (ops compare by their ``__props__``),
+    where each input comes from (an input by position, an earlier node's output, or a
+    constant by type and value) and its output types; then where each output comes from
+    and the inputs' types."""
+    position: dict[Variable, tuple] = {v: ("input", k) for k, v in enumerate(inputs)}
+    nodes = []
+    for index, node in enumerate(toposort(outputs, blockers=inputs)):
+        sources = tuple(
+            ("constant", v.signature()) if isinstance(v, Constant) else position[v]
+            for v in node.inputs
+        )
+        nodes.append((node.op, sources, tuple(v.type for v in node.outputs)))
+        for k, output in enumerate(node.outputs):
+            position[output] = ("node", index, k)
+    results = tuple(
+        ("constant", v.signature()) if isinstance(v, Constant) else position[v] for v in outputs
+    )
+    return (tuple(nodes), results, tuple(v.type for v in inputs))

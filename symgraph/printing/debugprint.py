@@ -46,11 +46,21 @@ def debugprint(obj, file=None, print_type: bool = True, depth: int = -1) -> str 
         raise TypeError(f"debugprint cannot print {type(obj).__name__}")
     id_source = _ids()
     assigned: dict = {}
+    inner: list = []  # nodes whose inner graph is listed at the end, in order of first sight
     for root in roots:
-        _print_tree(root, "", lines, assigned, id_source, print_type, depth)
+        _print_tree(root, "", lines, assigned, id_source, print_type, depth, inner)
     for target, value in updates:
         lines.append(f"update of {target.name or target}:")
-        _print_tree(value, " ", lines, assigned, id_source, print_type, depth)
+        _print_tree(value, " ", lines, assigned, id_source, print_type, depth, inner)
+    if inner:
+        lines += ["", "Inner graphs:"]
+    listed = 0
+    while listed < len(inner):  # an inner graph may hold loops of its own: listed after it
+        node = inner[listed]
+        listed += 1
+        lines += ["", f"{node.op} [id {assigned[node]}]"]
+        for output in node.op.inner_outputs:
+            _print_tree(output, " >", lines, assigned, id_source, print_type, depth, inner)
     text = "\n".join(lines) + "\n"
     if file == "str":
         return text
@@ -72,9 +82,10 @@ def _indent(base: str, level: int) -> str:
     return f"{base}{' |' * _KEPT_BARS} ~{hidden} levels~{' |' * _KEPT_BARS}"
 
 
-def _print_tree(root, base, lines, assigned, id_source, print_type, depth) -> None:
+def _print_tree(root, base, lines, assigned, id_source, print_type, depth, inner) -> None:
     """Append the lines of ``root``'s tree: each node, then its inputs one level deeper
-    (an explicit stack, not recursion: graphs may be far deeper than Python's stack)."""
+    (an explicit stack, not recursion: graphs may be far deeper than Python's stack).
+    Nodes of ops that show their inner graph (loops) are appended to ``inner``."""
     stack = [(root, 0)]
     while stack:
         variable, level = stack.pop()
@@ -83,6 +94,8 @@ def _print_tree(root, base, lines, assigned, id_source, print_type, depth) -> No
         seen = key in assigned
         if not seen:
             assigned[key] = next(id_source)
+            if node is not None and getattr(node.op, "show_inner_graph", False):
+                inner.append(node)
         if node is not None:
             label = f"{node.op}"
             if len(node.outputs) > 1:

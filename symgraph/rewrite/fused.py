@@ -18,7 +18,7 @@ import numpy as np
 
 from symgraph.grad import grad
 from symgraph.graph.basic import Apply, Constant, HasInnerGraph, Op, Variable
-from symgraph.graph.traversal import clone_replace, toposort
+from symgraph.graph.traversal import clone_replace, graph_signature, toposort
 from symgraph.graph.type import TensorType
 from symgraph.tensor.ops.elemwise import runtime_broadcast_check
 from symgraph.tensor.variable import as_tensor
@@ -62,18 +62,7 @@ class Fused(Op, HasInnerGraph):
         or a constant by type and value) and its output types; then the inner inputs'
         types. Computed on first comparison: fusion builds many candidates it never
         compares."""
-        position = {v: ("input", k) for k, v in enumerate(self.inner_inputs)}
-        nodes = []
-        for index, node in enumerate(self.order):
-            sources = tuple(
-                ("constant", v.signature()) if isinstance(v, Constant) else position[v]
-                for v in node.inputs
-            )
-            nodes.append((node.op, sources, tuple(v.type for v in node.outputs)))
-            for k, output in enumerate(node.outputs):
-                position[output] = ("node", index, k)
-        results = tuple(position[v] for v in self.inner_outputs)
-        return (tuple(nodes), results, tuple(v.type for v in self.inner_inputs))
+        return graph_signature(self.inner_inputs, self.inner_outputs)
 
     def with_inplace(self, index: int) -> Fused:
         return Fused(self.inner_inputs, self.inner_outputs, inplace=index)

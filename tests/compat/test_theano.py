@@ -150,9 +150,20 @@ def test_grad_and_verify_grad(theano):
         )
 
 
-def test_scan_is_not_supported_yet(theano):
-    with pytest.raises(NotImplementedError, match="scan is not supported yet"):
-        theano.scan(lambda x: x, sequences=[theano.tensor.vector()])
+def test_scan_and_its_views_where_theano_had_them(theano):
+    from theano.scan_module import scan
+
+    T = theano.tensor
+    x = T.vector("x")
+    running, updates = theano.scan(lambda v, acc: acc + v, sequences=x, outputs_info=T.zeros(()))
+    assert scan is theano.scan and not updates
+    total, _ = theano.reduce(lambda v, acc: acc + v, x, T.zeros(()))
+    doubled, _ = theano.map(lambda v: v * 2, x)
+    first, _ = theano.foldr(lambda v, acc: v, x, T.zeros(()))
+    f = theano.function([x], [running, total, doubled, first])
+    value = np.array([1.0, 2.0, 4.0], dtype=x.dtype)
+    for got, expected in zip(f(value), [np.cumsum(value), 7.0, value * 2, 1.0]):
+        np.testing.assert_allclose(got, expected)
 
 
 # --------------------------------------------------------------------------------------

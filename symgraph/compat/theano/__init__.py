@@ -8,7 +8,7 @@ or, in a notebook, ``symgraph.compat.theano.install()`` and then ``import theano
 way ``import theano``, ``from theano import tensor as T`` and ``from theano.tensor.signal
 import pool`` give the modules of this package. ``THEANO_FLAGS=floatX=float32`` is honoured
 (read at import). Deprecated Theano spellings (``outdim=``, ``ds=``, ``st=``,
-``image_shape=``) warn as Theano did and work; ``theano.scan`` is not supported yet.
+``image_shape=``) warn as Theano did and work.
 """
 
 from __future__ import annotations
@@ -21,7 +21,14 @@ from symgraph.compat.theano._util import TheanoDeprecationWarning
 # visible although they are DeprecationWarnings too (hidden by default outside __main__).
 warnings.filterwarnings("default", category=TheanoDeprecationWarning)
 
-from symgraph.compat.theano import configparser, gradient, printing, sandbox, tensor  # noqa: E402
+from symgraph.compat.theano import (  # noqa: E402
+    configparser,
+    gradient,
+    printing,
+    sandbox,
+    scan_module,
+    tensor,
+)
 from symgraph.compat.theano._importer import install, installed, uninstall  # noqa: E402
 from symgraph.compat.theano.compile import (  # noqa: E402
     In,
@@ -35,22 +42,12 @@ from symgraph.compat.theano.compile import (  # noqa: E402
 from symgraph.compat.theano.configparser import change_flags, config  # noqa: E402
 from symgraph.compat.theano.gradient import grad  # noqa: E402
 from symgraph.compat.theano.printing import pp  # noqa: E402
+from symgraph.compat.theano.scan_module import foldl, foldr, map, reduce, scan  # noqa: E402
 from symgraph.graph.basic import Apply, Constant, Op, Variable  # noqa: E402
 from symgraph.graph.traversal import clone_replace as _clone_replace  # noqa: E402
 from symgraph.tensor.ops.blas import dot  # noqa: E402
 
 __version__ = "1.0.5+symgraph"
-
-
-def scan(
-    fn=None, sequences=None, outputs_info=None, non_sequences=None, n_steps=None, *args, **kwargs
-):
-    """Theano's ``scan``: not supported yet (raises NotImplementedError)."""
-    raise NotImplementedError(
-        "theano.scan is not supported yet by symgraph: symbolic loops need an op with an inner "
-        "graph that is not written yet. Unroll the loop in Python (when the number of steps is "
-        "known) or express it with whole-tensor operations."
-    )
 
 
 def clone(output, replace=None, strict=True, share_inputs=True):
@@ -77,15 +74,20 @@ __all__ = [
     "config",
     "configparser",
     "dot",
+    "foldl",
+    "foldr",
     "function",
     "grad",
     "gradient",
     "install",
     "installed",
+    "map",
     "pp",
     "printing",
+    "reduce",
     "sandbox",
     "scan",
+    "scan_module",
     "shared",
     "tensor",
     "uninstall",

@@ -1,0 +1,12 @@
+"""Symbolic loops: ``scan`` and its views ``map``, ``reduce``, ``foldl``, ``foldr``.
+
+The layer sits after ``grad`` (the op's gradient is a second scan built with ``grad``)
+and before ``rewrite`` (loop rewrites need to see the op). ``op`` holds the ``Scan`` op
+and its gradient, ``loop`` Theano's ``scan`` arguments, ``views`` the shortcuts.
+"""
+
+from symgraph.scan.loop import scan
+from symgraph.scan.op import Scan
+from symgraph.scan.views import foldl, foldr, map, reduce
+
+__all__ = ["Scan", "foldl", "foldr", "map", "reduce", "scan"]

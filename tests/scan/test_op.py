@@ -1,0 +1,272 @@
+"""The ``Scan`` op's gradient (backpropagation through time), checked by finite
+differences on every taps configuration, and against hand derivations where truncated."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import SETTINGS
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symgraph
+import symgraph.tensor as T
+from symgraph.compile.verify import numeric_grad
+from symgraph.scan.op import Scan
+
+RNG = np.random.default_rng(42)
+
+
+def uniform(*shape, dtype="float64"):
+    return RNG.uniform(-0.8, 0.8, shape).astype(dtype)
+
+
+def rnn_sequence_taps(x, h0, W):
+    """Sequence taps -1, 0, 1 and one state."""
+
+    def step(before, now, after, h, W):
+        return T.tanh(T.dot(h, W) + 0.5 * before + now - 0.3 * after)
+
+    hs, _ = symgraph.scan(
+        step, sequences=dict(input=x, taps=[-1, 0, 1]), outputs_info=h0, non_sequences=W
+    )
+    return hs
+
+
+def rnn_two_taps(x, h0, W):
+    """A state reading the two previous steps (initial value with two rows)."""
+
+    def step(now, older, old, W):
+        return T.tanh(T.dot(old, W) + 0.5 * older * now)
+
+    hs, _ = symgraph.scan(
+        step, sequences=x, outputs_info=dict(initial=h0, taps=[-2, -1]), non_sequences=W
+    )
+    return hs
+
+
+def rnn_sparse_taps(x, h0, W):
+    """Taps -1 and -3 (in that order): three initial rows, the middle one unread."""
+
+    def step(now, old, oldest, W):
+        return T.tanh(T.dot(old, W) - oldest + now)
+
+    hs, _ = symgraph.scan(
+        step, sequences=x, outputs_info=dict(initial=h0, taps=[-1, -3]), non_sequences=W
+    )
+    return hs
+
+
+def rnn_with_an_output_not_fed_back(x, h0, W):
+    def step(now, h, W):
+        new = T.tanh(T.dot(h, W) + now)
+        return [new, (new * now).sum()]
+
+    (hs, ys), _ = symgraph.scan(step, sequences=x, outputs_info=[h0, None], non_sequences=W)
+    return hs.sum() + ys.sum() * 2
+
+
+def rnn_backwards(x, h0, W):
+    hs, _ = symgraph.scan(
+        lambda now, h, W: T.tanh(T.dot(h, W) * now),
+        sequences=x,
+        outputs_info=h0,
+        non_sequences=W,
+        go_backwards=True,
+    )
+    return hs
+
+
+def rnn_fewer_steps_than_rows(x, h0, W):
+    hs, _ = symgraph.scan(
+        lambda now, h, W: T.tanh(T.dot(h, W) + now),
+        sequences=x,
+        outputs_info=h0,
+        non_sequences=W,
+        n_steps=x.shape[0] - 2,
+    )
+    return hs
+
+
+def rnn_captured(x, h0, W):
+    """W is read by the step without being listed: captured, and differentiated."""
+    hs, _ = symgraph.scan(lambda now, h: T.tanh(T.dot(h, W) + now), sequences=x, outputs_info=h0)
+    return hs[-1]
+
+
+def two_states_reading_each_other(x, h0, W):
+    def step(now, a, b, W):
+        return [T.tanh(T.dot(b, W) + now), a * 0.5 + now]
+
+    (a, b), _ = symgraph.scan(step, sequences=x, outputs_info=[h0, h0 * 2], non_sequences=W)
+    return a.sum() + (b**2).sum()
+
+
+def outputs_computed_from_each_other(x, h0, W):
+    """The step's second output is computed from its first: the gradient must add both."""
+
+    def step(now, h, W):
+        new = T.tanh(T.dot(h, W) + now)
+        return [new, new * 3]
+
+    (hs, ys), _ = symgraph.scan(step, sequences=x, outputs_info=[h0, None], non_sequences=W)
+    return hs.sum() + ys.sum()
+
+
+CONFIGURATIONS = {
+    "sequence_taps": (rnn_sequence_taps, 1),
+    "two_taps": (rnn_two_taps, 2),
+    "sparse_taps": (rnn_sparse_taps, 3),
+    "output_not_fed_back": (rnn_with_an_output_not_fed_back, 1),
+    "go_backwards": (rnn_backwards, 1),
+    "fewer_steps_than_rows": (rnn_fewer_steps_than_rows, 1),
+    "captured": (rnn_captured, 1),
+    "two_states": (two_states_reading_each_other, 1),
+    "outputs_from_each_other": (outputs_computed_from_each_other, 1),
+}
+
+
+@pytest.mark.parametrize("length", [1, 2, 5])
+@pytest.mark.parametrize("name", sorted(CONFIGURATIONS))
+def test_gradient_matches_finite_differences(name, length):
+    build, init_rows = CONFIGURATIONS[name]
+    length += 2 if name in ("sequence_taps", "fewer_steps_than_rows") else 0
+    x = uniform(length, 3)
+    h0 = uniform(3) if init_rows == 1 else uniform(init_rows, 3)
+    W = uniform(3, 3)
+    symgraph.verify_grad(build, [x, h0, W], rng=np.random.default_rng(0))
+
+
+def test_gradient_in_float32():
+    symgraph.verify_grad(
+        rnn_two_taps,
+        [
+            uniform(4, 3, dtype="float32"),
+            uniform(2, 3, dtype="float32"),
+            uniform(3, 3, dtype="float32"),
+        ],
+        rng=np.random.default_rng(0),
+    )
+
+
+@given(data=st.data())
+@settings(SETTINGS, max_examples=10)
+def test_gradient_on_drawn_taps_and_lengths(data):
+    taps = data.draw(st.sampled_from([[-1], [-2, -1], [-1, -3], [-2]]))
+    seq_taps = data.draw(st.sampled_from([[0], [-1, 1], [2], [0, -2]]))
+    length = data.draw(st.integers(0, 4)) + max(seq_taps) - min(min(seq_taps), 0)
+    backwards = data.draw(st.booleans())
+    depth = -min(taps)
+
+    def build(x, h0, w):
+        def step(*args):
+            rows, rest = args[: len(seq_taps)], args[len(seq_taps) :]
+            earlier, w = rest[:-1], rest[-1]
+            total = sum(rows[1:], rows[0]) * w
+            for k, h in enumerate(earlier):
+                total = total + T.sin(h) * (k + 1)
+            return T.tanh(total)
+
+        initial = h0 if taps == [-1] else h0
+        hs, _ = symgraph.scan(
+            step,
+            sequences=dict(input=x, taps=seq_taps),
+            outputs_info=dict(initial=initial, taps=taps),
+            non_sequences=w,
+            go_backwards=backwards,
+        )
+        return hs.sum() + (h0**2).sum()
+
+    h0 = uniform(2) if taps == [-1] else uniform(depth, 2)
+    symgraph.verify_grad(build, [uniform(length, 2), h0, uniform(2)], rng=np.random.default_rng(1))
+
+
+def test_gradient_with_respect_to_a_captured_shared_variable():
+    W = symgraph.shared(uniform(3, 3), name="W")
+    x = T.matrix("x")
+    h0 = T.vector("h0")
+    hs, _ = symgraph.scan(lambda now, h: T.tanh(T.dot(h, W) + now), sequences=x, outputs_info=h0)
+    cost = (hs**2).sum()
+    gW = symgraph.function([x, h0], symgraph.grad(cost, W))
+    f = symgraph.function([x, h0], cost)
+    x_value, h_value = uniform(4, 3), uniform(3)
+
+    def cost_at(w_value):
+        W.set_value(w_value)
+        return f(x_value, h_value)
+
+    start = W.get_value()
+    (expected,) = numeric_grad(cost_at, [start.copy()], 1e-7)
+    W.set_value(start)
+    np.testing.assert_allclose(gW(x_value, h_value), expected, rtol=1e-6, atol=1e-8)
+
+
+def test_zero_steps_gradient_is_the_direct_one():
+    x = T.matrix("x")
+    h0 = T.vector("h0")
+    hs, _ = symgraph.scan(lambda now, h: T.tanh(h + now), sequences=x, outputs_info=h0)
+    cost = hs.sum() + h0.sum()
+    gx, gh = symgraph.function([x, h0], symgraph.grad(cost, [x, h0]))(np.zeros((0, 2)), uniform(2))
+    assert gx.shape == (0, 2)
+    np.testing.assert_allclose(gh, [1.0, 1.0])
+
+
+def test_truncated_gradient_backpropagates_through_the_last_steps_only():
+    # h_t = a h_{t-1} + x_t, cost = sum_t h_t. With truncate_gradient=k the backward loop
+    # runs over the last k steps: x_t gets sum_{s=t}^{n-1} a^(s-t) for t >= n-k, else 0.
+    x = T.vector("x")
+    a = T.scalar("a")
+    h0 = T.scalar("h0")
+    n, k, a_value = 5, 2, 0.5
+    hs, _ = symgraph.scan(
+        lambda now, h, a: a * h + now,
+        sequences=x,
+        outputs_info=h0,
+        non_sequences=a,
+        truncate_gradient=k,
+    )
+    gx, gh0 = symgraph.function([x, h0, a], symgraph.grad(hs.sum(), [x, h0]))(
+        np.ones(n), 1.0, a_value
+    )
+    expected = [0, 0, 0, 1 + a_value, 1]
+    np.testing.assert_allclose(gx, expected)
+    assert gh0 == 0
+    # a truncation as long as the loop is the whole gradient
+    full, _ = symgraph.scan(
+        lambda now, h, a: a * h + now,
+        sequences=x,
+        outputs_info=h0,
+        non_sequences=a,
+        truncate_gradient=n,
+    )
+    gx_full = symgraph.function([x, h0, a], symgraph.grad(full.sum(), x))(np.ones(n), 1.0, a_value)
+    np.testing.assert_allclose(gx_full, [sum(a_value**j for j in range(n - t)) for t in range(n)])
+
+
+def test_gradients_agree_in_both_modes():
+    x, h0, W = T.matrix("x"), T.matrix("h0"), T.matrix("W")
+    cost = rnn_two_taps(x, h0, W).sum()
+    grads = symgraph.grad(cost, [x, h0, W])
+    values = [uniform(5, 3), uniform(2, 3), uniform(3, 3)]
+    fast = symgraph.function([x, h0, W], grads, mode="FAST_RUN")(*values)
+    plain = symgraph.function([x, h0, W], grads, mode="FAST_COMPILE")(*values)
+    for a, b in zip(fast, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_the_gradient_is_a_second_scan():
+    x, h0, W = T.matrix("x"), T.vector("h0"), T.matrix("W")
+    g = symgraph.grad(rnn_sequence_taps(x, h0, W).sum(), W)
+    f = symgraph.function([x, h0, W], g)
+    loops = [node for node in f.fgraph.toposort() if isinstance(node.op, Scan)]
+    assert len(loops) == 2
+
+
+def test_gradient_of_the_gradient():
+    def first_derivative(a):
+        hs, _ = symgraph.scan(
+            lambda h, a: T.sin(h * a), outputs_info=T.ones_like(a), non_sequences=a, n_steps=3
+        )
+        return symgraph.grad(hs[-1], a)
+
+    symgraph.verify_grad(first_derivative, [np.array(0.7)], rng=np.random.default_rng(0))
