@@ -8,6 +8,7 @@ compute the same thing and can be merged by a dictionary lookup.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import linecache
 import os
@@ -54,12 +55,21 @@ class SourceLocation:
         return f'File "{self.filename}", line {self.lineno}, in {self.function}: {self.line}'
 
 
+# Frames of the standard library's wrappers around symgraph's own functions (a
+# ``contextmanager`` used as a decorator calls the function from contextlib): not the user's.
+_WRAPPER_FILES = frozenset({contextlib.__file__})
+
+
 def user_source_location() -> SourceLocation | None:
     """The innermost stack frame outside the symgraph package (the user's line)."""
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not filename.startswith(_PACKAGE_DIR) and not filename.startswith("<symgraph"):
+        if (
+            not filename.startswith(_PACKAGE_DIR)
+            and not filename.startswith("<symgraph")
+            and filename not in _WRAPPER_FILES
+        ):
             return SourceLocation(filename, frame.f_lineno, frame.f_code.co_name)
         frame = frame.f_back
     return None

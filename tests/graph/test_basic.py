@@ -1,6 +1,7 @@
 """The graph IR's nodes: ops compare by value; nodes remember the user line that built
 them."""
 
+import symgraph
 import symgraph.tensor as T
 from symgraph.tensor.ops.dimshuffle import DimShuffle
 
@@ -19,3 +20,14 @@ def test_nodes_remember_user_line():
     y = T.exp(x)  # marker line
     assert y.owner.source.filename.endswith("test_basic.py")
     assert "marker line" in y.owner.source.line
+
+
+def test_nodes_built_by_grad_and_function_remember_user_line():
+    # grad and function are wrapped by a contextmanager decorator: the stack between the
+    # user and symgraph passes through contextlib, which is not the user's line either.
+    x = T.dvector("x")
+    g = symgraph.grad((x**2).sum(), x)  # grad marker
+    nodes = [v.owner for v in [g, *g.owner.inputs] if v.owner is not None]
+    assert nodes and all("grad marker" in node.source.line for node in nodes)
+    f = symgraph.function([x], g)
+    assert all(node.source.filename == __file__ for node in f.fgraph.toposort())
