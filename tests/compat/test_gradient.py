@@ -41,8 +41,7 @@ class Floor(Op):
 
 def test_discrete_dtypes():
     # Theano's list: every integer and boolean dtype a tensor may have, none other.
-    tensor_dtypes = [d for d in _SHORT_DTYPES]
-    expected = {d for d in tensor_dtypes if np.dtype(d).kind in "biu"}
+    expected = {d for d in _SHORT_DTYPES if np.dtype(d).kind in "biu"}
     assert set(G.discrete_dtypes) == expected
     assert len(G.discrete_dtypes) == len(expected) == 9
 
