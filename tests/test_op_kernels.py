@@ -258,7 +258,9 @@ def _elements(dtype, low=-3, high=3):
 
 def draw_value(data, dtype, shape, low=-3, high=3, elements=None):
     """An array of ``shape``; sometimes a reversed view (negative strides) of one."""
-    value = data.draw(hnp.arrays(dtype, shape, elements=elements or _elements(dtype, low, high)))
+    if elements is None:
+        elements = _elements(dtype, low, high)
+    value = data.draw(hnp.arrays(dtype, shape, elements=elements))
     if value.ndim and data.draw(st.booleans(), label="reversed view"):
         value = np.flip(np.flip(value).copy())
     return value
