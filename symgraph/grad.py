@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from symgraph.graph.basic import Apply, Op, Variable
+from symgraph.graph.basic import Apply, Op, Variable, user_stacklevel
 from symgraph.graph.collector import collector_paused
 from symgraph.graph.traversal import clone_replace, toposort
 from symgraph.tensor.ops import math
@@ -202,7 +202,7 @@ def _wrt_grad(
         if disconnected_inputs == "raise":
             raise DisconnectedInputError(message)
         if disconnected_inputs == "warn":
-            warnings.warn(message, stacklevel=3)  # grad()'s or Lop()'s line calling the sweep
+            warnings.warn(message, stacklevel=user_stacklevel())
         return _zeros_for(variable, zeros_dtype) if return_disconnected == "zero" else None
     if variable.type.numpy_dtype.kind not in "fc":
         return _zeros_for(variable, zeros_dtype)

@@ -20,7 +20,7 @@ from symgraph.compile.memory import keep_freed_memory
 from symgraph.compile.mode import Mode, get_mode
 from symgraph.compile.profile import ProfileStats
 from symgraph.config import config
-from symgraph.graph.basic import Constant, Variable
+from symgraph.graph.basic import Constant, Variable, user_stacklevel
 from symgraph.graph.collector import collector_paused
 from symgraph.graph.fgraph import FunctionGraph, MissingInputError
 from symgraph.graph.traversal import ancestors, clone_replace, toposort
@@ -497,7 +497,7 @@ def _build_graph(
             )
             if on_unused_input == "raise":
                 raise UnusedInputError(message)
-            warnings.warn(message, stacklevel=4)  # the caller of function()
+            warnings.warn(message, stacklevel=user_stacklevel())
     return fgraph, shared_inputs
 
 

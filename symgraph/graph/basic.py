@@ -60,19 +60,35 @@ class SourceLocation:
 _WRAPPER_FILES = frozenset({contextlib.__file__})
 
 
+def _is_user_file(filename: str) -> bool:
+    return (
+        not filename.startswith(_PACKAGE_DIR)
+        and not filename.startswith("<symgraph")
+        and filename not in _WRAPPER_FILES
+    )
+
+
 def user_source_location() -> SourceLocation | None:
     """The innermost stack frame outside the symgraph package (the user's line)."""
     frame = sys._getframe(1)
     while frame is not None:
-        filename = frame.f_code.co_filename
-        if (
-            not filename.startswith(_PACKAGE_DIR)
-            and not filename.startswith("<symgraph")
-            and filename not in _WRAPPER_FILES
-        ):
-            return SourceLocation(filename, frame.f_lineno, frame.f_code.co_name)
+        if _is_user_file(frame.f_code.co_filename):
+            return SourceLocation(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
         frame = frame.f_back
     return None
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning raised by the caller of this function point
+    at the user's line (the innermost frame outside symgraph), however deep in symgraph
+    the caller sits."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None:
+        if _is_user_file(frame.f_code.co_filename):
+            return level
+        level += 1
+        frame = frame.f_back
+    return level
 
 
 class Tag(dict):
