@@ -39,6 +39,7 @@ from symgraph.compat.theano.tensor import (  # noqa: E402, F401
     shared_randomstreams,
     signal,
 )
+from symgraph.tensor import constructors as _constructors  # noqa: E402
 from symgraph.tensor.ops import math as _math  # noqa: E402
 from symgraph.tensor.ops.dimshuffle import dimshuffle as _dimshuffle  # noqa: E402
 from symgraph.tensor.ops.shape import flatten as _flatten  # noqa: E402
@@ -149,3 +150,34 @@ def stack(*tensors, **kwargs):
         return _stack(tensors[0], axis=tensors[1])
     _deprecated("stack(*tensors) interface is deprecated, use stack(tensors, axis=0) instead.")
     return _stack(list(tensors), axis=axis)
+
+
+def _theano_plural(single):
+    """Theano's plural constructor for ``single``: ``n`` unnamed variables for an int;
+    otherwise one variable per name, where a lone string is a sequence of one-letter
+    names (``dmatrices('xy')`` is ``x, y``) and a single name gives the variable itself,
+    not a list (``dmatrices('x')``)."""
+
+    def plural(*names):
+        if names and isinstance(names[0], int):
+            return [single() for _ in range(names[0])]
+        if len(names) == 1:
+            names = names[0]
+        if len(names) == 1:
+            return single(names if isinstance(names, str) else names[0])
+        return [single(name) for name in names]
+
+    plural.__name__ = plural.__qualname__ = single.__name__.replace("matrix", "matrices") + (
+        "" if single.__name__.endswith("matrix") else "s"
+    )
+    return plural
+
+
+globals().update(
+    {
+        _name: _theano_plural(
+            getattr(_constructors, _name[:-3] + "x" if _name.endswith("matrices") else _name[:-1])
+        )
+        for _name in _constructors.PLURAL_CONSTRUCTORS
+    }
+)
