@@ -19,18 +19,6 @@ from symgraph.config import Config
 
 
 @pytest.fixture
-def theano():
-    """``import theano`` resolving to the compat layer for the duration of a test."""
-    already = compat.installed()
-    compat.install()
-    import theano
-
-    yield theano
-    if not already:
-        compat.uninstall()
-
-
-@pytest.fixture
 def cfg():
     """A fresh Theano config over a fresh symgraph config (nothing global changes)."""
     return TheanoConfig(Config(), "")

@@ -19,18 +19,6 @@ from symgraph.compat.theano._util import TheanoDeprecationWarning
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
 
 
-@pytest.fixture
-def theano():
-    """``import theano`` resolving to the compat layer for the duration of a test."""
-    already = compat.installed()
-    compat.install()
-    import theano
-
-    yield theano
-    if not already:
-        compat.uninstall()
-
-
 def fresh_import(name):
     """Import ``theano.<name>`` again from scratch (to see its import-time warnings)."""
     for prefix in ("theano.", "symgraph.compat.theano."):
