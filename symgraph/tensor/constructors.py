@@ -100,6 +100,7 @@ def _make_plural(single):
         return [single(n, dtype=dtype) for n in split]
 
     plural.__name__ = plural.__qualname__ = name
+    plural.single = single  # what it makes several of
     plural.__doc__ = (
         f"Several {single.__name__} variables at once: ``a, b = {name}('a', 'b')`` or "
         f"``{name}('a b')``; an int ``n`` gives ``n`` unnamed ones."

@@ -152,11 +152,12 @@ def stack(*tensors, **kwargs):
     return _stack(list(tensors), axis=axis)
 
 
-def _theano_plural(single):
-    """Theano's plural constructor for ``single``: ``n`` unnamed variables for an int;
-    otherwise one variable per name, where a lone string is a sequence of one-letter
-    names (``dmatrices('xy')`` is ``x, y``) and a single name gives the variable itself,
-    not a list (``dmatrices('x')``)."""
+def _theano_plural(core_plural):
+    """Theano's version of one of symgraph's plural constructors: ``n`` unnamed variables
+    for an int; otherwise one variable per name, where a lone string is a sequence of
+    one-letter names (``dmatrices('xy')`` is ``x, y``) and a single name gives the
+    variable itself, not a list (``dmatrices('x')``)."""
+    single = core_plural.single
 
     def plural(*names):
         if names and isinstance(names[0], int):
@@ -167,17 +168,10 @@ def _theano_plural(single):
             return single(names if isinstance(names, str) else names[0])
         return [single(name) for name in names]
 
-    plural.__name__ = plural.__qualname__ = single.__name__.replace("matrix", "matrices") + (
-        "" if single.__name__.endswith("matrix") else "s"
-    )
+    plural.__name__ = plural.__qualname__ = core_plural.__name__
     return plural
 
 
 globals().update(
-    {
-        _name: _theano_plural(
-            getattr(_constructors, _name[:-3] + "x" if _name.endswith("matrices") else _name[:-1])
-        )
-        for _name in _constructors.PLURAL_CONSTRUCTORS
-    }
+    {name: _theano_plural(core) for name, core in _constructors.PLURAL_CONSTRUCTORS.items()}
 )
