@@ -20,7 +20,7 @@ from symgraph.compile.memory import keep_freed_memory
 from symgraph.compile.mode import Mode, get_mode
 from symgraph.compile.profile import ProfileStats
 from symgraph.config import config
-from symgraph.graph.basic import Constant, Variable, user_stacklevel
+from symgraph.graph.basic import Constant, Variable, user_stacklevel, variable_label
 from symgraph.graph.collector import collector_paused
 from symgraph.graph.fgraph import FunctionGraph, MissingInputError
 from symgraph.graph.traversal import ancestors, clone_replace, toposort
@@ -33,10 +33,6 @@ from symgraph.tensor.variable import as_tensor
 
 class UnusedInputError(ValueError):
     """An input of ``function`` is used by no output or update."""
-
-
-def _label(variable: Variable) -> str:
-    return f"'{variable.name}'" if variable.name else f"<unnamed {variable.type}>"
 
 
 def _check_types_match(kind: str, target: Variable, value: Variable) -> None:
@@ -52,7 +48,7 @@ def _check_types_match(kind: str, target: Variable, value: Variable) -> None:
     if problem:
         hint = f"; cast it with .astype('{tt.dtype}')" if problem == "dtypes differ" else ""
         raise TypeError(
-            f"{kind} of {_label(target)}: {problem}: {_label(target)} is "
+            f"{kind} of {variable_label(target)}: {problem}: {variable_label(target)} is "
             f"{tt.describe()} but the new value {value} is {vt.describe()}{hint}"
         )
 
@@ -80,7 +76,7 @@ def _make_check(
     ttype = variable.type
     strict = spec.strict
     allow = spec.allow_downcast if spec.allow_downcast is not None else allow_input_downcast
-    label = _label(variable)
+    label = variable_label(variable)
 
     def check(value):
         try:
@@ -456,7 +452,7 @@ def _input_specs(inputs) -> list[In]:
         variable = spec.variable
         if isinstance(variable, SharedVariable):
             raise TypeError(
-                f"shared variable {_label(variable)} cannot be an explicit input (position "
+                f"shared variable {variable_label(variable)} cannot be an explicit input (position "
                 f"{position}); its value is read automatically. To feed another value, use "
                 "givens={shared: replacement}"
             )
@@ -467,7 +463,7 @@ def _input_specs(inputs) -> list[In]:
     seen: set = set()
     for spec in specs:
         if spec.variable in seen:
-            raise ValueError(f"input {_label(spec.variable)} is given twice")
+            raise ValueError(f"input {variable_label(spec.variable)} is given twice")
         seen.add(spec.variable)
     return specs
 
@@ -492,8 +488,8 @@ def _build_graph(
     for position, spec in enumerate(specs):
         if spec.variable not in used and on_unused_input != "ignore":
             message = (
-                f"input {_label(spec.variable)} (position {position}) is not used to compute "
-                "any output or update; remove it or pass on_unused_input='warn' or 'ignore'"
+                f"input {variable_label(spec.variable)} (position {position}) is not used to "
+                "compute any output or update; remove it or pass on_unused_input='warn' or 'ignore'"
             )
             if on_unused_input == "raise":
                 raise UnusedInputError(message)
@@ -517,7 +513,8 @@ def _parameters(specs: list[In], name: str | None, allow_input_downcast):
                 default_names[spec.name] = slot
         elif any(p.default_slot is not None for p in parameters):
             raise ValueError(
-                f"input {_label(spec.variable)} without a default follows inputs with defaults"
+                f"input {variable_label(spec.variable)} without a default follows inputs with "
+                "defaults"
             )
         check = _make_check(spec.variable, spec, position, function_name, allow_input_downcast)
         parameters.append(Parameter(spec.variable, spec.name, check, slot))
@@ -530,7 +527,7 @@ def _default_value(spec: In, position: int):
         value = spec.variable.type.filter(spec.value, allow_downcast=True)
     except TypeError as error:
         raise TypeError(
-            f"default value of input {_label(spec.variable)} (position {position}): {error}"
+            f"default value of input {variable_label(spec.variable)} (position {position}): {error}"
         ) from None
     return spec.stored_default(value)
 
@@ -550,7 +547,7 @@ def _validated_updates(updates) -> list[tuple[SharedVariable, Variable]]:
                 f"updates can only change shared variables; {target} is a {type(target).__name__}"
             )
         if target in seen:
-            raise ValueError(f"shared variable {_label(target)} is updated twice")
+            raise ValueError(f"shared variable {variable_label(target)} is updated twice")
         seen.add(target)
         value = as_tensor(value)
         _check_types_match("update", target, value)
@@ -598,11 +595,11 @@ def _swapped_recipe(recipe: dict, swap: dict, used: set) -> dict:
     instead of its keys, which must be shared variables in ``used``."""
     for old, new in swap.items():
         if old not in used:
-            raise ValueError(f"swap: shared variable {_label(old)} is not used here")
+            raise ValueError(f"swap: shared variable {variable_label(old)} is not used here")
         if not isinstance(new, SharedVariable) or new.type != old.type:
             new_type = new.type if isinstance(new, Variable) else type(new).__name__
             raise TypeError(
-                f"swap: {_label(old)} of type {old.type} can only be swapped for a "
+                f"swap: {variable_label(old)} of type {old.type} can only be swapped for a "
                 f"shared variable of the same type, got {new_type}"
             )
     return {

@@ -91,6 +91,11 @@ def user_stacklevel() -> int:
     return level
 
 
+def variable_label(variable: Variable) -> str:
+    """How error messages name a user's variable: ``'W'``, or ``<unnamed f64[?,?]>``."""
+    return f"'{variable.name}'" if variable.name else f"<unnamed {variable.type}>"
+
+
 class Tag(dict):
     """Free-form notes on a variable; keys read and write as attributes too
     (``x.tag.test_value = ...``, as in Theano)."""

@@ -12,14 +12,10 @@ import numbers
 from collections import OrderedDict
 from collections.abc import Callable
 
-from symgraph.graph.basic import Constant, Variable
+from symgraph.graph.basic import Constant, variable_label
 from symgraph.scan.op import build_scan
 from symgraph.tensor.ops.math import minimum
 from symgraph.tensor.variable import as_tensor
-
-
-def _label(variable: Variable) -> str:
-    return f"'{variable.name}'" if variable.name else f"<unnamed {variable.type}>"
 
 
 def _as_list(value) -> list:
@@ -78,12 +74,12 @@ def scan(
             if "input" not in entry:
                 raise ValueError(f"{title}: sequence {position} is a dict without 'input'")
             x = as_tensor(entry["input"])
-            taps = _taps(entry.get("taps", [0]), f"sequence {_label(x)}", title)
+            taps = _taps(entry.get("taps", [0]), f"sequence {variable_label(x)}", title)
         else:
             x, taps = as_tensor(entry), [0]
         if x.ndim == 0:
             raise TypeError(
-                f"{title}: sequence {position} ({_label(x)}) is a scalar; a sequence is "
+                f"{title}: sequence {position} ({variable_label(x)}) is a scalar; a sequence is "
                 "looped over along its first axis"
             )
         if not taps:
@@ -101,7 +97,7 @@ def scan(
                 piece = piece[::-1]
             seq_inputs.append(piece)
             lengths.append(piece.shape[0])
-            descriptions.append(f"sequence {_label(x)} at tap {tap}")
+            descriptions.append(f"sequence {variable_label(x)} at tap {tap}")
 
     if n_steps is not None:
         steps = as_tensor(n_steps)
@@ -133,7 +129,7 @@ def scan(
                 label = state[2]
                 descriptions += [f"output {position} ({label}) at tap {tap}" for tap in state[1]]
     non_seqs = [as_tensor(w) for w in _as_list(non_sequences)]
-    descriptions += [f"non-sequence {_label(w)}" for w in non_seqs]
+    descriptions += [f"non-sequence {variable_label(w)}" for w in non_seqs]
 
     buffers = build_scan(
         fn,
@@ -171,7 +167,7 @@ def _state(entry, position: int, title: str):
     else:
         initial, taps = entry, [-1]
     initial = as_tensor(initial)
-    label = _label(initial)
+    label = variable_label(initial)
     if not taps:
         raise ValueError(f"{title}: output {position} has an initial value but no taps")
     if any(tap >= 0 for tap in taps):

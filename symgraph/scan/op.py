@@ -24,17 +24,13 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from symgraph.grad import grad
-from symgraph.graph.basic import Apply, Constant, HasInnerGraph, Op, Variable
+from symgraph.graph.basic import Apply, Constant, HasInnerGraph, Op, Variable, variable_label
 from symgraph.graph.traversal import ancestors, clone_replace, graph_inputs, graph_signature
 from symgraph.graph.type import TensorType
 from symgraph.tensor.ops.math import minimum, zeros_like
 from symgraph.tensor.ops.shape import stack
 from symgraph.tensor.ops.subtensor import inc_subtensor, set_subtensor
 from symgraph.tensor.variable import as_tensor
-
-
-def _label(variable: Variable) -> str:
-    return f"'{variable.name}'" if variable.name else f"<unnamed {variable.type}>"
 
 
 class Scan(Op, HasInnerGraph):
@@ -486,7 +482,7 @@ def build_scan(
         )
     for position, (output, state) in enumerate(zip(outputs, states)):
         if state is not None:
-            label = state_labels[position] if state_labels else _label(state[0])
+            label = state_labels[position] if state_labels else variable_label(state[0])
             _check_state_type(title, position, output, state[0], label)
 
     slots = set(seq_slots) | set(tap_slots)
@@ -497,7 +493,7 @@ def build_scan(
         if v not in slots and v not in given and not isinstance(v, Constant)
     ]
     if strict and captured:
-        names = ", ".join(_label(v) for v in captured)
+        names = ", ".join(variable_label(v) for v in captured)
         raise ValueError(
             f"{title} (strict=True): fn reads {names} without it being in non_sequences"
         )
