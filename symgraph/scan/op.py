@@ -23,9 +23,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from symgraph.grad import grad
+from symgraph.grad import Lop
 from symgraph.graph.basic import Apply, Constant, HasInnerGraph, Op, Variable, variable_label
-from symgraph.graph.traversal import ancestors, clone_replace, graph_inputs, graph_signature
+from symgraph.graph.traversal import clone_replace, graph_inputs, graph_signature
 from symgraph.graph.type import TensorType
 from symgraph.tensor.ops.math import minimum, zeros_like
 from symgraph.tensor.ops.shape import stack
@@ -349,36 +349,19 @@ def _taker(items: list) -> Callable[[int], list]:
 
 
 def _vjp(outputs: list[Variable], seeds: dict[int, Variable], wrt: list[Variable]) -> list:
-    """The gradients of ``wrt`` given each output's gradient (``seeds`` by position)."""
+    """The gradients of ``wrt`` given each output's gradient (``seeds`` by position): a
+    vector-Jacobian product, exact however the outputs depend on each other."""
     float_seeds = {i: g for i, g in seeds.items() if _is_float(outputs[i])}
     if not wrt:
         return []
-    targets = [outputs[i] for i in float_seeds]
-    independent = len(set(targets)) == len(targets) and not any(
-        isinstance(v, Constant) for v in targets
-    )
-    if independent:
-        # known_grads fixes a variable's whole gradient, so it is exact only when no
-        # output is computed from another one.
-        target_set = set(targets)
-        for v in targets:
-            if v.owner is not None and target_set & set(ancestors(v.owner.inputs, wrt)):
-                independent = False
-                break
-    if independent and targets:
-        return grad(
-            None,
-            wrt,
-            known_grads={outputs[i]: g for i, g in float_seeds.items()},
-            disconnected_inputs="ignore",
-        )
-    cost = None
-    for i, g in float_seeds.items():
-        term = (outputs[i] * g).sum()
-        cost = term if cost is None else cost + term
-    if cost is None:
+    if not float_seeds:
         return [zeros_like(v) for v in wrt]
-    return grad(cost, wrt, disconnected_inputs="ignore")
+    return Lop(
+        [outputs[i] for i in float_seeds],
+        wrt,
+        list(float_seeds.values()),
+        disconnected_inputs="ignore",
+    )
 
 
 class _LoopErrors:
