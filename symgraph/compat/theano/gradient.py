@@ -202,41 +202,38 @@ def undefined_grad(x) -> Variable:
     return UndefinedGrad()(x)
 
 
-class GradClip:
-    """Theano's ``GradClip(clip_lower_bound, clip_upper_bound)``: called on ``x``, the
-    identity whose gradient is clipped, built as the very node ``grad_clip`` builds (so
-    the rewrite that drops it before code generation applies)."""
+class _GradientOverrideCall:
+    """A Theano class whose call on ``x`` is the very node the core's override builds (so
+    the rewrite that drops it before code generation applies); equal when the ops are."""
+
+    op: GradientOverride
+
+    def __call__(self, x) -> Variable:
+        return self.op(x)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.op == self.op
+
+    def __hash__(self) -> int:
+        return hash(self.op)
+
+
+class GradClip(_GradientOverrideCall):
+    """Theano's ``GradClip(clip_lower_bound, clip_upper_bound)``: the identity whose
+    gradient is clipped, as ``grad_clip`` builds it."""
 
     def __init__(self, clip_lower_bound: float, clip_upper_bound: float) -> None:
         self.op = GradientOverride("clip", clip_lower_bound, clip_upper_bound)
         self.clip_lower_bound, self.clip_upper_bound = self.op.lower, self.op.upper
 
-    def __call__(self, x) -> Variable:
-        return self.op(x)
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is GradClip and other.op == self.op
-
-    def __hash__(self) -> int:
-        return hash(self.op)
-
-
-class GradScale:
-    """Theano's ``GradScale(multiplier)``: called on ``x``, the identity whose gradient
-    is multiplied, built as the very node ``grad_scale`` builds."""
+class GradScale(_GradientOverrideCall):
+    """Theano's ``GradScale(multiplier)``: the identity whose gradient is multiplied, as
+    ``grad_scale`` builds it."""
 
     def __init__(self, multiplier: float) -> None:
         self.op = GradientOverride("scale", multiplier)
         self.multiplier = self.op.lower
-
-    def __call__(self, x) -> Variable:
-        return self.op(x)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is GradScale and other.op == self.op
-
-    def __hash__(self) -> int:
-        return hash(self.op)
 
 
 def _null_reason(variable: Variable) -> str | None:
