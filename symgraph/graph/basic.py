@@ -60,7 +60,9 @@ class SourceLocation:
 _WRAPPER_FILES = frozenset({contextlib.__file__})
 
 
-def _is_user_file(filename: str) -> bool:
+def is_user_file(filename: str) -> bool:
+    """Whether code in ``filename`` is the user's: not symgraph's own, its generated code,
+    or a standard-library wrapper around it."""
     return (
         not filename.startswith(_PACKAGE_DIR)
         and not filename.startswith("<symgraph")
@@ -72,7 +74,7 @@ def user_source_location() -> SourceLocation | None:
     """The innermost stack frame outside the symgraph package (the user's line)."""
     frame = sys._getframe(1)
     while frame is not None:
-        if _is_user_file(frame.f_code.co_filename):
+        if is_user_file(frame.f_code.co_filename):
             return SourceLocation(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
         frame = frame.f_back
     return None
@@ -84,7 +86,7 @@ def user_stacklevel() -> int:
     the caller sits."""
     level, frame = 1, sys._getframe(1)
     while frame is not None:
-        if _is_user_file(frame.f_code.co_filename):
+        if is_user_file(frame.f_code.co_filename):
             return level
         level += 1
         frame = frame.f_back

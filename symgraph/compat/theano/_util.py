@@ -7,7 +7,7 @@ import sys
 import warnings
 from collections.abc import Iterable
 
-_COMPAT_DIR = os.path.dirname(os.path.abspath(__file__))
+from symgraph.graph.basic import is_user_file
 
 
 class TheanoDeprecationWarning(DeprecationWarning, UserWarning):
@@ -20,15 +20,15 @@ class TheanoDeprecationWarning(DeprecationWarning, UserWarning):
 
 def _is_internal(filename: str) -> bool:
     return (
-        filename.startswith(_COMPAT_DIR)
+        not is_user_file(filename)
         or filename.startswith("<frozen importlib")
         or (os.sep + "importlib" + os.sep) in filename
     )
 
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:
-    """Warn at the innermost line outside the compat layer and the import system (the
-    user's call, or the user's import for warnings raised while a module loads)."""
+    """Warn at the innermost line outside symgraph and the import system (the user's call,
+    or the user's import for warnings raised while a module loads)."""
     frame = sys._getframe(1)
     while frame.f_back is not None and _is_internal(frame.f_code.co_filename):
         frame = frame.f_back
