@@ -306,13 +306,6 @@ def test_outputs_info_must_have_one_entry_per_output():
         symgraph.scan(lambda v, h: [h + v, v], sequences=x, outputs_info=[T.zeros(())])
 
 
-def test_updates_from_inside_the_loop_are_refused_clearly_for_now():
-    s = symgraph.shared(0.0, name="s")
-    x = T.vector("x")
-    with pytest.raises(NotImplementedError, match="updates from inside a loop"):
-        symgraph.scan(lambda v: (v, {s: s + v}), sequences=x)
-
-
 def test_zero_steps_give_rows_of_the_shape_one_step_would():
     x = T.matrix("x")
     ys, _ = symgraph.scan(lambda v: T.concatenate([v, v]), sequences=x)
