@@ -156,26 +156,36 @@ def test_gradient_on_drawn_taps_and_lengths(data):
     seq_taps = data.draw(st.sampled_from([[0], [-1, 1], [2], [0, -2]]))
     length = data.draw(st.integers(0, 4)) + max(seq_taps) - min(min(seq_taps), 0)
     backwards = data.draw(st.booleans())
+    # a condition firing after a drawn step, or never (None: no condition)
+    stop_after = data.draw(st.none() | st.integers(0, 4) | st.just(100), label="stop after")
     depth = -min(taps)
 
     def build(x, h0, w):
         def step(*args):
             rows, rest = args[: len(seq_taps)], args[len(seq_taps) :]
-            earlier, w = rest[:-1], rest[-1]
+            if stop_after is None:
+                *earlier, w = rest
+            else:  # an integer step counter, its tap after h's
+                *earlier, count, w = rest
             total = sum(rows[1:], rows[0]) * w
             for k, h in enumerate(earlier):
                 total = total + T.sin(h) * (k + 1)
-            return T.tanh(total)
+            if stop_after is None:
+                return T.tanh(total)
+            return [T.tanh(total), count + 1], symgraph.until(count + 1 > stop_after)
 
-        initial = h0 if taps == [-1] else h0
+        outputs_info = [dict(initial=h0, taps=taps)]
+        if stop_after is not None:
+            outputs_info.append(T.constant(np.int64(0)))
         hs, _ = symgraph.scan(
             step,
             sequences=dict(input=x, taps=seq_taps),
-            outputs_info=dict(initial=initial, taps=taps),
+            outputs_info=outputs_info,
             non_sequences=w,
             go_backwards=backwards,
+            return_list=True,
         )
-        return hs.sum() + (h0**2).sum()
+        return hs[0].sum() + (h0**2).sum()
 
     h0 = uniform(2) if taps == [-1] else uniform(depth, 2)
     symgraph.verify_grad(build, [uniform(length, 2), h0, uniform(2)], rng=np.random.default_rng(1))
@@ -270,3 +280,30 @@ def test_gradient_of_the_gradient():
         return symgraph.grad(hs[-1], a)
 
     symgraph.verify_grad(first_derivative, [np.array(0.7)], rng=np.random.default_rng(0))
+
+
+def test_the_ops_new_parameters_are_plain_values_and_checked():
+    x_t, h, c, stop = T.vector(), T.vector(), T.lscalar(), T.lscalar()
+    inner_inputs = [x_t, h, c, stop]
+    outputs = [T.tanh(h + x_t), c + 1, T.gt(c + 1, stop)]
+    op = Scan(
+        inner_inputs,
+        outputs,
+        np.int64(1),
+        [(np.int32(-1),), (np.int64(-1),)],
+        np.int32(1),
+        n_updates=np.int64(1),
+        until=np.bool_(True),
+    )
+    for name in op.__props__:
+        if name != "signature":  # the inner graph, compared as a value
+            value = getattr(op, name)
+            assert type(value) in (int, bool, tuple), name
+    assert op.state_taps == ((-1,), (-1,)) and type(op.state_taps[1][0]) is int
+    assert op.step_outputs == outputs[:2] and op.condition is outputs[2]
+    with pytest.raises(ValueError, match="the condition excepted"):
+        Scan(inner_inputs, outputs[:2], 1, [(-1,), (-1,)], 1, until=True)
+    with pytest.raises(ValueError, match="needs the taps"):
+        Scan(inner_inputs[:3] + [T.lscalar()], outputs[:2], 1, [(-1,), ()], 1, n_updates=1)
+    with pytest.raises(ValueError, match="must be a scalar"):
+        Scan(inner_inputs, [*outputs[:2], h], 1, [(-1,), (-1,)], 1, until=True)
