@@ -24,6 +24,11 @@ Two optional parts, both at the end so that a plain loop's layout is unchanged:
 - a *condition* (``until``): the last inner output is a boolean scalar; the loop stops
   after the first step where it holds, and every output keeps only the rows of the steps
   that ran.
+
+A rewrite may also limit what an output stores (``kept_rows``): output ``i`` with
+``kept_rows[i] = m > 0`` returns only the last ``m`` rows of its buffer (all of them
+while there are fewer), kept in a ring of ``m`` rows while the loop runs, so that a
+state read only as ``hs[-1]`` costs one row of memory instead of one per step.
 """
 
 from __future__ import annotations
@@ -60,11 +65,13 @@ class Scan(Op, HasInnerGraph):
         "truncate_gradient",
         "n_updates",
         "until",
+        "kept_rows",
     )
     show_inner_graph = True
     # Defaults for ops pickled before these existed.
     n_updates = 0
     until = False
+    kept_rows: tuple[int, ...] = ()
 
     def __init__(
         self,
@@ -79,6 +86,7 @@ class Scan(Op, HasInnerGraph):
         *,
         n_updates: int = 0,
         until: bool = False,
+        kept_rows: Sequence[int] = (),
     ) -> None:
         self.inner_inputs = list(inner_inputs)
         # How errors name each sequence (the user's variable and tap): not a prop.
@@ -103,6 +111,16 @@ class Scan(Op, HasInnerGraph):
             raise ValueError("Scan: the condition (the last inner output) must be a scalar")
         if any(k >= 0 for taps in self.state_taps for k in taps):
             raise ValueError("Scan: state taps must be negative")
+        # () or one entry per output: 0 keeps every row, m > 0 the last m rows.
+        self.kept_rows = tuple(int(m) for m in kept_rows)
+        if self.kept_rows and (
+            len(self.kept_rows) != len(self.state_taps)
+            or any(m != 0 and m < max(self.rows(i), 1) for i, m in enumerate(self.kept_rows))
+        ):
+            raise ValueError(
+                "Scan: kept_rows needs one entry per output, 0 (all rows) or at least as "
+                "many rows as the output's taps read (and one)"
+            )
         expected = self.n_seqs + sum(map(len, self.state_taps)) + self.n_non_seqs
         if len(self.inner_inputs) != expected:
             raise ValueError(f"Scan: {len(self.inner_inputs)} inner inputs, expected {expected}")
@@ -133,6 +151,10 @@ class Scan(Op, HasInnerGraph):
     def states(self) -> list[int]:
         """The indices of the outputs fed back into the loop."""
         return [i for i, taps in enumerate(self.state_taps) if taps]
+
+    def kept(self, output: int) -> int:
+        """How many of its last rows output ``output`` returns (0: all of them)."""
+        return self.kept_rows[output] if self.kept_rows else 0
 
     def rows(self, output: int) -> int:
         """How many initial rows output ``output`` needs (0 for one not fed back)."""
@@ -207,23 +229,35 @@ class Scan(Op, HasInnerGraph):
         non_seqs = [f"w{k}" for k in range(self.n_non_seqs)]
         parameters = ["n_steps", *seqs, *inits.values(), *non_seqs]
         dtypes = [ctx.bind(out.type.numpy_dtype, f"{out.dtype}_dtype") for out in node.outputs]
+        ring = [i for i in range(n_outputs) if self.kept(i)]
+
+        def row(i: int, position: str) -> str:
+            """Output ``i``'s buffer at ``position`` (a ring wraps it around)."""
+            return f"o{i}[({position}) % m{i}]" if i in ring else f"o{i}[{position}]"
+
         lines = ["n = int(n_steps)", "if n < 0: errors.negative_steps(n)"]
         for k, x in enumerate(seqs):
             lines.append(f"if {x}.shape[0] < n: errors.short_sequence({k}, {x}.shape[0], n)")
         for i, name in inits.items():
             k = self.rows(i)
+            length = f"min(n + {k}, {self.kept(i)})" if i in ring else f"n + {k}"
             lines.append(f"if {name}.shape[0] != {k}: errors.initial_rows({i}, {name}.shape[0])")
-            lines.append(f"o{i} = np.empty((n + {k},) + {name}.shape[1:], dtype={dtypes[i]})")
+            lines.append(f"o{i} = np.empty(({length},) + {name}.shape[1:], dtype={dtypes[i]})")
             lines.append(f"o{i}[:{k}] = {name}")
+            if i in ring:
+                lines.append(f"m{i} = o{i}.shape[0]  # a ring of the last rows")
         for i in range(n_outputs):
             if i not in inits:
                 lines.append(f"o{i} = None  # allocated once the first step gives its shape")
         arguments = [f"{x}[t]" for x in seqs]
+        first_arguments = [f"np.zeros({x}.shape[1:], {x}.dtype)" for x in seqs]
         for i in self.states:
             for tap in self.state_taps[i]:
                 offset = self.rows(i) + tap
-                arguments.append(f"o{i}[t + {offset}]" if offset else f"o{i}[t]")
+                arguments.append(row(i, f"t + {offset}" if offset else "t"))
+                first_arguments.append(f"o{i}[{offset}]")
         arguments += non_seqs
+        first_arguments += non_seqs
         results = [f"r{i}" for i in range(n_outputs)] + (["stop"] if self.until else [])
         lines.append("for t in range(n):")
         lines.append("    try:")
@@ -232,21 +266,25 @@ class Scan(Op, HasInnerGraph):
         lines.append("        errors.step_failed(error, t, step)")
         lines.append("        raise")
         for i in range(n_outputs):
+            k = self.rows(i)
             if i in inits:
                 lines.append(
                     f"    if r{i}.shape != o{i}.shape[1:]: "
                     f"errors.step_shape(t, {i}, r{i}.shape, o{i}.shape[1:])"
                 )
-                lines.append(f"    o{i}[t + {self.rows(i)}] = r{i}")
             else:
+                length = f"min(n, {self.kept(i)})" if i in ring else "n"
+                lines.append(f"    if o{i} is None:")
                 lines.append(
-                    f"    if o{i} is None: o{i} = np.empty((n,) + r{i}.shape, dtype={dtypes[i]})"
+                    f"        o{i} = np.empty(({length},) + r{i}.shape, dtype={dtypes[i]})"
                 )
+                if i in ring:
+                    lines.append(f"        m{i} = o{i}.shape[0]  # a ring of the last rows")
                 lines.append(
                     f"    elif r{i}.shape != o{i}.shape[1:]: "
                     f"errors.step_shape(t, {i}, r{i}.shape, o{i}.shape[1:])"
                 )
-                lines.append(f"    o{i}[t] = r{i}")
+            lines.append(f"    {row(i, f't + {k}' if k else 't')} = r{i}")
         if self.until:
             lines.append("    if stop:  # the condition held: this step was the last")
             lines.append("        n = t + 1")
@@ -254,8 +292,6 @@ class Scan(Op, HasInnerGraph):
         if len(inits) < n_outputs:
             # No step ran: an output's rows have the shape one step would give them.
             shapes = ctx.bind(_step_shapes, "step_shapes")
-            dry = [f"np.zeros({x}.shape[1:], {x}.dtype)" for x in seqs] + arguments[len(seqs) :]
-            dry = [a.replace("[t + ", "[").replace("[t]", "[0]") for a in dry]
             static = ctx.bind(
                 [
                     tuple(0 if s is None else s for s in out.type.shape)
@@ -263,17 +299,28 @@ class Scan(Op, HasInnerGraph):
                 ],
                 "static_shapes",
             )
-            lines.append(f"if n == 0: shapes = {shapes}(step, [{', '.join(dry)}], {static})")
+            lines.append(
+                f"if n == 0: shapes = {shapes}(step, [{', '.join(first_arguments)}], {static})"
+            )
         for i in range(n_outputs):
             if i not in inits:
                 lines.append(
                     f"if o{i} is None: o{i} = np.empty((0, *shapes[{i}]), dtype={dtypes[i]})"
                 )
+        if ring:
+            in_order = ctx.bind(_ring_in_order, "ring_in_order")
+            lines.append("# The rings' rows, oldest first.")
+            for i in ring:
+                k = self.rows(i)
+                lines.append(
+                    f"o{i} = {in_order}(o{i}, n + {k})" if k else f"o{i} = {in_order}(o{i}, n)"
+                )
         if self.until:
             lines.append("# Only the rows of the steps that ran.")
             for i in range(n_outputs):
-                k = self.rows(i)
-                lines.append(f"o{i} = o{i}[: n + {k}]" if k else f"o{i} = o{i}[:n]")
+                if i not in ring:
+                    k = self.rows(i)
+                    lines.append(f"o{i} = o{i}[: n + {k}]" if k else f"o{i} = o{i}[:n]")
         lines.append(f"return {', '.join(f'o{i}' for i in range(n_outputs))}")
         return lines, parameters
 
@@ -287,6 +334,11 @@ class Scan(Op, HasInnerGraph):
         differentiable non-sequence the sum of its gradients. A loop with a condition
         ran as many steps as its outputs have rows after the initial ones; update states
         are constants to it (updates are not differentiated)."""
+        if any(self.kept_rows):
+            raise NotImplementedError(
+                f"{self}: this loop keeps only the last rows of some outputs (a compiler "
+                "rewrite made it so); differentiate the loop scan built instead"
+            )
         n, seqs, inits, non_seqs = self.split_outer(node.inputs)
         outputs = node.outputs
         if self.until:
@@ -390,6 +442,15 @@ class Scan(Op, HasInnerGraph):
         for wanted in wanted_non_seqs:
             non_seq_grads.append(next(sums_iter)[-1] if wanted else None)
         return [None, *seq_grads, *init_grads, *non_seq_grads]
+
+
+def _ring_in_order(ring: np.ndarray, written: int) -> np.ndarray:
+    """The last rows of a buffer of ``written`` rows kept in ``ring`` (row ``p`` of the
+    buffer at ``p % len(ring)``), oldest first."""
+    size = ring.shape[0]
+    if written <= size:
+        return ring[:written]
+    return np.roll(ring, -(written % size), axis=0)
 
 
 def _step_shapes(step: Callable, arguments: list, static: list[tuple]) -> list[tuple]:
