@@ -719,10 +719,13 @@ def _carried_updates(
     updates: OrderedDict = OrderedDict()
     for target, value in explicit.items():
         if not isinstance(target, SharedVariable):
-            what = target.type.describe() if isinstance(target, Variable) else type(target)
+            if isinstance(target, Variable):
+                label, what = variable_label(target), target.type.describe()
+            else:
+                label, what = repr(target), type(target).__name__
             raise TypeError(
-                f"{title}: fn returned an update for {variable_label(target)}, a {what}, not a "
-                "shared variable; only shared variables can be updated"
+                f"{title}: fn returned an update for {label}, a {what}, not a shared "
+                "variable; only shared variables can be updated"
             )
         try:
             value = as_tensor(value)

@@ -262,6 +262,8 @@ def test_an_update_of_something_not_shared_is_refused_naming_it():
     x, y = T.vector("x"), T.scalar("y")
     with pytest.raises(TypeError, match="update for 'y', a float64 scalar, not a shared variable"):
         symgraph.scan(lambda v: (v, {y: y + v}), sequences=x)
+    with pytest.raises(TypeError, match="update for 'w', a str, not a shared variable"):
+        symgraph.scan(lambda v: (v, {"w": v}), sequences=x)
 
 
 def test_an_update_of_another_type_is_refused_naming_both():
