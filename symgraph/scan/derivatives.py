@@ -4,7 +4,7 @@ They live in the scan layer, not in ``grad``, because an expression whose length
 known when the function runs needs a loop: a ``scan`` over ``arange(len)`` whose step
 differentiates element ``i``, as Theano's did. When the length is known and small the
 rows are unrolled instead (one gradient graph per element, merged and fused like any
-other graph), which runs faster than a loop calling its step once per row.
+other graph): a little faster to run than the loop, slower to compile (``UNROLL_LIMIT``).
 """
 
 from __future__ import annotations
