@@ -26,13 +26,11 @@ from symgraph.grad import (
     grad,
     grad_clip,
     grad_scale,
-    hessian,
-    jacobian,
     zero_grad,
 )
 from symgraph.printing import debugprint, pprint, to_dot, to_networkx
 from symgraph.rewrite import list_passes
-from symgraph.scan import foldl, foldr, map, reduce, scan, until
+from symgraph.scan import foldl, foldr, hessian, jacobian, map, reduce, scan, until
 
 __version__ = "0.1.0"
 

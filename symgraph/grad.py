@@ -11,7 +11,6 @@ from symgraph.graph.basic import Apply, Op, Variable, user_stacklevel
 from symgraph.graph.collector import collector_paused
 from symgraph.graph.traversal import clone_replace, toposort
 from symgraph.tensor.ops import math
-from symgraph.tensor.ops.shape import stack
 from symgraph.tensor.variable import as_tensor
 
 
@@ -282,47 +281,6 @@ def _sum(parts: list[Variable]) -> Variable:
     for part in parts[1:]:
         total = math.add(total, part)
     return total
-
-
-def jacobian(expression: Variable, wrt, consider_constant=None, disconnected_inputs: str = "raise"):
-    """Jacobian of a vector (or scalar) ``expression`` with respect to ``wrt``.
-
-    Built by differentiating each element, so the expression's length must be known when
-    the graph is built (give its inputs static shapes).
-    """
-    expression = as_tensor(expression)
-    single = isinstance(wrt, Variable)
-    wrt_list = [wrt] if single else list(wrt)
-    if expression.ndim == 0:
-        rows = [grad(expression, wrt_list, consider_constant, disconnected_inputs)]
-        result = rows[0]
-        return result[0] if single else result
-    if expression.ndim != 1:
-        raise TypeError("jacobian: the expression must be a scalar or a vector")
-    length = expression.type.shape[0]
-    if length is None:
-        raise ValueError(
-            "jacobian needs the length of the expression at graph-build time; declare its "
-            "inputs with a static shape, e.g. T.tensor('float64', shape=(3,))"
-        )
-    per_element = [
-        grad(expression[i], wrt_list, consider_constant, disconnected_inputs) for i in range(length)
-    ]
-    result = [stack([row[k] for row in per_element]) for k in range(len(wrt_list))]
-    return result[0] if single else result
-
-
-def hessian(cost: Variable, wrt, consider_constant=None, disconnected_inputs: str = "raise"):
-    """Hessian of the scalar ``cost`` with respect to each vector in ``wrt``."""
-    single = isinstance(wrt, Variable)
-    wrt_list = [wrt] if single else list(wrt)
-    result = []
-    for variable in wrt_list:
-        if variable.ndim != 1:
-            raise TypeError("hessian: wrt must be vectors")
-        g = grad(cost, variable, consider_constant, disconnected_inputs)
-        result.append(jacobian(g, variable, consider_constant, disconnected_inputs))
-    return result[0] if single else result
 
 
 def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs: str = "raise"):

@@ -1,5 +1,6 @@
 """``grad`` (consider_constant, known_grads, disconnected inputs), grad of grad
-(Hessian-vector products of an MLP), ``jacobian`` and ``hessian``."""
+(Hessian-vector products of an MLP). ``jacobian`` and ``hessian`` are in the scan layer
+(``tests/scan/test_derivatives.py``)."""
 
 from __future__ import annotations
 
@@ -248,72 +249,6 @@ def test_float32_gradients_stay_float32():
     hv = symgraph.grad((gw * w).sum(), w)
     assert hv.dtype == "float32"
     assert_no_float64([cost, gw, gx, hv])
-
-
-# --------------------------------------------------------------------------------------
-# jacobian and hessian
-
-
-def test_jacobian_matches_finite_differences():
-    rng = np.random.default_rng(0)
-    wv = rng.normal(size=(3, 4))
-    xv = rng.normal(size=4)
-    x = T.tensor("float64", shape=(4,), name="x")
-    w = T.matrix("W")
-    out = T.tanh(T.dot(w, x))
-    assert out.type.shape == (None,)
-    wf = T.tensor("float64", shape=(3, 4), name="Wf")
-    out = T.tanh(T.dot(wf, x))
-    jx = symgraph.jacobian(out, x)
-    jw = symgraph.jacobian(out, wf)
-    assert jx.type.shape[0] == 3 and jx.ndim == 2 and jw.ndim == 3
-    results = compile_and_run([wf, x], [jx, jw], [wv, xv])
-
-    def f(xx, ww):
-        return np.tanh(ww @ xx)
-
-    numeric_x = np.stack([_numeric_grad(lambda v, k=k: f(v, wv)[k], xv) for k in range(3)])
-    numeric_w = np.stack([_numeric_grad(lambda v, k=k: f(xv, v)[k], wv) for k in range(3)])
-    assert_close(results[0], numeric_x, rtol=1e-6, atol=1e-8)
-    assert_close(results[1], numeric_w, rtol=1e-6, atol=1e-8)
-    jx2, jw2 = symgraph.jacobian(out, [x, wf])
-    assert jx2.type == jx.type and jw2.ndim == 3
-    scalar_j = symgraph.jacobian(out.sum(), x)
-    assert_close(
-        compile_and_run([wf, x], scalar_j, [wv, xv]), numeric_x.sum(axis=0), rtol=1e-6, atol=1e-8
-    )
-    with pytest.raises(ValueError, match="static"):
-        symgraph.jacobian(T.vector("v") * 2, T.vector("v"))
-    with pytest.raises(TypeError):
-        symgraph.jacobian(T.matrix("m"), T.matrix("m"))
-
-
-def test_hessian_matches_finite_differences():
-    x = T.tensor("float64", shape=(3,), name="x")
-    a = np.array([[2.0, 1.0, 0.0], [1.0, 3.0, -1.0], [0.0, -1.0, 1.0]])
-    cost = (x**3).sum() + T.dot(x, T.dot(a, x)) + T.exp(x[0] * x[1])
-    h = symgraph.hessian(cost, x)
-    assert h.ndim == 2
-    xv = np.array([0.5, -0.3, 0.8])
-    result = compile_and_run([x], h, [xv])
-
-    def grad_np(v):
-        g = 3 * v**2 + (a + a.T) @ v
-        e = np.exp(v[0] * v[1])
-        g[0] += v[1] * e
-        g[1] += v[0] * e
-        return g
-
-    numeric = np.stack([_numeric_grad(lambda v, k=k: grad_np(v)[k], xv) for k in range(3)])
-    assert_close(result, numeric, rtol=1e-6, atol=1e-8)
-    assert_close(result, result.T)
-    y = T.tensor("float64", shape=(2,), name="y")
-    hx, hy = symgraph.hessian((x**2).sum() * (y**2).sum(), [x, y])
-    results = compile_and_run([x, y], [hx, hy], [xv, np.array([1.0, 2.0])])
-    assert_close(results[0], 2 * 5.0 * np.eye(3))
-    assert_close(results[1], 2 * float((xv**2).sum()) * np.eye(2))
-    with pytest.raises(TypeError, match="vector"):
-        symgraph.hessian(T.matrix("m").sum(), T.matrix("m"))
 
 
 # --------------------------------------------------------------------------------------

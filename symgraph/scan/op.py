@@ -371,7 +371,12 @@ class Scan(Op, HasInnerGraph):
             seq_values, tap_values = take(len(seqs)), take(n_taps)
             state_grads, nit_grads = take(len(states)), take(len(nits))
             window_values, sum_values = take(len(windows)), take(len(sums))
-            non_seq_values = take(len(non_seqs))
+            # build_scan hands fn the outer non-sequences themselves, and one may be computed
+            # from another (x and x.sum()): differentiating through those would count the
+            # path from one to the other on every step, on top of the outer graph's own
+            # backpropagation. Independent stand-ins take their place until the VJP is built.
+            outer_non_seq_values = take(len(non_seqs))
+            non_seq_values = [v.type.make_variable(v.name) for v in outer_non_seq_values]
             forward = clone_replace(
                 self.step_outputs,
                 dict(zip(self.inner_inputs, seq_values + tap_values + non_seq_values)),
@@ -409,7 +414,10 @@ class Scan(Op, HasInnerGraph):
                     rows[0].dimshuffle("x", *range(rows[0].ndim)) if k == 1 else stack(rows)
                 )
             new_sums = [s + g for s, g in zip(sum_values, non_seq_grads)]
-            return new_windows + new_sums + seq_grads
+            return clone_replace(
+                new_windows + new_sums + seq_grads,
+                dict(zip(non_seq_values, outer_non_seq_values)),
+            )
 
         n_wanted_seqs = sum(wanted_seqs)
         results = build_scan(

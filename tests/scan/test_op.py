@@ -377,3 +377,46 @@ def test_a_loop_keeping_last_rows_stores_a_ring_and_refuses_a_gradient():
         symgraph.grad(last.sum(), h0)
     with pytest.raises(ValueError, match="kept_rows"):
         _keeping([hs.owner.inputs[0]], (1, 2))
+
+
+@pytest.mark.parametrize("how", ["non_sequence", "sequence"])
+def test_gradient_when_loop_inputs_are_computed_from_each_other(how):
+    # The step is given x and a value computed from x. Each is its own input of the loop:
+    # the path from x to the other is the outer graph's to differentiate, once, not the
+    # step's on every step.
+    def loop(x):
+        derived = x * 2 + x.sum()
+        if how == "non_sequence":
+            out, _ = symgraph.scan(
+                lambda i, a, b: a * b * i, sequences=T.arange(3), non_sequences=[x, derived]
+            )
+        else:
+            out, _ = symgraph.scan(lambda d, a: T.sin(a * d), sequences=derived, non_sequences=x)
+        return out
+
+    symgraph.verify_grad(loop, [uniform(4)], rng=np.random.default_rng(0))
+
+
+def rnn_cost(x, h0, W):
+    hs, _ = symgraph.scan(
+        lambda now, h, W: T.tanh(T.dot(h, W) + now), sequences=x, outputs_info=h0, non_sequences=W
+    )
+    return (hs**2).sum() + hs[-1].sum()
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_hessian_vector_product_through_a_loop(mode):
+    # grad of grad through the loop: the gradient's derivative along V, against central
+    # differences of the compiled gradient.
+    x, h0, W, V = T.matrix("x"), T.vector("h0"), T.matrix("W"), T.matrix("V")
+    g = symgraph.grad(rnn_cost(x, h0, W), W)
+    hvp = symgraph.grad((g * V).sum(), W)
+    f_g = symgraph.function([x, h0, W], g, mode=mode)
+    f_hvp = symgraph.function([x, h0, W, V], hvp, mode=mode)
+    xv, hv, Wv, Vv = uniform(5, 3), uniform(3), uniform(3, 3), uniform(3, 3)
+    eps = 1e-6
+    numeric = (f_g(xv, hv, Wv + eps * Vv) - f_g(xv, hv, Wv - eps * Vv)) / (2 * eps)
+    np.testing.assert_allclose(f_hvp(xv, hv, Wv, Vv), numeric, rtol=1e-6, atol=1e-8)
+    symgraph.verify_grad(
+        lambda W: symgraph.grad(rnn_cost(xv, hv, W), W), [Wv], rng=np.random.default_rng(1)
+    )
