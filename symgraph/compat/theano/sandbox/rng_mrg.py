@@ -1,73 +1,357 @@
-"""``theano.sandbox.rng_mrg.MRG_RandomStreams`` with its signatures, on symgraph's streams.
+"""``theano.sandbox.rng_mrg``: ``MRG_RandomStreams``, drawing Theano's MRG31k3p numbers.
 
-The numbers are not Theano's MRG31k3p sequence (they come from NumPy's PCG64), but the
-interface is: default seed 12345, ``binomial(size, p, n)``, ``normal(..., truncate=)``,
-``choice(size, a, replace, p)``; ``nstreams`` (a GPU tuning knob) is accepted and ignored.
+MRG31k3p (L'Ecuyer and Touzin, "Fast combined multiple recursive generators with
+multipliers of the form a = +/- 2^d +/- 2^e", WSC 2000) combines two recurrences of order 3,
+
+    x1[n] = (2^22 x1[n-2] + (2^7 + 1) x1[n-3]) mod m1,    m1 = 2^31 - 1
+    x2[n] = (2^15 x2[n-1] + (2^15 + 1) x2[n-3]) mod m2,   m2 = 2^31 - 21069
+
+and outputs (x1[n] - x2[n]) mod m1, with 0 read as m1. A state is six int32 numbers,
+(x1[n-1], x1[n-2], x1[n-3], x2[n-1], x2[n-2], x2[n-3]).
+
+What Theano built on it, reproduced here:
+
+* ``MRG_RandomStreams(seed)`` starts from the state ``[seed] * 6`` (or six given ints).
+  Each ``uniform`` gets an ``nstreams x 6`` int32 matrix of substreams: row 0 is the
+  streams' current state, each next row the one before jumped 2^72 steps ahead; then the
+  streams' state jumps 2^134 steps for the next draw. ``nstreams`` defaults to
+  ``guess_n_streams(size)``: the number of elements (divided by 6 when over 6, at most
+  60 * 256) for a tuple of Python ints, 60 * 256 for anything symbolic.
+* Element ``i`` of a sample is the next output of substream ``i % nstreams``, made a float
+  as Theano's C code did: ``k * 4.656612873077392578125e-10`` (2^-31) in float64, and
+  ``float32(k) * 4.6566126e-10f`` in float32 (a constant a little under 2^-31, so that
+  ``k = m1`` stays below 1).
+* ``uniform`` is ``u * (high - low) + low`` in the sample's dtype, ``binomial`` (n = 1) is
+  ``cast(uniform < p)``, ``normal`` is Box-Muller on ``prod(size)`` rounded up to even
+  uniforms (first half the radii, second half the angles), ``multinomial`` and ``choice``
+  pick categories from one uniform per row and sample.
+
+Each substream matrix is a plain shared int32 tensor with a ``default_update``, so compiled
+functions advance it at every call, ``seed()`` refills it and it pickles like any tensor.
 """
 
 from __future__ import annotations
 
+import functools
+
+import numpy as np
+
 from symgraph.compat.theano._util import ignore_arguments
-from symgraph.tensor.random import RandomStreams, _float_dtype
-from symgraph.tensor.variable import as_tensor
+from symgraph.compat.theano.configparser import config
+from symgraph.compat.theano.tensor.raw_random import theano_typed
+from symgraph.graph.basic import Apply, Op, Variable
+from symgraph.graph.type import TensorType
+from symgraph.tensor.ops.math import cast, cos, log, prod, sin, sqrt
+from symgraph.tensor.ops.shape import (
+    _vector_entries,
+    as_shape_vector,
+    concatenate,
+    reshape,
+    static_value,
+)
+from symgraph.tensor.ops.subtensor import getitem
+from symgraph.tensor.params import as_dtype_name, as_int
+from symgraph.tensor.random import RandomStreams
+from symgraph.tensor.shared import SharedVariable
+from symgraph.tensor.variable import as_tensor, constant
 
-__all__ = ["MRG_RandomStreams"]
+__all__ = ["MRGUniform", "MRG_RandomStreams", "guess_n_streams", "mrg_uniform"]
+
+M1 = 2**31 - 1
+M2 = 2**31 - 21069
+# the two recurrences as matrices acting on (x[n-1], x[n-2], x[n-3])
+_A1 = ((0, 2**22, 2**7 + 1), (1, 0, 0), (0, 1, 0))
+_A2 = ((2**15, 0, 2**15 + 1), (1, 0, 0), (0, 1, 0))
+# 2^-31, and the float32 constant Theano's C code used (float32(1 / (2^31 + 65)))
+_NORM = {"float64": np.float64(4.656612873077392578125e-10), "float32": np.float32(4.6566126e-10)}
+# Theano's cap on streams: enough for the GPUs of its time
+MAX_STREAMS = 60 * 256
 
 
-class MRG_RandomStreams(RandomStreams):  # noqa: N801 - Theano's name
-    """Theano's MRG random streams (seeded 12345 unless told otherwise)."""
+def _matmul_mod(a, b, m: int) -> tuple:
+    return tuple(
+        tuple(sum(a[i][k] * b[k][j] for k in range(3)) % m for j in range(3)) for i in range(3)
+    )
+
+
+def jump_matrix(matrix, log2_steps: int, m: int) -> tuple:
+    """``matrix ** (2 ** log2_steps) mod m``: advances a component ``2 ** log2_steps`` steps."""
+    for _ in range(log2_steps):
+        matrix = _matmul_mod(matrix, matrix, m)
+    return matrix
+
+
+# L'Ecuyer's jumps: 2^72 steps between substreams, 2^134 between streams
+A1P72, A2P72 = jump_matrix(_A1, 72, M1), jump_matrix(_A2, 72, M2)
+A1P134, A2P134 = jump_matrix(_A1, 134, M1), jump_matrix(_A2, 134, M2)
+
+
+def _apply(matrix, vectors: np.ndarray, m: int) -> np.ndarray:
+    # entries and components are below 2^31: each product fits 62 bits, each reduced sum 33
+    products = (vectors[:, None, :] * np.array(matrix, dtype=np.uint64)[None]) % np.uint64(m)
+    return products.sum(axis=2) % np.uint64(m)
+
+
+def jump(state: np.ndarray, matrix1, matrix2) -> np.ndarray:
+    """Six-int states (rows) advanced by a pair of jump matrices."""
+    rows = np.asarray(state, dtype=np.uint64).reshape(-1, 6)
+    out = np.concatenate([_apply(matrix1, rows[:, :3], M1), _apply(matrix2, rows[:, 3:], M2)], 1)
+    return out.astype(np.int32).reshape(np.shape(state))
+
+
+def substream_states(state: np.ndarray, count: int) -> np.ndarray:
+    """``count`` substreams from ``state``: row i is ``state`` jumped i * 2^72 steps."""
+    if count < 1:
+        raise ValueError(f"the number of streams must be positive, got {count}")
+    rows = np.empty((count, 6), dtype=np.int32)
+    rows[0] = state
+    filled, jump1, jump2 = 1, A1P72, A2P72
+    while filled < count:  # rows [filled, 2 * filled) are rows [0, filled) jumped `filled` rows
+        take = min(filled, count - filled)
+        rows[filled : filled + take] = jump(rows[:take], jump1, jump2)
+        filled += take
+        jump1, jump2 = _matmul_mod(jump1, jump1, M1), _matmul_mod(jump2, jump2, M2)
+    return rows
+
+
+def _wrap32(v: np.ndarray) -> np.ndarray:
+    """int64 values read as the int32 that C's wrapping arithmetic leaves."""
+    return ((v + 2**31) & 0xFFFFFFFF) - 2**31
+
+
+def _reduce(y: np.ndarray, m: int) -> np.ndarray:
+    # Theano's ``if (y < 0 || y >= m) y -= m`` on int32
+    return np.where((y < 0) | (y >= m), _wrap32(y - m), y)
+
+
+def mrg_step(state: np.ndarray) -> np.ndarray:
+    """Advance int64 rows of six-int states one step in place (Theano's int32 arithmetic,
+    overflow included); returns each row's output in [1, m1]."""
+    x11, x12, x13, x21, x22, x23 = state.T
+    y1 = _wrap32(((x12 & 511) << 22) + (x12 >> 9) + ((x13 & 0xFFFFFF) << 7) + (x13 >> 24))
+    y1 = _reduce(_wrap32(_reduce(y1, M1) + x13), M1)
+    z1 = _reduce(_wrap32(((x21 & 0xFFFF) << 15) + 21069 * (x21 >> 16)), M2)
+    z2 = _reduce(_wrap32(((x23 & 0xFFFF) << 15) + 21069 * (x23 >> 16)), M2)
+    z2 = _reduce(_wrap32(_reduce(_wrap32(z2 + x23), M2) + z1), M2)
+    state[:, 2], state[:, 1], state[:, 0] = x12, x11, y1
+    state[:, 5], state[:, 4], state[:, 3] = x22, x21, z2
+    return np.where(y1 <= z2, y1 - z2 + M1, y1 - z2)
+
+
+def mrg_uniform_draw(dtype: str, rstate: np.ndarray, size: np.ndarray):
+    """Theano's ``mrg_uniform``: returns (advanced substreams, sample of shape ``size``)."""
+    shape = tuple(int(s) for s in size)
+    count = int(np.prod(shape, dtype=np.int64))
+    if count > M1:
+        raise ValueError("MRG_RandomStreams draws at most 2**31 - 1 numbers at once")
+    state = np.array(rstate, dtype=np.int64)  # a copy: the input stays as it was
+    if state.ndim != 2 or state.shape[1] != 6:
+        raise ValueError(f"an MRG state is an n x 6 int32 matrix, got shape {state.shape}")
+    norm = _NORM[dtype]
+    flat = np.empty(count, dtype=dtype)
+    n_streams = state.shape[0]
+    for start in range(0, count, n_streams):  # element i comes from substream i % n_streams
+        used = min(n_streams, count - start)
+        rows = state[:used]
+        ints = mrg_step(rows)
+        state[:used] = rows
+        flat[start : start + used] = ints.astype(dtype) * norm
+    return state.astype(np.int32), flat.reshape(shape)
+
+
+class MRGUniform(Op):
+    """``(new_rstate, sample) = MRGUniform(dtype, ndim)(rstate, size)``: Theano's
+    ``mrg_uniform``, uniforms in (0, 1) from an ``nstreams x 6`` int32 substream matrix.
+    Nondeterministic (constant folding leaves it alone); not differentiable."""
+
+    __props__ = ("dtype", "ndim")
+    nondeterministic = True
+
+    def __init__(self, dtype: str, ndim: int) -> None:
+        self.dtype = as_dtype_name(dtype, "MRGUniform: dtype")
+        if self.dtype not in _NORM:
+            raise ValueError(f"MRGUniform: dtype must be float32 or float64, got {self.dtype}")
+        self.ndim = as_int(ndim, "MRGUniform: ndim")
+
+    def __str__(self) -> str:
+        return f"MRGUniform{{{self.dtype}}}"
+
+    def make_node(self, rstate, size) -> Apply:
+        rstate = as_tensor(rstate)
+        if rstate.dtype != "int32" or rstate.ndim != 2:
+            raise TypeError(
+                f"{self}: the state must be an int32 matrix (an MRG_RandomStreams state), got "
+                f"{rstate.type.describe()}"
+            )
+        size = as_shape_vector(size)
+        if size.type.shape[0] is not None and size.type.shape[0] != self.ndim:
+            raise ValueError(f"{self}: size has {size.type.shape[0]} entries, ndim={self.ndim}")
+        entries = _vector_entries(size)
+        shape = (None,) * self.ndim if entries is None else tuple(map(static_value, entries))
+        return Apply(self, [rstate, size], [rstate.type, TensorType(self.dtype, shape)])
+
+    def emit(self, node, inputs, ctx):
+        kernel = ctx.bind(_mrg_kernel(self.dtype), f"mrg_uniform_{self.dtype}")
+        return f"{kernel}({', '.join(inputs)})"
+
+    def infer_shape(self, node, input_shapes):
+        size = node.inputs[1]
+        entries = _vector_entries(size)
+        if entries is None:
+            entries = [getitem(size, i) for i in range(self.ndim)]
+        return [input_shapes[0], tuple(as_tensor(e) for e in entries)]
+
+    def grad(self, node, output_grads):
+        return [None] * len(node.inputs)
+
+
+mrg_uniform = MRGUniform  # Theano's name
+
+
+@functools.cache
+def _mrg_kernel(dtype: str):
+    return functools.partial(mrg_uniform_draw, dtype)
+
+
+def guess_n_streams(size) -> int:
+    """Theano's default number of substreams for ``size`` (see the module docstring)."""
+    if isinstance(size, (tuple, list)) and all(type(i) is int for i in size):
+        count = int(np.prod(size, dtype=np.int64))
+        if count > 6:
+            count //= 6
+        return min(count, MAX_STREAMS)
+    return MAX_STREAMS
+
+
+def _upcast_floatx(*tensors) -> str:
+    return np.result_type(config.floatX, *(t.dtype for t in tensors)).name
+
+
+class MRG_RandomStreams:  # noqa: N801 - Theano's name
+    """Theano's MRG31k3p random streams (seed 12345 unless told otherwise): the same
+    numbers as Theano's for the same seed, calls and sizes."""
 
     def __init__(self, seed=12345) -> None:
-        super().__init__(seed)
+        self.state_updates: list[tuple[SharedVariable, Variable]] = []
+        self.default_instance_seed = seed
+        self.set_rstate(seed)
+        # truncated normals (see ``normal``), seeded from the same seed
+        self._truncated = RandomStreams([int(v) for v in self.rstate])
+
+    def set_rstate(self, seed) -> None:
+        """Start the streams at ``seed``: an int (0 < seed < m2, used six times) or six."""
+        if isinstance(seed, (int, np.integer)):
+            if seed == 0:
+                raise ValueError("MRG_RandomStreams: the seed must not be 0")
+            if not 0 < seed < M2:
+                raise ValueError(f"MRG_RandomStreams: the seed must be in (0, {M2}), got {seed}")
+            self.rstate = np.full(6, seed, dtype=np.int32)
+            return
+        seed = [int(s) for s in seed]
+        if len(seed) != 6:
+            raise TypeError("MRG_RandomStreams: the seed must be one integer or six")
+        for part, m in ((seed[:3], M1), (seed[3:], M2)):
+            if not any(part) or not all(0 <= s < m for s in part):
+                raise ValueError(
+                    f"MRG_RandomStreams: each half of a six-int seed must be in [0, {m}) and "
+                    f"not all 0, got {seed}"
+                )
+        self.rstate = np.array(seed, dtype=np.int32)
+
+    def seed(self, seed=None) -> None:
+        """Restart from ``seed`` (None: the seed given at construction): every substream
+        matrix made so far is refilled as if it had been made from that seed."""
+        self.set_rstate(self.default_instance_seed if seed is None else seed)
+        self._truncated.seed([int(v) for v in self.rstate])
+        for state, _ in self.state_updates:
+            count = state.get_value(borrow=True).shape[0]
+            state.set_value(self.get_substream_rstates(count), borrow=True)
+
+    def updates(self) -> list[tuple[SharedVariable, Variable]]:
+        """The (state, new state) pairs of all streams, to pass as ``updates=`` by hand."""
+        return list(self.state_updates)
+
+    def inc_rstate(self) -> None:
+        """Jump the streams' state 2^134 steps: the start of the next stream."""
+        self.rstate = jump(self.rstate, A1P134, A2P134)
+
+    def get_substream_rstates(self, n_streams: int, dtype=None, inc_rstate: bool = True):
+        """An ``n_streams x 6`` substream matrix from the current state (then jumped on)."""
+        rows = substream_states(self.rstate, int(n_streams))
+        if inc_rstate:
+            self.inc_rstate()
+        return rows
+
+    def n_streams(self, size) -> int:
+        return guess_n_streams(size)
 
     def uniform(self, size, low=0.0, high=1.0, ndim=None, dtype=None, nstreams=None, **kwargs):
-        """Uniform samples in ``[low, high)``."""
+        """Uniform samples in (low, high) (dtype: floatX unless low, high or ``dtype`` say)."""
+        kwargs.pop("target", None)  # Theano's device placement
         ignore_arguments("MRG_RandomStreams.uniform", kwargs)
-        return super().uniform(size, low, high, ndim, dtype)
+        low, high = theano_typed(low), theano_typed(high)
+        dtype = dtype or _upcast_floatx(low, high)
+        low, high = cast(low, dtype), cast(high, dtype)
+        if isinstance(size, (tuple, list)):
+            for s in size:
+                if not isinstance(s, (int, np.integer, Variable)):
+                    raise TypeError(f"size must hold ints or symbolic scalars, got {size!r}")
+                if isinstance(s, (int, np.integer)) and s <= 0:
+                    raise ValueError(f"size must be positive, got {size!r}")
+        elif not (isinstance(size, Variable) and size.ndim == 1):
+            raise TypeError(f"size must be a tuple or a symbolic vector, got {size!r}")
+        streams = self.n_streams(size) if nstreams is None else int(nstreams)
+        size_vector = as_shape_vector(size)
+        if ndim is None:
+            ndim = size_vector.type.shape[0]
+            if ndim is None:
+                raise ValueError("uniform: the length of size is not known; pass ndim=")
+        state = SharedVariable(
+            TensorType("int32", (None, 6)), self.get_substream_rstates(streams), name="rng_mrg"
+        )
+        new_state, u = MRGUniform(dtype, ndim)(state, size_vector)
+        state.default_update = new_state
+        self.state_updates.append((state, new_state))
+        u.rstate, u.update = state, (state, new_state)
+        return u * (high - low) + low
+
+    def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64", nstreams=None, **kwargs):
+        """0/1 samples of probability ``p`` (only ``n=1``): ``uniform < p``."""
+        if n != 1:
+            raise NotImplementedError("MRG_RandomStreams.binomial with n > 1")
+        u = self.uniform(size, ndim=ndim, nstreams=nstreams, **kwargs)
+        return cast(u < theano_typed(p), dtype)
 
     def normal(
         self, size, avg=0.0, std=1.0, ndim=None, dtype=None, nstreams=None, truncate=False, **kwargs
     ):
-        """Normal samples; ``truncate=True`` redraws values beyond two standard deviations."""
-        ignore_arguments("MRG_RandomStreams.normal", kwargs)
-        if not truncate:
-            return super().normal(size, avg, std, ndim, dtype)
-        dtype = dtype or _float_dtype([as_tensor(avg), as_tensor(std)])
-        return self.gen("normal", size, (avg, std), ndim, dtype, (("truncate", True),))
+        """Normal samples by Box-Muller. ``truncate=True`` redraws values beyond two
+        standard deviations; Theano's redraw picks them out with ``nonzero``, which symgraph
+        does not have yet, so those come from a symgraph stream, not Theano's numbers."""
+        if truncate:
+            ignore_arguments("MRG_RandomStreams.normal", kwargs)
+            avg, std = theano_typed(avg), theano_typed(std)
+            dtype = dtype or _upcast_floatx(avg, std)
+            options = (("truncate", True),)
+            return self._truncated.gen("normal", size, (avg, std), ndim, dtype, options)
+        size = as_shape_vector(size)
+        avg, std = theano_typed(avg), theano_typed(std)
+        dtype = dtype or _upcast_floatx(avg, std)
+        avg, std = cast(avg, dtype), cast(std, dtype)
+        n_odd = prod(size, dtype="int64")
+        n_even = n_odd + n_odd % 2
+        u = self.uniform((n_even,), 0.0, 1.0, ndim=1, dtype=dtype, nstreams=nstreams, **kwargs)
+        half = n_even // 2
+        radius = sqrt(-2.0 * log(u[:half]))
+        theta = constant(np.array(2.0 * np.pi, dtype=dtype)) * u[half:]
+        cos_theta, sin_theta = cos(theta), sin(theta)
+        z0, z1 = radius * cos_theta, radius * sin_theta
+        samples = reshape(concatenate([z0, z1])[:n_odd], size, ndim=ndim)
+        return samples * std + avg
 
     def truncated_normal(self, size, avg=0.0, std=1.0, ndim=None, dtype=None, nstreams=None):
-        """Normal samples redrawn until within two standard deviations of ``avg``."""
-        return self.normal(size, avg, std, ndim, dtype, truncate=True)
-
-    def binomial(self, size=None, p=None, n=1, ndim=None, dtype="int64", nstreams=None, **kwargs):
-        """Binomial counts (0/1 for ``n=1``) with success probability ``p``."""
-        ignore_arguments("MRG_RandomStreams.binomial", kwargs)
-        if p is None:
-            raise TypeError("MRG_RandomStreams.binomial needs p")
-        return super().binomial(size, n, p, ndim, dtype)
-
-    def multinomial(
-        self, size=None, n=1, pvals=None, ndim=None, dtype="int64", nstreams=None, **kwargs
-    ):
-        """One draw per row of the matrix ``pvals``: counts (one-hot rows for ``n=1``)."""
-        ignore_arguments("MRG_RandomStreams.multinomial", kwargs)
-        if pvals is None:
-            raise TypeError("MRG_RandomStreams.multinomial needs pvals")
-        return super().multinomial(size, n, pvals, ndim, dtype)
-
-    def choice(
-        self,
-        size=1,
-        a=None,
-        replace=True,
-        p=None,
-        ndim=None,
-        dtype="int64",
-        nstreams=None,
-        **kwargs,
-    ):
-        """Samples of ``range(a)`` (or of the vector ``a``) with probabilities ``p``."""
-        ignore_arguments("MRG_RandomStreams.choice", kwargs)
-        if a is None:
-            raise TypeError("MRG_RandomStreams.choice needs a")
-        return super().choice(size, a, replace, p, ndim, dtype)
+        """Normal samples within two standard deviations, rescaled so that ``std`` is the
+        standard deviation of the truncated distribution (as Theano did)."""
+        # the standard deviation of a standard normal truncated to [-2, 2]
+        std = std / constant(0.87962566103423978)
+        return self.normal(size, avg, std, ndim, dtype, nstreams, truncate=True)
