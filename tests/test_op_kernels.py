@@ -40,7 +40,12 @@ import symgraph
 import symgraph.tensor as T
 from symgraph.compat.theano.gradient import UndefinedGrad
 from symgraph.compat.theano.printing import Print
-from symgraph.compat.theano.sandbox.rng_mrg import MRGUniform, substream_states
+from symgraph.compat.theano.sandbox.rng_mrg import (
+    ChoiceFromUniform,
+    MRGUniform,
+    MultinomialFromUniform,
+    substream_states,
+)
 from symgraph.compat.theano.tensor import raw_random
 from symgraph.compat.theano.tensor.opt import Assert
 from symgraph.grad import GradientOverride
@@ -1117,6 +1122,46 @@ def mrg_uniform_case(data):
     return Case(node, [rows, size_value], reference)
 
 
+def from_uniform_case(data, choice=False):
+    """Theano's categorical draws from given uniforms; the reference is NumPy's
+    ``searchsorted`` on float64 running sums (the first category whose sum exceeds u)."""
+    dtype = data.draw(st.sampled_from(FLOATS))
+    rows, outcomes = data.draw(st.integers(1, 3)), data.draw(st.integers(2, 4))
+    n = data.draw(st.integers(1, outcomes if choice else 3))
+    pvals = np.random.default_rng(data.draw(st.integers(0, 99))).dirichlet(np.ones(outcomes), rows)
+    pvals_value = pvals.astype(dtype)
+    if data.draw(st.booleans(), label="constant pvals"):
+        pvals_input = constant(pvals_value.copy(), dtype=dtype)
+    else:
+        pvals_input = TensorType(dtype, draw_static(data, (rows, outcomes)))()
+    unis_value = np.array(
+        data.draw(st.lists(st.floats(0, 0.999), min_size=rows * n, max_size=rows * n)), dtype
+    )
+    unis = TensorType(dtype, (None,))()
+    n_input, n_value = scalar_input(data, n, "int64")
+    op = ChoiceFromUniform("int64") if choice else MultinomialFromUniform("int64")
+    node = op.make_node(pvals_input, unis, n_input)
+
+    def reference(p, u, count):
+        picks = [
+            np.searchsorted(np.cumsum(p[r], dtype=np.float64), float(u[c * rows + r]), "right")
+            for c in range(int(count))
+            for r in range(rows)
+        ]
+        if choice:
+            return [np.array(picks, dtype=np.int64).reshape(rows, 1)]
+        counts = np.zeros(p.shape, dtype=np.int64)
+        for i, m in enumerate(picks):
+            if m < outcomes:
+                counts[i % rows, m] += 1
+        return [counts]
+
+    # with more than one pick per row, choice renormalises: checked against Theano's loop
+    # in tests/compat/test_rng_mrg.py
+    exact = not choice or n == 1
+    return Case(node, [pvals_value, unis_value, n_value], reference if exact else None)
+
+
 def gradient_override_case(data):
     kind, lower, upper = data.draw(
         st.sampled_from([("zero", 0, 0), ("disconnected", 0, 0), ("clip", -1, 1), ("scale", 2, 0)])
@@ -1191,6 +1236,8 @@ ROWS = [
     Row("random", RandomVariable, random_case),
     Row("random_function", raw_random.RandomFunction, random_function_case),
     Row("mrg_uniform", MRGUniform, mrg_uniform_case),
+    Row("multinomial_from_uniform", MultinomialFromUniform, from_uniform_case),
+    Row("choice_from_uniform", ChoiceFromUniform, lambda data: from_uniform_case(data, True)),
     Row("gradient_override", GradientOverride, gradient_override_case),
     Row("print", Print, print_case),
     Row("undefined_grad", UndefinedGrad, undefined_grad_case),

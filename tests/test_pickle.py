@@ -110,7 +110,11 @@ def _graph_using_every_op():
     mask = RandomStreams(0).binomial(size=feat.shape, p=0.9, dtype=feat.dtype)
     # Theano's generators (compat): a RandomState draw and an MRG31k3p one
     mask = mask * TheanoRandomStreams(1).binomial(size=feat.shape, p=0.8, dtype=feat.dtype)
-    mask = mask * MRG_RandomStreams(2).binomial(size=feat.shape, p=0.9, dtype=feat.dtype)
+    mrg = MRG_RandomStreams(2)
+    mask = mask * mrg.binomial(size=feat.shape, p=0.9, dtype=feat.dtype)
+    pvals = T.nnet.softmax(feat[:, :3])
+    picks = mrg.multinomial(pvals=pvals).sum() + mrg.choice(size=1, p=pvals, replace=False).sum()
+    mask = mask * picks
     h = T.tanh(feat * mask)
     V = symgraph.shared(np.full((8, 3), 0.1), name="V")
     h = symgraph.grad_clip(h, -1.0, 1.0) + T.addbroadcast(T.zeros((1, 8)), 0)

@@ -2,8 +2,10 @@
 own ``numpy.random.RandomState`` seeded by ``randint(2**30)`` of ``RandomState(seed)``,
 called the way Theano called it. The references below are plain ``RandomState`` code."""
 
+import importlib
 import os
 import pickle
+import re
 import sys
 
 import numpy as np
@@ -26,6 +28,21 @@ def stream_states(seed, count):
     """The RandomStates Theano gave the first ``count`` variables of RandomStreams(seed)."""
     seedgen = np.random.RandomState(seed)
     return [np.random.RandomState(seedgen.randint(2**30)) for _ in range(count)]
+
+
+def import_script(name):
+    """Import ``scripts/<name>.py`` with its sibling imports (``logistic_sgd``) taken from
+    the scripts folder, whatever other module of that name is already loaded."""
+    siblings = ("logistic_sgd", name)
+    saved = {module: sys.modules.pop(module) for module in siblings if module in sys.modules}
+    sys.path.insert(0, SCRIPTS)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(SCRIPTS)
+        for module in siblings:
+            sys.modules.pop(module, None)
+        sys.modules.update(saved)
 
 
 @pytest.fixture(params=["float64", "float32"])
@@ -156,11 +173,7 @@ def test_op_errors_name_the_state():
 
 def test_dA_corruption_mask_is_theanos(theano, floatx):
     """The dA script's ``theano_rng.binomial`` corruption mask equals the one Theano drew."""
-    sys.path.insert(0, SCRIPTS)
-    try:
-        import dA as script
-    finally:
-        sys.path.remove(SCRIPTS)
+    script = import_script("dA")
     x = theano.tensor.matrix("x")
     rng = np.random.RandomState(123)
     theano_rng = RandomStreams(rng.randint(2**30))
@@ -181,3 +194,26 @@ def test_dA_corruption_mask_is_theanos(theano, floatx):
     np.testing.assert_array_equal(
         da.W.get_value(), reference_rng.uniform(-bound, bound, (30, 7)).astype(floatx)
     )
+
+
+def test_dA_script_trains_unmodified(tmp_path):
+    """The dA script runs through ``python -m symgraph.compat.theano`` and its cost falls."""
+    import gzip
+    import subprocess
+
+    from symgraph.datasets import load_mnist
+
+    (tx, ty), (vx, vy), (sx, sy) = load_mnist(dtype="float32")
+    dataset = tmp_path / "mnist.pkl.gz"
+    with gzip.open(dataset, "wb", compresslevel=1) as handle:
+        pickle.dump(((tx[:400], ty[:400]), (vx[:20], vy[:20]), (sx[:20], sy[:20])), handle)
+    env = dict(os.environ, THEANO_FLAGS="floatX=float32")
+    env.pop("SYMGRAPH_FLAGS", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "symgraph.compat.theano", os.path.join(SCRIPTS, "dA.py"),
+         str(dataset), "2", "20", "400"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    costs = [float(c) for c in re.findall(r"Training epoch \d+, cost ([\d.]+)", result.stdout)]
+    assert len(costs) == 2 and costs[1] < costs[0]

@@ -174,3 +174,65 @@ def test_bad_seeds_and_sizes_are_refused():
         MRG_RandomStreams(1).binomial((3,), n=2, p=0.5)
     with pytest.raises(TypeError, match="int32 matrix"):
         rng_mrg.MRGUniform("float64", 1)(T.matrix("s"), (3,))
+
+
+def multinomial_reference(pvals, unis, n):
+    """Theano's MultinomialFromUniform C loop, written out."""
+    rows, outcomes = pvals.shape
+    out = np.zeros((rows, outcomes), dtype=np.int64)
+    for c in range(n):
+        for r in range(rows):
+            running = 0.0
+            for m in range(outcomes):
+                running += float(pvals[r, m])
+                if running > float(unis[c * rows + r]):
+                    out[r, m] += 1
+                    break
+    return out
+
+
+def choice_reference(pvals, unis, n):
+    """Theano's ChoiceFromUniform C loop (without replacement), written out."""
+    pvals = pvals.copy()
+    real = pvals.dtype.type
+    rows, outcomes = pvals.shape
+    out = np.full((rows, n), -1, dtype=np.int64)
+    for c in range(n):
+        for r in range(rows):
+            running = 0.0
+            for m in range(outcomes):
+                running += float(pvals[r, m])
+                if running > float(unis[c * rows + r]):
+                    out[r, c] = m
+                    if c < n - 1:
+                        total = real(running - float(pvals[r, m]))
+                        pvals[r, m] = 0
+                        for k in range(m, outcomes):
+                            total = real(total + pvals[r, k])
+                        for k in range(outcomes):
+                            pvals[r, k] = real(pvals[r, k] / total)
+                    break
+    return out
+
+
+@pytest.mark.parametrize("floatx", ["float64", "float32"])
+def test_multinomial_and_choice_pick_categories_as_theano_did(floatx):
+    pvals = np.random.default_rng(0).dirichlet(np.ones(6), size=5).astype(floatx)
+    with config.change_flags(floatX=floatx):
+        rng = MRG_RandomStreams(8)
+        counts = rng.multinomial(pvals=pvals, n=3)
+        picks = rng.choice(size=4, p=pvals, replace=False)
+    f = symgraph.function([], [counts, picks])
+    streams = [reference_substreams(rng_mrg.jump(np.full(6, 8, np.int32), *_jumps(i)), 60 * 256)
+               for i in range(2)]  # fmt: skip
+    for _ in range(2):
+        got_counts, got_picks = f()
+        streams[0], unis = mrg_reference(streams[0], 15, floatx)
+        np.testing.assert_array_equal(got_counts, multinomial_reference(pvals, unis, 3))
+        streams[1], unis = mrg_reference(streams[1], 20, floatx)
+        np.testing.assert_array_equal(got_picks, choice_reference(pvals, unis, 4))
+        assert all(len(set(row)) == 4 for row in got_picks)
+    with pytest.raises(NotImplementedError, match="without replacement"):
+        rng.choice(size=2, p=pvals)
+    with pytest.raises(ValueError, match="no size"):
+        rng.multinomial(size=(2,), pvals=pvals)

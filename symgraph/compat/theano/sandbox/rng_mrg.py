@@ -36,7 +36,7 @@ import functools
 
 import numpy as np
 
-from symgraph.compat.theano._util import ignore_arguments
+from symgraph.compat.theano._util import deprecated, ignore_arguments
 from symgraph.compat.theano.configparser import config
 from symgraph.compat.theano.tensor.raw_random import theano_typed
 from symgraph.graph.basic import Apply, Op, Variable
@@ -50,12 +50,19 @@ from symgraph.tensor.ops.shape import (
     static_value,
 )
 from symgraph.tensor.ops.subtensor import getitem
-from symgraph.tensor.params import as_dtype_name, as_int
+from symgraph.tensor.params import as_bool, as_dtype_name, as_int
 from symgraph.tensor.random import RandomStreams
 from symgraph.tensor.shared import SharedVariable
 from symgraph.tensor.variable import as_tensor, constant
 
-__all__ = ["MRGUniform", "MRG_RandomStreams", "guess_n_streams", "mrg_uniform"]
+__all__ = [
+    "ChoiceFromUniform",
+    "MRGUniform",
+    "MRG_RandomStreams",
+    "MultinomialFromUniform",
+    "guess_n_streams",
+    "mrg_uniform",
+]
 
 M1 = 2**31 - 1
 M2 = 2**31 - 21069
@@ -213,6 +220,105 @@ def _mrg_kernel(dtype: str):
     return functools.partial(mrg_uniform_draw, dtype)
 
 
+def multinomial_from_uniform(odtype: str, pvals: np.ndarray, unis: np.ndarray, n) -> np.ndarray:
+    """Theano's ``MultinomialFromUniform``: for each of ``n`` rounds and each row r of
+    ``pvals``, one count for the first category whose running sum (in float64) exceeds
+    ``unis[round * rows + r]`` (none when the row sums to less)."""
+    n = int(n)
+    rows, outcomes = pvals.shape
+    if unis.shape[0] != rows * n:
+        raise ValueError(f"multinomial: {unis.shape[0]} uniforms for {rows} rows x n={n}")
+    cumsum = np.cumsum(pvals, axis=1, dtype=np.float64)
+    hit = cumsum[None] > unis.reshape(n, rows, 1).astype(np.float64)
+    out = np.zeros((rows, outcomes), dtype=odtype)
+    rounds, rows_hit = np.nonzero(hit.any(axis=2))
+    np.add.at(out, (rows_hit, hit.argmax(axis=2)[rounds, rows_hit]), 1)
+    return out
+
+
+def choice_from_uniform(odtype: str, replace: bool, pvals, unis, n) -> np.ndarray:
+    """Theano's ``ChoiceFromUniform``: ``n`` category indices per row of ``pvals``, each the
+    first whose running sum (float64) exceeds its uniform; without replacement the chosen
+    probability is zeroed and the row renormalised in ``pvals``' dtype as Theano's C code
+    did (the sum of the categories before it rounded once, then the rest added one by
+    one)."""
+    n = int(n)
+    rows, outcomes = pvals.shape
+    if n > outcomes:
+        raise ValueError(
+            f"choice: cannot sample {n} values without replacement from {outcomes} categories"
+        )
+    if unis.shape[0] != rows * n:
+        raise ValueError(f"choice: {unis.shape[0]} uniforms for {rows} rows x n={n}")
+    pvals = np.array(pvals)  # renormalised in place: a copy
+    out = np.full((rows, n), -1, dtype=odtype)
+    for c in range(n):
+        cumsum = np.cumsum(pvals, axis=1, dtype=np.float64)
+        hit = cumsum > unis[c * rows : (c + 1) * rows, None].astype(np.float64)
+        chosen, picked = np.nonzero(hit.any(axis=1))[0], hit.argmax(axis=1)
+        out[chosen, c] = picked[chosen]
+        if c == n - 1 or replace or not len(chosen):
+            continue
+        m = picked[chosen]
+        total = (cumsum[chosen, m] - pvals[chosen, m].astype(np.float64)).astype(pvals.dtype)
+        pvals[chosen, m] = 0
+        for k in range(outcomes):
+            total = np.where(k >= m, total + pvals[chosen, k], total).astype(pvals.dtype)
+        pvals[chosen] = pvals[chosen] / total[:, None]
+    return out
+
+
+class MultinomialFromUniform(Op):
+    """``counts = MultinomialFromUniform(odtype)(pvals, unis, n)``: Theano's op turning
+    ``rows * n`` uniforms into multinomial counts over the columns of the matrix ``pvals``.
+    Not differentiable."""
+
+    __props__ = ("odtype",)
+
+    def __init__(self, odtype: str) -> None:
+        self.odtype = as_dtype_name(odtype, f"{type(self).__name__}: odtype")
+
+    def make_node(self, pvals, unis, n=1) -> Apply:
+        pvals, unis, n = as_tensor(pvals), as_tensor(unis), as_tensor(n)
+        if pvals.ndim != 2 or unis.ndim != 1 or n.ndim != 0:
+            raise TypeError(
+                f"{type(self).__name__}: needs a matrix pvals, a vector of uniforms and a "
+                f"scalar n, got {pvals.type.describe()}, {unis.type.describe()}, "
+                f"{n.type.describe()}"
+            )
+        return Apply(self, [pvals, unis, n], [TensorType(self.odtype, self._shape(pvals, n))])
+
+    def _shape(self, pvals, n) -> tuple:
+        return pvals.type.shape
+
+    def emit(self, node, inputs, ctx):
+        kernel = ctx.bind(self._kernel(), type(self).__name__)
+        return f"{kernel}({', '.join(inputs)})"
+
+    def _kernel(self):
+        return functools.partial(multinomial_from_uniform, self.odtype)
+
+    def grad(self, node, output_grads):
+        return [None] * len(node.inputs)
+
+
+class ChoiceFromUniform(MultinomialFromUniform):
+    """``indices = ChoiceFromUniform(odtype, replace)(pvals, unis, n)``: Theano's op turning
+    ``rows * n`` uniforms into ``n`` column indices per row of ``pvals``."""
+
+    __props__ = ("odtype", "replace")
+
+    def __init__(self, odtype: str, replace: bool = False) -> None:
+        super().__init__(odtype)
+        self.replace = as_bool(replace, "ChoiceFromUniform: replace")
+
+    def _shape(self, pvals, n) -> tuple:
+        return (pvals.type.shape[0], static_value(n))
+
+    def _kernel(self):
+        return functools.partial(choice_from_uniform, self.odtype, self.replace)
+
+
 def guess_n_streams(size) -> int:
     """Theano's default number of substreams for ``size`` (see the module docstring)."""
     if isinstance(size, (tuple, list)) and all(type(i) is int for i in size):
@@ -235,8 +341,9 @@ class MRG_RandomStreams:  # noqa: N801 - Theano's name
         self.state_updates: list[tuple[SharedVariable, Variable]] = []
         self.default_instance_seed = seed
         self.set_rstate(seed)
-        # truncated normals (see ``normal``), seeded from the same seed
-        self._truncated = RandomStreams([int(v) for v in self.rstate])
+        # truncated normals, which Theano built with nonzero (not in symgraph yet): a
+        # symgraph stream seeded from the same seed, not Theano's numbers
+        self._fallback = RandomStreams([int(v) for v in self.rstate])
 
     def set_rstate(self, seed) -> None:
         """Start the streams at ``seed``: an int (0 < seed < m2, used six times) or six."""
@@ -262,7 +369,7 @@ class MRG_RandomStreams:  # noqa: N801 - Theano's name
         """Restart from ``seed`` (None: the seed given at construction): every substream
         matrix made so far is refilled as if it had been made from that seed."""
         self.set_rstate(self.default_instance_seed if seed is None else seed)
-        self._truncated.seed([int(v) for v in self.rstate])
+        self._fallback.seed([int(v) for v in self.rstate])
         for state, _ in self.state_updates:
             count = state.get_value(borrow=True).shape[0]
             state.set_value(self.get_substream_rstates(count), borrow=True)
@@ -333,7 +440,7 @@ class MRG_RandomStreams:  # noqa: N801 - Theano's name
             avg, std = theano_typed(avg), theano_typed(std)
             dtype = dtype or _upcast_floatx(avg, std)
             options = (("truncate", True),)
-            return self._truncated.gen("normal", size, (avg, std), ndim, dtype, options)
+            return self._fallback.gen("normal", size, (avg, std), ndim, dtype, options)
         size = as_shape_vector(size)
         avg, std = theano_typed(avg), theano_typed(std)
         dtype = dtype or _upcast_floatx(avg, std)
@@ -355,3 +462,54 @@ class MRG_RandomStreams:  # noqa: N801 - Theano's name
         # the standard deviation of a standard normal truncated to [-2, 2]
         std = std / constant(0.87962566103423978)
         return self.normal(size, avg, std, ndim, dtype, nstreams, truncate=True)
+
+    def multinomial(
+        self, size=None, n=1, pvals=None, ndim=None, dtype="int64", nstreams=None, **kwargs
+    ):
+        """Counts of ``n`` draws for each row of the matrix ``pvals`` (Theano's
+        ``MultinomialFromUniform`` on ``rows * n`` uniforms)."""
+        if pvals is None:
+            raise TypeError("MRG_RandomStreams.multinomial needs pvals")
+        if size is not None or ndim is not None:
+            raise ValueError("MRG_RandomStreams.multinomial takes no size or ndim (pvals' rows)")
+        pvals = as_tensor(pvals)
+        if pvals.ndim != 2:
+            raise NotImplementedError("MRG_RandomStreams.multinomial needs a matrix pvals")
+        unis = self.uniform(pvals[:, 0].shape * n, ndim=1, nstreams=nstreams, **kwargs)
+        return MultinomialFromUniform(dtype)(pvals, unis, theano_typed(n))
+
+    def choice(
+        self,
+        size=1,
+        a=None,
+        replace=True,
+        p=None,
+        ndim=None,
+        dtype="int64",
+        nstreams=None,
+        **kwargs,
+    ):
+        """``size`` column indices of each row of the matrix ``p``, without replacement (the
+        only kind Theano's MRG streams had: ``replace=False`` must be given)."""
+        if replace:
+            raise NotImplementedError("MRG_RandomStreams.choice only samples without replacement")
+        if a is not None:
+            raise TypeError("MRG_RandomStreams.choice samples columns of p: a must be None")
+        if p is None:
+            raise TypeError("MRG_RandomStreams.choice needs p")
+        if ndim is not None:
+            raise ValueError("MRG_RandomStreams.choice takes no ndim")
+        p = as_tensor(p)
+        if p.ndim != 2:
+            raise NotImplementedError("MRG_RandomStreams.choice needs a matrix p")
+        unis = self.uniform(p[:, 0].shape * size, ndim=1, nstreams=nstreams, **kwargs)
+        return ChoiceFromUniform(dtype)(p, unis, theano_typed(size))
+
+    def multinomial_wo_replacement(
+        self, size=None, n=1, pvals=None, ndim=None, dtype="int64", nstreams=None, **kwargs
+    ):
+        """Theano's deprecated name of ``choice(size=n, p=pvals, replace=False)``."""
+        deprecated("MRG_RandomStreams.multinomial_wo_replacement is deprecated; use choice")
+        if size is not None:
+            raise ValueError("multinomial_wo_replacement takes no size (n is the count)")
+        return self.choice(n, None, False, pvals, ndim, dtype, nstreams, **kwargs)
