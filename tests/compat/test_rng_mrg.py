@@ -236,3 +236,41 @@ def test_multinomial_and_choice_pick_categories_as_theano_did(floatx):
         rng.choice(size=2, p=pvals)
     with pytest.raises(ValueError, match="no size"):
         rng.multinomial(size=(2,), pvals=pvals)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_truncated_normal_redraws_radii_as_theano_did(dtype):
+    rng = MRG_RandomStreams(21)
+    draw = rng.normal((61,), avg=0.5, std=3.0, dtype=dtype, nstreams=5, truncate=True)
+    f = symgraph.function([], draw)
+    real = np.dtype(dtype).type
+    rows = [reference_substreams(rng_mrg.jump(np.full(6, 21, np.int32), *_jumps(i)), 5)
+            for i in range(2)]  # fmt: skip
+    redrawn = 0
+    for _ in range(3):
+        # Theano's graph written with NumPy's boolean indexing: 62 uniforms, Box-Muller, the
+        # values outside [-2, 2] given radii from uniforms on [e^-2, 1), z0's kept values,
+        # z0's redrawn, z1's kept, z1's redrawn, the last dropped
+        rows[0], u = mrg_reference(rows[0], 62, dtype)
+        radius = np.sqrt(real(-2.0) * np.log(u[:31]))
+        theta = np.array(2 * np.pi, dtype=dtype) * u[31:]
+        z0, z1 = radius * np.cos(theta), radius * np.sin(theta)
+        out0, out1 = np.abs(z0) > 2, np.abs(z1) > 2
+        n0 = int(out0.sum())
+        rows[1], u_fix = mrg_reference(rows[1], n0 + int(out1.sum()), dtype)
+        lower = np.array(1.0 / np.e**2, dtype=dtype)
+        r_fix = np.sqrt(real(-2.0) * np.log(u_fix * (real(1.0) - lower) + lower))
+        normals = np.concatenate(
+            [
+                z0[~out0],
+                r_fix[:n0] * np.cos(theta)[out0],
+                z1[~out1],
+                r_fix[n0:] * np.sin(theta)[out1],
+            ]
+        )
+        expected = normals[:61] * real(3.0) + real(0.5)
+        got = f()
+        np.testing.assert_allclose(got, expected, rtol=2e-6 if dtype == "float32" else 1e-15)
+        assert np.all(np.abs(got - 0.5) <= 6.0 * (1 + 1e-6))
+        redrawn += out0.sum() + out1.sum()
+    assert redrawn > 0  # the seed was chosen so that some values were redrawn

@@ -41,17 +41,17 @@ from symgraph.compat.theano.configparser import config
 from symgraph.compat.theano.tensor.raw_random import theano_typed
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
-from symgraph.tensor.ops.math import cast, cos, log, prod, sin, sqrt
+from symgraph.tensor.ops.math import cast, cos, cumsum, log, prod, sin, sqrt, switch
 from symgraph.tensor.ops.shape import (
     _vector_entries,
     as_shape_vector,
     concatenate,
     reshape,
     static_value,
+    zeros,
 )
-from symgraph.tensor.ops.subtensor import getitem
+from symgraph.tensor.ops.subtensor import getitem, set_subtensor
 from symgraph.tensor.params import as_bool, as_dtype_name, as_int
-from symgraph.tensor.random import RandomStreams
 from symgraph.tensor.shared import SharedVariable
 from symgraph.tensor.variable import as_tensor, constant
 
@@ -341,9 +341,6 @@ class MRG_RandomStreams:  # noqa: N801 - Theano's name
         self.state_updates: list[tuple[SharedVariable, Variable]] = []
         self.default_instance_seed = seed
         self.set_rstate(seed)
-        # truncated normals, which Theano built with nonzero (not in symgraph yet): a
-        # symgraph stream seeded from the same seed, not Theano's numbers
-        self._fallback = RandomStreams([int(v) for v in self.rstate])
 
     def set_rstate(self, seed) -> None:
         """Start the streams at ``seed``: an int (0 < seed < m2, used six times) or six."""
@@ -369,7 +366,6 @@ class MRG_RandomStreams:  # noqa: N801 - Theano's name
         """Restart from ``seed`` (None: the seed given at construction): every substream
         matrix made so far is refilled as if it had been made from that seed."""
         self.set_rstate(self.default_instance_seed if seed is None else seed)
-        self._fallback.seed([int(v) for v in self.rstate])
         for state, _ in self.state_updates:
             count = state.get_value(borrow=True).shape[0]
             state.set_value(self.get_substream_rstates(count), borrow=True)
@@ -432,15 +428,8 @@ class MRG_RandomStreams:  # noqa: N801 - Theano's name
     def normal(
         self, size, avg=0.0, std=1.0, ndim=None, dtype=None, nstreams=None, truncate=False, **kwargs
     ):
-        """Normal samples by Box-Muller. ``truncate=True`` redraws values beyond two
-        standard deviations; Theano's redraw picks them out with ``nonzero``, which symgraph
-        does not have yet, so those come from a symgraph stream, not Theano's numbers."""
-        if truncate:
-            ignore_arguments("MRG_RandomStreams.normal", kwargs)
-            avg, std = theano_typed(avg), theano_typed(std)
-            dtype = dtype or _upcast_floatx(avg, std)
-            options = (("truncate", True),)
-            return self._fallback.gen("normal", size, (avg, std), ndim, dtype, options)
+        """Normal samples by Box-Muller (``truncate=True``: values beyond two standard
+        deviations get new radii, as Theano did)."""
         size = as_shape_vector(size)
         avg, std = theano_typed(avg), theano_typed(std)
         dtype = dtype or _upcast_floatx(avg, std)
@@ -453,8 +442,39 @@ class MRG_RandomStreams:  # noqa: N801 - Theano's name
         theta = constant(np.array(2.0 * np.pi, dtype=dtype)) * u[half:]
         cos_theta, sin_theta = cos(theta), sin(theta)
         z0, z1 = radius * cos_theta, radius * sin_theta
-        samples = reshape(concatenate([z0, z1])[:n_odd], size, ndim=ndim)
+        if truncate:
+            normals = self._redraw_outside(z0, z1, cos_theta, sin_theta, nstreams, kwargs)
+        else:
+            normals = concatenate([z0, z1])
+        samples = reshape(normals[:n_odd], size, ndim=ndim)
         return samples * std + avg
+
+    def _redraw_outside(self, z0, z1, cos_theta, sin_theta, nstreams, kwargs):
+        """Theano's truncation: the values of ``z0`` outside [-2, 2] get radii drawn from a
+        new uniform on [e^-2, 1) (so at most 2), keeping their angles, then those of ``z1``;
+        the result is z0's kept values, z0's redrawn ones, z1's kept, z1's redrawn. Theano
+        picked them out with ``nonzero``; here each value's place is counted with cumsum and
+        the values are scattered there."""
+        dtype = z0.dtype
+        outside0, outside1 = (z0 < -2.0) | (z0 > 2.0), (z1 < -2.0) | (z1 > 2.0)
+        n_redraw0 = outside0.sum()
+        n_redraw = n_redraw0 + outside1.sum()
+        lower = constant(np.array(1.0 / np.e**2, dtype=dtype))
+        u = self.uniform((n_redraw,), lower, 1.0, ndim=1, dtype=dtype, nstreams=nstreams, **kwargs)
+        # a last entry for the kept values to index, so the gather is valid when none is redrawn
+        radii = concatenate([sqrt(-2.0 * log(u)), constant(np.ones(1, dtype=dtype))])
+
+        def placed(z, outside, angle, first_radius, start):
+            kept = ~outside
+            rank_redrawn, rank_kept = cumsum(outside) - 1, cumsum(kept) - 1
+            place = start + switch(outside, kept.sum() + rank_redrawn, rank_kept)
+            redrawn = radii[switch(outside, first_radius + rank_redrawn, n_redraw)] * angle
+            return place, switch(outside, redrawn, z)
+
+        place0, value0 = placed(z0, outside0, cos_theta, 0, 0)
+        place1, value1 = placed(z1, outside1, sin_theta, n_redraw0, z0.shape[0])
+        out = zeros((2 * z0.shape[0],), dtype)
+        return set_subtensor(out[concatenate([place0, place1])], concatenate([value0, value1]))
 
     def truncated_normal(self, size, avg=0.0, std=1.0, ndim=None, dtype=None, nstreams=None):
         """Normal samples within two standard deviations, rescaled so that ``std`` is the
