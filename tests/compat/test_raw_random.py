@@ -217,3 +217,18 @@ def test_dA_script_trains_unmodified(tmp_path):
     assert result.returncode == 0, result.stderr
     costs = [float(c) for c in re.findall(r"Training epoch \d+, cost ([\d.]+)", result.stdout)]
     assert len(costs) == 2 and costs[1] < costs[0]
+
+
+def test_draws_used_inside_scan_advance_at_every_call(theano):
+    from theano.sandbox.rng_mrg import MRG_RandomStreams
+
+    T = theano.tensor
+    for streams in (RandomStreams(5), MRG_RandomStreams(5)):
+        x = T.matrix("x")
+        mask = streams.binomial(size=(4,), p=0.5, dtype="float64")
+        rows, _ = theano.scan(lambda row: row * mask, sequences=x)
+        f = theano.function([x], [rows, mask])
+        calls = [f(np.ones((3, 4))) for _ in range(4)]
+        for out, drawn in calls:
+            np.testing.assert_array_equal(out, np.tile(drawn, (3, 1)))
+        assert len({tuple(drawn) for _, drawn in calls}) > 1

@@ -121,28 +121,32 @@ def substream_states(state: np.ndarray, count: int) -> np.ndarray:
     return rows
 
 
-def _wrap32(v: np.ndarray) -> np.ndarray:
-    """int64 values read as the int32 that C's wrapping arithmetic leaves."""
-    return ((v + 2**31) & 0xFFFFFFFF) - 2**31
+def mrg_steps(state: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` outputs in [1, m1] of the six-int states (rows), output i from row
+    i % len(state), and the advanced states.
 
-
-def _reduce(y: np.ndarray, m: int) -> np.ndarray:
-    # Theano's ``if (y < 0 || y >= m) y -= m`` on int32
-    return np.where((y < 0) | (y >= m), _wrap32(y - m), y)
-
-
-def mrg_step(state: np.ndarray) -> np.ndarray:
-    """Advance int64 rows of six-int states one step in place (Theano's int32 arithmetic,
-    overflow included); returns each row's output in [1, m1]."""
-    x11, x12, x13, x21, x22, x23 = state.T
-    y1 = _wrap32(((x12 & 511) << 22) + (x12 >> 9) + ((x13 & 0xFFFFFF) << 7) + (x13 >> 24))
-    y1 = _reduce(_wrap32(_reduce(y1, M1) + x13), M1)
-    z1 = _reduce(_wrap32(((x21 & 0xFFFF) << 15) + 21069 * (x21 >> 16)), M2)
-    z2 = _reduce(_wrap32(((x23 & 0xFFFF) << 15) + 21069 * (x23 >> 16)), M2)
-    z2 = _reduce(_wrap32(_reduce(_wrap32(z2 + x23), M2) + z1), M2)
-    state[:, 2], state[:, 1], state[:, 0] = x12, x11, y1
-    state[:, 5], state[:, 4], state[:, 3] = x22, x21, z2
-    return np.where(y1 <= z2, y1 - z2 + M1, y1 - z2)
+    Theano's C code computes the products with shifts and masks on int32 (2^31 = 1 mod m1,
+    2^31 = 21069 mod m2) and subtracts the modulus on overflow; for states inside [0, m)
+    -- all that seeding and jumping make -- that is exactly these modular products, which
+    int64 holds (below 2^54). Each component is its own contiguous array, and a full round
+    of the rows only renames them (x[n-1] becomes x[n-2]...): a round is six array
+    operations.
+    """
+    n_streams = state.shape[0]
+    x11, x12, x13, x21, x22, x23 = (state[:, j].astype(np.int64) for j in range(6))
+    out = np.empty(count, dtype=np.int64)
+    for start in range(0, count, n_streams):  # output i comes from row i % n_streams
+        used = min(n_streams, count - start)
+        y1 = (x12[:used] * 2**22 + x13[:used] * (2**7 + 1)) % M1
+        y2 = (x21[:used] * 2**15 + x23[:used] * (2**15 + 1)) % M2
+        out[start : start + used] = np.where(y1 <= y2, y1 - y2 + M1, y1 - y2)
+        if used == n_streams:
+            x11, x12, x13, x21, x22, x23 = y1, x11, x12, y2, x21, x22
+        else:  # the last, partial round: only its rows move on
+            x13[:used], x12[:used], x11[:used] = x12[:used], x11[:used], y1
+            x23[:used], x22[:used], x21[:used] = x22[:used], x21[:used], y2
+    new_state = np.stack([x11, x12, x13, x21, x22, x23], axis=1).astype(np.int32)
+    return out, new_state
 
 
 def mrg_uniform_draw(dtype: str, rstate: np.ndarray, size: np.ndarray):
@@ -151,19 +155,11 @@ def mrg_uniform_draw(dtype: str, rstate: np.ndarray, size: np.ndarray):
     count = int(np.prod(shape, dtype=np.int64))
     if count > M1:
         raise ValueError("MRG_RandomStreams draws at most 2**31 - 1 numbers at once")
-    state = np.array(rstate, dtype=np.int64)  # a copy: the input stays as it was
-    if state.ndim != 2 or state.shape[1] != 6:
-        raise ValueError(f"an MRG state is an n x 6 int32 matrix, got shape {state.shape}")
-    norm = _NORM[dtype]
-    flat = np.empty(count, dtype=dtype)
-    n_streams = state.shape[0]
-    for start in range(0, count, n_streams):  # element i comes from substream i % n_streams
-        used = min(n_streams, count - start)
-        rows = state[:used]
-        ints = mrg_step(rows)
-        state[:used] = rows
-        flat[start : start + used] = ints.astype(dtype) * norm
-    return state.astype(np.int32), flat.reshape(shape)
+    rstate = np.asarray(rstate)
+    if rstate.ndim != 2 or rstate.shape[1] != 6:
+        raise ValueError(f"an MRG state is an n x 6 int32 matrix, got shape {rstate.shape}")
+    ints, new_state = mrg_steps(rstate, count)
+    return new_state, (ints.astype(dtype) * _NORM[dtype]).reshape(shape)
 
 
 class MRGUniform(Op):
