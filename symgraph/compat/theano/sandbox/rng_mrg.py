@@ -23,8 +23,15 @@ What Theano built on it, reproduced here:
   ``k = m1`` stays below 1).
 * ``uniform`` is ``u * (high - low) + low`` in the sample's dtype, ``binomial`` (n = 1) is
   ``cast(uniform < p)``, ``normal`` is Box-Muller on ``prod(size)`` rounded up to even
-  uniforms (first half the radii, second half the angles), ``multinomial`` and ``choice``
-  pick categories from one uniform per row and sample.
+  uniforms (first half the radii, second half the angles; with ``truncate=True`` values
+  beyond 2 get radii from a second uniform on [e^-2, 1)), ``multinomial`` and ``choice``
+  pick categories from one uniform per row and sample (always 60 * 256 substreams: their
+  size is symbolic).
+
+Uniforms, binomials, multinomials and choices are Theano's bit for bit. Normals are too up
+to the last bit of ``log``, ``cos`` and ``sin``, which Theano took from the C library and
+symgraph takes from NumPy; and ``u * (high - low) + low`` may have been one fused
+multiply-add in Theano's compiled C, two roundings here (low=0, high=1 is exact either way).
 
 Each substream matrix is a plain shared int32 tensor with a ``default_update``, so compiled
 functions advance it at every call, ``seed()`` refills it and it pickles like any tensor.
