@@ -223,11 +223,15 @@ def test_draws_used_inside_scan_advance_at_every_call(theano):
     from theano.sandbox.rng_mrg import MRG_RandomStreams
 
     T = theano.tensor
+
+    def masked_rows(x, mask):
+        rows, _ = theano.scan(lambda row: row * mask, sequences=x)
+        return rows
+
     for streams in (RandomStreams(5), MRG_RandomStreams(5)):
         x = T.matrix("x")
         mask = streams.binomial(size=(4,), p=0.5, dtype="float64")
-        rows, _ = theano.scan(lambda row: row * mask, sequences=x)
-        f = theano.function([x], [rows, mask])
+        f = theano.function([x], [masked_rows(x, mask), mask])
         calls = [f(np.ones((3, 4))) for _ in range(4)]
         for out, drawn in calls:
             np.testing.assert_array_equal(out, np.tile(drawn, (3, 1)))
