@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from helpers import SETTINGS, TOL, static_shape_ok
+from helpers import SETTINGS, TOL, mrg_reference, static_shape_ok
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -40,6 +40,13 @@ import symgraph
 import symgraph.tensor as T
 from symgraph.compat.theano.gradient import UndefinedGrad
 from symgraph.compat.theano.printing import Print
+from symgraph.compat.theano.sandbox.rng_mrg import (
+    ChoiceFromUniform,
+    MRGUniform,
+    MultinomialFromUniform,
+    substream_states,
+)
+from symgraph.compat.theano.tensor import raw_random
 from symgraph.compat.theano.tensor.opt import Assert
 from symgraph.grad import GradientOverride
 from symgraph.graph.basic import Apply, Constant, Op, Variable
@@ -1116,6 +1123,92 @@ def random_case(data):
     return Case(node, values, None if distribution == "binomial" else reference)
 
 
+def random_function_case(data):
+    """Theano's RandomState draws: the reference is the RandomState method itself."""
+    distribution = data.draw(st.sampled_from(["uniform", "normal", "binomial", "poisson"]))
+    dtype = data.draw(st.sampled_from(["float64", "float32", "int64"]))
+    state = TensorType("uint32", (628,))()
+    state_value = raw_random.state_from_random_state(
+        np.random.RandomState(data.draw(st.integers(0, 2**32 - 1)))
+    )
+    size = draw_shape(data, 0, 2)
+    size_input, size_value = vector_input(data, size)
+    params = {
+        "uniform": [(-1.0, "float64"), (2.0, "float32")],
+        "normal": [(0.5, "float32"), (2.0, "float64")],
+        "binomial": [(3, "int8"), (0.25, "float64")],
+        "poisson": [(4.0, "float64")],
+    }[distribution]
+    params = [scalar_input(data, value, param_dtype) for value, param_dtype in params]
+    op = raw_random.RandomFunction(distribution, dtype, len(size))
+    node = op.make_node(state, size_input, *[p[0] for p in params])
+
+    def reference(s, shape, *args):
+        random_state = raw_random.random_state_from_state(s)
+        method = getattr(random_state, distribution)
+        sample = method(*args, tuple(int(n) for n in shape)).astype(dtype)
+        return [raw_random.state_from_random_state(random_state), sample]
+
+    values = [state_value, size_value] + [p[1] for p in params]
+    return Case(node, values, reference)
+
+
+def mrg_uniform_case(data):
+    dtype = data.draw(st.sampled_from(["float64", "float32"]))
+    size = draw_shape(data, 0, 2, max_side=5)
+    size_input, size_value = vector_input(data, size)
+    seed = data.draw(st.integers(1, 2**31 - 21070))
+    rows = substream_states(np.full(6, seed, dtype=np.int32), data.draw(st.integers(1, 4)))
+    state = TensorType("int32", (None, 6))()
+    node = MRGUniform(dtype, len(size)).make_node(state, size_input)
+
+    def reference(s, shape):
+        new_rows, flat = mrg_reference(s, int(np.prod(shape)), dtype)
+        return [new_rows, flat.reshape(tuple(int(n) for n in shape))]
+
+    return Case(node, [rows, size_value], reference)
+
+
+def from_uniform_case(data, choice=False):
+    """Theano's categorical draws from given uniforms; the reference is NumPy's
+    ``searchsorted`` on float64 running sums (the first category whose sum exceeds u)."""
+    dtype = data.draw(st.sampled_from(FLOATS))
+    rows, outcomes = data.draw(st.integers(1, 3)), data.draw(st.integers(2, 4))
+    n = data.draw(st.integers(1, outcomes if choice else 3))
+    pvals = np.random.default_rng(data.draw(st.integers(0, 99))).dirichlet(np.ones(outcomes), rows)
+    pvals_value = pvals.astype(dtype)
+    if data.draw(st.booleans(), label="constant pvals"):
+        pvals_input = constant(pvals_value.copy(), dtype=dtype)
+    else:
+        pvals_input = TensorType(dtype, draw_static(data, (rows, outcomes)))()
+    unis_value = np.array(
+        data.draw(st.lists(st.floats(0, 0.999), min_size=rows * n, max_size=rows * n)), dtype
+    )
+    unis = TensorType(dtype, (None,))()
+    n_input, n_value = scalar_input(data, n, "int64")
+    op = ChoiceFromUniform("int64") if choice else MultinomialFromUniform("int64")
+    node = op.make_node(pvals_input, unis, n_input)
+
+    def reference(p, u, count):
+        picks = [
+            np.searchsorted(np.cumsum(p[r], dtype=np.float64), float(u[c * rows + r]), "right")
+            for c in range(int(count))
+            for r in range(rows)
+        ]
+        if choice:
+            return [np.array(picks, dtype=np.int64).reshape(rows, 1)]
+        counts = np.zeros(p.shape, dtype=np.int64)
+        for i, m in enumerate(picks):
+            if m < outcomes:
+                counts[i % rows, m] += 1
+        return [counts]
+
+    # with more than one pick per row, choice renormalises: checked against Theano's loop
+    # in tests/compat/test_rng_mrg.py
+    exact = not choice or n == 1
+    return Case(node, [pvals_value, unis_value, n_value], reference if exact else None)
+
+
 def gradient_override_case(data):
     kind, lower, upper = data.draw(
         st.sampled_from([("zero", 0, 0), ("disconnected", 0, 0), ("clip", -1, 1), ("scale", 2, 0)])
@@ -1189,6 +1282,10 @@ ROWS = [
     Row("pool_grad", PoolGrad, pool_grad_case),
     Row("max_pool_grad_grad", MaxPoolGradGrad, max_pool_grad_grad_case),
     Row("random", RandomVariable, random_case),
+    Row("random_function", raw_random.RandomFunction, random_function_case),
+    Row("mrg_uniform", MRGUniform, mrg_uniform_case),
+    Row("multinomial_from_uniform", MultinomialFromUniform, from_uniform_case),
+    Row("choice_from_uniform", ChoiceFromUniform, lambda data: from_uniform_case(data, True)),
     Row("gradient_override", GradientOverride, gradient_override_case),
     Row("print", Print, print_case),
     Row("undefined_grad", UndefinedGrad, undefined_grad_case),

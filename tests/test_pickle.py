@@ -13,7 +13,9 @@ import symgraph
 import symgraph.tensor as T
 from symgraph.compat.theano.gradient import UndefinedGrad
 from symgraph.compat.theano.printing import Print
+from symgraph.compat.theano.sandbox.rng_mrg import MRG_RandomStreams
 from symgraph.compat.theano.tensor.opt import Assert
+from symgraph.compat.theano.tensor.shared_randomstreams import RandomStreams as TheanoRandomStreams
 from symgraph.graph.basic import Op
 from symgraph.graph.traversal import graph_inputs, toposort
 from symgraph.tensor.ops.elemwise import ScalarOp, cast_scalar_op
@@ -86,7 +88,7 @@ def test_scalar_ops_pickle_by_name():
 
 def _all_op_classes():
     for module in pkgutil.walk_packages(symgraph.__path__, "symgraph."):
-        if not module.name.startswith("symgraph.compat"):  # its one op is imported above
+        if not module.name.startswith("symgraph.compat"):  # its ops are imported above
             importlib.import_module(module.name)
     found, stack = set(), [Op]
     while stack:
@@ -106,6 +108,13 @@ def _graph_using_every_op():
     feat = T.flatten(pooled, 2)
     y = T.ivector("y")
     mask = RandomStreams(0).binomial(size=feat.shape, p=0.9, dtype=feat.dtype)
+    # Theano's generators (compat): a RandomState draw and an MRG31k3p one
+    mask = mask * TheanoRandomStreams(1).binomial(size=feat.shape, p=0.8, dtype=feat.dtype)
+    mrg = MRG_RandomStreams(2)
+    mask = mask * mrg.binomial(size=feat.shape, p=0.9, dtype=feat.dtype)
+    pvals = T.nnet.softmax(feat[:, :3])
+    picks = mrg.multinomial(pvals=pvals).sum() + mrg.choice(size=1, p=pvals, replace=False).sum()
+    mask = mask * picks
     h = T.tanh(feat * mask)
     V = symgraph.shared(np.full((8, 3), 0.1), name="V")
     h = symgraph.grad_clip(h, -1.0, 1.0) + T.addbroadcast(T.zeros((1, 8)), 0)

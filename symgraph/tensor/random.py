@@ -23,7 +23,7 @@ import numpy as np
 
 from symgraph.config import config
 from symgraph.graph.basic import Variable
-from symgraph.tensor.ops.random import SAMPLERS, STATE_TYPE, RandomVariable, state_from_seed
+from symgraph.tensor.ops.random import STATE_TYPE, RandomVariable, state_from_seed
 from symgraph.tensor.ops.shape import as_shape_vector
 from symgraph.tensor.shared import SharedVariable
 from symgraph.tensor.variable import TensorConstant, as_tensor
@@ -48,7 +48,13 @@ class RandomStreams:
     seed in order of creation) and returns a symbolic sample; compiled functions using it
     draw fresh numbers at every call. ``seed(s)`` re-seeds every stream made so far, as if
     they had been made by ``RandomStreams(s)``.
+
+    ``op_class``, ``state_type`` and ``_next_state`` name the generator: a subclass drawing
+    from another one (Theano's ``RandomState`` streams in the compat layer) changes them.
     """
+
+    op_class = RandomVariable
+    state_type = STATE_TYPE
 
     def __init__(self, seed: int | None = None) -> None:
         self.default_instance_seed = seed
@@ -86,7 +92,7 @@ class RandomStreams:
         """A sample of ``distribution`` from a new stream (the methods below call this)."""
         has_size = size is not None
         tensors = [as_tensor(p) for p in params]
-        extra = SAMPLERS[distribution][1]
+        extra = self.op_class.samplers[distribution][1]
         if has_size:
             size = as_shape_vector(size)
             length = size.type.shape[0]
@@ -101,8 +107,8 @@ class RandomStreams:
             out_ndim = max(ranks, default=0)
         if ndim is not None and ndim + extra != out_ndim:
             raise ValueError(f"{distribution}: ndim={ndim} does not match size {size}")
-        state = SharedVariable(STATE_TYPE, self._next_state(), name="rng_state")
-        op = RandomVariable(distribution, dtype, out_ndim, has_size, options)
+        state = SharedVariable(self.state_type, self._next_state(), name="rng_state")
+        op = self.op_class(distribution, dtype, out_ndim, has_size, options)
         args = ([size] if has_size else []) + tensors
         new_state, sample = op(state, *args)
         state.default_update = new_state
