@@ -74,10 +74,21 @@ def user_source_location() -> SourceLocation | None:
     """The innermost stack frame outside the symgraph package (the user's line)."""
     frame = sys._getframe(1)
     while frame is not None:
-        if is_user_file(frame.f_code.co_filename):
+        if is_user_file(frame.f_code.co_filename) and not _in_users_make_node(frame):
             return SourceLocation(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
         frame = frame.f_back
     return None
+
+
+def _in_users_make_node(frame) -> bool:
+    """Whether ``frame`` runs the ``make_node`` of an op a user wrote: the line to show is
+    the one applying the op, further out, not the line inside its ``make_node``."""
+    code = frame.f_code
+    return (
+        code.co_name == "make_node"
+        and code.co_argcount > 0
+        and isinstance(frame.f_locals.get(code.co_varnames[0]), Op)
+    )
 
 
 def user_stacklevel() -> int:
