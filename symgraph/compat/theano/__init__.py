@@ -23,6 +23,7 @@ warnings.filterwarnings("default", category=TheanoDeprecationWarning)
 
 from symgraph.compat.theano import (  # noqa: E402
     configparser,
+    gof,
     gradient,
     printing,
     sandbox,
@@ -43,7 +44,8 @@ from symgraph.compat.theano.configparser import change_flags, config  # noqa: E4
 from symgraph.compat.theano.gradient import grad  # noqa: E402
 from symgraph.compat.theano.printing import pp  # noqa: E402
 from symgraph.compat.theano.scan_module import foldl, foldr, map, reduce, scan  # noqa: E402
-from symgraph.graph.basic import Apply, Constant, Op, Variable  # noqa: E402
+from symgraph.compat.theano.gof import Apply, Op  # noqa: E402
+from symgraph.graph.basic import Constant, Variable  # noqa: E402
 from symgraph.graph.traversal import clone_replace as _clone_replace  # noqa: E402
 from symgraph.tensor.ops.blas import dot  # noqa: E402
 
@@ -77,6 +79,7 @@ __all__ = [
     "foldl",
     "foldr",
     "function",
+    "gof",
     "grad",
     "gradient",
     "install",
