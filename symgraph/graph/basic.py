@@ -328,6 +328,9 @@ class Op:
     - ``infer_shape(node, input_shapes)``: symbolic output shapes without computing them;
     - ``grad(node, output_grads)``: symbolic gradients of the inputs (the single gradient
       hook; ``None`` marks an input the outputs do not differentiably depend on);
+    - ``jvp(node, eval_points)``, optional: the outputs' tangents when the inputs move
+      along ``eval_points`` (forward mode, for ``Rop``); without it, they are derived from
+      ``grad``;
     - ``view_map`` / ``destroy_map``: which outputs alias or overwrite which inputs.
     """
 
@@ -382,6 +385,12 @@ class Op:
 
     def grad(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
         raise NotImplementedError(f"gradient of {self} is not implemented")
+
+    def jvp(self, node: Apply, eval_points: Sequence[Variable | None]) -> list | None:
+        """The tangents of ``node``'s outputs (None where one does not move) when its inputs
+        move along ``eval_points`` (None for an input that does not move); None (the
+        default) lets ``Rop`` derive them from ``grad``."""
+        return None
 
 
 class HasInnerGraph:

@@ -41,10 +41,10 @@ from symgraph.compat.theano.compile import (  # noqa: E402
     shared,
 )
 from symgraph.compat.theano.configparser import change_flags, config  # noqa: E402
+from symgraph.compat.theano.gof import Apply, Op  # noqa: E402
 from symgraph.compat.theano.gradient import grad  # noqa: E402
 from symgraph.compat.theano.printing import pp  # noqa: E402
 from symgraph.compat.theano.scan_module import foldl, foldr, map, reduce, scan  # noqa: E402
-from symgraph.compat.theano.gof import Apply, Op  # noqa: E402
 from symgraph.graph.basic import Constant, Variable  # noqa: E402
 from symgraph.graph.traversal import clone_replace as _clone_replace  # noqa: E402
 from symgraph.tensor.ops.blas import dot  # noqa: E402

@@ -316,5 +316,6 @@ def Param(  # noqa: N802 - Theano's name
         **kwargs,
     )
 
+
 from symgraph.compat.theano.compile import ops  # noqa: E402
 from symgraph.compat.theano.compile.ops import as_op  # noqa: E402, F401

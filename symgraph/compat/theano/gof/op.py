@@ -89,9 +89,7 @@ class Op(CoreOp):
                 f"{type(self).__name__}: define itypes and otypes, or implement make_node"
             )
         if len(inputs) != len(self.itypes):
-            raise ValueError(
-                f"{self}: expected {len(self.itypes)} inputs, got {len(inputs)}"
-            )
+            raise ValueError(f"{self}: expected {len(self.itypes)} inputs, got {len(inputs)}")
         inputs = [as_tensor(x) for x in inputs]
         for position, (variable, expected) in enumerate(zip(inputs, self.itypes)):
             expected = _as_type(expected)
