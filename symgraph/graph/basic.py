@@ -323,8 +323,9 @@ class Op:
     - its implementation, once: either ``emit(node, inputs, ctx)``, the Python code the
       code generator pastes into a compiled function (``perform`` then runs that same
       code, see ``symgraph.graph.emit``), or, for an op that writes no code,
-      ``perform(node, inputs)``, which the compiled function calls. Never both: two
-      implementations of one op could disagree;
+      ``perform(node, inputs)``, which the compiled function calls (behind the checks of
+      ``symgraph.graph.perform``: read-only inputs unless destroyed, outputs checked
+      against their types). Never both: two implementations of one op could disagree;
     - ``infer_shape(node, input_shapes)``: symbolic output shapes without computing them;
     - ``grad(node, output_grads)``: symbolic gradients of the inputs (the single gradient
       hook; ``None`` marks an input the outputs do not differentiably depend on);

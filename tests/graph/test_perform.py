@@ -1,6 +1,8 @@
 """Ops written in Python (``perform`` only): symgraph's own way to define an op, and the
 guard every such op runs behind (read-only inputs, unaliased outputs, checked values)."""
 
+import pathlib
+
 import numpy as np
 import pytest
 from helpers import SETTINGS
@@ -249,3 +251,21 @@ def test_an_error_inside_perform_names_the_op_and_the_users_line():
     notes = "\n".join(error.value.__notes__)
     assert "computing Python on (x: float64[2])" in notes
     assert 'test_perform.py", line' in notes and "Python(fails)(x) * 2" in notes
+
+
+def test_the_example_in_contributing_runs():
+    path = pathlib.Path(__file__).resolve().parents[2] / "CONTRIBUTING.md"
+    section = path.read_text().split("## An op written in Python", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(code, str(path), "exec"), namespace)
+    op = namespace["ScaledSquare"](2)
+    assert str(op) == "ScaledSquare{scale=2.0}" and op == namespace["ScaledSquare"](2.0)
+    x = T.matrix("x")
+    f = symgraph.function([x], [op(x), op(x).shape])
+    assert "_perform_ScaledSquare((a0,))" in f.source
+    value = np.random.default_rng(4).normal(size=(2, 3))
+    squared, shape = f(value)
+    np.testing.assert_allclose(squared, 2 * value**2, rtol=1e-12)
+    assert tuple(shape) == (2, 3)
+    symgraph.verify_grad(lambda a: op(a).sum(), [value])
