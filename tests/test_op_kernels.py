@@ -1208,3 +1208,15 @@ def test_each_op_implements_itself_once():
         assert len(overrides) == 1, (
             f"{cls.__name__} implements {' and '.join(overrides) or 'neither'}"
         )
+
+
+def test_ops_defined_outside_the_package_need_no_row():
+    class DefinedInATest(Op):
+        def make_node(self, x):
+            return Apply(self, [x], [x.type])
+
+        def perform(self, node, inputs):
+            return [inputs[0]]
+
+    assert DefinedInATest not in _op_classes()
+    assert Op not in _op_classes() and not USER_OP_BASES & set(_op_classes())

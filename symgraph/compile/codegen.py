@@ -35,7 +35,7 @@ from symgraph.graph.emit import (
     emitted_statements,
 )
 from symgraph.graph.fgraph import FunctionGraph
-from symgraph.graph.perform import run_perform
+from symgraph.graph.perform import PerformGuard
 
 _function_ids = itertools.count()
 MISSING = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
@@ -299,7 +299,7 @@ class _SourceWriter:
         code = node.op.emit(node, input_names, ctx)
         if code is not None:
             return copies + emitted_statements(code, ctx.outputs)
-        kernel = ctx.bind(_perform_kernel(node), f"perform_{type(node.op).__name__}")
+        kernel = ctx.bind(PerformGuard(node), f"perform_{type(node.op).__name__}")
         arguments = ", ".join(input_names)
         return [*copies, f"{', '.join(ctx.outputs)}, = {kernel}(({arguments},))"]
 
@@ -407,13 +407,6 @@ class _UpdateRefusal:
             f"update of shared variable {label}: expected {target.type.describe()}, "
             f"got a value of shape {np.shape(value)}; no shared variable was changed"
         )
-
-
-def _perform_kernel(node: Apply):
-    def kernel(inputs):
-        return run_perform(node, inputs)
-
-    return kernel
 
 
 def _node_comment(node: Apply) -> str:

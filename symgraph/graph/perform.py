@@ -9,8 +9,9 @@ output that shares memory with an input the op did not declare (in ``view_map`` 
 reach the input. And each output value is checked against its variable's type, so a wrong
 dtype or rank is reported at the op that made it, not three nodes later.
 
-The compiled function calls :func:`run_perform` for such ops; constant folding calls it for
-every op, so a folded node cannot write into a constant's data either.
+The compiled function calls a :class:`PerformGuard` for such ops; constant folding calls
+:func:`run_perform` for every op, so a folded node cannot write into a constant's data
+either.
 """
 
 from __future__ import annotations
@@ -28,38 +29,57 @@ class PerformOutputError(TypeError):
     """An op's ``perform`` produced a value that does not fit its output's type."""
 
 
-def run_perform(node: Apply, inputs: Sequence[Any], owns_inputs: bool = True) -> list[Any]:
-    """The values of ``node``'s outputs, computed by its op's ``perform`` on ``inputs``.
+class PerformGuard:
+    """Calls ``node``'s ``perform`` behind the checks, with what they need about the node
+    worked out once (the compiled function binds one per node and calls it each time).
 
     ``owns_inputs`` says whether the op may overwrite the inputs its ``destroy_map`` names
-    (the compiled function has made sure they are its own temporaries); when False (constant
-    folding) those inputs are copied first. Every other input is passed as a read-only view.
+    (the compiled function has made sure they are its own temporaries); when False
+    (constant folding) those inputs are copied first. Every other input is passed as a
+    read-only view.
     """
-    op = node.op
-    destroyed = {position for positions in op.destroy_map.values() for position in positions}
-    handed = [
-        _handed_input(value, position in destroyed, owns_inputs)
-        for position, value in enumerate(inputs)
-    ]
-    try:
-        outputs = op.perform(node, handed)
-    except ValueError as error:
-        if "read-only" in str(error):
-            error.add_note(
-                f"symgraph: {op}.perform wrote into an input it does not declare in "
-                "destroy_map; declare the overwritten inputs (destroy_map = {output: "
-                "[input]}) or write into a copy"
+
+    def __init__(self, node: Apply, owns_inputs: bool = True) -> None:
+        op = node.op
+        self.node = node
+        self.owns_inputs = owns_inputs
+        self.destroyed = frozenset(p for positions in op.destroy_map.values() for p in positions)
+        self.declared = [
+            frozenset(op.view_map.get(i, ())) | frozenset(op.destroy_map.get(i, ()))
+            for i in range(len(node.outputs))
+        ]
+
+    def __call__(self, inputs: Sequence[Any]) -> list[Any]:
+        node = self.node
+        handed = [
+            _handed_input(value, position in self.destroyed, self.owns_inputs)
+            for position, value in enumerate(inputs)
+        ]
+        try:
+            outputs = list(node.op.perform(node, handed))
+        except ValueError as error:
+            if "read-only" in str(error):
+                error.add_note(
+                    f"symgraph: {node.op}.perform wrote into an input it does not declare "
+                    "in destroy_map; declare the overwritten inputs (destroy_map = {output: "
+                    "[input]}) or write into a copy"
+                )
+            raise
+        if len(outputs) != len(node.outputs):
+            raise PerformOutputError(
+                f"{node.op}.perform returned {len(outputs)} values for {len(node.outputs)} outputs"
             )
-        raise
-    outputs = list(outputs)
-    if len(outputs) != len(node.outputs):
-        raise PerformOutputError(
-            f"{op}.perform returned {len(outputs)} values for {len(node.outputs)} outputs"
-        )
-    for index, value in enumerate(outputs):
-        _check_output(node, index, value)
-        outputs[index] = _unaliased(node, index, value, inputs)
-    return outputs
+        for index, value in enumerate(outputs):
+            _check_output(node, index, value)
+            if isinstance(value, np.ndarray):
+                outputs[index] = _unaliased(value, self.declared[index], inputs)
+        return outputs
+
+
+def run_perform(node: Apply, inputs: Sequence[Any], owns_inputs: bool = True) -> list[Any]:
+    """The values of ``node``'s outputs, computed by its op's ``perform`` on ``inputs``
+    behind the checks (see :class:`PerformGuard`)."""
+    return PerformGuard(node, owns_inputs)(inputs)
 
 
 def _handed_input(value: Any, destroyed: bool, owns_inputs: bool) -> Any:
@@ -77,14 +97,20 @@ def _check_output(node: Apply, index: int, value: Any) -> None:
     ttype = node.outputs[index].type
     if not isinstance(ttype, TensorType):
         return
+    if ttype.ndim == 0 and isinstance(value, (bool, int, float, complex)):
+        return  # generated code's 0-d results may be Python scalars
+    if isinstance(value, np.generic) and ttype.ndim == 0:
+        value = np.asarray(value)
+    if (
+        isinstance(value, np.ndarray)
+        and value.dtype == ttype.numpy_dtype
+        and value.ndim == ttype.ndim
+        and all(size is None or size == n for size, n in zip(ttype.shape, value.shape))
+    ):
+        return
     where = f"{node.op}.perform: output {index} ({ttype.describe()})"
     if value is None:
         raise PerformOutputError(f"{where} was not computed (the value is None)")
-    if ttype.ndim == 0:
-        if isinstance(value, (bool, int, float, complex)):
-            return  # generated code's 0-d results may be Python scalars
-        if isinstance(value, np.generic):
-            value = np.asarray(value)
     if not isinstance(value, np.ndarray):
         raise PerformOutputError(
             f"{where} is a {type(value).__name__}, not a numpy.ndarray; wrap it with "
@@ -95,17 +121,13 @@ def _check_output(node: Apply, index: int, value: Any) -> None:
             f"{where} is a {value.dtype} array with {value.ndim} dimensions "
             f"(shape {value.shape}); expected {ttype.dtype} with {ttype.ndim}"
         )
-    if any(size is not None and size != actual for size, actual in zip(ttype.shape, value.shape)):
-        raise PerformOutputError(f"{where} has shape {value.shape}")
+    raise PerformOutputError(f"{where} has shape {value.shape}")
 
 
-def _unaliased(node: Apply, index: int, value: Any, inputs: Sequence) -> Any:
+def _unaliased(value: np.ndarray, declared: frozenset, inputs: Sequence) -> np.ndarray:
     """``value``, or a copy of it when it shares memory with an input the op does not
-    declare it may alias; a declared view of a writable input stays writable."""
-    if not isinstance(value, np.ndarray):
-        return value
-    op = node.op
-    declared = set(op.view_map.get(index, ())) | set(op.destroy_map.get(index, ()))
+    declare (``declared``) it may alias; a declared view of a writable input stays
+    writable."""
     for position, original in enumerate(inputs):
         if not isinstance(original, np.ndarray) or not np.may_share_memory(value, original):
             continue
