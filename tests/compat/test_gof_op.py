@@ -395,3 +395,13 @@ def test_theano_names(theano):
     assert theano.Op is gof.Op is gof.PureOp and theano.gof.Apply is gof.Apply
     assert theano.tensor.Variable is symgraph.graph.Variable is gof.Variable
     assert issubclass(gof.Op, symgraph.graph.Op) and issubclass(gof.Apply, symgraph.graph.Apply)
+
+
+def test_a_user_op_inside_a_scan_step_runs_and_differentiates():
+    x = T.dmatrix("x")
+    rows, _ = theano.scan(lambda row: DoubleOp()(row).sum(), sequences=x)
+    f = theano.function([x], [rows, T.grad(rows.sum(), x)])
+    value = np.arange(6.0).reshape(3, 2)
+    sums, g = f(value)
+    np.testing.assert_array_equal(sums, 2 * value.sum(axis=1))
+    np.testing.assert_array_equal(g, np.full((3, 2), 2.0))
