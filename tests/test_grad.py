@@ -9,9 +9,13 @@ import warnings
 import numpy as np
 import pytest
 from helpers import MODES, assert_close, assert_no_float64, compile_and_run
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import symgraph
 import symgraph.tensor as T
+from symgraph.graph import Apply, Op
 
 
 def _numeric_grad(f, x, eps=1e-6):
@@ -304,3 +308,48 @@ def test_gradient_overrides():
     assert_close(compile_and_run([x], zero, [xv]), np.zeros(5))
     with pytest.raises(ValueError, match="above"):
         symgraph.grad_clip(x, 1.0, -1.0)
+
+
+class _CubeWithoutGrad(Op):
+    """``x**3`` with a forward-mode rule only: ``Rop`` must use ``jvp``."""
+
+    def make_node(self, x):
+        x = T.as_tensor(x)
+        return Apply(self, [x], [x.type])
+
+    def perform(self, node, inputs):
+        return [inputs[0] ** 3]
+
+    def jvp(self, node, eval_points):
+        (x,), (v,) = node.inputs, eval_points
+        return [3 * x**2 * v]
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(
+    hnp.arrays(np.float64, st.integers(1, 5), elements=st.floats(-2, 2)),
+    st.floats(-2, 2),
+)
+def test_rop_uses_an_ops_jvp_and_matches_finite_differences(xv, direction):
+    x, v = T.dvector("x"), T.dvector("v")
+    y = T.tanh(_CubeWithoutGrad()(T.exp(x) * 0.5))
+    vv = np.full_like(xv, direction)
+    (jv,) = compile_and_run([x, v], [symgraph.Rop(y, x, v)], [xv, vv])
+
+    def f(a):
+        return np.tanh((np.exp(a) * 0.5) ** 3)
+
+    eps = 1e-6
+    assert_close(jv, (f(xv + eps * vv) - f(xv - eps * vv)) / (2 * eps), rtol=1e-5, atol=1e-7)
+    with pytest.raises(NotImplementedError, match="gradient of _CubeWithoutGrad"):
+        symgraph.grad(y.sum(), x)
+
+
+def test_rop_of_an_expression_not_depending_on_wrt():
+    x, w = T.dvector("x"), T.dvector("w")
+    y = T.exp(w)
+    y.name = "y"
+    with pytest.raises(symgraph.DisconnectedInputError, match="'y' does not depend"):
+        symgraph.Rop(y, x, x)
+    zero = symgraph.Rop(T.exp(w), x, x, disconnected_outputs="ignore")
+    assert compile_and_run([w], [zero], [np.ones(2)])[0].tolist() == [0.0, 0.0]

@@ -23,6 +23,7 @@ warnings.filterwarnings("default", category=TheanoDeprecationWarning)
 
 from symgraph.compat.theano import (  # noqa: E402
     configparser,
+    gof,
     gradient,
     printing,
     sandbox,
@@ -40,6 +41,7 @@ from symgraph.compat.theano.compile import (  # noqa: E402
     shared,
 )
 from symgraph.compat.theano.configparser import change_flags, config  # noqa: E402
+from symgraph.compat.theano.gof import Apply, Op  # noqa: E402
 from symgraph.compat.theano.gradient import grad  # noqa: E402
 from symgraph.compat.theano.printing import pp  # noqa: E402
 from symgraph.compat.theano.scan_module import (  # noqa: E402
@@ -50,7 +52,7 @@ from symgraph.compat.theano.scan_module import (  # noqa: E402
     reduce,
     scan,
 )
-from symgraph.graph.basic import Apply, Constant, Op, Variable  # noqa: E402
+from symgraph.graph.basic import Constant, Variable  # noqa: E402
 from symgraph.tensor.ops.blas import dot  # noqa: E402
 
 __version__ = "1.0.5+symgraph"
@@ -74,6 +76,7 @@ __all__ = [
     "foldl",
     "foldr",
     "function",
+    "gof",
     "grad",
     "gradient",
     "install",

@@ -42,9 +42,11 @@ __all__ = [
     "Param",
     "SharedVariable",
     "TensorSharedVariable",
+    "as_op",
     "function",
     "get_default_mode",
     "get_mode",
+    "ops",
     "shared",
 ]
 
@@ -313,3 +315,7 @@ def Param(  # noqa: N802 - Theano's name
         implicit=implicit,
         **kwargs,
     )
+
+
+from symgraph.compat.theano.compile import ops  # noqa: E402
+from symgraph.compat.theano.compile.ops import as_op  # noqa: E402, F401
