@@ -431,9 +431,10 @@ def train_lstm(
 
                     print("Train ", train_err, "Valid ", valid_err, "Test ", test_err)
 
-                    if len(history_errs) > patience and valid_err >= numpy.array(history_errs)[
-                        :-patience, 0
-                    ].min():
+                    if (
+                        len(history_errs) > patience
+                        and valid_err >= numpy.array(history_errs)[:-patience, 0].min()
+                    ):
                         bad_count += 1
                         if bad_count > patience:
                             print("Early Stop!")
