@@ -32,7 +32,7 @@ from symgraph.grad import (
 )
 from symgraph.printing import debugprint, pprint, to_dot, to_networkx
 from symgraph.rewrite import list_passes
-from symgraph.scan import foldl, foldr, map, reduce, scan
+from symgraph.scan import foldl, foldr, map, reduce, scan, until
 
 __version__ = "0.1.0"
 
@@ -66,6 +66,7 @@ __all__ = [
     "tensor",
     "to_dot",
     "to_networkx",
+    "until",
     "verify_grad",
     "zero_grad",
 ]

@@ -767,6 +767,53 @@ def scan_case(data):
     return Case(state.owner, [n, x_value, init_value, w_value], reference)
 
 
+def scan_until_case(data):
+    """A loop with a stopping condition and an update state (a step counter, as a shared
+    variable updated inside the loop gives): the condition fires after a drawn step, or
+    never; the reference is a Python while loop. Built from the op, as its inputs must be
+    graph inputs here."""
+    dtype = data.draw(st.sampled_from(FLOATS))
+    length = data.draw(st.integers(0, 4))
+    width = data.draw(st.integers(0, 3))
+    steps, n = scalar_input(data, data.draw(st.integers(0, length)))
+    x, x_value = draw_input(data, dtype, (length, width), low=-2, high=2)
+    init, init_value = draw_input(data, dtype, (1, width), low=-2, high=2)
+    count, count_value = draw_input(data, "int64", (1,), low=0, high=3)
+    w, w_value = draw_input(data, dtype, (width,), low=-1, high=1)
+    stop_value = int(count_value[0]) + data.draw(st.integers(0, 5), label="stop after")
+    stop, stop_value = scalar_input(data, stop_value)
+    x_t, h, c = TensorType(dtype, (None,))(), TensorType(dtype, (None,))(), T.lscalar()
+    w_in, stop_in = TensorType(dtype, (None,))(), T.lscalar()
+    new_count = c + 1
+    op = Scan(
+        [x_t, h, c, w_in, stop_in],
+        [T.tanh(h * w_in + x_t), x_t * 2, new_count, T.gt(new_count, stop_in)],
+        1,
+        [(-1,), (), (-1,)],
+        2,
+        n_updates=1,
+        until=True,
+    )
+
+    def reference(n, xs, first, counted, weight, stop):
+        states, doubled, counts = [first[0]], [], [counted[0]]
+        for t in range(int(n)):
+            states.append(np.tanh(states[-1] * weight + xs[t]))
+            doubled.append(xs[t] * 2)
+            counts.append(counts[-1] + 1)
+            if counts[-1] > stop:
+                break
+        ran = len(doubled)
+        return [
+            np.array(states).reshape(ran + 1, width),
+            np.array(doubled).reshape(ran, width),
+            np.array(counts, dtype=np.int64),
+        ]
+
+    node = op.make_node(steps, x, init, count, w, stop)
+    return Case(node, [n, x_value, init_value, count_value, w_value, stop_value], reference)
+
+
 def dot_case(data):
     rows, inner, cols = (data.draw(st.integers(0, 3)) for _ in range(3))
     a_shape = data.draw(st.sampled_from([(inner,), (rows, inner)]))
@@ -1131,6 +1178,7 @@ ROWS = [
     Row("cumsum", CumSum, cumsum_case),
     Row("dot", Dot, dot_case),
     Row("scan", Scan, scan_case),
+    Row("scan_until_updates", Scan, scan_until_case),
     Row("softmax", Softmax, softmax_case),
     Row("log_softmax", LogSoftmax, lambda data: softmax_case(data, True)),
     Row("softmax_grad", SoftmaxGrad, softmax_grad_case),

@@ -198,6 +198,29 @@ def test_function_with_random_stream_continues_identically():
             np.testing.assert_array_equal(a, b)
 
 
+def test_a_loop_with_a_condition_and_updates_pickles_and_continues_identically():
+    srng = RandomStreams(8)
+    count = symgraph.shared(np.int64(0), name="count")
+    x = T.vector("x")
+
+    def step(v, total):
+        new = total + v * srng.uniform()
+        return new, {count: count + 1}, symgraph.until(new > 2)
+
+    totals, updates = symgraph.scan(step, sequences=x, outputs_info=T.zeros(()))
+    op = totals.owner.inputs[0].owner.op  # totals is the buffer after its initial row
+    clone = roundtrip(op)
+    assert clone == op and clone.until and clone.update_outputs == op.update_outputs == [1, 2]
+    f = symgraph.function([x], [totals, symgraph.grad(totals.sum(), x)], updates=updates)
+    data = np.linspace(0.5, 1.5, 8)
+    f(data)
+    f2, count2 = roundtrip((f, count))
+    for _ in range(2):
+        for a, b in zip(f(data), f2(data)):
+            np.testing.assert_array_equal(a, b)
+        assert count.get_value() == count2.get_value() > 0
+
+
 def test_variable_with_cached_eval_pickles():
     x = T.vector("x")
     y = T.tanh(x).sum()

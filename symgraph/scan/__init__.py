@@ -6,7 +6,7 @@ and its gradient, ``loop`` Theano's ``scan`` arguments, ``views`` the shortcuts.
 """
 
 from symgraph.scan.loop import scan
-from symgraph.scan.op import Scan
+from symgraph.scan.op import Scan, until
 from symgraph.scan.views import foldl, foldr, map, reduce
 
-__all__ = ["Scan", "foldl", "foldr", "map", "reduce", "scan"]
+__all__ = ["Scan", "foldl", "foldr", "map", "reduce", "scan", "until"]

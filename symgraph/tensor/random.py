@@ -65,8 +65,10 @@ class RandomStreams:
             state.set_value(self._next_state(), borrow=True)
 
     def updates(self) -> list[tuple[SharedVariable, Variable]]:
-        """The (state, new state) pairs of all streams, to pass as ``updates=`` by hand."""
-        return list(self.state_updates)
+        """The (state, new state) pairs of all streams, to pass as ``updates=`` by hand.
+        The new state is the state's current ``default_update``: a draw inside a loop
+        has it replaced by the loop's final state."""
+        return [(state, state.default_update) for state, _ in self.state_updates]
 
     def _next_state(self) -> np.ndarray:
         (child,) = self._seed_sequence.spawn(1)
