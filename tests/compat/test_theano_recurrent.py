@@ -278,3 +278,94 @@ def test_reber_lstm_script_learns_the_grammar(tmp_path):
     assert uniform_guess / n < 0.35
     assert legal / n > 0.95  # measured 100 %
     assert f"{100 * legal / n:.2f} %" in out  # the script's own count agrees
+
+
+# --------------------------------------------------------------------------------------
+# rbm.py and DBN.py: Gibbs chains drawing inside scan
+
+
+def _write_stroke_digits(path, sizes, rng):
+    """An MNIST-like ``mnist.pkl.gz`` (the tutorials' layout: (train, valid, test) pairs
+    of float32 (n, 784) images in [0, 1] and int64 labels): each of ten classes is a few
+    thick random strokes on 28x28, drawn shifted by up to 2 pixels, with 3 % of the pixels
+    flipped and intensities between 0.8 and 1."""
+    prototypes = np.zeros((10, 28, 28))
+    for digit in range(10):
+        for _ in range(3):
+            (r0, c0), (r1, c1) = rng.integers(6, 22, size=(2, 2))
+            for t in np.linspace(0, 1, 40):
+                r, c = round(r0 + t * (r1 - r0)), round(c0 + t * (c1 - c0))
+                prototypes[digit, r - 1 : r + 2, c - 1 : c + 2] = 1.0
+
+    def split(n):
+        labels = rng.integers(0, 10, size=n)
+        shifts = rng.integers(-2, 3, size=(n, 2))
+        images = np.stack([np.roll(prototypes[d], tuple(s), axis=(0, 1))
+                           for d, s in zip(labels, shifts)])  # fmt: skip
+        images = np.abs(images - (rng.random(images.shape) < 0.03))
+        images *= rng.uniform(0.8, 1.0, size=images.shape)
+        return images.reshape(n, 784).astype("float32"), labels.astype("int64")
+
+    with gzip.open(path, "wb", compresslevel=1) as handle:
+        pickle.dump(tuple(split(n) for n in sizes), handle, protocol=2)
+
+
+def _free_energy(v, W, hbias, vbias):
+    """The RBM's free energy of each row of ``v``, in plain NumPy."""
+    return -v @ vbias - np.logaddexp(0.0, v @ W + hbias).sum(axis=1)
+
+
+def test_rbm_script_trains_by_persistent_cd_and_samples(tmp_path):
+    """The RBM tutorial, unmodified: one short epoch of PCD-15 (the Gibbs chain a scan
+    drawing with MRG binomials in its step, its random-stream updates returned by scan
+    and applied with the parameters') on 400 images, then 10 draws of 20 chains run 10
+    steps apart.
+    Checked here in NumPy from the saved parameters and samples: the model gives the
+    test images a far lower free energy than the same images with their pixels shuffled,
+    and its samples look like the data."""
+    _write_stroke_digits(tmp_path / "mnist.pkl.gz", (600, 100, 200), np.random.default_rng(0))
+    out = run_script(tmp_path, "rbm.py", "mnist.pkl.gz", 1, 50, 400, 15, "plots", 10,
+                     env={"THEANO_FLAGS": "floatX=float32"})  # fmt: skip
+    (cost,) = numbers_after("cost is", out)
+    assert -784 * np.log(2) < cost < 0  # a log pseudo-likelihood, above the uniform model's
+    saved = np.load(tmp_path / "plots" / "rbm.npz")
+    W, hbias, vbias, samples = (saved[k] for k in ("W", "hbias", "vbias", "samples"))
+    assert samples.shape == (10, 20, 784) and samples.dtype == np.float32
+    with gzip.open(tmp_path / "mnist.pkl.gz") as handle:
+        (train_x, _), _, (test_x, _) = pickle.load(handle)
+    rng = np.random.default_rng(1)
+    shuffled = np.array([rng.permutation(row) for row in test_x])
+    # Measured: -133 against +45, every image lower.
+    gap = _free_energy(shuffled, W, hbias, vbias) - _free_energy(test_x, W, hbias, vbias)
+    assert gap.mean() > 50.0 and (gap > 0).mean() > 0.95
+    assert np.all((samples >= 0) & (samples <= 1))
+    assert not np.allclose(samples[0], samples[1])  # the chains move between draws
+    # Measured: 0.96 correlation of pixel means; samples 49 from the nearest training
+    # image against 127 for shuffled images.
+    assert np.corrcoef(samples.reshape(-1, 784).mean(axis=0), train_x.mean(axis=0))[0, 1] > 0.6
+
+    def nearest(images):
+        return np.min(((images[:, None, :] - train_x[None]) ** 2).sum(axis=-1), axis=1).mean()
+
+    assert nearest(samples[-1]) < 0.6 * nearest(shuffled[:20])
+    header = (tmp_path / "plots" / "samples.pgm").read_bytes()[:15]
+    assert header.startswith(b"P5\n579 291\n255")  # 20 chains by 10 draws of 28x28 tiles
+    assert (tmp_path / "plots" / "filters_at_epoch_0.pgm").exists()
+
+
+def test_dbn_script_pretrains_and_finetunes(tmp_path):
+    """The DBN tutorial, unmodified: two RBMs (CD-1 chains drawing with MRG streams in
+    scan, functions taking the learning rate by keyword with an ``In`` default) pretrain
+    their shared-weight sigmoid layers two epochs each, then SGD finetunes the stack with
+    a logistic regression on top."""
+    _write_stroke_digits(tmp_path / "mnist.pkl.gz", (600, 200, 200), np.random.default_rng(0))
+    out = run_script(tmp_path, "DBN.py", "mnist.pkl.gz", 2, 5, "64,64", 5,
+                     env={"THEANO_FLAGS": "floatX=float32"})  # fmt: skip
+    for layer in (0, 1):
+        costs = [numbers_after(f"Pre-training layer {layer}, epoch {e}, cost", out)[0]
+                 for e in (0, 1)]  # fmt: skip
+        assert costs[0] < costs[1] < 0  # reconstruction log-likelihood rises
+    errors = numbers_after("validation error", out)
+    assert len(errors) == 5 and errors[-1] < errors[0]
+    (test_error,) = numbers_after("with test performance", out)
+    assert test_error < 30.0  # percent; chance is 90 (measured 12)
