@@ -368,4 +368,4 @@ def test_dbn_script_pretrains_and_finetunes(tmp_path):
     errors = numbers_after("validation error", out)
     assert len(errors) == 5 and errors[-1] < errors[0]
     (test_error,) = numbers_after("with test performance", out)
-    assert test_error < 30.0  # percent; chance is 90 (measured 12)
+    assert test_error < 30.0  # percent; chance is 90 (measured 15)
