@@ -27,6 +27,7 @@ from symgraph.compat.theano import (  # noqa: E402
     gradient,
     printing,
     sandbox,
+    scalar,
     scan_module,
     tensor,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "printing",
     "reduce",
     "sandbox",
+    "scalar",
     "scan",
     "scan_module",
     "shared",
