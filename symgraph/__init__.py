@@ -30,7 +30,7 @@ from symgraph.grad import (
     jacobian,
     zero_grad,
 )
-from symgraph.printing import debugprint, pprint, to_dot, to_networkx
+from symgraph.printing import debugprint, pprint, to_dot, to_networkx, to_svg
 from symgraph.rewrite import list_passes
 from symgraph.scan import foldl, foldr, map, reduce, scan, until
 
@@ -66,6 +66,7 @@ __all__ = [
     "tensor",
     "to_dot",
     "to_networkx",
+    "to_svg",
     "until",
     "verify_grad",
     "zero_grad",
