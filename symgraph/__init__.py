@@ -15,6 +15,7 @@ Pipeline, each part importing only those before it: ``graph`` (the IR) -> ``tens
 
 from symgraph import tensor
 from symgraph.compile import Function, In, Mode, Out, SharedVariable, function, shared
+from symgraph.compile.function import collect_functions
 from symgraph.compile.verify import verify_grad
 from symgraph.config import config
 from symgraph.grad import (
@@ -46,6 +47,7 @@ __all__ = [
     "Mode",
     "Out",
     "SharedVariable",
+    "collect_functions",
     "config",
     "debugprint",
     "foldl",

@@ -207,3 +207,19 @@ def broadcast_shapes(draw, n_inputs: int, max_rank: int = 3, max_size: int = 4):
                 static.append(full[axis] if draw(st.integers(0, 3)) == 0 else None)
         per_input.append((tuple(shape), tuple(static)))
     return full, per_input
+
+
+def text_node_changes(before: str, after: str) -> tuple[set, set, set]:
+    """(added, removed, rewritten) node lines between two text forms of a graph, a node
+    being known by its outputs (the text left of ``=``): the reference that pass traces'
+    node changes are checked against."""
+
+    def nodes(text: str) -> dict[str, str]:
+        body = text.splitlines()[1:-1]  # between the inputs' header and the outputs
+        return dict(line.strip().split(" = ", 1) for line in body)
+
+    old, new = nodes(before), nodes(after)
+    added = {outs for outs in new if outs not in old}
+    removed = {outs for outs in old if outs not in new}
+    rewritten = {outs for outs in new if outs in old and new[outs] != old[outs]}
+    return added, removed, rewritten

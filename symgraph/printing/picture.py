@@ -387,25 +387,55 @@ def _path(points: list[tuple[float, float]]) -> str:
     return " ".join(parts)
 
 
-STYLE = """
-.sg-edge{fill:none;stroke:#667;stroke-width:1.1}
-.sg-edge.destroy{stroke:#c0392b;stroke-width:2.2}
-.sg-edge.view{stroke:#2471a3;stroke-dasharray:5 3}
-.sg-node rect{stroke:#445;stroke-width:1;fill:#fff}
-.sg-node.input rect{fill:#dcf5dc}
-.sg-node.shared rect{fill:#fff1c1}
-.sg-node.constant rect{fill:#ececec}
-.sg-node.fused rect{fill:#eee2fa;stroke:#7d3c98;stroke-width:2}
-.sg-node.inner-graph rect{fill:#e3f0fb}
-.sg-node.output rect{stroke:#1f5fbf;stroke-width:3}
-.sg-node.added rect{stroke:#1e8449;stroke-width:4}
-.sg-node.rewritten rect{stroke:#e67e22;stroke-width:4}
-.sg-node.removed rect{stroke:#c0392b;stroke-width:4;stroke-dasharray:6 3}
-.sg-node text{font-family:monospace;font-size:11px;fill:#111}
-.sg-node text.sg-badge{fill:#c0392b}
-.sg-node text.sg-out{fill:#1f5fbf;font-weight:bold}
-.sg-node:target rect{stroke:#f1c40f;stroke-width:6}
-"""
+# Colours shared by the SVG styles and the PNG renderer: box fills by kind (a fused
+# kernel's class wins over "op"), border colour and width by class, edges by kind.
+FILLS = {
+    "op": "#ffffff",
+    "input": "#dcf5dc",
+    "shared": "#fff1c1",
+    "constant": "#ececec",
+    "inner-graph": "#e3f0fb",
+    "fused": "#eee2fa",
+}
+BORDERS = {  # later entries win
+    "fused": ("#7d3c98", 2),
+    "output": ("#1f5fbf", 3),
+    "rewritten": ("#e67e22", 4),
+    "added": ("#1e8449", 4),
+    "removed": ("#c0392b", 4),
+}
+EDGE_COLOURS = {"data": "#667", "destroy": "#c0392b", "view": "#2471a3"}
+BADGE_COLOUR, OUTPUT_COLOUR = "#c0392b", "#1f5fbf"
+
+
+def box_colours(box: Box) -> tuple[str, str, float]:
+    """The fill, border colour and border width of a box."""
+    fill = FILLS[box.kind]
+    for css in ("inner-graph", "fused"):
+        if css in box.classes:
+            fill = FILLS[css]
+    border, width = "#445", 1.0
+    for css, (colour, size) in BORDERS.items():
+        if css in box.classes:
+            border, width = colour, size
+    return fill, border, width
+
+
+STYLE = (
+    ".sg-edge{fill:none;stroke-width:1.1}"
+    + "".join(f".sg-edge.{kind}{{stroke:{c}}}" for kind, c in EDGE_COLOURS.items())
+    + ".sg-edge.destroy{stroke-width:2.2}.sg-edge.view{stroke-dasharray:5 3}"
+    + ".sg-node rect{stroke:#445;stroke-width:1}"
+    + "".join(f".sg-node.{kind} rect{{fill:{c}}}" for kind, c in FILLS.items())
+    + "".join(
+        f".sg-node.{css} rect{{stroke:{c};stroke-width:{w}}}" for css, (c, w) in BORDERS.items()
+    )
+    + ".sg-node.removed rect{stroke-dasharray:6 3}"
+    + ".sg-node text{font-family:monospace;font-size:11px;fill:#111}"
+    + f".sg-node text.sg-badge{{fill:{BADGE_COLOUR}}}"
+    + f".sg-node text.sg-out{{fill:{OUTPUT_COLOUR};font-weight:bold}}"
+    + ".sg-node:target rect{stroke:#f1c40f;stroke-width:6}"
+)
 
 
 def layout_svg(layout: Layout, id_prefix: str = "sg-", standalone: bool = True) -> str:
