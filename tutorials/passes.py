@@ -22,6 +22,7 @@ import sys
 import numpy as np
 
 import symgraph
+from symgraph.printing import functions_to_html
 from symgraph.rewrite import list_passes
 from symgraph.rewrite.pipeline import pass_named
 
@@ -32,11 +33,11 @@ from logistic_sgd import positive_int, shared_dataset  # noqa: E402
 # What to look for in each pass of this graph (the pipeline's own one-line docs say what
 # the pass is for; these say what it finds in LeNet).
 WHAT_TO_LOOK_FOR = {
-    "merge": "the gradient rebuilds shapes and subexpressions the forward pass had",
+    "merge": "equal constants built in many places become one (the text looks the same)",
     "constant_fold": "shape vectors made of known sizes become constants",
     "canonicalize": "dimshuffles of dimshuffles collapse, x*1 and fills disappear",
     "stabilize": "log(softmax(x)) becomes log_softmax, and its gradient one node",
-    "specialize": "cheaper kernels where a general one was built",
+    "specialize": "sqr for x**2 and the like; LeNet has none to specialize",
     "fusion": "chains of element-wise ops (tanh, bias adds, SGD updates) become one kernel",
     "inplace": "kernels write into temporaries nobody reads again",
 }
@@ -96,7 +97,9 @@ def main(argv: list[str] | None = None) -> None:
     assert [record.name for record in function.trace] == list_passes()
     print(f"LeNet training step: {len(function.trace[0].graph_before.nodes)} nodes built")
     print("\n".join(walk(function)))
-    function.trace.to_html(args.output)
+    # function.trace.to_html(path) writes the same page; given the function, the page can
+    # also say which outputs are the values of updates ("update of W").
+    functions_to_html([function], args.output, title="LeNet training step: passes")
     print(f"wrote {args.output}: open it in a browser (it needs no network)")
 
 
