@@ -79,6 +79,13 @@ def main() -> None:
         f"  to_svg of the compiled graph:    {compiled * 1e3:7.1f} ms (median of 5; target < 1 s)"
     )
     print(f"  drawing the graph as built:      {unoptimized * 1e3:7.1f} ms")
+    for label, snapshot in (("compiled", step.trace[-1].graph_after), ("as built", built)):
+        ordered, unordered = layout_graph(snapshot), layout_graph(snapshot, sweeps=0)
+        print(
+            f"  edge crossings, graph {label}: {ordered.crossings} after the barycenter "
+            f"sweeps, {unordered.crossings} in first-seen order; picture "
+            f"{ordered.width:.0f} x {ordered.height:.0f} px"
+        )
     with tempfile.TemporaryDirectory() as folder:
         page = os.path.join(folder, "passes.html")
         writing = seconds(lambda: functions_to_html([step], page), repeats=3)

@@ -15,6 +15,7 @@ The layout (:class:`Layout`) is plain data, so other renderers (the PNG one in
 
 from __future__ import annotations
 
+import bisect
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ ROW_GAP = 34  # vertical room between layers, for the edges
 COLUMN_GAP = 14
 DUMMY_WIDTH = 6  # an edge passing through a layer takes this much room in it
 MAX_LABEL = 46  # characters shown in a box line; the whole text is in its tooltip
-SWEEPS = 6
+SWEEPS = 8  # barycenter passes, down and up alternately; the best ordering seen is kept
 
 
 @dataclass
@@ -79,6 +80,7 @@ class Layout:
     edges: list[Edge]
     width: float
     height: float
+    crossings: int  # edge crossings between adjacent layers (long edges counted per layer)
 
 
 def _clip(text: str, limit: int = MAX_LABEL) -> str:
@@ -180,6 +182,7 @@ def layout_graph(
     snapshot: GraphSnapshot,
     output_labels: Sequence[str] = (),
     highlight: Mapping[Apply, str] | None = None,
+    sweeps: int = SWEEPS,
 ) -> Layout:
     """Place the boxes and route the edges of ``snapshot``'s picture. ``highlight`` maps
     nodes to a class added to their box ("added", "removed", "rewritten")."""
@@ -226,11 +229,11 @@ def layout_graph(
     for box in boxes.values():
         _size(box)
     _assign_layers(boxes, edges)
-    layers, up, down = _order_layers(boxes, edges)
+    layers, up, down, crossings = _order_layers(boxes, edges, sweeps)
     height, dummies = _place(boxes, layers, up, down)
     _route(boxes, edges, dummies)
     width = max((b.x + b.width / 2 for b in boxes.values()), default=0) + COLUMN_GAP
-    return Layout(boxes, edges, width, height)
+    return Layout(boxes, edges, width, height, crossings)
 
 
 def _assign_layers(boxes: dict[str, Box], edges: list[Edge]) -> None:
@@ -251,10 +254,25 @@ def _assign_layers(boxes: dict[str, Box], edges: list[Edge]) -> None:
             box.layer = readers.get(key, 0)
 
 
-def _order_layers(boxes: dict[str, Box], edges: list[Edge]):
+def count_crossings(layers: list[list[str]], down: dict[str, list[str]]) -> int:
+    """How many pairs of edges cross between adjacent layers (edges join adjacent layers
+    only, once long ones run through dummies): inversions of the lower ends."""
+    total = 0
+    for upper, lower in zip(layers, layers[1:]):
+        position = {key: i for i, key in enumerate(lower)}
+        ends = [position[n] for key in upper for n in sorted(down[key], key=position.get)]
+        seen: list[int] = []
+        for end in ends:
+            total += len(seen) - bisect.bisect_right(seen, end)
+            bisect.insort(seen, end)
+    return total
+
+
+def _order_layers(boxes: dict[str, Box], edges: list[Edge], sweeps: int = SWEEPS):
     """Order each layer by barycenter sweeps; an edge spanning layers gets a dummy point in
     each layer between (``edge.points`` holds the chain of keys until ``_route``).
-    Returns the layers and each key's neighbours in the layer above and below."""
+    Returns the layers, each key's neighbours in the layer above and below, and the
+    number of crossings left."""
     depth = max((b.layer for b in boxes.values()), default=0) + 1
     layers: list[list[str]] = [[] for _ in range(depth)]
     for key, box in boxes.items():
@@ -289,10 +307,17 @@ def _order_layers(boxes: dict[str, Box], edges: list[Edge]):
             for i, key in enumerate(keys):
                 position[key] = i
 
-    for _ in range(SWEEPS // 2):
-        sweep(range(1, depth), up)
-        sweep(range(depth - 2, -1, -1), down)
-    return layers, up, down
+    best = count_crossings(layers, down)
+    best_layers = [list(layer) for layer in layers]
+    for turn in range(sweeps):
+        if turn % 2 == 0:
+            sweep(range(1, depth), up)
+        else:
+            sweep(range(depth - 2, -1, -1), down)
+        crossings = count_crossings(layers, down)
+        if crossings < best:
+            best, best_layers = crossings, [list(layer) for layer in layers]
+    return best_layers, up, down, best
 
 
 def _place(boxes: dict[str, Box], layers: list[list[str]], up, down):
@@ -451,7 +476,8 @@ def layout_svg(layout: Layout, id_prefix: str = "sg-", standalone: bool = True) 
     marker = f"{id_prefix}arrow"
     out.append(
         f'<defs><marker id="{esc(marker)}" viewBox="0 0 8 8" refX="8" refY="4" '
-        'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+        'markerWidth="8" markerHeight="8" markerUnits="userSpaceOnUse" '
+        'orient="auto-start-reverse">'
         '<path d="M0,0 L8,4 L0,8 z" fill="#667"/></marker></defs>'
     )
     if standalone:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from symgraph.printing.picture import (
     BADGE_COLOUR,
+    CHAR_WIDTH,
     EDGE_COLOURS,
     FONT_SIZE,
     LINE_HEIGHT,
@@ -62,6 +63,12 @@ def to_image(obj, filename: str, format: str | None = None) -> None:
     axes.set_ylim(height, 0)
     axes.axis("off")
     points_per_pixel = 72 / DPI
+    # The layout sized boxes for CHAR_WIDTH-wide characters; matplotlib's monospace font
+    # rounds its glyphs wider (7 px instead of 6.6 at 11 px), so scale it to fit.
+    probe = axes.text(0, 0, "x" * 20, fontsize=FONT_SIZE * points_per_pixel, family="monospace")
+    measured = probe.get_window_extent(figure.canvas.get_renderer()).width / 20
+    probe.remove()
+    font_size = FONT_SIZE * points_per_pixel * min(1.0, CHAR_WIDTH / measured)
     for edge in layout.edges:
         axes.add_patch(
             FancyArrowPatch(
@@ -97,7 +104,7 @@ def to_image(obj, filename: str, format: str | None = None) -> None:
                 left + PADDING,
                 box.y + PADDING + FONT_SIZE - 1 + row * LINE_HEIGHT,
                 line,
-                fontsize=FONT_SIZE * points_per_pixel,
+                fontsize=font_size,
                 family="monospace",
                 color=colour,
                 va="baseline",

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import symgraph
 import symgraph.tensor as T
+from symgraph.printing.picture import graph_snapshot, layout_graph
 from symgraph.rewrite.fused import Fused
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -176,6 +177,9 @@ def test_random_graphs_are_laid_out_without_overlaps(data):
             pool.append(op(data.draw(st.sampled_from(pool)), data.draw(st.sampled_from(pool))))
     outputs = data.draw(st.lists(st.sampled_from(pool[3:]), min_size=1, max_size=3))
     root = parse(symgraph.to_svg(outputs))
+    snapshot, labels = graph_snapshot(outputs)
+    ordered = layout_graph(snapshot, labels)
+    assert ordered.crossings <= layout_graph(snapshot, labels, sweeps=0).crossings
     reference = symgraph.to_networkx(outputs)
     n_ops = sum(1 for _, d in reference.nodes(data=True) if d["kind"] == "apply")
     assert sum("op" in classes(g) for g in node_groups(root)) == n_ops
@@ -187,5 +191,6 @@ def test_lenet_training_graph_is_drawn_readably(lenet_step):
     root = parse(svg)
     assert sum("op" in classes(g) for g in node_groups(root)) == len(lenet_step.fgraph.toposort())
     check_layout(root)
-    unoptimized = lenet_step.trace[0].graph_before
-    assert len(unoptimized.nodes) > len(lenet_step.fgraph.toposort())
+    for snapshot in (lenet_step.trace[0].graph_before, lenet_step.trace[-1].graph_after):
+        ordered, unordered = layout_graph(snapshot), layout_graph(snapshot, sweeps=0)
+        assert ordered.crossings < unordered.crossings / 2
