@@ -15,6 +15,7 @@ Pipeline, each part importing only those before it: ``graph`` (the IR) -> ``tens
 
 from symgraph import tensor
 from symgraph.compile import Function, In, Mode, Out, SharedVariable, function, shared
+from symgraph.compile.function import collect_functions
 from symgraph.compile.verify import verify_grad
 from symgraph.config import config
 from symgraph.grad import (
@@ -28,7 +29,7 @@ from symgraph.grad import (
     grad_scale,
     zero_grad,
 )
-from symgraph.printing import debugprint, pprint, to_dot, to_networkx
+from symgraph.printing import debugprint, pprint, to_dot, to_networkx, to_svg
 from symgraph.rewrite import list_passes
 from symgraph.scan import foldl, foldr, hessian, jacobian, map, reduce, scan, until
 
@@ -44,6 +45,7 @@ __all__ = [
     "Mode",
     "Out",
     "SharedVariable",
+    "collect_functions",
     "config",
     "debugprint",
     "foldl",
@@ -64,6 +66,7 @@ __all__ = [
     "tensor",
     "to_dot",
     "to_networkx",
+    "to_svg",
     "until",
     "verify_grad",
     "zero_grad",

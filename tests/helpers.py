@@ -230,3 +230,19 @@ def mrg_reference(rows: np.ndarray, count: int, dtype: str) -> tuple:
             k * 2.0**-31 if dtype == "float64" else np.float32(k) * np.float32(4.6566126e-10)
         )
     return np.array(rows, dtype=np.int32), np.array(out, dtype=dtype)
+
+
+def text_node_changes(before: str, after: str) -> tuple[set, set, set]:
+    """(added, removed, rewritten) node lines between two text forms of a graph, a node
+    being known by its outputs (the text left of ``=``): the reference that pass traces'
+    node changes are checked against."""
+
+    def nodes(text: str) -> dict[str, str]:
+        body = text.splitlines()[1:-1]  # between the inputs' header and the outputs
+        return dict(line.strip().split(" = ", 1) for line in body)
+
+    old, new = nodes(before), nodes(after)
+    added = {outs for outs in new if outs not in old}
+    removed = {outs for outs in old if outs not in new}
+    rewritten = {outs for outs in new if outs in old and new[outs] != old[outs]}
+    return added, removed, rewritten

@@ -6,7 +6,9 @@ from __future__ import annotations
 import threading
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -320,6 +322,39 @@ class Function:
         return getattr(self, name)
 
 
+class CompiledFunctions(list):
+    """The functions compiled inside a ``collect_functions`` block, in order."""
+
+    def __init__(self, trace: bool) -> None:
+        super().__init__()
+        self.trace = trace
+
+
+_COLLECTORS: ContextVar[tuple[CompiledFunctions, ...]] = ContextVar(
+    "symgraph_compiled_functions", default=()
+)
+
+
+@contextmanager
+def collect_functions(trace: bool = True) -> Iterator[CompiledFunctions]:
+    """Collect every function compiled inside the block (blocks nest; each sees all).
+
+    With ``trace=True`` they are all compiled as ``function(..., trace=True)``, so a
+    script's functions can be explained without editing it (``python -m
+    symgraph.explain``)::
+
+        with collect_functions() as compiled:
+            run_the_script()
+        compiled[0].trace.to_html("passes.html")
+    """
+    collected = CompiledFunctions(trace)
+    token = _COLLECTORS.set(_COLLECTORS.get() + (collected,))
+    try:
+        yield collected
+    finally:
+        _COLLECTORS.reset(token)
+
+
 @collector_paused()  # big graphs: see symgraph.graph.collector
 def function(
     inputs: Sequence[Variable | In] = (),
@@ -343,6 +378,8 @@ def function(
     dtypes and errors.
     """
     start = time.perf_counter()
+    collectors = _COLLECTORS.get()
+    trace = trace or any(collected.trace for collected in collectors)
     recipe = _recipe(
         inputs,
         outputs,
@@ -398,7 +435,12 @@ def function(
         profile=ProfileStats(program) if profile else None,
         compile_seconds=time.perf_counter() - start,
     )
-    return Function(compiled, recipe)
+    if trace_records is not None:
+        trace_records.program = program
+    compiled_function = Function(compiled, recipe)
+    for collected in collectors:
+        collected.append(compiled_function)
+    return compiled_function
 
 
 def _recipe(

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import warnings
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
@@ -356,10 +357,46 @@ def test_debugprint_and_pydotprint(theano, tmp_path, monkeypatch, capsys):
     printing.pydotprint(f, outfile=str(dot_file), format="dot", print_output_file=False)
     assert dot_file.read_text().startswith("digraph")
     monkeypatch.setattr(printing.shutil, "which", lambda name: None)
-    with pytest.raises(printing.GraphvizNotFoundError, match="Graphviz"):
+    monkeypatch.setattr(printing, "HAVE_MATPLOTLIB", False)
+    with pytest.raises(printing.GraphvizNotFoundError, match="matplotlib"):
         printing.pydotprint(y, outfile=str(tmp_path / "graph.png"))
     assert (tmp_path / "graph.dot").exists()
     assert "tanh" in printing.pp(y)
+
+
+def test_pydotprint_draws_svg_without_graphviz_or_matplotlib(theano, tmp_path, monkeypatch):
+    from theano import printing
+
+    monkeypatch.setattr(printing.shutil, "which", lambda name: None)
+    monkeypatch.setattr(printing, "HAVE_MATPLOTLIB", False)
+    T = theano.tensor
+    x = T.vector("x")
+    f = theano.function([x], T.tanh(x).sum())
+    target = tmp_path / "graph.svg"
+    printing.pydotprint(f, outfile=str(target), print_output_file=False)
+    root = ET.parse(target).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert sorted(tmp_path.iterdir()) == [target]  # an SVG, not graph.svg.png or a .dot
+    image = printing.pydotprint(f, format="svg", return_image=True, outfile=str(tmp_path / "g"))
+    assert image.startswith(b"<svg") and not (tmp_path / "g.svg").exists()
+
+
+def test_pydotprint_draws_png_with_matplotlib(theano, tmp_path, monkeypatch):
+    from theano import printing
+
+    if not printing.HAVE_MATPLOTLIB:
+        pytest.skip("matplotlib is not installed (pip install matplotlib)")
+    monkeypatch.setattr(printing.shutil, "which", lambda name: None)  # no Graphviz
+    T = theano.tensor
+    x = T.matrix("x$y")  # a dollar sign is text, not TeX
+    f = theano.function([x], T.tanh(T.dot(x, x.T)).sum())
+    target = tmp_path / "graph.png"
+    printing.pydotprint(f, outfile=str(target), print_output_file=False)
+    data = target.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    layout_width = float(ET.fromstring(printing.to_svg(f)).get("width"))
+    assert width == pytest.approx(layout_width, abs=2) and height > 50
 
 
 # --------------------------------------------------------------------------------------

@@ -1,5 +1,10 @@
 """Pass traces (``function(..., trace=True)``): golden texts, one record per pass."""
 
+import numpy as np
+from helpers import text_node_changes
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 import symgraph
 import symgraph.tensor as T
 
@@ -61,3 +66,61 @@ def test_trace_records_nested_loop_bodies_and_none_without_trace():
     assert len(labels) == 2 and "Scan{rows} (scan_step)" in labels
     assert f([[1.0, 2.0], [3.0, 4.0]]).tolist() == [3.0, 7.0]
     assert symgraph.function([m], sums).trace is None
+
+
+def test_each_record_keeps_the_graph_structure_matching_its_text():
+    x, y = T.dvector("x"), T.dvector("y")
+    out = T.exp(x) * 1.0 + T.exp(x) + T.log(1 + y**2)
+    f = symgraph.function([x, y], out, trace=True)
+    for previous, record in zip(f.trace, f.trace[1:]):
+        assert previous.graph_after is record.graph_before
+    for record in f.trace:
+        for text, snapshot in (
+            (record.before, record.graph_before),
+            (record.after, record.graph_after),
+        ):
+            rebuilt = [
+                ", ".join(f"{snapshot.name(v)}:{v.type}" for v in entry.outputs)
+                + f" = {entry.op}({', '.join(snapshot.name(v) for v in entry.inputs)})"
+                for entry in snapshot.nodes
+            ]
+            assert [line.strip() for line in text.splitlines()[1:-1]] == rebuilt
+
+
+def _outputs_text(entries) -> set:
+    return {
+        ", ".join(f"{name}:{v.type}" for name, v in zip(e.output_names, e.outputs)) for e in entries
+    }
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_node_changes_match_the_text_diff(data):
+    x, y = T.dvector("x"), T.dvector("y")
+    pool = [x, y]
+    unary = [
+        T.exp,
+        T.log1p,
+        T.tanh,
+        lambda v: v * 1.0,
+        lambda v: v + 0.0,
+        lambda v: T.neg(T.neg(v)),
+    ]
+    binary = [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a - b]
+    for _ in range(data.draw(st.integers(1, 8), label="nodes")):
+        if data.draw(st.booleans(), label="unary"):
+            op = data.draw(st.sampled_from(unary))
+            pool.append(op(data.draw(st.sampled_from(pool))))
+        else:
+            op = data.draw(st.sampled_from(binary))
+            pool.append(op(data.draw(st.sampled_from(pool)), data.draw(st.sampled_from(pool))))
+    f = symgraph.function([x, y], pool[-1], trace=True, on_unused_input="ignore")
+    for record in f.trace:
+        changes = record.changes()
+        added, removed, rewritten = text_node_changes(record.before, record.after)
+        assert _outputs_text(changes.added) == added, record.name
+        assert _outputs_text(changes.removed) == removed, record.name
+        assert _outputs_text(changes.rewritten) == rewritten, record.name
+    values = [np.linspace(-1, 1, 5), np.linspace(0, 2, 5)]
+    reference = symgraph.function([x, y], pool[-1], mode="FAST_COMPILE", on_unused_input="ignore")
+    np.testing.assert_allclose(f(*values), reference(*values))

@@ -10,7 +10,8 @@ import sys
 from symgraph.compat.theano._util import ignore_arguments
 from symgraph.graph.basic import Apply, Op
 from symgraph.printing import debugprint as _debugprint
-from symgraph.printing import pprint, to_dot
+from symgraph.printing import pprint, to_dot, to_svg
+from symgraph.printing.raster import HAVE_MATPLOTLIB, to_image
 from symgraph.tensor.variable import as_tensor
 
 __all__ = ["GraphvizNotFoundError", "Print", "debugprint", "pp", "pprint", "pydotprint"]
@@ -55,8 +56,13 @@ def debugprint(
 
 
 class GraphvizNotFoundError(RuntimeError, ImportError):
-    """``pydotprint`` was asked for an image but Graphviz's ``dot`` program is missing
-    (an ImportError too: Theano raised one when pydot was missing)."""
+    """``pydotprint`` was asked for a picture it cannot draw: neither matplotlib nor
+    Graphviz's ``dot`` program is installed (an ImportError too: Theano raised one when
+    pydot was missing)."""
+
+
+# What an outfile's extension can ask for when ``format`` is left at its default.
+_PICTURE_FORMATS = ("svg", "png", "pdf", "jpg", "jpeg", "dot", "raw")
 
 
 def pydotprint(
@@ -74,37 +80,34 @@ def pydotprint(
     print_output_file=True,
     return_image=False,
 ):
-    """Draw a graph or compiled function with Graphviz (Theano's ``pydotprint``).
+    """Draw a graph or compiled function to ``outfile`` (Theano's ``pydotprint``), with
+    no need for Graphviz.
 
-    The DOT text comes from ``symgraph.to_dot``; it is written beside ``outfile`` (same
-    name, ``.dot``) and rendered to ``format`` by the ``dot`` program. With
-    ``format='dot'`` only the DOT file is written (no Graphviz needed). Without Graphviz,
-    raises ``GraphvizNotFoundError`` after writing the DOT file. ``return_image=True``
-    returns the rendered bytes instead of keeping the file. Styling arguments are ignored.
+    ``format='svg'`` (or an outfile ending in ``.svg``) writes ``symgraph.to_svg``'s
+    picture; other image formats (the default ``png``, ``pdf``...) draw the same picture
+    with matplotlib, or, without matplotlib, with Graphviz's ``dot`` program when it is
+    installed. With ``format='dot'`` only the DOT text is written. When ``format`` is
+    left at its default, an outfile's extension chooses it (``graph.svg`` is an SVG, not
+    a PNG named ``graph.svg.png``). ``return_image=True`` returns the picture's bytes
+    instead of keeping the file. Styling arguments are ignored.
     """
+    if outfile is not None:
+        outfile = os.fspath(outfile)
+        extension = os.path.splitext(outfile)[1][1:].lower()
+        if format == "png" and extension in _PICTURE_FORMATS:
+            format = extension
     if outfile is None:
         outfile = os.path.join(os.getcwd(), f"theano.pydotprint.cpu.{format}")
-    outfile = os.fspath(outfile)
-    if not outfile.endswith("." + format):
+    if not outfile.lower().endswith("." + format):
         outfile += "." + format
     if format in ("dot", "raw"):
         to_dot(fct, outfile)
-        if print_output_file:
-            print("The output file is available at", outfile)
-        if return_image:
-            with open(outfile, "rb") as handle:
-                return handle.read()
-        return None
-    dot_file = outfile[: -len(format) - 1] + ".dot"
-    to_dot(fct, dot_file)
-    program = shutil.which("dot")
-    if program is None:
-        raise GraphvizNotFoundError(
-            f"pydotprint needs Graphviz's 'dot' program to render {format}, and it is not on "
-            f"the PATH. The graph's DOT text was written to {dot_file}; install Graphviz "
-            "(e.g. apt-get install graphviz) or call pydotprint(..., format='dot')."
-        )
-    subprocess.run([program, f"-T{format}", dot_file, "-o", outfile], check=True)
+    elif format == "svg":
+        to_svg(fct, outfile)
+    elif HAVE_MATPLOTLIB:
+        to_image(fct, outfile, format=format)
+    else:
+        _draw_with_graphviz(fct, outfile, format)
     if return_image:
         with open(outfile, "rb") as handle:
             image = handle.read()
@@ -113,6 +116,19 @@ def pydotprint(
     if print_output_file:
         print("The output file is available at", outfile)
     return None
+
+
+def _draw_with_graphviz(fct, outfile: str, format: str) -> None:
+    dot_file = outfile[: -len(format) - 1] + ".dot"
+    to_dot(fct, dot_file)
+    program = shutil.which("dot")
+    if program is None:
+        raise GraphvizNotFoundError(
+            f"pydotprint draws {format} pictures with matplotlib (pip install matplotlib) "
+            f"or Graphviz's 'dot' program, and neither is installed. The graph's DOT text "
+            f"was written to {dot_file}; pydotprint(..., format='svg') needs neither."
+        )
+    subprocess.run([program, f"-T{format}", dot_file, "-o", outfile], check=True)
 
 
 class Print(Op):
