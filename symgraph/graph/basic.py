@@ -314,7 +314,8 @@ class Op:
       code, see ``symgraph.graph.emit``), or, for an op that writes no code,
       ``perform(node, inputs)``, which the compiled function calls. Never both: two
       implementations of one op could disagree;
-    - ``infer_shape(node, input_shapes)``: symbolic output shapes without computing them;
+    - ``infer_shape(node, input_shapes)``: symbolic output shapes without computing them
+      (None for the whole result, or for one length the op cannot tell);
     - ``grad(node, output_grads)``: symbolic gradients of the inputs (the single gradient
       hook; ``None`` marks an input the outputs do not differentiably depend on);
     - ``view_map`` / ``destroy_map``: which outputs alias or overwrite which inputs.

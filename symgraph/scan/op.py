@@ -25,7 +25,7 @@ import numpy as np
 
 from symgraph.grad import Lop
 from symgraph.graph.basic import Apply, Constant, HasInnerGraph, Op, Variable, variable_label
-from symgraph.graph.traversal import clone_replace, graph_inputs, graph_signature
+from symgraph.graph.traversal import clone_replace, graph_inputs, graph_signature, toposort
 from symgraph.graph.type import TensorType
 from symgraph.tensor.ops.math import minimum, zeros_like
 from symgraph.tensor.ops.shape import stack
@@ -214,6 +214,26 @@ class Scan(Op, HasInnerGraph):
         lines.append(f"return {', '.join(f'o{i}' for i in range(n_outputs))}")
         return lines, parameters
 
+    def infer_shape(self, node, input_shapes):
+        """Shapes without running the loop: a state's buffer has ``n_steps`` rows after
+        its initial ones, each shaped as the initial value's rows (every step must give
+        that shape); an output not fed back has ``n_steps`` rows shaped as the step's
+        result, read from the step graph's own shape inference (None for a length it
+        cannot tell)."""
+        n_steps = node.inputs[0]
+        _, seq_shapes, init_shapes, non_seq_shapes = self.split_outer(input_shapes)
+        inner_seqs, inner_taps, inner_non_seqs = self.split_inner()
+        known = {v: tuple(shape[1:]) for v, shape in zip(inner_seqs, seq_shapes)}
+        for taps, shape in zip(inner_taps, init_shapes):
+            known.update({v: tuple(shape[1:]) for v in taps})
+        known.update({v: tuple(shape) for v, shape in zip(inner_non_seqs, non_seq_shapes)})
+        row_shapes = _graph_shapes(self.inner_outputs, known)
+        init_of = dict(zip(self.states, init_shapes))
+        return [
+            (n_steps + self.rows(i), *init_of[i][1:]) if i in init_of else (n_steps, *rows)
+            for i, rows in enumerate(row_shapes)
+        ]
+
     # The gradient ------------------------------------------------------------------------
 
     def grad(self, node, output_grads):
@@ -330,6 +350,27 @@ def _step_shapes(step: Callable, arguments: list, static: list[tuple]) -> list[t
             return [np.shape(value) for value in step(*arguments)]
     except Exception:
         return static
+
+
+def _graph_shapes(outputs: Sequence[Variable], known: dict) -> list[tuple]:
+    """The symbolic shapes of ``outputs`` given those of the graph's inputs (``known``),
+    each node's from its op's ``infer_shape``; a length no rule gives is its static
+    size, or None."""
+    shapes = dict(known)
+
+    def shape_of(variable):
+        static = variable.type.shape
+        inferred = shapes.get(variable, static)
+        return tuple(s if s is not None else d for s, d in zip(static, inferred))
+
+    for node in toposort(outputs, blockers=list(known)):
+        input_shapes = [shape_of(v) for v in node.inputs]
+        inferred = None
+        if all(d is not None for shape in input_shapes for d in shape):
+            inferred = node.op.infer_shape(node, input_shapes)
+        for k, output in enumerate(node.outputs):
+            shapes[output] = tuple(inferred[k]) if inferred else output.type.shape
+    return [shape_of(v) for v in outputs]
 
 
 def _is_float(variable: Variable) -> bool:
