@@ -16,7 +16,7 @@ from symgraph.compile.verify import numeric_grad
 from symgraph.graph.traversal import toposort
 from symgraph.graph.type import TensorType
 from symgraph.rewrite.scan import is_plain_scan
-from symgraph.scan.op import Scan, build_scan
+from symgraph.scan.op import Scan
 from symgraph.tensor.random import RandomStreams
 
 RNG = np.random.default_rng(7)
@@ -420,35 +420,6 @@ def test_rewrites_leave_loops_with_an_until_condition_alone():
     finally:
         for node in (ys.owner, zs.owner):
             del node.op.until
-
-
-# Shapes without the loop --------------------------------------------------------------------
-
-
-def test_infer_shape_gives_lengths_without_running_the_loop():
-    x, W, h0 = T.tensor3("x"), T.matrix("W"), T.matrix("h0")
-
-    def step(xt, h, W):
-        return [T.tanh(T.dot(xt, W) + h), T.dot(xt, W).sum(axis=1)]
-
-    hs_buffer, ys = build_scan(
-        step, [x], [(h0.dimshuffle("x", 0, 1), (-1,)), None], [W], x.shape[0]
-    )
-    shapes = [hs_buffer.shape[0], hs_buffer.shape[1], hs_buffer.shape[2], ys.shape[0], ys.shape[1]]
-    f = symgraph.function([x, W, h0], shapes)
-    assert scan_nodes(f) == []  # every length came from the inputs' shapes
-    values = [uniform(5, 2, 3), uniform(3, 4), uniform(2, 4)]
-    assert [int(v) for v in f(*values)] == [6, 2, 4, 5, 2]
-    compile_and_run([x, W, h0], [hs_buffer, ys], values)  # checks infer_shape on values
-
-
-def test_infer_shape_leaves_a_length_no_rule_gives_to_the_loop():
-    x = T.matrix("x")
-    ys, _ = symgraph.scan(lambda xt: xt[T.argmax(xt) :], sequences=x)  # ragged: no rule
-    f = symgraph.function([x], ys.shape[1])
-    assert len(scan_nodes(f)) == 1
-    value = np.array([[0.0, 1.0, 0.5], [0.0, 2.0, 0.1]])
-    assert int(f(value)) == 2
 
 
 # All rewrites together, on drawn shapes ------------------------------------------------------

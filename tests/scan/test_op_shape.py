@@ -1,0 +1,59 @@
+"""``Scan.infer_shape``: a loop's output shapes from its inputs' shapes, so that reading
+a length does not run the loop."""
+
+from __future__ import annotations
+
+import numpy as np
+from helpers import compile_and_run
+
+import symgraph
+import symgraph.tensor as T
+from symgraph.scan.op import Scan, build_scan
+
+RNG = np.random.default_rng(11)
+
+
+def uniform(*shape):
+    return RNG.uniform(-0.8, 0.8, shape)
+
+
+def scan_nodes(f) -> list:
+    return [n for n in f.fgraph.toposort() if isinstance(n.op, Scan)]
+
+
+def test_infer_shape_gives_lengths_without_running_the_loop():
+    x, W, h0 = T.tensor3("x"), T.matrix("W"), T.matrix("h0")
+
+    def step(xt, h, W):
+        return [T.tanh(T.dot(xt, W) + h), T.dot(xt, W).sum(axis=1)]
+
+    hs_buffer, ys = build_scan(
+        step, [x], [(h0.dimshuffle("x", 0, 1), (-1,)), None], [W], x.shape[0]
+    )
+    shapes = [hs_buffer.shape[0], hs_buffer.shape[1], hs_buffer.shape[2], ys.shape[0], ys.shape[1]]
+    f = symgraph.function([x, W, h0], shapes)
+    assert scan_nodes(f) == []  # every length came from the inputs' shapes
+    values = [uniform(5, 2, 3), uniform(3, 4), uniform(2, 4)]
+    assert [int(v) for v in f(*values)] == [6, 2, 4, 5, 2]
+    compile_and_run([x, W, h0], [hs_buffer, ys], values)  # checks infer_shape on values
+
+
+def test_infer_shape_leaves_a_length_no_rule_gives_to_the_loop():
+    x = T.matrix("x")
+    ys, _ = symgraph.scan(lambda xt: xt[T.argmax(xt) :], sequences=x)  # ragged: no rule
+    f = symgraph.function([x], ys.shape[1])
+    assert len(scan_nodes(f)) == 1
+    value = np.array([[0.0, 1.0, 0.5], [0.0, 2.0, 0.1]])
+    assert int(f(value)) == 2
+
+
+def test_infer_shape_counts_every_initial_row_of_a_deep_state():
+    x, h0 = T.vector("x"), T.matrix("h0")
+    (buffer,) = build_scan(
+        lambda xt, older, old: older + old * xt, [x], [(h0[:3], (-3, -1))], [], x.shape[0]
+    )
+    f = symgraph.function([x, h0], [buffer.shape[0], buffer.shape[1]])
+    assert scan_nodes(f) == []
+    values = [uniform(4), uniform(5, 2)]
+    assert [int(v) for v in f(*values)] == [7, 2]
+    compile_and_run([x, h0], buffer, values)
