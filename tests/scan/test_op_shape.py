@@ -45,6 +45,7 @@ def test_infer_shape_leaves_a_length_no_rule_gives_to_the_loop():
     assert len(scan_nodes(f)) == 1
     value = np.array([[0.0, 1.0, 0.5], [0.0, 2.0, 0.1]])
     assert int(f(value)) == 2
+    compile_and_run([x], ys, [value])  # the lengths infer_shape does give are right
 
 
 def test_infer_shape_counts_every_initial_row_of_a_deep_state():
