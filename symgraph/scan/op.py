@@ -30,7 +30,7 @@ from symgraph.graph.type import TensorType
 from symgraph.tensor.ops.math import minimum, zeros_like
 from symgraph.tensor.ops.shape import stack
 from symgraph.tensor.ops.subtensor import inc_subtensor, set_subtensor
-from symgraph.tensor.variable import as_tensor
+from symgraph.tensor.variable import as_tensor, constant
 
 
 class Scan(Op, HasInnerGraph):
@@ -359,9 +359,10 @@ def _graph_shapes(outputs: Sequence[Variable], known: dict) -> list[tuple]:
     shapes = dict(known)
 
     def shape_of(variable):
-        static = variable.type.shape
-        inferred = shapes.get(variable, static)
-        return tuple(s if s is not None else d for s, d in zip(static, inferred))
+        inferred = shapes.get(variable, variable.type.shape)
+        return tuple(
+            _as_length(d if s is None else s) for s, d in zip(variable.type.shape, inferred)
+        )
 
     for node in toposort(outputs, blockers=list(known)):
         input_shapes = [shape_of(v) for v in node.inputs]
@@ -371,6 +372,13 @@ def _graph_shapes(outputs: Sequence[Variable], known: dict) -> list[tuple]:
         for k, output in enumerate(node.outputs):
             shapes[output] = tuple(inferred[k]) if inferred else output.type.shape
     return [shape_of(v) for v in outputs]
+
+
+def _as_length(length):
+    """A length as the ops' ``infer_shape`` take it: an int64 scalar variable, or None."""
+    if length is None or isinstance(length, Variable):
+        return length
+    return constant(int(length), dtype="int64")
 
 
 def _is_float(variable: Variable) -> bool:

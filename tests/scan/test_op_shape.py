@@ -58,3 +58,14 @@ def test_infer_shape_counts_every_initial_row_of_a_deep_state():
     values = [uniform(4), uniform(5, 2)]
     assert [int(v) for v in f(*values)] == [7, 2]
     compile_and_run([x, h0], buffer, values)
+
+
+def test_the_rows_scan_returns_have_a_length_without_the_loop():
+    """``hs`` is the buffer after its initial row (a slice): its length is n_steps."""
+    x, h0 = T.matrix("x"), T.vector("h0")
+    hs, _ = symgraph.scan(lambda xt, h: T.tanh(xt + h), sequences=x, outputs_info=h0)
+    f = symgraph.function([x, h0], [hs.shape[0], hs.shape[1]])
+    assert scan_nodes(f) == []
+    for steps in (0, 1, 4):
+        values = [uniform(steps, 3), uniform(3)]
+        assert [int(v) for v in f(*values)] == [steps, 3]
