@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from symgraph.graph.basic import Apply, Constant, HasInnerGraph, Variable
 from symgraph.graph.fgraph import FunctionGraph
@@ -106,7 +106,6 @@ class Loop:
     non_sequences: tuple[Slot, ...]
     truncate_gradient: int = -1
     name: str | None = None
-    source: object = field(default=None, compare=False)
 
 
 def loop_of(node: Apply) -> Loop:
@@ -134,7 +133,6 @@ def loop_of(node: Apply) -> Loop:
         tuple(Slot(o, i) for o, i in zip(non_seqs, inner_non_seqs)),
         op.truncate_gradient,
         op.name,
-        getattr(node, "source", None),
     )
 
 
@@ -183,9 +181,9 @@ def build_loop(loop: Loop) -> list[Variable]:
         len(sequences),
         [o.taps for o in loop.outputs],
         len(non_sequences),
-        loop.truncate_gradient,
-        loop.name,
-        [s.label or f"sequence {k}" for k, s in enumerate(sequences)],
+        truncate_gradient=loop.truncate_gradient,
+        name=loop.name,
+        sequence_labels=[s.label or f"sequence {k}" for k, s in enumerate(sequences)],
     )
     initials = [o.initial for o in loop.outputs if o.taps]
     outer = [s.outer for s in sequences] + initials + [s.outer for s in non_sequences]
@@ -405,7 +403,11 @@ def _merged(first: Loop, second: Loop) -> Loop:
 def merge_loops(fgraph: FunctionGraph) -> Counter:
     """Run two plain scans with the same number of steps (the same variable), neither
     reading the other's outputs, as one loop; their users read the merged node's
-    outputs. A sequence or non-sequence both read is passed once."""
+    outputs. A sequence or non-sequence both read is passed once.
+
+    One difference remains when the loops run no step: the rows of an output not fed
+    back take their shape from a trial step on zeros, and when one of the two steps
+    fails on zeros the merged loop falls back to static shapes for both."""
     fired: Counter = Counter()
     while True:
         scans = _plain_scans(fgraph)
