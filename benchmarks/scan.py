@@ -5,8 +5,9 @@ forward plus the gradient with respect to both weight matrices.
 
 Prints the step time (median of repeated calls) and the compile time (building the
 graph, its gradient and ``function``) for symgraph in both modes, the step time of the
-same RNN reading ``U.T`` in its step with and without the loop-invariant hoisting pass
-(``scan_hoist``), the per-step overhead
+same RNN whose step reads ``U.T`` or ``dot(U, U)`` (work on non-sequences alone) with
+and without the loop-invariant hoisting pass (``scan_hoist``), interleaved, the per-step
+overhead
 of a loop whose body is one scalar addition, and PyTorch's eager loop measured in the
 same run when it is installed.
 """
@@ -37,17 +38,26 @@ def data():
     return x, W, U
 
 
-def build(mode, transposed: bool = False):
-    """The compiled function and the seconds building and compiling it took;
-    ``transposed``: the step reads ``U.T`` (the transpose of a non-sequence, which the
-    loop rewrites compute once before the loop)."""
+# What the step multiplies h by: U itself, or work on non-sequences alone that the
+# hoisting pass computes once before the loop: a view (U.T) or a matrix product.
+RECURRENT = {
+    "U": lambda U: U,
+    "U.T": lambda U: U.T,
+    "dot(U, U)": lambda U: T.dot(U, U) * 0.5,
+}
+
+
+def build(mode, recurrent: str = "U"):
+    """The compiled function and the seconds building and compiling it took; the step
+    multiplies h by ``RECURRENT[recurrent](U)``."""
     start = time.perf_counter()
     x = T.tensor3("x", dtype="float32")
     W = T.matrix("W", dtype="float32")
     U = T.matrix("U", dtype="float32")
     h0 = T.zeros((x.shape[1], N_HIDDEN), dtype="float32")
+    weights = RECURRENT[recurrent]
     hs, _ = symgraph.scan(
-        lambda xt, h, W, U: T.tanh(T.dot(xt, W) + T.dot(h, U.T if transposed else U)),
+        lambda xt, h, W, U: T.tanh(T.dot(xt, W) + T.dot(h, weights(U))),
         sequences=x,
         outputs_info=h0,
         non_sequences=[W, U],
@@ -96,12 +106,24 @@ def main() -> None:
             f"symgraph {mode:12s} step {fmt_ms(step)}  "
             f"compile {fmt_ms(statistics.median(compiles))}"
         )
-    # Hoisting, side by side: the same step reading U.T, with and without the pass.
+    # Hoisting, side by side: calls of the two functions alternate, so that a busy
+    # machine slows both alike.
     without_hoist = symgraph.Mode("FAST_RUN").excluding("scan_hoist")
-    for label, mode in (("hoisted", "FAST_RUN"), ("not hoisted", without_hoist)):
-        f, _ = build(mode, transposed=True)
-        step = median_seconds(lambda f=f: f(x, W, U), repeat=7)
-        print(f"step reading U.T, {label:12s} step {fmt_ms(step)}")
+    for recurrent in ("U.T", "dot(U, U)"):
+        hoisted, _ = build("FAST_RUN", recurrent)
+        kept, _ = build(without_hoist, recurrent)
+        times = {hoisted: [], kept: []}
+        for f in times:
+            f(x, W, U)  # warm-up
+        for _ in range(9):
+            for f, samples in times.items():
+                start = time.perf_counter()
+                f(x, W, U)
+                samples.append(time.perf_counter() - start)
+        print(
+            f"step reading {recurrent:9s}: hoisted {fmt_ms(statistics.median(times[hoisted]))}"
+            f", not hoisted {fmt_ms(statistics.median(times[kept]))}"
+        )
     print(f"loop overhead per step (scalar body): {fmt_us(loop_overhead())}")
     torch = torch_or_none()
     if torch is not None:

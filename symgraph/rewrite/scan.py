@@ -61,10 +61,9 @@ def is_plain_scan(op) -> bool:
     if not all(_is_off(getattr(op, name, None)) for name in extra_props):
         return False
     try:
-        n_taps = sum(len(taps) for taps in op.state_taps)
-        return len(op.inner_inputs) == op.n_seqs + n_taps + op.n_non_seqs and len(
-            op.inner_outputs
-        ) == len(op.state_taps)
+        n_inner_inputs = op.n_seqs + sum(len(taps) for taps in op.state_taps) + op.n_non_seqs
+        laid_out = len(op.inner_inputs) == n_inner_inputs
+        return laid_out and len(op.inner_outputs) == len(op.state_taps)
     except (AttributeError, TypeError):
         return False
 
