@@ -423,6 +423,56 @@ def test_rewrites_leave_loops_with_an_until_condition_alone():
             del node.op.until
 
 
+# Golden before/after texts ---------------------------------------------------------------
+
+
+def test_trace_golden_hoist_prune_merge():
+    """Two loops over x: the first's step transposes W (hoisted, then W is dropped), and
+    both run x's length of steps on x (merged, x passed once)."""
+    x, W = T.dmatrix("x"), T.dmatrix("W")
+    ys, _ = symgraph.map(lambda xt, W: T.dot(xt, W.T), sequences=x, non_sequences=W)
+    zs, _ = symgraph.map(lambda xt: xt * 2.0, sequences=x)
+    f = symgraph.function([x, W], [ys, zs], trace=True)
+    header, steps = "x:f64[?,?], W:f64[?,?] ->\n", "  t0:i64[] = Shape_i{0}(x)\n"
+    assert f.trace["scan_hoist"].before == (
+        header + steps + "  t1:f64[?,?] = Scan(t0, x, W)\n  t3:f64[?,?] = Scan(t0, x)\n-> t1, t3"
+    )
+    transposed = "  t4:f64[?,?] = DimShuffle{1,0}(W)\n"
+    assert f.trace["scan_hoist"].after == (
+        header + steps + transposed + "  t5:f64[?,?] = Scan(t0, x, W, t4)\n"
+        "  t3:f64[?,?] = Scan(t0, x)\n-> t5, t3"
+    )
+    assert f.trace["scan_prune"].after == (
+        header + steps + transposed + "  t6:f64[?,?] = Scan(t0, x, t4)\n"
+        "  t3:f64[?,?] = Scan(t0, x)\n-> t6, t3"
+    )
+    assert f.trace["scan_merge"].after == (
+        header + steps + transposed + "  t7:f64[?,?], t8:f64[?,?] = Scan(t0, x, t4)\n-> t7, t8"
+    )
+    values = [uniform(4, 3), uniform(2, 3)]
+    got_ys, got_zs = compile_and_run([x, W], [ys, zs], values)
+    np.testing.assert_allclose(got_ys, values[0] @ values[1].T)
+    np.testing.assert_allclose(got_zs, values[0] * 2.0)
+
+
+def test_trace_golden_one_step():
+    h0 = T.dvector("h0")
+    hs, _ = symgraph.scan(T.tanh, outputs_info=h0, n_steps=1)
+    f = symgraph.function([h0], hs, trace=True)
+    record = f.trace["scan_trivial"]
+    assert record.before == (
+        "h0:f64[?] ->\n  t0:f64[1,?] = DimShuffle{x,0}(h0)\n  t1:f64[?,?] = Scan(1, t0)\n"
+        "  t2:f64[?,?] = Subtensor{1:}(t1)\n-> t2"
+    )
+    assert record.after == (
+        "h0:f64[?] ->\n  t0:f64[1,?] = DimShuffle{x,0}(h0)\n  t3:f64[?] = Subtensor{0}(t0)\n"
+        "  t4:f64[?] = tanh(t3)\n  t5:f64[1,?] = DimShuffle{x,0}(t4)\n"
+        "  t6:f64[2,?] = Join{axis=0}(t0, t5)\n  t2:f64[?,?] = Subtensor{1:}(t6)\n-> t2"
+    )
+    value = uniform(3)
+    np.testing.assert_allclose(compile_and_run([h0], hs, [value]), np.tanh(value)[None])
+
+
 # All rewrites together, on drawn shapes ------------------------------------------------------
 
 
