@@ -12,10 +12,13 @@ from hypothesis import strategies as st
 
 import symgraph
 import symgraph.tensor as T
+from symgraph.compile.mode import Mode
 from symgraph.compile.verify import numeric_grad
+from symgraph.graph.fgraph import FunctionGraph
 from symgraph.graph.traversal import toposort
 from symgraph.graph.type import TensorType
 from symgraph.rewrite.scan import is_plain_scan
+from symgraph.rewrite.trace import trace_pipeline
 from symgraph.scan.op import Scan
 from symgraph.tensor.random import RandomStreams
 
@@ -421,6 +424,42 @@ def test_rewrites_leave_loops_with_an_until_condition_alone():
     finally:
         for node in (ys.owner, zs.owner):
             del node.op.until
+
+
+def test_nested_loops_are_rewritten_at_both_levels():
+    """The outer step holds a loop whose step transposes W: the outer function hoists
+    nothing from it (it reads the outer step's row), the step's own compiler does."""
+    x, W = T.tensor3("x"), T.matrix("W")
+
+    def outer_step(block, W):
+        rows, _ = symgraph.scan(
+            lambda r, h, W: T.tanh(T.dot(h, W.T) + r),
+            sequences=block,
+            outputs_info=T.zeros_like(block[0]),
+            non_sequences=W,
+        )
+        return rows[-1]
+
+    last, _ = symgraph.scan(outer_step, sequences=x, non_sequences=W)
+    f = symgraph.function([x, W], last, trace=True)
+    assert fired(f, "scan_hoist") == {}
+    (outer,) = scan_nodes(f)
+    step_graph = FunctionGraph(outer.op.inner_inputs, outer.op.inner_outputs)
+    step_trace = trace_pipeline(step_graph, Mode("FAST_RUN").passes)  # as the step compiles
+    assert step_trace["scan_hoist"].rewrites == {"scan_hoist_invariant": 1}
+    values = [uniform(3, 4, 2), uniform(2, 2)]
+
+    def reference(x, W):
+        result = []
+        for block in x:
+            h = np.zeros_like(block[0])
+            for r in block:
+                h = np.tanh(h @ W.T + r)
+            result.append(h)
+        return np.array(result)
+
+    np.testing.assert_allclose(compile_and_run([x, W], last, values), reference(*values))
+    check_gradients([x, W], last.sum(), lambda *v: reference(*v).sum(), values, [0, 1])
 
 
 # Golden before/after texts ---------------------------------------------------------------
