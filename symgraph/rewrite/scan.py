@@ -12,7 +12,7 @@ condition or with states it updates in place means more than these rewrites know
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from symgraph.graph.basic import Apply, Constant, HasInnerGraph, Variable
@@ -198,8 +198,12 @@ def _replace_outputs(fgraph: FunctionGraph, pairs, node: Apply, reason: str) -> 
             fgraph.replace(old, new, reason=reason)
 
 
-def _plain_scans(fgraph: FunctionGraph) -> list[Apply]:
-    return [node for node in fgraph.toposort() if is_plain_scan(node.op)]
+def _plain_scans(fgraph: FunctionGraph) -> Iterator[Apply]:
+    """The plain scan nodes in topological order, each one still in the graph when it is
+    reached (a rewrite of an earlier one may have dropped it)."""
+    for node in fgraph.toposort():
+        if node in fgraph.apply_nodes and is_plain_scan(node.op):
+            yield node
 
 
 # Loops of 0 or 1 steps -----------------------------------------------------------------
@@ -409,7 +413,7 @@ def merge_loops(fgraph: FunctionGraph) -> Counter:
     fails on zeros the merged loop falls back to static shapes for both."""
     fired: Counter = Counter()
     while True:
-        scans = _plain_scans(fgraph)
+        scans = list(_plain_scans(fgraph))
         pair = next(
             (
                 (a, b)
