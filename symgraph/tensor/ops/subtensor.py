@@ -198,6 +198,8 @@ def _output_static_shape(x: Variable, idx_list: tuple, inputs: list[Variable]) -
 def _slice_length(length, start, stop, step):
     """``len(range(*slice(start, stop, step).indices(length)))`` for constant bounds, as
     graph arithmetic on a symbolic ``length`` (plain ints for an int ``length``)."""
+    if isinstance(length, TensorConstant):
+        length = int(length.data)
     if isinstance(length, numbers.Integral):
         return len(range(*slice(start, stop, step).indices(int(length))))
     step = 1 if step is None else step
