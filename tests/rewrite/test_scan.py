@@ -488,6 +488,9 @@ def test_trace_golden_hoist_prune_merge():
     assert f.trace["scan_merge"].after == (
         header + steps + transposed + "  t7:f64[?,?], t8:f64[?,?] = Scan(t0, x, t4)\n-> t7, t8"
     )
+    text = symgraph.debugprint(f, file="str")  # the merged loop's step is still shown
+    inner = text[text.index("Inner graphs:") :]
+    assert "Dot" in inner and "mul" in inner and "DimShuffle" not in inner
     values = [uniform(4, 3), uniform(2, 3)]
     got_ys, got_zs = compile_and_run([x, W], [ys, zs], values)
     np.testing.assert_allclose(got_ys, values[0] @ values[1].T)
