@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import SETTINGS, compile_and_run
+from helpers import MODES, SETTINGS, compile_and_run
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,7 +23,6 @@ from symgraph.scan.op import Scan
 from symgraph.tensor.random import RandomStreams
 
 RNG = np.random.default_rng(7)
-MODES = ("FAST_RUN", "FAST_COMPILE")
 
 
 def uniform(*shape):
