@@ -2,7 +2,7 @@
 
 Each pass takes a plain scan apart into a :class:`Loop` (its outer inputs next to the
 inner slots standing for them, by role), edits that description, and builds the new
-node with :func:`build_loop`, the one place a rewritten ``Scan`` is made. The new op's
+node with :func:`rebuild_scan`, the one place a rewritten ``Scan`` is made. The new op's
 step is compiled, and so optimized, by the inner compiler like any step.
 
 Only scans that :func:`is_plain_scan` accepts are touched: a loop with a stopping
@@ -152,7 +152,7 @@ def _fresh_slots(slots: Sequence[Slot], renamed: dict) -> list[Slot]:
     return result
 
 
-def build_loop(loop: Loop) -> list[Variable]:
+def rebuild_scan(loop: Loop) -> list[Variable]:
     """The outputs of a new :class:`Scan` computing ``loop``: the one helper every loop
     rewrite builds its node with. The inner graph is copied onto fresh inner inputs, so
     the new op shares no inner variable with the one it replaces."""
@@ -319,7 +319,7 @@ def hoist_invariants(fgraph: FunctionGraph) -> Counter:
         outer_of = {s.inner: s.outer for s in loop.non_sequences}
         outer = clone_replace(hoisted, outer_of)
         added = tuple(Slot(o, i) for o, i in zip(outer, hoisted))
-        results = build_loop(replace(loop, non_sequences=loop.non_sequences + added))
+        results = rebuild_scan(replace(loop, non_sequences=loop.non_sequences + added))
         _replace_outputs(fgraph, zip(node.outputs, results), node, "scan_hoist")
         fired["scan_hoist_invariant"] += len(hoisted)
     if fired:
@@ -368,7 +368,7 @@ def drop_unused_outputs(fgraph: FunctionGraph) -> Counter:
             outputs=tuple(loop.outputs[i] for i in kept),
             non_sequences=non_sequences,
         )
-        results = build_loop(smaller)
+        results = rebuild_scan(smaller)
         pairs = [(node.outputs[i], new) for i, new in zip(kept, results)]
         _replace_outputs(fgraph, pairs, node, "scan_prune")
         if n_outputs:
@@ -426,7 +426,7 @@ def merge_loops(fgraph: FunctionGraph) -> Counter:
         if pair is None:
             return fired
         first, second = pair
-        results = build_loop(_merged(loop_of(first), loop_of(second)))
+        results = rebuild_scan(_merged(loop_of(first), loop_of(second)))
         n_first = len(first.outputs)
         _replace_outputs(fgraph, zip(first.outputs, results[:n_first]), first, "scan_merge")
         _replace_outputs(fgraph, zip(second.outputs, results[n_first:]), second, "scan_merge")
