@@ -1,15 +1,25 @@
-"""A tanh RNN through ``scan``: batch 32, 100 steps, 64 inputs, 128 hidden, float32;
-forward plus the gradient with respect to both weight matrices.
+"""Recurrent nets through ``scan``: a tanh RNN and an LSTM, each batch 32, 100 steps, 64
+inputs, 128 hidden, float32; forward plus the gradient with respect to both weight
+matrices (the input's and the recurrent one; the LSTM's hold its four gates).
 
     python benchmarks/scan.py
 
-Prints the step time (median of repeated calls) and the compile time (building the
-graph, its gradient and ``function``) for symgraph in both modes, the step time of the
-same RNN whose step reads ``U.T`` or ``dot(U, U)`` (work on non-sequences alone) with
-and without the loop-invariant hoisting pass (``scan_hoist``), interleaved, the per-step
-overhead
-of a loop whose body is one scalar addition, and PyTorch's eager loop measured in the
-same run when it is installed.
+For each cell, prints the step time (median of repeated calls) and the compile time
+(building the graph, its gradient and ``function``) for symgraph in both modes, then the
+contenders measured in the same run when installed: PyTorch's eager loop (1 and 2
+threads) and JAX's ``lax.scan`` under ``jit`` (compile: tracing, lowering and XLA's
+compilation), each with the ratio of symgraph FAST_RUN's step time to its own. Then the
+tanh RNN whose step multiplies h by ``U.T`` or by ``dot(U, U)`` (work on non-sequences
+alone) with and without the loop-invariant hoisting pass (``scan_hoist``), calls of the
+two functions interleaved. Last, the per-step overhead of a symgraph loop whose body is
+one scalar addition.
+
+symgraph's matrix products are NumPy's, threaded by its BLAS: on a loaded machine its
+threads wait for each other (a 32x128 by 128x512 product measured 0.1 ms with one thread,
+0.6-1.9 ms with two, at a load of 5 on 2 cores), so the first line says how many
+``OPENBLAS_NUM_THREADS`` allows and the machine's load, and the last the load again:
+
+    OPENBLAS_NUM_THREADS=1 python benchmarks/scan.py
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ import os
 import statistics
 import sys
 import time
+import types
 
 import numpy as np
 
@@ -30,42 +41,87 @@ import symgraph.tensor as T  # noqa: E402
 BATCH, STEPS, N_IN, N_HIDDEN = 32, 100, 64, 128
 
 
-def data():
+# The cells, written once over a namespace of the framework's functions; ``h @ U`` is
+# each framework's matrix product. A cell maps (input row, state...) to the new state;
+# the first state is the hidden one, summed into the cost.
+
+
+def tanh_cell(ops, xt, h, W, U):
+    return (ops.tanh(xt @ W + h @ U),)
+
+
+def lstm_cell(ops, xt, h, c, W, U):
+    z = xt @ W + h @ U
+    H = N_HIDDEN
+    i, f, o = (ops.sigmoid(z[:, k * H : (k + 1) * H]) for k in range(3))
+    c = f * c + i * ops.tanh(z[:, 3 * H :])
+    return o * ops.tanh(c), c
+
+
+CELLS = {"tanh RNN": (tanh_cell, 1, 1), "LSTM": (lstm_cell, 2, 4)}  # states, gates
+
+
+# The tanh cell with work on the non-sequence U alone in its step, which the hoisting
+# pass computes once before the loop: a view (U.T) or a matrix product.
+def tanh_cell_transposed(ops, xt, h, W, U):
+    return (ops.tanh(xt @ W + h @ U.T),)
+
+
+def tanh_cell_squared(ops, xt, h, W, U):
+    return (ops.tanh(xt @ W + h @ (T.dot(U, U) * 0.5)),)
+
+
+HOISTED_CELLS = {"U.T": tanh_cell_transposed, "dot(U, U)": tanh_cell_squared}
+
+
+def data(gates: int):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((STEPS, BATCH, N_IN)).astype(np.float32)
-    W = (rng.standard_normal((N_IN, N_HIDDEN)) * 0.1).astype(np.float32)
-    U = (rng.standard_normal((N_HIDDEN, N_HIDDEN)) * 0.1).astype(np.float32)
+    W = (rng.standard_normal((N_IN, gates * N_HIDDEN)) * 0.1).astype(np.float32)
+    U = (rng.standard_normal((N_HIDDEN, gates * N_HIDDEN)) * 0.1).astype(np.float32)
     return x, W, U
 
 
-# What the step multiplies h by: U itself, or work on non-sequences alone that the
-# hoisting pass computes once before the loop: a view (U.T) or a matrix product.
-RECURRENT = {
-    "U": lambda U: U,
-    "U.T": lambda U: U.T,
-    "dot(U, U)": lambda U: T.dot(U, U) * 0.5,
-}
-
-
-def build(mode, recurrent: str = "U"):
-    """The compiled function and the seconds building and compiling it took; the step
-    multiplies h by ``RECURRENT[recurrent](U)``."""
+def build(cell, n_states: int, mode: str):
+    """The compiled function and the seconds building and compiling it took."""
+    ops = types.SimpleNamespace(tanh=T.tanh, sigmoid=T.sigmoid)
     start = time.perf_counter()
     x = T.tensor3("x", dtype="float32")
     W = T.matrix("W", dtype="float32")
     U = T.matrix("U", dtype="float32")
-    h0 = T.zeros((x.shape[1], N_HIDDEN), dtype="float32")
-    weights = RECURRENT[recurrent]
-    hs, _ = symgraph.scan(
-        lambda xt, h, W, U: T.tanh(T.dot(xt, W) + T.dot(h, weights(U))),
+    zeros = T.zeros((x.shape[1], N_HIDDEN), dtype="float32")
+    states, _ = symgraph.scan(
+        lambda xt, *rest: list(cell(ops, xt, *rest)),
         sequences=x,
-        outputs_info=h0,
+        outputs_info=[zeros] * n_states,
         non_sequences=[W, U],
+        return_list=True,
     )
-    cost = hs.sum()
+    cost = states[0].sum()
     gW, gU = symgraph.grad(cost, [W, U])
     f = symgraph.function([x, W, U], [cost, gW, gU], mode=mode)
     return f, time.perf_counter() - start
+
+
+def hoisting(x, W, U) -> None:
+    """Step times of the tanh RNN reading work on U alone, with and without scan_hoist;
+    calls alternate, so that a busy machine slows both alike."""
+    without = symgraph.Mode("FAST_RUN").excluding("scan_hoist")
+    for label, cell in HOISTED_CELLS.items():
+        functions = [build(cell, 1, mode)[0] for mode in ("FAST_RUN", without)]
+        times: list[list[float]] = [[], []]
+        for f in functions:
+            f(x, W, U)  # warm-up
+        for _ in range(9):
+            for f, samples in zip(functions, times):
+                start = time.perf_counter()
+                f(x, W, U)
+                samples.append(time.perf_counter() - start)
+        hoisted, kept = (statistics.median(samples) for samples in times)
+        print(
+            f"tanh RNN h @ {label:9s} hoisted step {fmt_ms(hoisted)}  "
+            f"not hoisted {fmt_ms(kept)}  ratio {hoisted / kept:5.2f}"
+        )
 
 
 def loop_overhead() -> float:
@@ -77,60 +133,98 @@ def loop_overhead() -> float:
     return median_seconds(lambda: f(steps), repeat=5, number=1) / steps
 
 
-def torch_step(torch, x, W, U):
+def torch_step(torch, cell, n_states, x, W, U):
+    ops = types.SimpleNamespace(tanh=torch.tanh, sigmoid=torch.sigmoid)
     xt = torch.from_numpy(x)
     Wt = torch.from_numpy(W).requires_grad_()
     Ut = torch.from_numpy(U).requires_grad_()
 
     def run():
-        h = torch.zeros(BATCH, N_HIDDEN)
+        states = [torch.zeros(BATCH, N_HIDDEN)] * n_states
         total = 0
         for t in range(STEPS):
-            h = torch.tanh(xt[t] @ Wt + h @ Ut)
-            total = total + h.sum()
+            states = cell(ops, xt[t], *states, Wt, Ut)
+            total = total + states[0].sum()
         Wt.grad = Ut.grad = None
         total.backward()
 
     return run
 
 
+def jax_or_none():
+    """JAX if installed (``pip install -e '.[bench]'``), else None."""
+    try:
+        import jax
+    except ImportError:
+        return None
+    return jax
+
+
+def jax_step(jax, cell, n_states, x, W, U):
+    """The step (a jitted function of the weights and inputs) and its compile seconds."""
+    jnp = jax.numpy
+    ops = types.SimpleNamespace(tanh=jnp.tanh, sigmoid=jax.nn.sigmoid)
+
+    def cost(W, U, x):
+        def body(states, xt):
+            states = cell(ops, xt, *states, W, U)
+            return states, states[0]
+
+        zeros = jnp.zeros((x.shape[1], N_HIDDEN), jnp.float32)
+        _, hs = jax.lax.scan(body, (zeros,) * n_states, x)
+        return hs.sum()
+
+    start = time.perf_counter()
+    compiled = jax.jit(jax.value_and_grad(cost, argnums=(0, 1))).lower(W, U, x).compile()
+    seconds = time.perf_counter() - start
+    args = [jax.device_put(a) for a in (W, U, x)]
+    return (lambda: jax.block_until_ready(compiled(*args))), seconds
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def main() -> None:
-    x, W, U = data()
-    for mode in ("FAST_RUN", "FAST_COMPILE"):
-        compiles = []
-        for _ in range(3):
-            f, seconds = build(mode)
-            compiles.append(seconds)
-        step = median_seconds(lambda f=f: f(x, W, U), repeat=7)
-        print(
-            f"symgraph {mode:12s} step {fmt_ms(step)}  "
-            f"compile {fmt_ms(statistics.median(compiles))}"
-        )
-    # Hoisting, side by side: calls of the two functions alternate, so that a busy
-    # machine slows both alike.
-    without_hoist = symgraph.Mode("FAST_RUN").excluding("scan_hoist")
-    for recurrent in ("U.T", "dot(U, U)"):
-        hoisted, _ = build("FAST_RUN", recurrent)
-        kept, _ = build(without_hoist, recurrent)
-        times = {hoisted: [], kept: []}
-        for f in times:
-            f(x, W, U)  # warm-up
-        for _ in range(9):
-            for f, samples in times.items():
-                start = time.perf_counter()
-                f(x, W, U)
-                samples.append(time.perf_counter() - start)
-        print(
-            f"step reading {recurrent:9s}: hoisted {fmt_ms(statistics.median(times[hoisted]))}"
-            f", not hoisted {fmt_ms(statistics.median(times[kept]))}"
-        )
+    blas_threads = os.environ.get("OPENBLAS_NUM_THREADS", "unset: one per core")
+    print(f"OPENBLAS_NUM_THREADS {blas_threads}, {os.cpu_count()} cores, {load()}")
+    torch, jax = torch_or_none(), jax_or_none()
+    for name, (cell, n_states, gates) in CELLS.items():
+        x, W, U = data(gates)
+        ours = None
+        for mode in ("FAST_RUN", "FAST_COMPILE"):
+            compiles = []
+            for _ in range(3):
+                f, seconds = build(cell, n_states, mode)
+                compiles.append(seconds)
+            step = median_seconds(lambda f=f, args=(x, W, U): f(*args), repeat=7)
+            ours = ours or step
+            print(
+                f"{name:8s} symgraph {mode:12s}   step {fmt_ms(step)}  "
+                f"compile {fmt_ms(statistics.median(compiles))}"
+            )
+        if torch is not None:
+            for threads in (1, 2):
+                torch.set_num_threads(threads)
+                step = median_seconds(torch_step(torch, cell, n_states, x, W, U), repeat=7)
+                print(
+                    f"{name:8s} PyTorch eager, {threads} thread(s) step {fmt_ms(step)}  "
+                    f"symgraph/PyTorch {ours / step:5.2f}"
+                )
+        if jax is not None:
+            compiles, run = [], None
+            for _ in range(3):
+                jax.clear_caches()  # each compile from scratch, not from jit's cache
+                run, seconds = jax_step(jax, cell, n_states, x, W, U)
+                compiles.append(seconds)
+            step = median_seconds(run, repeat=7)
+            print(
+                f"{name:8s} JAX lax.scan, jit     step {fmt_ms(step)}  "
+                f"compile {fmt_ms(statistics.median(compiles))}  symgraph/JAX {ours / step:5.2f}"
+            )
+    hoisting(*data(1))
     print(f"loop overhead per step (scalar body): {fmt_us(loop_overhead())}")
-    torch = torch_or_none()
-    if torch is not None:
-        for threads in (1, 2):
-            torch.set_num_threads(threads)
-            step = median_seconds(torch_step(torch, x, W, U), repeat=7)
-            print(f"PyTorch eager, {threads} thread(s)  step {fmt_ms(step)}")
+    print(load())
 
 
 if __name__ == "__main__":

@@ -26,13 +26,11 @@ from symgraph.grad import (
     grad,
     grad_clip,
     grad_scale,
-    hessian,
-    jacobian,
     zero_grad,
 )
 from symgraph.printing import debugprint, pprint, to_dot, to_networkx
 from symgraph.rewrite import list_passes
-from symgraph.scan import foldl, foldr, map, reduce, scan
+from symgraph.scan import foldl, foldr, hessian, jacobian, map, reduce, scan, until
 
 __version__ = "0.1.0"
 
@@ -66,6 +64,7 @@ __all__ = [
     "tensor",
     "to_dot",
     "to_networkx",
+    "until",
     "verify_grad",
     "zero_grad",
 ]

@@ -7,11 +7,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from symgraph.graph.basic import Apply, Op, Variable, user_stacklevel
+from symgraph.graph.basic import Apply, Constant, Op, Variable, user_stacklevel
 from symgraph.graph.collector import collector_paused
 from symgraph.graph.traversal import clone_replace, toposort
 from symgraph.tensor.ops import math
-from symgraph.tensor.ops.shape import stack
 from symgraph.tensor.variable import as_tensor
 
 
@@ -284,47 +283,6 @@ def _sum(parts: list[Variable]) -> Variable:
     return total
 
 
-def jacobian(expression: Variable, wrt, consider_constant=None, disconnected_inputs: str = "raise"):
-    """Jacobian of a vector (or scalar) ``expression`` with respect to ``wrt``.
-
-    Built by differentiating each element, so the expression's length must be known when
-    the graph is built (give its inputs static shapes).
-    """
-    expression = as_tensor(expression)
-    single = isinstance(wrt, Variable)
-    wrt_list = [wrt] if single else list(wrt)
-    if expression.ndim == 0:
-        rows = [grad(expression, wrt_list, consider_constant, disconnected_inputs)]
-        result = rows[0]
-        return result[0] if single else result
-    if expression.ndim != 1:
-        raise TypeError("jacobian: the expression must be a scalar or a vector")
-    length = expression.type.shape[0]
-    if length is None:
-        raise ValueError(
-            "jacobian needs the length of the expression at graph-build time; declare its "
-            "inputs with a static shape, e.g. T.tensor('float64', shape=(3,))"
-        )
-    per_element = [
-        grad(expression[i], wrt_list, consider_constant, disconnected_inputs) for i in range(length)
-    ]
-    result = [stack([row[k] for row in per_element]) for k in range(len(wrt_list))]
-    return result[0] if single else result
-
-
-def hessian(cost: Variable, wrt, consider_constant=None, disconnected_inputs: str = "raise"):
-    """Hessian of the scalar ``cost`` with respect to each vector in ``wrt``."""
-    single = isinstance(wrt, Variable)
-    wrt_list = [wrt] if single else list(wrt)
-    result = []
-    for variable in wrt_list:
-        if variable.ndim != 1:
-            raise TypeError("hessian: wrt must be vectors")
-        g = grad(cost, variable, consider_constant, disconnected_inputs)
-        result.append(jacobian(g, variable, consider_constant, disconnected_inputs))
-    return result[0] if single else result
-
-
 def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs: str = "raise"):
     """Vector-Jacobian product: the gradient of ``sum(f * eval_points)`` with respect to
     ``wrt``.  ``f`` and ``eval_points`` are one variable each or matching lists; the
@@ -353,22 +311,97 @@ def Rop(f, wrt, eval_points, disconnected_outputs: str = "raise"):
     ``eval_points``.  ``wrt`` and ``eval_points`` are one variable each or matching lists;
     the result is one variable or a list, like ``f``.
 
-    Computed by differentiating twice: ``J.T @ u`` is linear in a stand-in ``u``, and its
-    gradient of ``<J.T @ u, v>`` with respect to ``u`` is ``J @ v`` whatever ``u`` is.
+    A forward sweep from ``wrt`` to ``f``: each node turns its inputs' tangents into its
+    outputs' with its op's ``jvp`` hook, or, for an op without one, by differentiating its
+    gradient (see :func:`_jvp_from_grad`). An ``f`` that does not depend on ``wrt`` raises
+    (``disconnected_outputs='raise'``) or gets zeros ('warn' warns first, 'ignore' not).
     """
+    if disconnected_outputs not in ("raise", "warn", "ignore"):
+        raise ValueError("disconnected_outputs must be 'raise', 'warn' or 'ignore'")
     fs = [f] if isinstance(f, Variable) else list(f)
     wrts = [wrt] if isinstance(wrt, Variable) else list(wrt)
     points = [eval_points] if isinstance(wrt, Variable) else list(eval_points)
     if len(points) != len(wrts):
         raise ValueError(f"Rop: {len(wrts)} variables but {len(points)} evaluation points")
-    stand_ins = [expression.type() for expression in fs]
-    vjps = Lop(fs, wrts, stand_ins, disconnected_inputs=disconnected_outputs)
+    tangents: dict[Variable, Variable] = {}
+    for variable, point in zip(wrts, points):
+        point = as_tensor(point)
+        if point.ndim != variable.ndim:
+            raise TypeError(
+                f"Rop: evaluation point {point.type} does not match {_label(variable)} "
+                f"({variable.type})"
+            )
+        if variable.type.numpy_dtype.kind in "fc" and point.dtype != variable.dtype:
+            point = math.cast(point, variable.dtype)
+        tangents[variable] = point if variable not in tangents else tangents[variable] + point
+    fixed = set(tangents)
+    for node in toposort(fs):
+        moving = [tangents.get(v) for v in node.inputs]
+        if all(t is None for t in moving):
+            continue
+        out_tangents = node.op.jvp(node, moving)
+        if out_tangents is None:
+            out_tangents = _jvp_from_grad(node, moving)
+        if len(out_tangents) != len(node.outputs):
+            raise ValueError(
+                f"{node.op}.jvp returned {len(out_tangents)} tangents for "
+                f"{len(node.outputs)} outputs"
+            )
+        for output, tangent in zip(node.outputs, out_tangents):
+            if tangent is None or output in fixed:
+                continue
+            tangent = as_tensor(tangent)
+            if tangent.ndim != output.ndim:
+                raise ValueError(
+                    f"{node.op}.jvp returned a {tangent.ndim}-d tangent for a "
+                    f"{output.ndim}-d output"
+                )
+            tangents[output] = tangent
+    results = [_output_tangent(e, tangents, disconnected_outputs) for e in fs]
+    return results[0] if isinstance(f, Variable) else results
+
+
+def _output_tangent(expression: Variable, tangents: dict, disconnected_outputs: str):
+    tangent = tangents.get(expression)
+    if tangent is not None:
+        return tangent
+    message = (
+        f"Rop: {_label(expression)} does not depend on the variables it is differentiated "
+        "with respect to; pass disconnected_outputs='ignore' or 'warn' to get zeros"
+    )
+    if disconnected_outputs == "raise":
+        raise DisconnectedInputError(message)
+    if disconnected_outputs == "warn":
+        warnings.warn(message, stacklevel=user_stacklevel())
+    return math.zeros_like(expression)
+
+
+def _jvp_from_grad(node: Apply, tangents: Sequence[Variable | None]) -> list:
+    """The tangents of ``node``'s outputs for an op without a ``jvp``, from its gradient.
+
+    The vector-Jacobian product ``u @ J`` is linear in a stand-in ``u``; the gradient of
+    ``<u @ J, v>`` with respect to ``u`` is ``J @ v`` whatever ``u`` is. The node is rebuilt
+    on stand-ins for its symbolic inputs, so that differentiating it walks this one node,
+    not the graph above it.
+    """
+    fresh = [v if isinstance(v, Constant) else v.type() for v in node.inputs]
+    local = node.clone_with_new_inputs(fresh, strict=False)
+    moving = [(x, t) for x, t in zip(fresh, tangents) if t is not None]
+    differentiable = [o for o in local.outputs if o.type.numpy_dtype.kind in "fc"]
+    if not differentiable:
+        return [None] * len(node.outputs)
+    stand_ins = [o.type() for o in differentiable]
+    vjps = Lop(differentiable, [x for x, _ in moving], stand_ins, disconnected_inputs="ignore")
     inner = None
-    for vjp, point in zip(vjps, points):
-        term = math.sum(math.mul(vjp, as_tensor(point)))
+    for vjp, (_, tangent) in zip(vjps, moving):
+        term = math.sum(math.mul(vjp, tangent))
         inner = term if inner is None else math.add(inner, term)
     jvps = grad(inner, stand_ins, disconnected_inputs="ignore")
     # Any value of the stand-ins gives the same result; zeros let them drop out.
-    zeros = {u: math.zeros_like(expression) for u, expression in zip(stand_ins, fs)}
-    jvps = clone_replace(jvps, zeros)
-    return jvps[0] if isinstance(f, Variable) else jvps
+    replace: dict[Variable, Variable] = {
+        u: math.zeros_like(node.outputs[o.index]) for u, o in zip(stand_ins, differentiable)
+    }
+    replace.update(zip(fresh, node.inputs))
+    replace.update(zip(local.outputs, node.outputs))
+    by_output = dict(zip(differentiable, clone_replace(jvps, replace)))
+    return [by_output.get(o) for o in local.outputs]

@@ -19,6 +19,11 @@ from hypothesis import strategies as st
 
 import symgraph
 import symgraph.tensor as T
+from symgraph.compat.theano import gof
+
+# Base classes users subclass to write their own ops: an op only through a subclass, so
+# the tables of every op class (test_op_kernels, test_pickle) leave them out.
+USER_OP_BASES = frozenset({gof.Op})
 
 MODES = ("FAST_RUN", "FAST_COMPILE")
 
@@ -209,3 +214,21 @@ def broadcast_shapes(draw, n_inputs: int, max_rank: int = 3, max_size: int = 4):
                 static.append(full[axis] if draw(st.integers(0, 3)) == 0 else None)
         per_input.append((tuple(shape), tuple(static)))
     return full, per_input
+
+
+def mrg_reference(rows: np.ndarray, count: int, dtype: str) -> tuple:
+    """MRG31k3p as published (L'Ecuyer and Touzin), one number at a time on Python ints,
+    element i from row i % len(rows); floats as Theano's C code made them."""
+    m1, m2 = 2**31 - 1, 2**31 - 21069
+    rows = [[int(v) for v in row] for row in rows]
+    out = []
+    for i in range(count):
+        x = rows[i % len(rows)]
+        x1 = (2**22 * x[1] + (2**7 + 1) * x[2]) % m1
+        x2 = (2**15 * x[3] + (2**15 + 1) * x[5]) % m2
+        x[:] = [x1, x[0], x[1], x2, x[3], x[4]]
+        k = (x1 - x2) % m1 or m1
+        out.append(
+            k * 2.0**-31 if dtype == "float64" else np.float32(k) * np.float32(4.6566126e-10)
+        )
+    return np.array(rows, dtype=np.int32), np.array(out, dtype=dtype)

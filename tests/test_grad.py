@@ -1,5 +1,6 @@
 """``grad`` (consider_constant, known_grads, disconnected inputs), grad of grad
-(Hessian-vector products of an MLP), ``jacobian`` and ``hessian``."""
+(Hessian-vector products of an MLP). ``jacobian`` and ``hessian`` are in the scan layer
+(``tests/scan/test_derivatives.py``)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ import warnings
 import numpy as np
 import pytest
 from helpers import MODES, assert_close, assert_no_float64, compile_and_run
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import symgraph
 import symgraph.tensor as T
+from symgraph.graph import Apply, Op
 
 
 def _numeric_grad(f, x, eps=1e-6):
@@ -251,72 +256,6 @@ def test_float32_gradients_stay_float32():
 
 
 # --------------------------------------------------------------------------------------
-# jacobian and hessian
-
-
-def test_jacobian_matches_finite_differences():
-    rng = np.random.default_rng(0)
-    wv = rng.normal(size=(3, 4))
-    xv = rng.normal(size=4)
-    x = T.tensor("float64", shape=(4,), name="x")
-    w = T.matrix("W")
-    out = T.tanh(T.dot(w, x))
-    assert out.type.shape == (None,)
-    wf = T.tensor("float64", shape=(3, 4), name="Wf")
-    out = T.tanh(T.dot(wf, x))
-    jx = symgraph.jacobian(out, x)
-    jw = symgraph.jacobian(out, wf)
-    assert jx.type.shape[0] == 3 and jx.ndim == 2 and jw.ndim == 3
-    results = compile_and_run([wf, x], [jx, jw], [wv, xv])
-
-    def f(xx, ww):
-        return np.tanh(ww @ xx)
-
-    numeric_x = np.stack([_numeric_grad(lambda v, k=k: f(v, wv)[k], xv) for k in range(3)])
-    numeric_w = np.stack([_numeric_grad(lambda v, k=k: f(xv, v)[k], wv) for k in range(3)])
-    assert_close(results[0], numeric_x, rtol=1e-6, atol=1e-8)
-    assert_close(results[1], numeric_w, rtol=1e-6, atol=1e-8)
-    jx2, jw2 = symgraph.jacobian(out, [x, wf])
-    assert jx2.type == jx.type and jw2.ndim == 3
-    scalar_j = symgraph.jacobian(out.sum(), x)
-    assert_close(
-        compile_and_run([wf, x], scalar_j, [wv, xv]), numeric_x.sum(axis=0), rtol=1e-6, atol=1e-8
-    )
-    with pytest.raises(ValueError, match="static"):
-        symgraph.jacobian(T.vector("v") * 2, T.vector("v"))
-    with pytest.raises(TypeError):
-        symgraph.jacobian(T.matrix("m"), T.matrix("m"))
-
-
-def test_hessian_matches_finite_differences():
-    x = T.tensor("float64", shape=(3,), name="x")
-    a = np.array([[2.0, 1.0, 0.0], [1.0, 3.0, -1.0], [0.0, -1.0, 1.0]])
-    cost = (x**3).sum() + T.dot(x, T.dot(a, x)) + T.exp(x[0] * x[1])
-    h = symgraph.hessian(cost, x)
-    assert h.ndim == 2
-    xv = np.array([0.5, -0.3, 0.8])
-    result = compile_and_run([x], h, [xv])
-
-    def grad_np(v):
-        g = 3 * v**2 + (a + a.T) @ v
-        e = np.exp(v[0] * v[1])
-        g[0] += v[1] * e
-        g[1] += v[0] * e
-        return g
-
-    numeric = np.stack([_numeric_grad(lambda v, k=k: grad_np(v)[k], xv) for k in range(3)])
-    assert_close(result, numeric, rtol=1e-6, atol=1e-8)
-    assert_close(result, result.T)
-    y = T.tensor("float64", shape=(2,), name="y")
-    hx, hy = symgraph.hessian((x**2).sum() * (y**2).sum(), [x, y])
-    results = compile_and_run([x, y], [hx, hy], [xv, np.array([1.0, 2.0])])
-    assert_close(results[0], 2 * 5.0 * np.eye(3))
-    assert_close(results[1], 2 * float((xv**2).sum()) * np.eye(2))
-    with pytest.raises(TypeError, match="vector"):
-        symgraph.hessian(T.matrix("m").sum(), T.matrix("m"))
-
-
-# --------------------------------------------------------------------------------------
 # Jacobian products (Rop / Lop) and gradient overrides
 
 
@@ -369,3 +308,48 @@ def test_gradient_overrides():
     assert_close(compile_and_run([x], zero, [xv]), np.zeros(5))
     with pytest.raises(ValueError, match="above"):
         symgraph.grad_clip(x, 1.0, -1.0)
+
+
+class _CubeWithoutGrad(Op):
+    """``x**3`` with a forward-mode rule only: ``Rop`` must use ``jvp``."""
+
+    def make_node(self, x):
+        x = T.as_tensor(x)
+        return Apply(self, [x], [x.type])
+
+    def perform(self, node, inputs):
+        return [inputs[0] ** 3]
+
+    def jvp(self, node, eval_points):
+        (x,), (v,) = node.inputs, eval_points
+        return [3 * x**2 * v]
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(
+    hnp.arrays(np.float64, st.integers(1, 5), elements=st.floats(-2, 2)),
+    st.floats(-2, 2),
+)
+def test_rop_uses_an_ops_jvp_and_matches_finite_differences(xv, direction):
+    x, v = T.dvector("x"), T.dvector("v")
+    y = T.tanh(_CubeWithoutGrad()(T.exp(x) * 0.5))
+    vv = np.full_like(xv, direction)
+    (jv,) = compile_and_run([x, v], [symgraph.Rop(y, x, v)], [xv, vv])
+
+    def f(a):
+        return np.tanh((np.exp(a) * 0.5) ** 3)
+
+    eps = 1e-6
+    assert_close(jv, (f(xv + eps * vv) - f(xv - eps * vv)) / (2 * eps), rtol=1e-5, atol=1e-7)
+    with pytest.raises(NotImplementedError, match="gradient of _CubeWithoutGrad"):
+        symgraph.grad(y.sum(), x)
+
+
+def test_rop_of_an_expression_not_depending_on_wrt():
+    x, w = T.dvector("x"), T.dvector("w")
+    y = T.exp(w)
+    y.name = "y"
+    with pytest.raises(symgraph.DisconnectedInputError, match="'y' does not depend"):
+        symgraph.Rop(y, x, x)
+    zero = symgraph.Rop(T.exp(w), x, x, disconnected_outputs="ignore")
+    assert compile_and_run([w], [zero], [np.ones(2)])[0].tolist() == [0.0, 0.0]

@@ -31,15 +31,23 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from helpers import SETTINGS, TOL, static_shape_ok
+from helpers import SETTINGS, TOL, USER_OP_BASES, mrg_reference, static_shape_ok
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import symgraph
 import symgraph.tensor as T
+from symgraph.compat.theano.compile.ops import FromFunctionOp
 from symgraph.compat.theano.gradient import UndefinedGrad
 from symgraph.compat.theano.printing import Print
+from symgraph.compat.theano.sandbox.rng_mrg import (
+    ChoiceFromUniform,
+    MRGUniform,
+    MultinomialFromUniform,
+    substream_states,
+)
+from symgraph.compat.theano.tensor import raw_random
 from symgraph.compat.theano.tensor.opt import Assert
 from symgraph.grad import GradientOverride
 from symgraph.graph.basic import Apply, Constant, Op, Variable
@@ -767,6 +775,53 @@ def scan_case(data):
     return Case(state.owner, [n, x_value, init_value, w_value], reference)
 
 
+def scan_until_case(data):
+    """A loop with a stopping condition and an update state (a step counter, as a shared
+    variable updated inside the loop gives): the condition fires after a drawn step, or
+    never; the reference is a Python while loop. Built from the op, as its inputs must be
+    graph inputs here."""
+    dtype = data.draw(st.sampled_from(FLOATS))
+    length = data.draw(st.integers(0, 4))
+    width = data.draw(st.integers(0, 3))
+    steps, n = scalar_input(data, data.draw(st.integers(0, length)))
+    x, x_value = draw_input(data, dtype, (length, width), low=-2, high=2)
+    init, init_value = draw_input(data, dtype, (1, width), low=-2, high=2)
+    count, count_value = draw_input(data, "int64", (1,), low=0, high=3)
+    w, w_value = draw_input(data, dtype, (width,), low=-1, high=1)
+    stop_value = int(count_value[0]) + data.draw(st.integers(0, 5), label="stop after")
+    stop, stop_value = scalar_input(data, stop_value)
+    x_t, h, c = TensorType(dtype, (None,))(), TensorType(dtype, (None,))(), T.lscalar()
+    w_in, stop_in = TensorType(dtype, (None,))(), T.lscalar()
+    new_count = c + 1
+    op = Scan(
+        [x_t, h, c, w_in, stop_in],
+        [T.tanh(h * w_in + x_t), x_t * 2, new_count, T.gt(new_count, stop_in)],
+        1,
+        [(-1,), (), (-1,)],
+        2,
+        n_updates=1,
+        until=True,
+    )
+
+    def reference(n, xs, first, counted, weight, stop):
+        states, doubled, counts = [first[0]], [], [counted[0]]
+        for t in range(int(n)):
+            states.append(np.tanh(states[-1] * weight + xs[t]))
+            doubled.append(xs[t] * 2)
+            counts.append(counts[-1] + 1)
+            if counts[-1] > stop:
+                break
+        ran = len(doubled)
+        return [
+            np.array(states).reshape(ran + 1, width),
+            np.array(doubled).reshape(ran, width),
+            np.array(counts, dtype=np.int64),
+        ]
+
+    node = op.make_node(steps, x, init, count, w, stop)
+    return Case(node, [n, x_value, init_value, count_value, w_value, stop_value], reference)
+
+
 def dot_case(data):
     rows, inner, cols = (data.draw(st.integers(0, 3)) for _ in range(3))
     a_shape = data.draw(st.sampled_from([(inner,), (rows, inner)]))
@@ -1069,6 +1124,92 @@ def random_case(data):
     return Case(node, values, None if distribution == "binomial" else reference)
 
 
+def random_function_case(data):
+    """Theano's RandomState draws: the reference is the RandomState method itself."""
+    distribution = data.draw(st.sampled_from(["uniform", "normal", "binomial", "poisson"]))
+    dtype = data.draw(st.sampled_from(["float64", "float32", "int64"]))
+    state = TensorType("uint32", (628,))()
+    state_value = raw_random.state_from_random_state(
+        np.random.RandomState(data.draw(st.integers(0, 2**32 - 1)))
+    )
+    size = draw_shape(data, 0, 2)
+    size_input, size_value = vector_input(data, size)
+    params = {
+        "uniform": [(-1.0, "float64"), (2.0, "float32")],
+        "normal": [(0.5, "float32"), (2.0, "float64")],
+        "binomial": [(3, "int8"), (0.25, "float64")],
+        "poisson": [(4.0, "float64")],
+    }[distribution]
+    params = [scalar_input(data, value, param_dtype) for value, param_dtype in params]
+    op = raw_random.RandomFunction(distribution, dtype, len(size))
+    node = op.make_node(state, size_input, *[p[0] for p in params])
+
+    def reference(s, shape, *args):
+        random_state = raw_random.random_state_from_state(s)
+        method = getattr(random_state, distribution)
+        sample = method(*args, tuple(int(n) for n in shape)).astype(dtype)
+        return [raw_random.state_from_random_state(random_state), sample]
+
+    values = [state_value, size_value] + [p[1] for p in params]
+    return Case(node, values, reference)
+
+
+def mrg_uniform_case(data):
+    dtype = data.draw(st.sampled_from(["float64", "float32"]))
+    size = draw_shape(data, 0, 2, max_side=5)
+    size_input, size_value = vector_input(data, size)
+    seed = data.draw(st.integers(1, 2**31 - 21070))
+    rows = substream_states(np.full(6, seed, dtype=np.int32), data.draw(st.integers(1, 4)))
+    state = TensorType("int32", (None, 6))()
+    node = MRGUniform(dtype, len(size)).make_node(state, size_input)
+
+    def reference(s, shape):
+        new_rows, flat = mrg_reference(s, int(np.prod(shape)), dtype)
+        return [new_rows, flat.reshape(tuple(int(n) for n in shape))]
+
+    return Case(node, [rows, size_value], reference)
+
+
+def from_uniform_case(data, choice=False):
+    """Theano's categorical draws from given uniforms; the reference is NumPy's
+    ``searchsorted`` on float64 running sums (the first category whose sum exceeds u)."""
+    dtype = data.draw(st.sampled_from(FLOATS))
+    rows, outcomes = data.draw(st.integers(1, 3)), data.draw(st.integers(2, 4))
+    n = data.draw(st.integers(1, outcomes if choice else 3))
+    pvals = np.random.default_rng(data.draw(st.integers(0, 99))).dirichlet(np.ones(outcomes), rows)
+    pvals_value = pvals.astype(dtype)
+    if data.draw(st.booleans(), label="constant pvals"):
+        pvals_input = constant(pvals_value.copy(), dtype=dtype)
+    else:
+        pvals_input = TensorType(dtype, draw_static(data, (rows, outcomes)))()
+    unis_value = np.array(
+        data.draw(st.lists(st.floats(0, 0.999), min_size=rows * n, max_size=rows * n)), dtype
+    )
+    unis = TensorType(dtype, (None,))()
+    n_input, n_value = scalar_input(data, n, "int64")
+    op = ChoiceFromUniform("int64") if choice else MultinomialFromUniform("int64")
+    node = op.make_node(pvals_input, unis, n_input)
+
+    def reference(p, u, count):
+        picks = [
+            np.searchsorted(np.cumsum(p[r], dtype=np.float64), float(u[c * rows + r]), "right")
+            for c in range(int(count))
+            for r in range(rows)
+        ]
+        if choice:
+            return [np.array(picks, dtype=np.int64).reshape(rows, 1)]
+        counts = np.zeros(p.shape, dtype=np.int64)
+        for i, m in enumerate(picks):
+            if m < outcomes:
+                counts[i % rows, m] += 1
+        return [counts]
+
+    # with more than one pick per row, choice renormalises: checked against Theano's loop
+    # in tests/compat/test_rng_mrg.py
+    exact = not choice or n == 1
+    return Case(node, [pvals_value, unis_value, n_value], reference if exact else None)
+
+
 def gradient_override_case(data):
     kind, lower, upper = data.draw(
         st.sampled_from([("zero", 0, 0), ("disconnected", 0, 0), ("clip", -1, 1), ("scale", 2, 0)])
@@ -1091,6 +1232,17 @@ def assert_case(data):
 def print_case(data):
     x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), draw_shape(data))
     return Case(Print("value", attrs=("shape",)).make_node(x), [value], lambda v: [v])
+
+
+def _reversed_double(value):
+    return value[::-1] * 2
+
+
+def from_function_case(data):
+    dtype = data.draw(st.sampled_from(FLOATS + ("int64", "int32")))
+    x, value = draw_input(data, dtype, draw_shape(data, min_dims=1))
+    op = FromFunctionOp(_reversed_double, [x.type], [TensorType(dtype, (None,) * x.ndim)])
+    return Case(op.make_node(x), [value], lambda v: [_reversed_double(v)])
 
 
 # --------------------------------------------------------------------------------------
@@ -1131,6 +1283,7 @@ ROWS = [
     Row("cumsum", CumSum, cumsum_case),
     Row("dot", Dot, dot_case),
     Row("scan", Scan, scan_case),
+    Row("scan_until_updates", Scan, scan_until_case),
     Row("softmax", Softmax, softmax_case),
     Row("log_softmax", LogSoftmax, lambda data: softmax_case(data, True)),
     Row("softmax_grad", SoftmaxGrad, softmax_grad_case),
@@ -1141,10 +1294,15 @@ ROWS = [
     Row("pool_grad", PoolGrad, pool_grad_case),
     Row("max_pool_grad_grad", MaxPoolGradGrad, max_pool_grad_grad_case),
     Row("random", RandomVariable, random_case),
+    Row("random_function", raw_random.RandomFunction, random_function_case),
+    Row("mrg_uniform", MRGUniform, mrg_uniform_case),
+    Row("multinomial_from_uniform", MultinomialFromUniform, from_uniform_case),
+    Row("choice_from_uniform", ChoiceFromUniform, lambda data: from_uniform_case(data, True)),
     Row("gradient_override", GradientOverride, gradient_override_case),
     Row("print", Print, print_case),
     Row("undefined_grad", UndefinedGrad, undefined_grad_case),
     Row("assert", Assert, assert_case),
+    Row("from_function", FromFunctionOp, from_function_case),
 ]
 
 
@@ -1159,13 +1317,19 @@ def test_perform_and_compiled_code_agree(row, data):
 
 def _op_classes() -> list[type]:
     """Every op class of the library: subclasses of Op defined in symgraph, except the
-    private bases (``_PoolOp``, ``_ConvOp``...) that only share code between ops."""
+    private bases (``_PoolOp``, ``_ConvOp``...) that only share code between ops and the
+    bases users subclass (``theano.gof.Op``). Ops defined elsewhere (in tests, in users'
+    code) need no row."""
     found, stack = [], [Op]
     while stack:
         cls = stack.pop()
         for sub in cls.__subclasses__():
             stack.append(sub)
-            if sub.__module__.startswith("symgraph.") and not sub.__name__.startswith("_"):
+            if (
+                sub.__module__.startswith("symgraph.")
+                and not sub.__name__.startswith("_")
+                and sub not in USER_OP_BASES
+            ):
                 found.append(sub)
     return sorted(set(found), key=lambda c: (c.__module__, c.__name__))
 
@@ -1189,3 +1353,15 @@ def test_each_op_implements_itself_once():
         assert len(overrides) == 1, (
             f"{cls.__name__} implements {' and '.join(overrides) or 'neither'}"
         )
+
+
+def test_ops_defined_outside_the_package_need_no_row():
+    class DefinedInATest(Op):
+        def make_node(self, x):
+            return Apply(self, [x], [x.type])
+
+        def perform(self, node, inputs):
+            return [inputs[0]]
+
+    assert DefinedInATest not in _op_classes()
+    assert Op not in _op_classes() and not USER_OP_BASES & set(_op_classes())

@@ -164,6 +164,7 @@ def tutorial_parser(
     batch_size: int,
     learning_rate: float | None = None,
     epochs_help: str = "passes over the training set",
+    learning_rate_help: str = "SGD step size",
 ) -> argparse.ArgumentParser:
     """The tutorials' shared options: ``--epochs``, ``--batch-size``, ``--learning-rate``
     (when the tutorial has one), ``--n-train``, ``--max-steps``, ``--float32`` and
@@ -173,7 +174,7 @@ def tutorial_parser(
     parser.add_argument("--batch-size", type=int, default=batch_size, help="examples per step")
     if learning_rate is not None:
         parser.add_argument(
-            "--learning-rate", type=float, default=learning_rate, help="SGD step size"
+            "--learning-rate", type=float, default=learning_rate, help=learning_rate_help
         )
     parser.add_argument(
         "--n-train",

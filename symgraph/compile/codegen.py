@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.graph.aliasing import buffer_roots, check_destroys
+from symgraph.graph.aliasing import buffer_roots, unsafe_destroys
 from symgraph.graph.basic import Apply, Constant, Variable
 from symgraph.graph.emit import (
     EmitContext,
@@ -35,6 +35,7 @@ from symgraph.graph.emit import (
     emitted_statements,
 )
 from symgraph.graph.fgraph import FunctionGraph
+from symgraph.graph.perform import PerformGuard
 
 _function_ids = itertools.count()
 MISSING = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
@@ -242,7 +243,14 @@ class _SourceWriter:
         self.roots = buffer_roots(order)
         self.external = set(self.fgraph.inputs) | {v for v in names if isinstance(v, Constant)}
         keep = set(self.fgraph.outputs)
-        check_destroys(order, self.roots, self.external, keep)
+        # An op that overwrites a buffer it may not (a user's op declaring destroy_map on
+        # a function input, or on a value another node still reads) overwrites a copy of
+        # it instead. The in-place pass only picks safe buffers (``check_graph`` asserts
+        # that), so the functions it rewrites copy nothing here.
+        self.private_copies = {
+            (node, position)
+            for node, position, _ in unsafe_destroys(order, self.roots, self.external, keep)
+        }
         last_use: dict[Variable, int] = {}
         for position, node in enumerate(order):
             for variable in node.inputs:
@@ -282,12 +290,18 @@ class _SourceWriter:
         for variable, out_name in zip(node.outputs, ctx.outputs):
             names[variable] = out_name
         ctx.node = node
-        code = node.op.emit(node, [names[v] for v in node.inputs], ctx)
+        input_names, copies = [], []
+        for position, variable in enumerate(node.inputs):
+            input_names.append(names[variable])
+            if (node, position) in self.private_copies:
+                input_names[-1] = ctx.fresh()
+                copies.append(f"{input_names[-1]} = {names[variable]}.copy()")
+        code = node.op.emit(node, input_names, ctx)
         if code is not None:
-            return emitted_statements(code, ctx.outputs)
-        kernel = ctx.bind(_perform_kernel(node), f"perform_{type(node.op).__name__}")
-        arguments = ", ".join(names[v] for v in node.inputs)
-        return [f"{', '.join(ctx.outputs)}, = {kernel}(({arguments},))"]
+            return copies + emitted_statements(code, ctx.outputs)
+        kernel = ctx.bind(PerformGuard(node), f"perform_{type(node.op).__name__}")
+        arguments = ", ".join(input_names)
+        return [*copies, f"{', '.join(ctx.outputs)}, = {kernel}(({arguments},))"]
 
     def return_results(
         self,
@@ -393,15 +407,6 @@ class _UpdateRefusal:
             f"update of shared variable {label}: expected {target.type.describe()}, "
             f"got a value of shape {np.shape(value)}; no shared variable was changed"
         )
-
-
-def _perform_kernel(node: Apply):
-    op = node.op
-
-    def kernel(inputs):
-        return op.perform(node, inputs)
-
-    return kernel
 
 
 def _node_comment(node: Apply) -> str:

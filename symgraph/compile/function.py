@@ -368,6 +368,7 @@ def function(
     trace_records = trace_pipeline(fgraph, recipe["mode"].passes) if trace else None
     if not trace:
         run_pipeline(fgraph, recipe["mode"].passes)
+    inner_traces = trace_records.inner if trace else None
     parameters, defaults, default_names = _parameters(specs, name, allow_input_downcast)
     program = generate(
         fgraph,
@@ -380,7 +381,7 @@ def function(
         defaults=defaults,
         name=name,
         profile=profile,
-        compile_inner=partial(compile_inner, mode=recipe["mode"]),
+        compile_inner=partial(compile_inner, mode=recipe["mode"], traces=inner_traces),
     )
     compiled = Compiled(
         fn=program.build(),

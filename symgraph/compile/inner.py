@@ -19,6 +19,7 @@ from symgraph.graph.basic import Variable
 from symgraph.graph.emit import register_inner_compiler
 from symgraph.graph.fgraph import FunctionGraph
 from symgraph.rewrite.pipeline import run_pipeline
+from symgraph.rewrite.trace import InnerTrace, trace_pipeline
 
 
 def _as_array(value):
@@ -28,13 +29,22 @@ def _as_array(value):
 
 
 def compile_inner(
-    inputs: Sequence[Variable], outputs: Sequence[Variable], mode: Mode | None = None
+    inputs: Sequence[Variable],
+    outputs: Sequence[Variable],
+    label: str = "inner graph",
+    mode: Mode | None = None,
+    traces: list[InnerTrace] | None = None,
 ) -> Callable:
     """A callable returning the list of ``outputs``' values from ``inputs``' values, its
-    graph rewritten by ``mode``'s passes (every pass by default) like any function's."""
+    graph rewritten by ``mode``'s passes (every pass by default) like any function's.
+    With a ``traces`` list (a function compiled with ``trace=True``), each pass is
+    recorded there under ``label``, and so are the passes of graphs nested inside."""
     mode = mode or Mode("FAST_RUN")
     fgraph = FunctionGraph(list(inputs), list(outputs))
-    run_pipeline(fgraph, mode.passes)
+    if traces is None:
+        run_pipeline(fgraph, mode.passes)
+    else:
+        traces.append(InnerTrace(label, trace_pipeline(fgraph, mode.passes)))
     parameters = [Parameter(v, None, _as_array) for v in inputs]
     program = generate(
         fgraph,
@@ -46,7 +56,7 @@ def compile_inner(
         unpack_single=False,
         defaults=[],
         name="inner",
-        compile_inner=partial(compile_inner, mode=mode),
+        compile_inner=partial(compile_inner, mode=mode, traces=traces),
     )
     fn = program.build()
     fn.program = program  # kept with the callable: its source is what a reader looks for

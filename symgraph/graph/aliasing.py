@@ -39,30 +39,40 @@ def shares_buffer_with_other_input(node: Apply, position: int, roots: dict) -> b
     )
 
 
-def check_destroys(order: Sequence[Apply], roots: dict, external: set, keep: set) -> None:
-    """Raise AssertionError unless every overwrite (``destroy_map``) in ``order`` is safe:
-    the buffer is not an input, constant or output (``external``/``keep``), the overwriting
-    node reads it through no other input, and nothing reads it, or a view of it, after
-    the overwriting node."""
+def unsafe_destroys(
+    order: Sequence[Apply], roots: dict, external: set, keep: set
+) -> list[tuple[Apply, int, str]]:
+    """Each overwrite (``destroy_map``) in ``order`` that would corrupt a value: the node,
+    the position of the input it overwrites, and why that is unsafe. An overwrite is safe
+    when the buffer is not an input, constant or output (``external``/``keep``), the
+    overwriting node reads it through no other input, and nothing reads it, or a view of
+    it, after the overwriting node."""
     last_read: dict[Variable, int] = {}
     for position, node in enumerate(order):
         for variable in node.inputs:
             last_read[roots.get(variable, variable)] = position
+    unsafe = []
     for position, node in enumerate(order):
         for destroyed_positions in node.op.destroy_map.values():
             for input_position in destroyed_positions:
                 victim = node.inputs[input_position]
                 root = roots.get(victim, victim)
                 if root in external or victim in keep or root in keep:
-                    raise AssertionError(
-                        f"{node.op} would overwrite {victim}, which the caller or the outputs own"
-                    )
-                if shares_buffer_with_other_input(node, input_position, roots):
-                    raise AssertionError(
-                        f"{node.op} overwrites {victim} while reading it through another input"
-                    )
-                if last_read.get(root, position) > position:
+                    why = f"{node.op} would overwrite {victim}, which the caller or the outputs own"
+                elif shares_buffer_with_other_input(node, input_position, roots):
+                    why = f"{node.op} overwrites {victim} while reading it through another input"
+                elif last_read.get(root, position) > position:
                     later = order[last_read[root]]
-                    raise AssertionError(
-                        f"{node.op} overwrites {victim} but {later.op} reads it later"
-                    )
+                    why = f"{node.op} overwrites {victim} but {later.op} reads it later"
+                else:
+                    continue
+                unsafe.append((node, input_position, why))
+    return unsafe
+
+
+def check_destroys(order: Sequence[Apply], roots: dict, external: set, keep: set) -> None:
+    """Raise AssertionError unless every overwrite (``destroy_map``) in ``order`` is safe
+    (see :func:`unsafe_destroys`)."""
+    unsafe = unsafe_destroys(order, roots, external, keep)
+    if unsafe:
+        raise AssertionError(unsafe[0][2])

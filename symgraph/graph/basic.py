@@ -74,10 +74,21 @@ def user_source_location() -> SourceLocation | None:
     """The innermost stack frame outside the symgraph package (the user's line)."""
     frame = sys._getframe(1)
     while frame is not None:
-        if is_user_file(frame.f_code.co_filename):
+        if is_user_file(frame.f_code.co_filename) and not _in_users_make_node(frame):
             return SourceLocation(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
         frame = frame.f_back
     return None
+
+
+def _in_users_make_node(frame) -> bool:
+    """Whether ``frame`` runs the ``make_node`` of an op a user wrote: the line to show is
+    the one applying the op, further out, not the line inside its ``make_node``."""
+    code = frame.f_code
+    return (
+        code.co_name == "make_node"
+        and code.co_argcount > 0
+        and isinstance(frame.f_locals.get(code.co_varnames[0]), Op)
+    )
 
 
 def user_stacklevel() -> int:
@@ -312,12 +323,16 @@ class Op:
     - its implementation, once: either ``emit(node, inputs, ctx)``, the Python code the
       code generator pastes into a compiled function (``perform`` then runs that same
       code, see ``symgraph.graph.emit``), or, for an op that writes no code,
-      ``perform(node, inputs)``, which the compiled function calls. Never both: two
-      implementations of one op could disagree;
+      ``perform(node, inputs)``, which the compiled function calls (behind the checks of
+      ``symgraph.graph.perform``: read-only inputs unless destroyed, outputs checked
+      against their types). Never both: two implementations of one op could disagree;
     - ``infer_shape(node, input_shapes)``: symbolic output shapes without computing them
       (None for the whole result, or for one length the op cannot tell);
     - ``grad(node, output_grads)``: symbolic gradients of the inputs (the single gradient
       hook; ``None`` marks an input the outputs do not differentiably depend on);
+    - ``jvp(node, eval_points)``, optional: the outputs' tangents when the inputs move
+      along ``eval_points`` (forward mode, for ``Rop``); without it, they are derived from
+      ``grad``;
     - ``view_map`` / ``destroy_map``: which outputs alias or overwrite which inputs.
     """
 
@@ -372,6 +387,12 @@ class Op:
 
     def grad(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
         raise NotImplementedError(f"gradient of {self} is not implemented")
+
+    def jvp(self, node: Apply, eval_points: Sequence[Variable | None]) -> list | None:
+        """The tangents of ``node``'s outputs (None where one does not move) when its inputs
+        move along ``eval_points`` (None for an input that does not move); None (the
+        default) lets ``Rop`` derive them from ``grad``."""
+        return None
 
 
 class HasInnerGraph:

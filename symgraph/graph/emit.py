@@ -73,10 +73,11 @@ def with_hint(name: str, hint: str | None) -> str:
     return f"{name}_{readable}" if readable else name
 
 
-# Compiles an inner graph (inputs, outputs) into a Python callable returning the list of
-# output values. The compile layer installs it (``register_inner_compiler``): ops holding
-# a loop body (``Scan``) need a compiler, and the graph layer cannot import one.
-InnerCompiler = Callable[[Sequence[Any], Sequence[Any]], Callable]
+# Compiles an inner graph (inputs, outputs, label) into a Python callable returning the
+# list of output values; the label names the graph's owner in pass traces. The compile
+# layer installs it (``register_inner_compiler``): ops holding a loop body (``Scan``) need
+# a compiler, and the graph layer cannot import one.
+InnerCompiler = Callable[[Sequence[Any], Sequence[Any], str], Callable]
 _inner_compiler: InnerCompiler | None = None
 
 
@@ -139,7 +140,8 @@ class EmitContext:
         compiler = self.compile_inner or _inner_compiler
         if compiler is None:
             raise RuntimeError("no compiler for inner graphs: import symgraph.compile")
-        return self.bind(compiler(inputs, outputs), hint)
+        label = f"{self.node.op} ({hint})" if self.node is not None else hint
+        return self.bind(compiler(inputs, outputs, label), hint)
 
     def fresh(self, hint: str = "") -> str:
         """A local name not used yet in the generated function (``hint`` is ignored)."""

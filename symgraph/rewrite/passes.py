@@ -9,6 +9,7 @@ import numpy as np
 from symgraph.graph.aliasing import buffer_roots, shares_buffer_with_other_input
 from symgraph.graph.basic import Apply, Constant
 from symgraph.graph.fgraph import OUTPUT, FunctionGraph
+from symgraph.graph.perform import run_perform
 from symgraph.rewrite.pattern import rewrite_to_equilibrium
 from symgraph.tensor.ops.elemwise import Elemwise
 from symgraph.tensor.variable import TensorConstant
@@ -79,7 +80,7 @@ def constant_fold(fgraph: FunctionGraph) -> Counter:
         if getattr(node.op, "nondeterministic", False):
             continue
         try:
-            values = node.op.perform(node, [v.data for v in node.inputs])
+            values = run_perform(node, [v.data for v in node.inputs], owns_inputs=False)
         except Exception:  # raised again when the function runs, as without folding
             continue
         if any(np.size(v) > _MAX_FOLDED_ELEMENTS for v in values):

@@ -25,19 +25,20 @@ from symgraph.tensor.ops.shape import concatenate, zeros
 
 # The props of the Scan these rewrites were written for. A prop added later must be at
 # an "off" value (None, False, 0, empty) for a node to count as plain.
-_KNOWN_PROPS = frozenset(("signature", "n_seqs", "state_taps", "n_non_seqs", "truncate_gradient"))
-# Attributes that would mean the loop stops early or carries updates through its steps,
-# whatever they end up being called: any of them set turns every loop rewrite off.
+_KNOWN_PROPS = frozenset(
+    ("signature", "n_seqs", "state_taps", "n_non_seqs", "truncate_gradient", "kept_rows")
+)
+# Attributes that mean the loop stops early (``until``, its ``condition``) or carries
+# shared variables' updates through its steps (``n_updates``), and names such features
+# could take in a later Scan: any of them set turns every loop rewrite off.
 _FEATURES_NOT_UNDERSTOOD = (
     "until",
     "condition",
-    "cond",
+    "n_updates",
     "as_while",
     "update_states",
     "n_update_states",
-    "n_updates",
     "updates",
-    "shared_updates",
 )
 
 
@@ -50,8 +51,9 @@ def _is_off(value) -> bool:
 
 def is_plain_scan(op) -> bool:
     """Whether ``op`` is a :class:`Scan` the loop rewrites fully understand: exactly the
-    class (no subclass), no stopping condition, no update states, no other prop switched
-    on, and inner inputs and outputs laid out as its props say. Every attribute is read
+    class (no subclass), no stopping condition, no update states, every output keeping
+    all its rows, no other prop switched on, and inner inputs and outputs laid out as its
+    props say. Every attribute is read
     with a default, so that the check keeps answering (no) when Scan grows new ones."""
     if type(op) is not Scan:
         return False
@@ -60,6 +62,8 @@ def is_plain_scan(op) -> bool:
     extra_props = [p for p in getattr(op, "__props__", ()) if p not in _KNOWN_PROPS]
     if not all(_is_off(getattr(op, name, None)) for name in extra_props):
         return False
+    if any(getattr(op, "kept_rows", None) or ()):
+        return False  # outputs returning only their last rows: rebuild_scan keeps all
     try:
         n_inner_inputs = op.n_seqs + sum(len(taps) for taps in op.state_taps) + op.n_non_seqs
         laid_out = len(op.inner_inputs) == n_inner_inputs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 
 from symgraph.graph.fgraph import FunctionGraph
 from symgraph.graph.text import graph_to_text, make_namer
@@ -33,7 +34,15 @@ class PassTraceRecord(PassRecord):
 
 
 class PassTrace(list):
-    """The records of every pass in order; index by position or by pass name."""
+    """The records of every pass in order; index by position or by pass name.
+
+    ``inner`` holds the traces of the inner graphs (loop bodies) compiled with the
+    function, in the order they were compiled, nested ones included.
+    """
+
+    def __init__(self, records=()) -> None:
+        super().__init__(records)
+        self.inner: list[InnerTrace] = []
 
     def __getitem__(self, key):
         if isinstance(key, str):
@@ -50,7 +59,18 @@ class PassTrace(list):
             lines.append(f"  {record}")
             if record.changed:
                 lines.extend("    " + line for line in record.diff().splitlines()[2:])
+        for inner in self.inner:
+            lines.append(f"inner graph of {inner.label}:")
+            lines.extend("  " + line for line in str(inner.trace).splitlines())
         return "\n".join(lines)
+
+
+@dataclass
+class InnerTrace:
+    """The pass trace of one inner graph, and what owns it (``Scan{rnn} (scan_step)``)."""
+
+    label: str
+    trace: PassTrace
 
 
 def trace_pipeline(fgraph: FunctionGraph, passes) -> PassTrace:

@@ -9,11 +9,10 @@ user sees each state's rows after the initial ones.
 from __future__ import annotations
 
 import numbers
-from collections import OrderedDict
 from collections.abc import Callable
 
 from symgraph.graph.basic import Constant, variable_label
-from symgraph.scan.op import build_scan
+from symgraph.scan.op import build_loop
 from symgraph.tensor.ops.math import minimum
 from symgraph.tensor.variable import as_tensor
 
@@ -59,6 +58,13 @@ def scan(
     ``go_backwards`` reads the sequences from the end. ``outputs`` holds one row per
     step for each output (a list, or one variable when there is one and not
     ``return_list``); ``updates`` is an ordered dict for ``function(updates=...)``.
+    ``fn`` may return updates of shared variables with its outputs (``(outputs,
+    updates)``) and a stopping condition last (``(outputs, until(c))``,
+    ``(outputs, updates, until(c))``): the loop then stops after the first step where
+    ``c`` holds, at most ``n_steps`` (or the sequences' length) steps, and the outputs
+    have a row per step that ran. A shared variable updated by ``fn``, or read by it with
+    a ``default_update`` made inside ``fn`` (a random draw), takes at each step the value
+    the previous step gave it; ``updates`` maps it to its value after the last step.
     ``truncate_gradient=k`` backpropagates through the last ``k`` steps only. ``mode``
     is accepted for Theano's signature: the loop's step is compiled with the mode of the
     function that contains it.
@@ -131,7 +137,7 @@ def scan(
     non_seqs = [as_tensor(w) for w in _as_list(non_sequences)]
     descriptions += [f"non-sequence {variable_label(w)}" for w in non_seqs]
 
-    buffers = build_scan(
+    buffers, updates = build_loop(
         fn,
         seq_inputs,
         states,
@@ -145,7 +151,6 @@ def scan(
     )
     rows = rows or [0] * len(buffers)
     outputs = [buffer[k:] if k else buffer for buffer, k in zip(buffers, rows)]
-    updates: OrderedDict = OrderedDict()
     if len(outputs) == 1 and not return_list:
         return outputs[0], updates
     return outputs, updates

@@ -13,33 +13,71 @@ reads, shared variables included) are passed whole to each step.
 Outer inputs: ``n_steps, *sequences, *initial (one per state), *non_sequences``.
 Inner inputs: one per sequence, one per tap of each state (in the order of the outputs,
 taps as listed), one per non-sequence: the order Theano passed them to ``fn``.
+
+Two optional parts, both at the end so that a plain loop's layout is unchanged:
+
+- *update states* (``n_updates``): the last ``n_updates`` outputs carry shared variables
+  that ``fn`` updates (explicitly, or a random draw's ``default_update``): each is a state of
+  tap -1 whose initial value is the shared variable, so step ``t + 1`` reads the value
+  step ``t`` gave it. ``scan`` hides them from the user and turns each buffer's last row
+  into the update. They are not differentiated.
+- a *condition* (``until``): the last inner output is a boolean scalar; the loop stops
+  after the first step where it holds, and every output keeps only the rows of the steps
+  that ran.
+
+A rewrite may also limit what an output stores (``kept_rows``): output ``i`` with
+``kept_rows[i] = m > 0`` returns only the last ``m`` rows of its buffer (all of them
+while there are fewer), kept in a ring of ``m`` rows while the loop runs, so that a
+state read only as ``hs[-1]`` costs one row of memory instead of one per step.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from symgraph.grad import Lop
 from symgraph.graph.basic import Apply, Constant, HasInnerGraph, Op, Variable, variable_label
-from symgraph.graph.traversal import clone_replace, graph_inputs, graph_signature, toposort
+from symgraph.graph.traversal import (
+    ancestors,
+    clone_replace,
+    graph_inputs,
+    graph_signature,
+    toposort,
+)
 from symgraph.graph.type import TensorType
 from symgraph.tensor.ops.math import minimum, zeros_like
 from symgraph.tensor.ops.shape import stack
 from symgraph.tensor.ops.subtensor import inc_subtensor, set_subtensor
+from symgraph.tensor.shared import SharedVariable
 from symgraph.tensor.variable import as_tensor, constant
 
 
 class Scan(Op, HasInnerGraph):
     """``n_steps`` applications of the inner graph; see the module docstring for the
     layout. ``state_taps[i]`` lists output ``i``'s taps (all negative), or is empty for
-    an output that is not fed back."""
+    an output that is not fed back. ``n_updates``: how many of the last outputs are
+    update states; ``until``: whether the last inner output is the stopping condition."""
 
-    __props__ = ("signature", "n_seqs", "state_taps", "n_non_seqs", "truncate_gradient")
+    __props__ = (
+        "signature",
+        "n_seqs",
+        "state_taps",
+        "n_non_seqs",
+        "truncate_gradient",
+        "n_updates",
+        "until",
+        "kept_rows",
+    )
     show_inner_graph = True
+    # Defaults for ops pickled before these existed.
+    n_updates = 0
+    until = False
+    kept_rows: tuple[int, ...] = ()
 
     def __init__(
         self,
@@ -51,6 +89,10 @@ class Scan(Op, HasInnerGraph):
         truncate_gradient: int = -1,
         name: str | None = None,
         sequence_labels: Sequence[str] | None = None,
+        *,
+        n_updates: int = 0,
+        until: bool = False,
+        kept_rows: Sequence[int] = (),
     ) -> None:
         self.inner_inputs = list(inner_inputs)
         # How errors name each sequence (the user's variable and tap): not a prop.
@@ -61,10 +103,30 @@ class Scan(Op, HasInnerGraph):
         self.n_non_seqs = int(n_non_seqs)
         self.truncate_gradient = int(truncate_gradient)
         self.name = name  # shown in comments and errors only
-        if len(self.inner_outputs) != len(self.state_taps):
-            raise ValueError("Scan: one entry of state_taps per inner output")
+        self.n_updates = int(n_updates)
+        self.until = bool(until)
+        if len(self.inner_outputs) != len(self.state_taps) + self.until:
+            raise ValueError(
+                "Scan: one entry of state_taps per inner output (the condition excepted)"
+            )
+        if not 0 <= self.n_updates <= len(self.state_taps) or any(
+            self.state_taps[i] != (-1,) for i in self.update_outputs
+        ):
+            raise ValueError("Scan: each of the last n_updates outputs needs the taps (-1,)")
+        if self.until and self.inner_outputs[-1].ndim != 0:
+            raise ValueError("Scan: the condition (the last inner output) must be a scalar")
         if any(k >= 0 for taps in self.state_taps for k in taps):
             raise ValueError("Scan: state taps must be negative")
+        # () or one entry per output: 0 keeps every row, m > 0 the last m rows.
+        self.kept_rows = tuple(int(m) for m in kept_rows)
+        if self.kept_rows and (
+            len(self.kept_rows) != len(self.state_taps)
+            or any(m != 0 and m < max(self.rows(i), 1) for i, m in enumerate(self.kept_rows))
+        ):
+            raise ValueError(
+                "Scan: kept_rows needs one entry per output, 0 (all rows) or at least as "
+                "many rows as the output's taps read (and one)"
+            )
         expected = self.n_seqs + sum(map(len, self.state_taps)) + self.n_non_seqs
         if len(self.inner_inputs) != expected:
             raise ValueError(f"Scan: {len(self.inner_inputs)} inner inputs, expected {expected}")
@@ -76,9 +138,29 @@ class Scan(Op, HasInnerGraph):
     # The layout, derived from the props -----------------------------------------------
 
     @property
+    def step_outputs(self) -> list[Variable]:
+        """The inner outputs giving the op's outputs (the condition left out)."""
+        return self.inner_outputs[: len(self.state_taps)]
+
+    @property
+    def condition(self) -> Variable | None:
+        """The inner stopping condition (``until``), or None for a loop of fixed length."""
+        return self.inner_outputs[-1] if self.until else None
+
+    @property
+    def update_outputs(self) -> list[int]:
+        """The indices of the outputs that carry shared variables' updates (not the
+        user's: loop rewrites must leave them, and a loop with any, alone)."""
+        return list(range(len(self.state_taps) - self.n_updates, len(self.state_taps)))
+
+    @property
     def states(self) -> list[int]:
         """The indices of the outputs fed back into the loop."""
         return [i for i, taps in enumerate(self.state_taps) if taps]
+
+    def kept(self, output: int) -> int:
+        """How many of its last rows output ``output`` returns (0: all of them)."""
+        return self.kept_rows[output] if self.kept_rows else 0
 
     def rows(self, output: int) -> int:
         """How many initial rows output ``output`` needs (0 for one not fed back)."""
@@ -125,7 +207,7 @@ class Scan(Op, HasInnerGraph):
                 raise TypeError(f"{self}: {outer} ({outer.type}) does not fit {inner.type}")
         outputs = []
         init_of = dict(zip(self.states, inits))
-        for i, inner_out in enumerate(self.inner_outputs):
+        for i, inner_out in enumerate(self.step_outputs):
             rest = init_of[i].type.shape[1:] if i in init_of else inner_out.type.shape
             outputs.append(TensorType(inner_out.dtype, (None, *rest)))
         return Apply(self, [n_steps, *inputs], outputs)
@@ -147,30 +229,42 @@ class Scan(Op, HasInnerGraph):
 
     def _loop_lines(self, node, ctx) -> tuple[list[str], list[str]]:
         """The loop helper's body and parameter names (fixed names and counters only)."""
-        n_outputs = len(self.inner_outputs)
+        n_outputs = len(self.state_taps)
         seqs = [f"x{k}" for k in range(self.n_seqs)]
         inits = {i: f"i{i}" for i in self.states}
         non_seqs = [f"w{k}" for k in range(self.n_non_seqs)]
         parameters = ["n_steps", *seqs, *inits.values(), *non_seqs]
         dtypes = [ctx.bind(out.type.numpy_dtype, f"{out.dtype}_dtype") for out in node.outputs]
+        ring = [i for i in range(n_outputs) if self.kept(i)]
+
+        def row(i: int, position: str) -> str:
+            """Output ``i``'s buffer at ``position`` (a ring wraps it around)."""
+            return f"o{i}[({position}) % m{i}]" if i in ring else f"o{i}[{position}]"
+
         lines = ["n = int(n_steps)", "if n < 0: errors.negative_steps(n)"]
         for k, x in enumerate(seqs):
             lines.append(f"if {x}.shape[0] < n: errors.short_sequence({k}, {x}.shape[0], n)")
         for i, name in inits.items():
             k = self.rows(i)
+            length = f"min(n + {k}, {self.kept(i)})" if i in ring else f"n + {k}"
             lines.append(f"if {name}.shape[0] != {k}: errors.initial_rows({i}, {name}.shape[0])")
-            lines.append(f"o{i} = np.empty((n + {k},) + {name}.shape[1:], dtype={dtypes[i]})")
+            lines.append(f"o{i} = np.empty(({length},) + {name}.shape[1:], dtype={dtypes[i]})")
             lines.append(f"o{i}[:{k}] = {name}")
+            if i in ring:
+                lines.append(f"m{i} = o{i}.shape[0]  # a ring of the last rows")
         for i in range(n_outputs):
             if i not in inits:
                 lines.append(f"o{i} = None  # allocated once the first step gives its shape")
         arguments = [f"{x}[t]" for x in seqs]
+        first_arguments = [f"np.zeros({x}.shape[1:], {x}.dtype)" for x in seqs]
         for i in self.states:
             for tap in self.state_taps[i]:
                 offset = self.rows(i) + tap
-                arguments.append(f"o{i}[t + {offset}]" if offset else f"o{i}[t]")
+                arguments.append(row(i, f"t + {offset}" if offset else "t"))
+                first_arguments.append(f"o{i}[{offset}]")
         arguments += non_seqs
-        results = [f"r{i}" for i in range(n_outputs)]
+        first_arguments += non_seqs
+        results = [f"r{i}" for i in range(n_outputs)] + (["stop"] if self.until else [])
         lines.append("for t in range(n):")
         lines.append("    try:")
         lines.append(f"        [{', '.join(results)}] = step({', '.join(arguments)})")
@@ -178,26 +272,32 @@ class Scan(Op, HasInnerGraph):
         lines.append("        errors.step_failed(error, t, step)")
         lines.append("        raise")
         for i in range(n_outputs):
+            k = self.rows(i)
             if i in inits:
                 lines.append(
                     f"    if r{i}.shape != o{i}.shape[1:]: "
                     f"errors.step_shape(t, {i}, r{i}.shape, o{i}.shape[1:])"
                 )
-                lines.append(f"    o{i}[t + {self.rows(i)}] = r{i}")
             else:
+                length = f"min(n, {self.kept(i)})" if i in ring else "n"
+                lines.append(f"    if o{i} is None:")
                 lines.append(
-                    f"    if o{i} is None: o{i} = np.empty((n,) + r{i}.shape, dtype={dtypes[i]})"
+                    f"        o{i} = np.empty(({length},) + r{i}.shape, dtype={dtypes[i]})"
                 )
+                if i in ring:
+                    lines.append(f"        m{i} = o{i}.shape[0]  # a ring of the last rows")
                 lines.append(
                     f"    elif r{i}.shape != o{i}.shape[1:]: "
                     f"errors.step_shape(t, {i}, r{i}.shape, o{i}.shape[1:])"
                 )
-                lines.append(f"    o{i}[t] = r{i}")
+            lines.append(f"    {row(i, f't + {k}' if k else 't')} = r{i}")
+        if self.until:
+            lines.append("    if stop:  # the condition held: this step was the last")
+            lines.append("        n = t + 1")
+            lines.append("        break")
         if len(inits) < n_outputs:
             # No step ran: an output's rows have the shape one step would give them.
             shapes = ctx.bind(_step_shapes, "step_shapes")
-            dry = [f"np.zeros({x}.shape[1:], {x}.dtype)" for x in seqs] + arguments[len(seqs) :]
-            dry = [a.replace("[t + ", "[").replace("[t]", "[0]") for a in dry]
             static = ctx.bind(
                 [
                     tuple(0 if s is None else s for s in out.type.shape)
@@ -205,12 +305,28 @@ class Scan(Op, HasInnerGraph):
                 ],
                 "static_shapes",
             )
-            lines.append(f"if n == 0: shapes = {shapes}(step, [{', '.join(dry)}], {static})")
+            lines.append(
+                f"if n == 0: shapes = {shapes}(step, [{', '.join(first_arguments)}], {static})"
+            )
         for i in range(n_outputs):
             if i not in inits:
                 lines.append(
                     f"if o{i} is None: o{i} = np.empty((0, *shapes[{i}]), dtype={dtypes[i]})"
                 )
+        if ring:
+            in_order = ctx.bind(_ring_in_order, "ring_in_order")
+            lines.append("# The rings' rows, oldest first.")
+            for i in ring:
+                k = self.rows(i)
+                lines.append(
+                    f"o{i} = {in_order}(o{i}, n + {k})" if k else f"o{i} = {in_order}(o{i}, n)"
+                )
+        if self.until:
+            lines.append("# Only the rows of the steps that ran.")
+            for i in range(n_outputs):
+                if i not in ring:
+                    k = self.rows(i)
+                    lines.append(f"o{i} = o{i}[: n + {k}]" if k else f"o{i} = o{i}[:n]")
         lines.append(f"return {', '.join(f'o{i}' for i in range(n_outputs))}")
         return lines, parameters
 
@@ -219,7 +335,8 @@ class Scan(Op, HasInnerGraph):
         its initial ones, each shaped as the initial value's rows (every step must give
         that shape); an output not fed back has ``n_steps`` rows shaped as the step's
         result, read from the step graph's own shape inference (None for a length it
-        cannot tell)."""
+        cannot tell). An output keeping its last ``m`` rows has at most ``m``; a loop
+        with a condition may stop early, so its number of rows is not told."""
         n_steps = node.inputs[0]
         _, seq_shapes, init_shapes, non_seq_shapes = self.split_outer(input_shapes)
         inner_seqs, inner_taps, inner_non_seqs = self.split_inner()
@@ -227,12 +344,16 @@ class Scan(Op, HasInnerGraph):
         for taps, shape in zip(inner_taps, init_shapes):
             known.update({v: tuple(shape[1:]) for v in taps})
         known.update({v: tuple(shape) for v, shape in zip(inner_non_seqs, non_seq_shapes)})
-        row_shapes = _graph_shapes(self.inner_outputs, known)
+        row_shapes = _graph_shapes(self.step_outputs, known)
         init_of = dict(zip(self.states, init_shapes))
-        return [
-            (n_steps + self.rows(i), *init_of[i][1:]) if i in init_of else (n_steps, *rows)
-            for i, rows in enumerate(row_shapes)
-        ]
+        shapes = []
+        for i, rows in enumerate(row_shapes):
+            k = self.rows(i)
+            length = None if self.until else (n_steps + k if k else n_steps)
+            if length is not None and self.kept(i):
+                length = minimum(length, self.kept(i))
+            shapes.append((length, *(init_of[i][1:] if i in init_of else rows)))
+        return shapes
 
     # The gradient ------------------------------------------------------------------------
 
@@ -241,9 +362,19 @@ class Scan(Op, HasInnerGraph):
         ``truncate_gradient`` of them when that is not -1), recomputing each step and
         taking its vector-Jacobian product. It carries, per state, the gradient gathered
         so far for the ``k`` buffer rows the remaining steps may read, and per
-        differentiable non-sequence the sum of its gradients."""
+        differentiable non-sequence the sum of its gradients. A loop with a condition
+        ran as many steps as its outputs have rows after the initial ones; update states
+        are constants to it (updates are not differentiated)."""
+        if any(self.kept_rows):
+            raise NotImplementedError(
+                f"{self}: this loop keeps only the last rows of some outputs (a compiler "
+                "rewrite made it so); differentiate the loop scan built instead"
+            )
         n, seqs, inits, non_seqs = self.split_outer(node.inputs)
         outputs = node.outputs
+        if self.until:
+            n = outputs[0].shape[0] - self.rows(0)
+        updated = set(self.update_outputs)
         states = self.states
         nits = [i for i in range(len(outputs)) if i not in states]
         output_grads = [zeros_like(o) if g is None else g for o, g in zip(outputs, output_grads)]
@@ -264,23 +395,32 @@ class Scan(Op, HasInnerGraph):
         windows = [zeros_like(init) for init in inits]
         sums = [zeros_like(w) for w, wanted in zip(non_seqs, wanted_non_seqs) if wanted]
         n_taps = sum(len(self.state_taps[i]) for i in states)
+        wanted_taps = [i not in updated for i in states for _ in self.state_taps[i]]
 
         def backward_step(*args):
             take = _taker(list(args))
             seq_values, tap_values = take(len(seqs)), take(n_taps)
             state_grads, nit_grads = take(len(states)), take(len(nits))
             window_values, sum_values = take(len(windows)), take(len(sums))
-            non_seq_values = take(len(non_seqs))
+            # build_scan hands fn the outer non-sequences themselves, and one may be computed
+            # from another (x and x.sum()): differentiating through those would count the
+            # path from one to the other on every step, on top of the outer graph's own
+            # backpropagation. Independent stand-ins take their place until the VJP is built.
+            outer_non_seq_values = take(len(non_seqs))
+            non_seq_values = [v.type.make_variable(v.name) for v in outer_non_seq_values]
             forward = clone_replace(
-                self.inner_outputs,
+                self.step_outputs,
                 dict(zip(self.inner_inputs, seq_values + tap_values + non_seq_values)),
             )
             seeds = {}
             for j, i in enumerate(states):
-                seeds[i] = state_grads[j] + window_values[j][self.rows(i) - 1]
+                if i not in updated:
+                    seeds[i] = state_grads[j] + window_values[j][self.rows(i) - 1]
             for j, i in enumerate(nits):
                 seeds[i] = nit_grads[j]
-            float_taps = [v for v in tap_values if _is_float(v)]
+            float_taps = [
+                v for v, wanted in zip(tap_values, wanted_taps) if wanted and _is_float(v)
+            ]
             wrt = (
                 [v for v, wanted in zip(seq_values, wanted_seqs) if wanted]
                 + float_taps
@@ -305,7 +445,10 @@ class Scan(Op, HasInnerGraph):
                     rows[0].dimshuffle("x", *range(rows[0].ndim)) if k == 1 else stack(rows)
                 )
             new_sums = [s + g for s, g in zip(sum_values, non_seq_grads)]
-            return new_windows + new_sums + seq_grads
+            return clone_replace(
+                new_windows + new_sums + seq_grads,
+                dict(zip(non_seq_values, outer_non_seq_values)),
+            )
 
         n_wanted_seqs = sum(wanted_seqs)
         results = build_scan(
@@ -329,7 +472,7 @@ class Scan(Op, HasInnerGraph):
         init_grads = []
         for j, i in enumerate(states):
             k = self.rows(i)
-            if not _is_float(inits[j]):
+            if not _is_float(inits[j]) or i in updated:
                 init_grads.append(None)
                 continue
             buffer_grad = inc_subtensor(output_grads[i][start : start + k], window_buffers[j][-1])
@@ -338,6 +481,15 @@ class Scan(Op, HasInnerGraph):
         for wanted in wanted_non_seqs:
             non_seq_grads.append(next(sums_iter)[-1] if wanted else None)
         return [None, *seq_grads, *init_grads, *non_seq_grads]
+
+
+def _ring_in_order(ring: np.ndarray, written: int) -> np.ndarray:
+    """The last rows of a buffer of ``written`` rows kept in ``ring`` (row ``p`` of the
+    buffer at ``p % len(ring)``), oldest first."""
+    size = ring.shape[0]
+    if written <= size:
+        return ring[:written]
+    return np.roll(ring, -(written % size), axis=0)
 
 
 def _step_shapes(step: Callable, arguments: list, static: list[tuple]) -> list[tuple]:
@@ -461,6 +613,24 @@ def _arguments_text(descriptions: list[str]) -> str:
     return ", ".join(descriptions) if descriptions else "none"
 
 
+class until:  # noqa: N801 - Theano's name
+    """A loop's stopping condition: ``fn`` returns ``(outputs, until(cond))`` or
+    ``(outputs, updates, until(cond))``, and the loop stops after the first step whose
+    ``cond`` (a scalar) holds, or after ``n_steps`` steps if it never does."""
+
+    def __init__(self, condition) -> None:
+        condition = as_tensor(condition)
+        if condition.ndim != 0:
+            raise TypeError(
+                f"until: the condition {variable_label(condition)} must be a scalar, got "
+                f"{condition.type.describe()}"
+            )
+        self.condition = condition
+
+    def __repr__(self) -> str:
+        return f"until({self.condition})"
+
+
 def build_scan(
     fn: Callable,
     sequences: Sequence[Variable],
@@ -473,7 +643,40 @@ def build_scan(
     descriptions: Sequence[str] | None = None,
     state_labels: Sequence[str] | None = None,
 ) -> list[Variable]:
-    """Trace ``fn`` into a step graph and apply a :class:`Scan`; return its outputs.
+    """The outputs of :func:`build_loop`, for a ``fn`` that updates no shared variable."""
+    outputs, updates = build_loop(
+        fn,
+        sequences,
+        states,
+        non_sequences,
+        n_steps,
+        truncate_gradient,
+        name,
+        strict,
+        descriptions,
+        state_labels,
+    )
+    if updates:
+        raise ValueError(
+            f"{_title(name)}: fn updates shared variables; use build_loop to get the updates"
+        )
+    return outputs
+
+
+def build_loop(
+    fn: Callable,
+    sequences: Sequence[Variable],
+    states: Sequence[tuple[Variable, tuple[int, ...]] | None] | None,
+    non_sequences: Sequence[Variable],
+    n_steps: Variable,
+    truncate_gradient: int = -1,
+    name: str | None = None,
+    strict: bool = False,
+    descriptions: Sequence[str] | None = None,
+    state_labels: Sequence[str] | None = None,
+) -> tuple[list[Variable], OrderedDict]:
+    """Trace ``fn`` into a step graph and apply a :class:`Scan`; return its outputs and
+    the updates of the shared variables the loop changes.
 
     ``sequences`` are read at ``[t]`` (one argument each); ``states[i]`` is output
     ``i``'s ``(initial rows, taps)`` or None for an output not fed back (``states=None``:
@@ -481,8 +684,15 @@ def build_scan(
     ``fn`` reads without being given them are captured as extra non-sequences.
     ``descriptions`` name ``fn``'s arguments and ``state_labels`` the states' initial
     values (one per output, None where not fed back) for error messages.
+
+    ``fn`` may also return updates and a stopping condition (:class:`until`). Each
+    shared variable it updates, and each one it reads whose ``default_update`` it built
+    (a random draw inside ``fn``), is carried from step to step (see the module
+    docstring); the updates map it to its value after the last step, and a
+    ``default_update`` built inside ``fn`` is replaced by that value, so that the stream
+    advances by the steps run even when the caller forgets the updates.
     """
-    title = f"scan '{name}'" if name else "scan"
+    title = _title(name)
     sequences = [as_tensor(s) for s in sequences]
     non_sequences = [as_tensor(w) for w in non_sequences]
     seq_slots = [
@@ -498,11 +708,10 @@ def build_scan(
             tap_slots.append(row_type.make_variable(f"{base}[t{tap}]" if base else None))
     arguments = [*seq_slots, *tap_slots, *non_sequences]
     _check_arity(fn, arguments, descriptions, title)
-    outputs, updates = _outputs_and_updates(fn(*arguments), title)
-    if updates:
-        raise NotImplementedError(
-            f"{title}: fn returned updates; updates from inside a loop are not supported yet"
-        )
+    # Variables are numbered as they are made: a default update numbered after this one
+    # was built by fn (a draw inside the loop), not before it.
+    traced_from = TensorType("int8", ()).make_variable().auto_id
+    outputs, updates, condition = _outputs_and_updates(fn(*arguments), title)
     if not outputs:
         raise NotImplementedError(f"{title}: fn returned no outputs; a loop needs at least one")
     if states is None:
@@ -519,10 +728,15 @@ def build_scan(
 
     slots = set(seq_slots) | set(tap_slots)
     given = set(non_sequences)
+    ends = [*outputs, *([] if condition is None else [condition])]
+    updates, defaults = _carried_updates(title, updates, ends, [*slots, *given], traced_from)
+    carried = list(updates)
+    update_slots = [v.type.make_variable(v.name) for v in carried]
+    ends += list(updates.values())
     captured = [
         v
-        for v in graph_inputs(outputs, blockers=[*slots, *given])
-        if v not in slots and v not in given and not isinstance(v, Constant)
+        for v in graph_inputs(ends, blockers=[*slots, *given])
+        if v not in slots and v not in given and v not in updates and not isinstance(v, Constant)
     ]
     if strict and captured:
         names = ", ".join(variable_label(v) for v in captured)
@@ -531,22 +745,96 @@ def build_scan(
         )
     all_non_seqs = [*non_sequences, *captured]
     non_seq_slots = [w.type.make_variable(w.name) for w in all_non_seqs]
-    inner_outputs = clone_replace(outputs, dict(zip(all_non_seqs, non_seq_slots)))
+    # An updated shared variable given as a non-sequence too reads its carried value.
+    replace = {**dict(zip(all_non_seqs, non_seq_slots)), **dict(zip(carried, update_slots))}
+    inner_outputs = clone_replace(
+        [*outputs, *updates.values(), *([] if condition is None else [condition])], replace
+    )
     op = Scan(
-        [*seq_slots, *tap_slots, *non_seq_slots],
+        [*seq_slots, *tap_slots, *update_slots, *non_seq_slots],
         inner_outputs,
         len(sequences),
-        [() if s is None else tuple(s[1]) for s in states],
+        [() if s is None else tuple(s[1]) for s in states] + [(-1,)] * len(carried),
         len(all_non_seqs),
         truncate_gradient,
         name,
         descriptions[: len(sequences)] if descriptions else None,
+        n_updates=len(carried),
+        until=condition is not None,
     )
     n_steps = as_tensor(n_steps)
     if n_steps.dtype != "int64":
         n_steps = n_steps.astype("int64")
-    node = op.make_node(n_steps, *sequences, *[init for init, _ in given_states], *all_non_seqs)
-    return list(node.outputs)
+    initial = [init for init, _ in given_states]
+    initial += [v.dimshuffle("x", *range(v.ndim)) for v in carried]
+    node = op.make_node(n_steps, *sequences, *initial, *all_non_seqs)
+    final = OrderedDict((v, buffer[-1]) for v, buffer in zip(carried, node.outputs[len(outputs) :]))
+    for variable in defaults:
+        variable.default_update = final[variable]
+    return list(node.outputs[: len(outputs)]), final
+
+
+def _title(name: str | None) -> str:
+    return f"scan '{name}'" if name else "scan"
+
+
+def _carried_updates(
+    title: str, explicit: OrderedDict, ends: list, blockers: list, traced_from: int
+) -> tuple[OrderedDict, list]:
+    """The shared variables the loop carries, each with its new value after one step: the
+    updates ``fn`` returned, then every shared variable the step reads (directly or
+    through those updates) whose ``default_update`` ``fn`` built; and the latter's list."""
+    updates: OrderedDict = OrderedDict()
+    for target, value in explicit.items():
+        if not isinstance(target, SharedVariable):
+            if isinstance(target, Variable):
+                label, what = variable_label(target), target.type.describe()
+            else:
+                label, what = repr(target), type(target).__name__
+            raise TypeError(
+                f"{title}: fn returned an update for {label}, a {what}, not a shared "
+                "variable; only shared variables can be updated"
+            )
+        try:
+            value = as_tensor(value)
+        except TypeError as error:
+            raise TypeError(
+                f"{title}: the update of {variable_label(target)} is not a tensor: {error}"
+            ) from None
+        problem = None
+        if value.dtype != target.dtype:
+            problem = "dtypes differ"
+        elif value.ndim != target.ndim:
+            problem = "numbers of dimensions differ"
+        elif any(
+            a is not None and b is not None and a != b
+            for a, b in zip(value.type.shape, target.type.shape)
+        ):
+            problem = "static shapes conflict"
+        if problem:
+            raise TypeError(
+                f"{title}: the update of shared variable {variable_label(target)} "
+                f"({target.type.describe()}) is a {value.type.describe()} ({problem}); it "
+                "must have the shared variable's "
+                f"type: cast it with .astype('{target.dtype}')"
+            )
+        updates[target] = value
+    defaults = []
+    frontier = [*ends, *updates.values()]
+    while frontier:
+        added = []
+        for variable in ancestors(frontier, blockers=blockers):
+            if (
+                isinstance(variable, SharedVariable)
+                and isinstance(variable.default_update, Variable)
+                and variable.default_update.auto_id > traced_from
+                and variable not in updates
+            ):
+                updates[variable] = as_tensor(variable.default_update)
+                defaults.append(variable)
+                added.append(updates[variable])
+        frontier = added
+    return updates, defaults
 
 
 def _base_name(initial: Variable) -> str | None:
@@ -573,18 +861,38 @@ def _check_arity(fn: Callable, arguments: list, descriptions, title: str) -> Non
         ) from None
 
 
-def _outputs_and_updates(result, title: str) -> tuple[list[Variable], dict]:
-    """``fn``'s return value as (outputs, updates): outputs, an updates dict, or both in
-    either order, as Theano allowed."""
-    updates: dict = {}
-    if isinstance(result, dict):
-        return [], dict(result)
-    if isinstance(result, (list, tuple)) and len(result) == 2:
+def _outputs_and_updates(result, title: str) -> tuple[list[Variable], OrderedDict, Variable]:
+    """``fn``'s return value as (outputs, updates, condition or None). As Theano allowed:
+    outputs, updates (a dict or a list of pairs), or both in either order; and, with a
+    condition, ``(outputs, until(c))``, ``(updates, until(c))`` or
+    ``(outputs, updates, until(c))``."""
+    condition = None
+    if isinstance(result, (list, tuple)) and result and isinstance(result[-1], until):
+        condition = result[-1].condition
+        result = list(result[:-1])
+        if len(result) == 1:
+            result = result[0]
+        elif len(result) == 2 and not _is_updates(result[1]):
+            raise TypeError(
+                f"{title}: fn returned three values ending with until(...); the middle one "
+                "must be the updates: return (outputs, updates, until(condition))"
+            )
+    elif isinstance(result, until) or (
+        isinstance(result, (list, tuple)) and any(isinstance(r, until) for r in result)
+    ):
+        raise TypeError(
+            f"{title}: until(...) must be the last value fn returns: (outputs, until(c)) or "
+            "(outputs, updates, until(c))"
+        )
+    updates: OrderedDict = OrderedDict()
+    if _is_updates(result):
+        result, updates = None, OrderedDict(result)
+    elif isinstance(result, (list, tuple)) and len(result) == 2:
         first, second = result
-        if isinstance(second, dict):
-            result, updates = first, dict(second)
-        elif isinstance(first, dict):
-            result, updates = second, dict(first)
+        if _is_updates(second):
+            result, updates = first, OrderedDict(second)
+        elif _is_updates(first):
+            result, updates = second, OrderedDict(first)
     if result is None:
         outputs = []
     elif isinstance(result, (list, tuple)):
@@ -597,7 +905,21 @@ def _outputs_and_updates(result, title: str) -> tuple[list[Variable], dict]:
             converted.append(as_tensor(output))
         except TypeError as error:
             raise TypeError(f"{title}: output {position} of fn is not a tensor: {error}") from None
-    return converted, updates
+    return converted, updates, condition
+
+
+def _is_updates(value) -> bool:
+    """Whether ``value`` is a dict of updates or a non-empty list of (shared, new) pairs."""
+    if isinstance(value, dict):
+        return True
+    return (
+        isinstance(value, (list, tuple))
+        and bool(value)
+        and all(
+            isinstance(pair, (list, tuple)) and len(pair) == 2 and isinstance(pair[0], Variable)
+            for pair in value
+        )
+    )
 
 
 def _check_state_type(
@@ -623,4 +945,4 @@ def _check_state_type(
         )
 
 
-__all__ = ["Scan", "build_scan"]
+__all__ = ["Scan", "build_loop", "build_scan", "until"]

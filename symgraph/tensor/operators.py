@@ -150,11 +150,11 @@ class TensorOperators:
     def sum(self, axis=None, keepdims=False, dtype=None):
         return math.sum(self, axis=axis, keepdims=keepdims, dtype=dtype)
 
-    def mean(self, axis=None, keepdims=False):
-        return math.mean(self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False, dtype=None):
+        return math.mean(self, axis=axis, keepdims=keepdims, dtype=dtype)
 
-    def prod(self, axis=None, keepdims=False):
-        return math.prod(self, axis=axis, keepdims=keepdims)
+    def prod(self, axis=None, keepdims=False, dtype=None):
+        return math.prod(self, axis=axis, keepdims=keepdims, dtype=dtype)
 
     def max(self, axis=None, keepdims=False):
         return math.max(self, axis=axis, keepdims=keepdims)

@@ -23,7 +23,7 @@ import numpy as np
 
 from symgraph.config import config
 from symgraph.graph.basic import Variable
-from symgraph.tensor.ops.random import SAMPLERS, STATE_TYPE, RandomVariable, state_from_seed
+from symgraph.tensor.ops.random import STATE_TYPE, RandomVariable, state_from_seed
 from symgraph.tensor.ops.shape import as_shape_vector
 from symgraph.tensor.shared import SharedVariable
 from symgraph.tensor.variable import TensorConstant, as_tensor
@@ -48,7 +48,13 @@ class RandomStreams:
     seed in order of creation) and returns a symbolic sample; compiled functions using it
     draw fresh numbers at every call. ``seed(s)`` re-seeds every stream made so far, as if
     they had been made by ``RandomStreams(s)``.
+
+    ``op_class``, ``state_type`` and ``_next_state`` name the generator: a subclass drawing
+    from another one (Theano's ``RandomState`` streams in the compat layer) changes them.
     """
+
+    op_class = RandomVariable
+    state_type = STATE_TYPE
 
     def __init__(self, seed: int | None = None) -> None:
         self.default_instance_seed = seed
@@ -65,8 +71,10 @@ class RandomStreams:
             state.set_value(self._next_state(), borrow=True)
 
     def updates(self) -> list[tuple[SharedVariable, Variable]]:
-        """The (state, new state) pairs of all streams, to pass as ``updates=`` by hand."""
-        return list(self.state_updates)
+        """The (state, new state) pairs of all streams, to pass as ``updates=`` by hand.
+        The new state is the state's current ``default_update``: a draw inside a loop
+        has it replaced by the loop's final state."""
+        return [(state, state.default_update) for state, _ in self.state_updates]
 
     def _next_state(self) -> np.ndarray:
         (child,) = self._seed_sequence.spawn(1)
@@ -84,7 +92,7 @@ class RandomStreams:
         """A sample of ``distribution`` from a new stream (the methods below call this)."""
         has_size = size is not None
         tensors = [as_tensor(p) for p in params]
-        extra = SAMPLERS[distribution][1]
+        extra = self.op_class.samplers[distribution][1]
         if has_size:
             size = as_shape_vector(size)
             length = size.type.shape[0]
@@ -99,8 +107,8 @@ class RandomStreams:
             out_ndim = max(ranks, default=0)
         if ndim is not None and ndim + extra != out_ndim:
             raise ValueError(f"{distribution}: ndim={ndim} does not match size {size}")
-        state = SharedVariable(STATE_TYPE, self._next_state(), name="rng_state")
-        op = RandomVariable(distribution, dtype, out_ndim, has_size, options)
+        state = SharedVariable(self.state_type, self._next_state(), name="rng_state")
+        op = self.op_class(distribution, dtype, out_ndim, has_size, options)
         args = ([size] if has_size else []) + tensors
         new_state, sample = op(state, *args)
         state.default_update = new_state

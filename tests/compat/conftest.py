@@ -4,6 +4,10 @@ import pytest
 
 import symgraph.compat.theano as compat
 
+# The Theano-style scripts (test_hmc.py among them) run through the compat runner from
+# the tests; pytest must not collect them.
+collect_ignore = ["scripts"]
+
 
 @pytest.fixture
 def theano():

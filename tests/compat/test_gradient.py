@@ -205,3 +205,17 @@ def test_consider_constant_blocks_below_but_the_variable_keeps_its_gradient():
     value = np.array([0.1, -0.4])
     np.testing.assert_allclose(function([x], g_h)(value), 2 * np.exp(value))  # Theano's
     np.testing.assert_array_equal(function([x], g_x)(value), [0, 0])  # blocked below h
+
+
+def test_jacobian_and_hessian_of_unknown_length_under_theanos_names():
+    # Theano's tutorial: the Jacobian of x ** 2 and the Hessian of sum(x ** 2) for a
+    # vector whose length the graph does not know.
+    tensor = compat.tensor
+    assert G.jacobian is tensor.jacobian is symgraph.jacobian
+    assert G.hessian is tensor.hessian is symgraph.hessian
+    x = tensor.dvector("x")
+    f = function([x], [G.jacobian(x**2, x), G.hessian((x**2).sum(), x)])
+    for xv in (np.array([4.0, 4.0]), np.array([1.0, -2.0, 3.0, 0.5])):
+        jacobian, hessian = f(xv)
+        np.testing.assert_allclose(jacobian, np.diag(2 * xv))
+        np.testing.assert_allclose(hessian, 2 * np.eye(len(xv)))

@@ -324,14 +324,16 @@ def test_shared_randomstreams_and_mrg(theano):
     x = T.matrix("x")
     srng = RandomStreams(seed=234)
     mrg = MRG_RandomStreams()  # Theano's default seed
-    keep = mrg.binomial(x.shape, 0.75, dtype=theano.config.floatX, nstreams=8)  # (size, p)
+    keep = mrg.binomial(x.shape, p=0.75, dtype=theano.config.floatX, nstreams=8)  # (size, n, p)
     with pytest.warns(UserWarning, match="ignoring the argument.*bogus"):
         noise = mrg.normal((3,), truncate=True, bogus=1)
     f = theano.function([x], [x * keep, srng.uniform((2, 2)), noise])
     dropped, u, n = f(np.ones((100, 100)))
     assert abs(dropped.mean() - 0.75) < 0.03
     assert u.shape == (2, 2) and np.all(np.abs(n) <= 2)
-    same = MRG_RandomStreams(12345).binomial(x.shape, 0.75, dtype=theano.config.floatX)
+    same = MRG_RandomStreams(12345).binomial(
+        x.shape, p=0.75, dtype=theano.config.floatX, nstreams=8
+    )
     np.testing.assert_array_equal(theano.function([x], x * same)(np.ones((100, 100))), dropped)
 
 

@@ -1,5 +1,7 @@
 """Semantics of compiled functions: inputs, outputs, updates, givens, defaults, errors."""
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -372,3 +374,47 @@ def test_maker_exposes_the_compiled_graph():
     assert [str(node.op) for node in f.maker.fgraph.toposort()] == ["mul"]
     assert f.maker.inputs[0].variable is x and f.maker.mode is f.mode
     assert f(4.0) == 8.0
+
+
+def test_deepcopy_of_a_model_copies_its_functions_onto_its_own_shared_variables():
+    """``copy.deepcopy(model)`` of an object holding shared variables and functions that
+    update them (the Elman RNN tutorial keeps its best model so): the copies' functions
+    read and update the copied variables, a loop inside included, and the original's
+    are left alone."""
+
+    class Model:
+        def __init__(self):
+            self.w = shared(np.array([0.5, -0.25]), name="w")
+            xs = T.dmatrix("xs")
+            running, _ = symgraph.scan(lambda x, h: T.tanh(x * self.w + h), xs, T.zeros(2))
+            cost = running[-1].sum()
+            self.train = function(
+                [xs], cost, updates=[(self.w, self.w - 0.1 * symgraph.grad(cost, self.w))]
+            )
+            self.read = function([], self.w * 2)
+
+    xs = np.array([[1.0, 2.0], [0.5, -1.0], [2.0, 0.0]])
+
+    def reference_step(w):
+        h, hs = np.zeros(2), []
+        for x in xs:
+            h = np.tanh(x * w + h)
+            hs.append(h)
+        return h.sum()
+
+    model = Model()
+    best = copy.deepcopy(model)
+    assert best.w is not model.w and best.train is not model.train
+    w0 = model.w.get_value()
+    np.testing.assert_allclose(best.train(xs), reference_step(w0))
+    eps = 1e-6
+    numeric = [
+        (reference_step(w0 + eps * e) - reference_step(w0 - eps * e)) / (2 * eps) for e in np.eye(2)
+    ]
+    np.testing.assert_allclose(best.w.get_value(), w0 - 0.1 * np.array(numeric), rtol=1e-6)
+    np.testing.assert_array_equal(model.w.get_value(), w0)  # the original is untouched
+    np.testing.assert_array_equal(best.read(), best.w.get_value() * 2)
+    np.testing.assert_array_equal(model.read(), w0 * 2)
+    model.train(xs)
+    model.train(xs)
+    assert not np.array_equal(model.w.get_value(), best.w.get_value())

@@ -410,19 +410,62 @@ def test_is_plain_scan_refuses_loops_with_features_it_does_not_know():
         del op.update_states
 
 
-def test_rewrites_leave_loops_with_an_until_condition_alone():
+def test_rewrites_leave_loops_with_a_condition_or_updates_alone():
+    """Both steps transpose W (hoistable) and both loops run x's length of steps
+    (mergeable), but one stops early and the other counts its steps in a shared variable."""
+    x, W = T.matrix("x"), T.matrix("W")
+    counter = symgraph.shared(np.float64(0.0), name="counter")
+
+    def stopping(xt, W):
+        new = T.dot(xt, W.T)
+        return new, symgraph.until(new.sum() > 1.0)
+
+    def counting(xt, W):
+        return T.dot(xt, W.T).sum(), {counter: counter + 1.0}
+
+    ys, _ = symgraph.scan(stopping, sequences=x, non_sequences=W)
+    zs, updates = symgraph.scan(counting, sequences=x, non_sequences=W)
+    f = symgraph.function([x, W], [ys, zs], updates=updates, trace=True)
+    for name in ("scan_trivial", "scan_hoist", "scan_prune", "scan_merge"):
+        assert fired(f, name) == {}, name
+    assert len(scan_nodes(f)) == 2
+    assert not any(is_plain_scan(node.op) for node in scan_nodes(f))
+    values = [uniform(6, 3), uniform(2, 3)]
+    rows = values[0] @ values[1].T
+    stop = next((t + 1 for t, row in enumerate(rows) if row.sum() > 1.0), len(rows))
+    got_ys, got_zs = f(*values)
+    np.testing.assert_allclose(got_ys, rows[:stop])
+    np.testing.assert_allclose(got_zs, rows.sum(axis=1))
+    assert counter.get_value() == len(rows)
+
+
+def test_rewrites_leave_loops_keeping_only_their_last_rows_alone():
     x, W = T.matrix("x"), T.matrix("W")
     ys, _ = symgraph.scan(lambda xt, W: T.dot(xt, W.T), sequences=x, non_sequences=W)
-    zs, _ = symgraph.scan(lambda xt: xt * 2.0, sequences=x)
-    for node in (ys.owner, zs.owner):
-        node.op.until = "stand-in for a condition"
-    try:
-        f = symgraph.function([x, W], [ys, zs], trace=True)
-        for name in ("scan_trivial", "scan_hoist", "scan_prune", "scan_merge"):
-            assert fired(f, name) == {}, name
-    finally:
-        for node in (ys.owner, zs.owner):
-            del node.op.until
+    op = ys.owner.op
+    keeping = Scan(
+        op.inner_inputs,
+        op.inner_outputs,
+        op.n_seqs,
+        op.state_taps,
+        op.n_non_seqs,
+        kept_rows=(2,),
+    )
+    (last_two,) = keeping.make_node(*ys.owner.inputs).outputs
+    assert not is_plain_scan(keeping)
+    all_kept = Scan(
+        op.inner_inputs,
+        op.inner_outputs,
+        op.n_seqs,
+        op.state_taps,
+        op.n_non_seqs,
+        kept_rows=(0,),
+    )
+    assert is_plain_scan(all_kept)  # 0: every row, as without kept_rows
+    f = symgraph.function([x, W], last_two, trace=True)
+    assert fired(f, "scan_hoist") == {}
+    values = [uniform(5, 3), uniform(2, 3)]
+    np.testing.assert_allclose(f(*values), (values[0] @ values[1].T)[-2:])
 
 
 def test_nested_loops_are_rewritten_at_both_levels():

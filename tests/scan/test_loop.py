@@ -95,9 +95,29 @@ SEQUENCE_TAPS = st.lists(st.sampled_from([-2, -1, 0, 1, 2]), min_size=1, max_siz
 STATE_TAPS = st.sampled_from([[-1], [-2, -1], [-1, -3], [-2]])
 
 
+def with_a_condition(step, counter, shared_count):
+    """``step`` made to stop after the step whose index is the last non-sequence: it counts
+    its steps in a state of its own (``counter='state'``, the last output) or in the
+    shared variable ``shared_count``, updated from inside the loop (``'shared'``)."""
+
+    def stopping_step(*args):
+        *args, stop = args
+        if counter == "state":
+            *args, count, w = args
+            new_count = count + 1
+            return [*step(*args, w), new_count], symgraph.until(new_count > stop)
+        new_count = shared_count + 1
+        return step(*args), {shared_count: new_count}, symgraph.until(new_count > stop)
+
+    return stopping_step
+
+
 @given(data=st.data())
-@settings(SETTINGS, max_examples=60)
+@settings(SETTINGS, max_examples=80)
 def test_scan_matches_a_python_loop(data):
+    """Every combination of sequence taps, state taps, outputs not fed back, n_steps,
+    go_backwards and a stopping condition (none, firing at a drawn step, or never), the
+    condition's step counter kept in a state or in a shared variable the loop updates."""
     dtype = data.draw(st.sampled_from(["float64", "float32"]))
     width = data.draw(st.integers(1, 3))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
@@ -140,30 +160,56 @@ def test_scan_matches_a_python_loop(data):
     w = T.vector("w", dtype=dtype)
     steps_var = T.lscalar("n") if symbolic_steps else None
     n_seq_args = sum(len(taps) for _, taps in sequences)
+    step = step_function(n_seq_args, outputs)
+    non_sequences, extra_inputs, extra_values = [w], [], []
+    stop_after = data.draw(st.none() | st.integers(0, 5) | st.just(10**6), label="stop after")
+    counter = None if stop_after is None else data.draw(st.sampled_from(["state", "shared"]))
+    count = symgraph.shared(np.int64(0), name="count")
+    if counter is not None:
+        stop = T.lscalar("stop")
+        non_sequences.append(stop)
+        extra_inputs.append(stop)
+        extra_values.append(np.int64(stop_after))
+        step = with_a_condition(step, counter, count)
+        if counter == "state":
+            start = T.lscalar("start")
+            outputs_info.append(start)
+            extra_inputs.append(start)
+            extra_values.append(np.int64(0))
     result, updates = symgraph.scan(
-        step_function(n_seq_args, outputs),
+        step,
         sequences=seq_args,
         outputs_info=outputs_info,
-        non_sequences=[w],
+        non_sequences=non_sequences,
         n_steps=steps_var if symbolic_steps else n_steps,
         go_backwards=go_backwards,
         return_list=True,
     )
-    assert updates == {}
+    assert list(updates) == ([count] if counter == "shared" else [])
     expected, n = reference_scan(sequences, outputs, n_steps, go_backwards, w_value)
-    inputs = seq_vars + init_vars + [w] + ([steps_var] if symbolic_steps else [])
+    ran = n if stop_after is None else min(n, stop_after + 1)
+    if expected is not None:
+        expected = [rows[:ran] for rows in expected]
+        if counter == "state":
+            expected.append(np.arange(1, ran + 1))
+    inputs = seq_vars + init_vars + [w] + ([steps_var] if symbolic_steps else []) + extra_inputs
     values = seq_values + init_values + [w_value] + ([np.int64(n_steps)] if symbolic_steps else [])
+    values += extra_values
     tol = {"float64": 1e-12, "float32": 1e-5}[dtype]
     for mode in MODES:
-        f = symgraph.function(inputs, result, mode=mode, on_unused_input="ignore")
+        f = symgraph.function(inputs, result, updates=updates, mode=mode, on_unused_input="ignore")
+        count.set_value(np.int64(0))
         if expected is None:
             with pytest.raises(ValueError, match="gives .* rows but the loop runs"):
                 f(*values)
             continue
         got = f(*values)
-        for a, b in zip(got, expected):
-            assert a.dtype == dtype
+        assert len(got) == len(expected)
+        dtypes = [dtype] * len(outputs) + (["int64"] if counter == "state" else [])
+        for a, b, expected_dtype in zip(got, expected, dtypes):
+            assert a.dtype == expected_dtype
             np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=mode)
+        assert count.get_value() == (ran if counter == "shared" else 0)
 
 
 def test_one_output_comes_back_alone_unless_return_list():
@@ -304,13 +350,6 @@ def test_outputs_info_must_have_one_entry_per_output():
     x = T.vector("x")
     with pytest.raises(ValueError, match="fn returned 2 outputs but outputs_info has 1"):
         symgraph.scan(lambda v, h: [h + v, v], sequences=x, outputs_info=[T.zeros(())])
-
-
-def test_updates_from_inside_the_loop_are_refused_clearly_for_now():
-    s = symgraph.shared(0.0, name="s")
-    x = T.vector("x")
-    with pytest.raises(NotImplementedError, match="updates from inside a loop"):
-        symgraph.scan(lambda v: (v, {s: s + v}), sequences=x)
 
 
 def test_zero_steps_give_rows_of_the_shape_one_step_would():

@@ -156,26 +156,36 @@ def test_gradient_on_drawn_taps_and_lengths(data):
     seq_taps = data.draw(st.sampled_from([[0], [-1, 1], [2], [0, -2]]))
     length = data.draw(st.integers(0, 4)) + max(seq_taps) - min(min(seq_taps), 0)
     backwards = data.draw(st.booleans())
+    # a condition firing after a drawn step, or never (None: no condition)
+    stop_after = data.draw(st.none() | st.integers(0, 4) | st.just(100), label="stop after")
     depth = -min(taps)
 
     def build(x, h0, w):
         def step(*args):
             rows, rest = args[: len(seq_taps)], args[len(seq_taps) :]
-            earlier, w = rest[:-1], rest[-1]
+            if stop_after is None:
+                *earlier, w = rest
+            else:  # an integer step counter, its tap after h's
+                *earlier, count, w = rest
             total = sum(rows[1:], rows[0]) * w
             for k, h in enumerate(earlier):
                 total = total + T.sin(h) * (k + 1)
-            return T.tanh(total)
+            if stop_after is None:
+                return T.tanh(total)
+            return [T.tanh(total), count + 1], symgraph.until(count + 1 > stop_after)
 
-        initial = h0 if taps == [-1] else h0
+        outputs_info = [dict(initial=h0, taps=taps)]
+        if stop_after is not None:
+            outputs_info.append(T.constant(np.int64(0)))
         hs, _ = symgraph.scan(
             step,
             sequences=dict(input=x, taps=seq_taps),
-            outputs_info=dict(initial=initial, taps=taps),
+            outputs_info=outputs_info,
             non_sequences=w,
             go_backwards=backwards,
+            return_list=True,
         )
-        return hs.sum() + (h0**2).sum()
+        return hs[0].sum() + (h0**2).sum()
 
     h0 = uniform(2) if taps == [-1] else uniform(depth, 2)
     symgraph.verify_grad(build, [uniform(length, 2), h0, uniform(2)], rng=np.random.default_rng(1))
@@ -270,3 +280,143 @@ def test_gradient_of_the_gradient():
         return symgraph.grad(hs[-1], a)
 
     symgraph.verify_grad(first_derivative, [np.array(0.7)], rng=np.random.default_rng(0))
+
+
+def test_the_ops_new_parameters_are_plain_values_and_checked():
+    x_t, h, c, stop = T.vector(), T.vector(), T.lscalar(), T.lscalar()
+    inner_inputs = [x_t, h, c, stop]
+    outputs = [T.tanh(h + x_t), c + 1, T.gt(c + 1, stop)]
+    op = Scan(
+        inner_inputs,
+        outputs,
+        np.int64(1),
+        [(np.int32(-1),), (np.int64(-1),)],
+        np.int32(1),
+        n_updates=np.int64(1),
+        until=np.bool_(True),
+    )
+    for name in op.__props__:
+        if name != "signature":  # the inner graph, compared as a value
+            value = getattr(op, name)
+            assert type(value) in (int, bool, tuple), name
+    assert op.state_taps == ((-1,), (-1,)) and type(op.state_taps[1][0]) is int
+    assert op.step_outputs == outputs[:2] and op.condition is outputs[2]
+    with pytest.raises(ValueError, match="the condition excepted"):
+        Scan(inner_inputs, outputs[:2], 1, [(-1,), (-1,)], 1, until=True)
+    with pytest.raises(ValueError, match="needs the taps"):
+        Scan(inner_inputs[:3] + [T.lscalar()], outputs[:2], 1, [(-1,), ()], 1, n_updates=1)
+    with pytest.raises(ValueError, match="must be a scalar"):
+        Scan(inner_inputs, [*outputs[:2], h], 1, [(-1,), (-1,)], 1, until=True)
+
+
+def _keeping(outputs, kept_rows):
+    """The outputs of the same loop, its op told to keep only ``kept_rows`` rows."""
+    node = outputs[0].owner
+    op = node.op
+    keeping = Scan(
+        op.inner_inputs,
+        op.inner_outputs,
+        op.n_seqs,
+        op.state_taps,
+        op.n_non_seqs,
+        op.truncate_gradient,
+        op.name,
+        n_updates=op.n_updates,
+        until=op.until,
+        kept_rows=kept_rows,
+    )
+    return keeping.make_node(*node.inputs).outputs
+
+
+@given(data=st.data())
+@settings(SETTINGS, max_examples=40)
+def test_kept_rows_are_the_last_rows_of_the_whole_buffer(data):
+    taps = data.draw(st.sampled_from([[-1], [-2, -1], [-1, -3], [-2]]), label="taps")
+    depth = -min(taps)
+    n = data.draw(st.integers(0, 7), label="steps")
+    stop_after = data.draw(st.none() | st.integers(0, 8), label="stop after")
+    kept_state = data.draw(st.integers(depth, depth + 4), label="rows kept of the state")
+    kept_plain = data.draw(st.integers(1, 4), label="rows kept of the output not fed back")
+    x = T.matrix("x")
+    h0 = T.matrix("h0")
+
+    def step(now, *args):
+        *earlier, count = args
+        h = T.tanh(sum(earlier[1:], earlier[0]) * 0.7 + now)
+        outputs = [h, count + 1, (h * 2).sum()]
+        if stop_after is None:
+            return outputs
+        return outputs, symgraph.until(count + 1 > stop_after)
+
+    full, _ = symgraph.scan(
+        step,
+        sequences=x,
+        outputs_info=[dict(initial=h0, taps=taps), T.constant(np.int64(0)), None],
+        return_list=True,
+    )
+    buffers = full[2].owner.outputs  # the output not fed back is its buffer itself
+    kept = _keeping(buffers, (kept_state, 0, kept_plain))
+    values = [uniform(n, 2), uniform(depth, 2)]
+    for mode in ("FAST_COMPILE", "FAST_RUN"):
+        whole = symgraph.function([x, h0], buffers, mode=mode)(*values)
+        last = symgraph.function([x, h0], kept, mode=mode)(*values)
+        np.testing.assert_array_equal(last[0], whole[0][-kept_state:])
+        np.testing.assert_array_equal(last[1], whole[1])
+        np.testing.assert_array_equal(last[2], whole[2][-kept_plain:])
+        assert last[2].shape[0] == min(kept_plain, whole[2].shape[0])
+
+
+def test_a_loop_keeping_last_rows_stores_a_ring_and_refuses_a_gradient():
+    x, h0 = T.vector("x"), T.scalar("h0")
+    hs, _ = symgraph.scan(lambda now, h: h * 0.5 + now, sequences=x, outputs_info=h0)
+    (last,) = _keeping([hs.owner.inputs[0]], (1,))
+    f = symgraph.function([x, h0], last)
+    assert "% m0" in f.source
+    assert f(np.arange(4.0), 1.0).tolist() == [0.5 * (0.5 * (0.5 * 0.5 + 1) + 2) + 3]
+    with pytest.raises(NotImplementedError, match="keeps only the last rows"):
+        symgraph.grad(last.sum(), h0)
+    with pytest.raises(ValueError, match="kept_rows"):
+        _keeping([hs.owner.inputs[0]], (1, 2))
+
+
+@pytest.mark.parametrize("how", ["non_sequence", "sequence"])
+def test_gradient_when_loop_inputs_are_computed_from_each_other(how):
+    # The step is given x and a value computed from x. Each is its own input of the loop:
+    # the path from x to the other is the outer graph's to differentiate, once, not the
+    # step's on every step.
+    def loop(x):
+        derived = x * 2 + x.sum()
+        if how == "non_sequence":
+            out, _ = symgraph.scan(
+                lambda i, a, b: a * b * i, sequences=T.arange(3), non_sequences=[x, derived]
+            )
+        else:
+            out, _ = symgraph.scan(lambda d, a: T.sin(a * d), sequences=derived, non_sequences=x)
+        return out
+
+    symgraph.verify_grad(loop, [uniform(4)], rng=np.random.default_rng(0))
+
+
+def rnn_cost(x, h0, W):
+    hs, _ = symgraph.scan(
+        lambda now, h, W: T.tanh(T.dot(h, W) + now), sequences=x, outputs_info=h0, non_sequences=W
+    )
+    return (hs**2).sum() + hs[-1].sum()
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_hessian_vector_product_through_a_loop(mode):
+    # grad of grad through the loop: the gradient's derivative along V, against central
+    # differences of the compiled gradient.
+    x, h0, W, V = T.matrix("x"), T.vector("h0"), T.matrix("W"), T.matrix("V")
+    g = symgraph.grad(rnn_cost(x, h0, W), W)
+    hvp = symgraph.grad((g * V).sum(), W)
+    f_g = symgraph.function([x, h0, W], g, mode=mode)
+    f_hvp = symgraph.function([x, h0, W, V], hvp, mode=mode)
+    xv, hv, Wv, Vv = uniform(5, 3), uniform(3), uniform(3, 3), uniform(3, 3)
+    eps = 1e-6
+    numeric = (f_g(xv, hv, Wv + eps * Vv) - f_g(xv, hv, Wv - eps * Vv)) / (2 * eps)
+    np.testing.assert_allclose(f_hvp(xv, hv, Wv, Vv), numeric, rtol=1e-6, atol=1e-8)
+    symgraph.verify_grad(
+        lambda W: symgraph.grad(rnn_cost(xv, hv, W), W), [Wv], rng=np.random.default_rng(1)
+    )

@@ -69,3 +69,27 @@ def test_the_rows_scan_returns_have_a_length_without_the_loop():
     for steps in (0, 1, 4):
         values = [uniform(steps, 3), uniform(3)]
         assert [int(v) for v in f(*values)] == [steps, 3]
+
+
+def test_infer_shape_of_a_loop_keeping_its_last_rows_and_of_one_that_may_stop():
+    x = T.matrix("x")
+    ys, _ = symgraph.scan(lambda xt: xt * 2.0, sequences=x)
+    op, inputs = ys.owner.op, ys.owner.inputs
+    keeping = Scan(
+        op.inner_inputs, op.inner_outputs, op.n_seqs, op.state_taps, op.n_non_seqs, kept_rows=(3,)
+    )
+    (last_rows,) = keeping.make_node(*inputs).outputs
+    f = symgraph.function([x], [last_rows.shape[0], last_rows.shape[1]])
+    assert scan_nodes(f) == []  # min(n_steps, 3) rows, without the loop
+    for steps in (0, 2, 5):
+        assert [int(v) for v in f(uniform(steps, 4))] == [min(steps, 3), 4]
+
+    stopping, _ = symgraph.scan(lambda xt: (xt * 2.0, symgraph.until(xt.sum() > 0.0)), sequences=x)
+    node = stopping.owner
+    input_shapes = [tuple(T.shape_i(v, a) for a in range(v.ndim)) for v in node.inputs]
+    ((length, width),) = node.op.infer_shape(node, input_shapes)
+    assert length is None  # the steps run are known once the loop has run
+    g = symgraph.function([x], [stopping.shape[0], width])
+    assert len(scan_nodes(g)) == 1
+    value = np.array([[-1.0, 0.5], [1.0, 1.0], [2.0, 2.0]])
+    assert [int(v) for v in g(value)] == [2, 2]

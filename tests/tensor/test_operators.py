@@ -30,3 +30,16 @@ def test_variables_compare_by_identity():
     assert x == x and x != T.dvector("x")
     with pytest.raises(TypeError, match="truth value"):
         bool(x < 1)
+
+
+@pytest.mark.parametrize("method", ["sum", "mean", "prod"])
+def test_reduction_methods_take_the_functions_dtype(method):
+    """``x.mean(dtype=...)`` (the HMC tutorial's acceptance rate of a boolean vector)
+    is ``T.mean(x, dtype=...)``: same dtype, same values as NumPy's."""
+    x = T.bvector("x")
+    value = np.array([1, 0, 1, 1], dtype="int8")
+    reduced = getattr(x, method)(axis=0, dtype="float32")
+    assert reduced.dtype == "float32"
+    expected = getattr(np, method)(value, axis=0, dtype="float32")
+    assert reduced.eval({x: value}).dtype == np.float32
+    np.testing.assert_allclose(reduced.eval({x: value}), expected)

@@ -12,6 +12,12 @@ import pytest
 
 import symgraph
 import symgraph.tensor as T
+from symgraph.compat.theano.sandbox.rng_mrg import (
+    ChoiceFromUniform,
+    MRGUniform,
+    MultinomialFromUniform,
+)
+from symgraph.compat.theano.tensor.raw_random import RandomFunction
 from symgraph.grad import GradientOverride
 from symgraph.tensor.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from symgraph.tensor.ops.dimshuffle import DimShuffle
@@ -130,6 +136,10 @@ def _string_cases(marker: Path) -> dict:
         "Rebroadcast flag": lambda: Rebroadcast([(0, "False")]),
         "RandomVariable ndim": lambda: RandomVariable("uniform", "float64", "1"),
         "RandomVariable has_size": lambda: RandomVariable("uniform", "float64", 1, "False"),
+        "RandomFunction ndim": lambda: RandomFunction("uniform", "float64", "1"),
+        "MRGUniform ndim": lambda: MRGUniform("float64", "1"),
+        "MRGUniform dtype": lambda: MRGUniform(f"float64 if {touch(marker)} else 0", 1),
+        "ChoiceFromUniform replace": lambda: ChoiceFromUniform("int64", "False"),
     }
 
 
@@ -266,6 +276,10 @@ PARAM_CASES = {
     MaxPoolGradGrad: lambda: MaxPoolGradGrad(i64(3), False),
     Rebroadcast: lambda: Rebroadcast([(i64(1), np.bool_(True)), (i32(0), 0)]),
     RandomVariable: lambda: RandomVariable("normal", np.float32, i64(2), np.bool_(True)),
+    RandomFunction: lambda: RandomFunction("binomial", np.dtype("int32"), i32(1), np.bool_(False)),
+    MRGUniform: lambda: MRGUniform(np.float32, i64(2)),
+    MultinomialFromUniform: lambda: MultinomialFromUniform(np.dtype("int32")),
+    ChoiceFromUniform: lambda: ChoiceFromUniform(np.int64, np.bool_(False)),
     GradientOverride: lambda: GradientOverride("clip", np.float32(-1), np.float64(1)),
 }
 # Ops of the tensor package that are not built from user parameters here.

@@ -69,3 +69,18 @@ def test_full_mode_convnet_trains(runslow):
             # CI: 2 epochs of 10 batches (chance is 90% error).
             result = convnet_full_mode.train(epochs=2, n_train=1280, verbose=False)
             assert result["valid_error"] < 0.5
+
+
+@pytest.mark.slow
+def test_rnn_trains(runslow):
+    import rnn
+
+    with symgraph.config.change_flags(floatX="float32"):
+        if runslow:
+            # The docstring's run: one epoch on 10,000 images (100 Adam steps), measured 20.1%.
+            result = rnn.train(epochs=1, n_train=10000, verbose=False)
+            assert result["valid_error"] < 0.3
+        else:
+            # CI: 20 steps of 50 images with 32 hidden units, measured 71% (chance is 90%).
+            result = rnn.train(epochs=1, batch_size=50, n_train=1000, n_hidden=32, verbose=False)
+            assert result["steps"] == 20 and result["valid_error"] < 0.8

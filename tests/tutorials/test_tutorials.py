@@ -15,9 +15,10 @@ import convolutional_mlp  # noqa: E402
 import filters  # noqa: E402
 import logistic_sgd  # noqa: E402
 import mlp  # noqa: E402
+import rnn  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-TUTORIALS = [logistic_sgd, mlp, convolutional_mlp, convnet_full_mode, filters]
+TUTORIALS = [logistic_sgd, mlp, convolutional_mlp, convnet_full_mode, rnn, filters]
 
 
 def test_filters_tutorial_matches_direct_convolution():
@@ -68,7 +69,7 @@ def test_lenet_help_says_how_long_the_default_run_takes():
     assert "--max-steps" in shown and "--n-train" in shown
 
 
-@pytest.mark.parametrize("tutorial", TUTORIALS[:4], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("tutorial", TUTORIALS[:5], ids=lambda m: m.__name__)
 def test_short_run_options(tutorial):
     parser = tutorial.make_parser()
     args = logistic_sgd.command_line(parser, ["--n-train", "1000", "--max-steps", "7"])

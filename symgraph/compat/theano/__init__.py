@@ -23,9 +23,11 @@ warnings.filterwarnings("default", category=TheanoDeprecationWarning)
 
 from symgraph.compat.theano import (  # noqa: E402
     configparser,
+    gof,
     gradient,
     printing,
     sandbox,
+    scalar,
     scan_module,
     tensor,
 )
@@ -40,23 +42,21 @@ from symgraph.compat.theano.compile import (  # noqa: E402
     shared,
 )
 from symgraph.compat.theano.configparser import change_flags, config  # noqa: E402
+from symgraph.compat.theano.gof import Apply, Op  # noqa: E402
 from symgraph.compat.theano.gradient import grad  # noqa: E402
 from symgraph.compat.theano.printing import pp  # noqa: E402
-from symgraph.compat.theano.scan_module import foldl, foldr, map, reduce, scan  # noqa: E402
-from symgraph.graph.basic import Apply, Constant, Op, Variable  # noqa: E402
-from symgraph.graph.traversal import clone_replace as _clone_replace  # noqa: E402
+from symgraph.compat.theano.scan_module import (  # noqa: E402
+    clone,
+    foldl,
+    foldr,
+    map,
+    reduce,
+    scan,
+)
+from symgraph.graph.basic import Constant, Variable  # noqa: E402
 from symgraph.tensor.ops.blas import dot  # noqa: E402
 
 __version__ = "1.0.5+symgraph"
-
-
-def clone(output, replace=None, strict=True, share_inputs=True):
-    """Theano's ``clone``: copies of ``output`` with ``replace``'s keys swapped for values."""
-    single = isinstance(output, Variable)
-    outputs = [output] if single else list(output)
-    pairs = dict(replace.items() if hasattr(replace, "items") else (replace or ()))
-    result = _clone_replace(outputs, pairs, strict=False)
-    return result[0] if single else result
 
 
 __all__ = [
@@ -77,6 +77,7 @@ __all__ = [
     "foldl",
     "foldr",
     "function",
+    "gof",
     "grad",
     "gradient",
     "install",
@@ -86,6 +87,7 @@ __all__ = [
     "printing",
     "reduce",
     "sandbox",
+    "scalar",
     "scan",
     "scan_module",
     "shared",

@@ -31,14 +31,13 @@ from symgraph.grad import (
     disconnected_grad,
     grad_clip,
     grad_scale,
-    hessian,
-    jacobian,
     zero_grad,
 )
 from symgraph.grad import grad as _grad
 from symgraph.graph.basic import Apply, Op, Type, Variable
 from symgraph.graph.traversal import ancestors, toposort
 from symgraph.graph.type import TensorType
+from symgraph.scan import hessian, jacobian
 from symgraph.tensor.ops import math
 from symgraph.tensor.variable import as_tensor
 

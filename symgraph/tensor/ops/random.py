@@ -23,6 +23,7 @@ from symgraph.tensor.variable import as_tensor
 __all__ = [
     "RandomVariable",
     "STATE_TYPE",
+    "draw_with",
     "generator_from_state",
     "state_from_generator",
     "state_from_seed",
@@ -154,18 +155,28 @@ SAMPLERS = {
 }
 
 
-def draw(distribution, dtype, has_size, options, state, *args):
-    """Run one sampler on a state vector: returns (advanced state, sample of ``dtype``)."""
-    sampler, _ = SAMPLERS[distribution]
+def draw_with(samplers, load, save, distribution, dtype, has_size, options, state, *args):
+    """Run one sampler of ``samplers`` on a state vector: ``load(state)`` gives the generator
+    the sampler draws from, ``save(generator)`` its advanced state. Returns (advanced state,
+    sample of ``dtype``)."""
+    sampler, _ = samplers[distribution]
     if has_size:
         size, *params = args
         size = tuple(int(s) for s in size)
     else:
         size, params = None, args
-    generator = _scratch_generator(state)
+    generator = load(state)
     sample = sampler(generator, size, *params, **dict(options))
     sample = np.asarray(sample).astype(dtype, copy=False)
-    return state_from_generator(generator.bit_generator), sample
+    return save(generator), sample
+
+
+def _save_generator(generator: np.random.Generator) -> np.ndarray:
+    return state_from_generator(generator.bit_generator)
+
+
+draw = functools.partial(draw_with, SAMPLERS, _scratch_generator, _save_generator)
+draw.__doc__ = "Run one of the PCG64 samplers on a state vector (see ``draw_with``)."
 
 
 class RandomVariable(Op):
@@ -175,23 +186,31 @@ class RandomVariable(Op):
     says whether a size vector is the second input (otherwise the sample has the broadcast
     shape of the parameters), ``options`` are static keyword arguments (``replace``,
     ``truncate``). Nondeterministic: constant folding leaves it alone. Not differentiable.
+
+    The generator is a property of the class: ``samplers`` (name -> (sampler, axes the
+    sample adds to ``size``)), ``state_dtype`` and ``_kernel``. A subclass drawing from
+    another generator (the Theano layer's ``numpy.random.RandomState`` streams) changes
+    those three and keeps the node building, shapes and code of this one.
     """
 
     __props__ = ("distribution", "dtype", "ndim", "has_size", "options")
     nondeterministic = True
+    samplers = SAMPLERS
+    state_dtype = "uint64"
 
     def __init__(
         self, distribution: str, dtype: str, ndim: int, has_size: bool = True, options: tuple = ()
     ) -> None:
-        if not isinstance(distribution, str) or distribution not in SAMPLERS:
-            raise ValueError(f"unknown distribution {distribution!r}; known: {', '.join(SAMPLERS)}")
-        self.distribution = as_choice(distribution, SAMPLERS, "RandomVariable: distribution")
+        name = type(self).__name__
+        if not isinstance(distribution, str) or distribution not in self.samplers:
+            raise ValueError(
+                f"unknown distribution {distribution!r}; known: {', '.join(self.samplers)}"
+            )
+        self.distribution = as_choice(distribution, self.samplers, f"{name}: distribution")
         # None is NumPy's default dtype, float64
-        self.dtype = as_dtype_name(
-            np.dtype(dtype) if dtype is None else dtype, "RandomVariable: dtype"
-        )
-        self.ndim = as_int(ndim, "RandomVariable: ndim")
-        self.has_size = as_bool(has_size, "RandomVariable: has_size")
+        self.dtype = as_dtype_name(np.dtype(dtype) if dtype is None else dtype, f"{name}: dtype")
+        self.ndim = as_int(ndim, f"{name}: ndim")
+        self.has_size = as_bool(has_size, f"{name}: has_size")
         self.options = tuple(sorted(options))
 
     def __str__(self) -> str:
@@ -199,10 +218,10 @@ class RandomVariable(Op):
 
     def make_node(self, state, *args) -> Apply:
         state = as_tensor(state)
-        if state.dtype != "uint64" or state.ndim != 1:
+        if state.dtype != self.state_dtype or state.ndim != 1:
             raise TypeError(
-                f"{self}: the state must be a uint64 vector (a RandomStreams state), got "
-                f"{state.type.describe()}"
+                f"{self}: the state must be a {self.state_dtype} vector (a RandomStreams "
+                f"state), got {state.type.describe()}"
             )
         args = list(args)
         inputs = [state]
@@ -211,7 +230,7 @@ class RandomVariable(Op):
             inputs.append(size)
         params = [as_tensor(p) for p in args]
         inputs += params
-        extra = SAMPLERS[self.distribution][1]
+        extra = self.samplers[self.distribution][1]
         shape = self._static_shape(size if self.has_size else None, params, extra)
         if len(shape) != self.ndim:
             raise ValueError(
@@ -251,7 +270,7 @@ class RandomVariable(Op):
         return _kernel(self.distribution, self.dtype, self.has_size, self.options)
 
     def infer_shape(self, node, input_shapes):
-        if not self.has_size or SAMPLERS[self.distribution][1]:
+        if not self.has_size or self.samplers[self.distribution][1]:
             return None
         size = node.inputs[1]
         entries = _vector_entries(size)

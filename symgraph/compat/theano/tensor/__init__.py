@@ -39,6 +39,7 @@ from symgraph.compat.theano.tensor import (  # noqa: E402, F401
     shared_randomstreams,
     signal,
 )
+from symgraph.graph.basic import Variable  # noqa: E402, F401 - Theano's tensor.Variable
 from symgraph.tensor import constructors as _constructors  # noqa: E402
 from symgraph.tensor.ops import math as _math  # noqa: E402
 from symgraph.tensor.ops.dimshuffle import dimshuffle as _dimshuffle  # noqa: E402

@@ -47,9 +47,11 @@ __all__ = [
     "Param",
     "SharedVariable",
     "TensorSharedVariable",
+    "as_op",
     "function",
     "get_default_mode",
     "get_mode",
+    "ops",
     "shared",
 ]
 
@@ -323,3 +325,7 @@ def Param(  # noqa: N802 - Theano's name
         implicit=implicit,
         **kwargs,
     )
+
+
+from symgraph.compat.theano.compile import ops  # noqa: E402
+from symgraph.compat.theano.compile.ops import as_op  # noqa: E402, F401
