@@ -345,6 +345,16 @@ class Scan(Op, HasInnerGraph):
             known.update({v: tuple(shape[1:]) for v in taps})
         known.update({v: tuple(shape) for v, shape in zip(inner_non_seqs, non_seq_shapes)})
         row_shapes = _graph_shapes(self.step_outputs, known)
+        # An op's rule may read its inputs' values (a size vector): lengths made from
+        # inner inputs are made again from the outer non-sequences, or not told when they
+        # read a row only a step has.
+        per_step = {*inner_seqs, *(v for taps in inner_taps for v in taps)}
+        non_seqs = dict(zip(inner_non_seqs, self.split_outer(node.inputs)[3]))
+        outer_lengths = [d for shape in input_shapes for d in shape if isinstance(d, Variable)]
+        row_shapes = [
+            tuple(_in_outer_terms(d, per_step, non_seqs, outer_lengths) for d in shape)
+            for shape in row_shapes
+        ]
         init_of = dict(zip(self.states, init_shapes))
         shapes = []
         for i, rows in enumerate(row_shapes):
@@ -524,6 +534,20 @@ def _graph_shapes(outputs: Sequence[Variable], known: dict) -> list[tuple]:
         for k, output in enumerate(node.outputs):
             shapes[output] = tuple(inferred[k]) if inferred else output.type.shape
     return [shape_of(v) for v in outputs]
+
+
+def _in_outer_terms(length, per_step: set, non_seqs: dict, outer_lengths: list):
+    """``length`` (an inner graph's inferred length) as the outer graph can compute it:
+    non-sequences' inner inputs replaced by the non-sequences; None when it reads an
+    inner input standing for a row, or when it is None."""
+    if not isinstance(length, Variable):
+        return length
+    reached = ancestors([length], blockers=outer_lengths)
+    if any(v in per_step for v in reached):
+        return None
+    if any(v in non_seqs for v in reached):
+        (length,) = clone_replace([length], non_seqs)
+    return length
 
 
 def _as_length(length):

@@ -93,3 +93,25 @@ def test_infer_shape_of_a_loop_keeping_its_last_rows_and_of_one_that_may_stop():
     assert len(scan_nodes(g)) == 1
     value = np.array([[-1.0, 0.5], [1.0, 1.0], [2.0, 2.0]])
     assert [int(v) for v in g(value)] == [2, 2]
+
+
+def test_infer_shape_remakes_lengths_read_from_values_on_the_outer_graph():
+    """Reshape's rule reads its shape vector's values: inside a step those are inner
+    variables. Made from non-sequences they are made again from the outer ones; made
+    from a row only a step has (a length of -1 comes from the step's own result) they
+    are not told, and the loop gives them."""
+    x, W = T.matrix("x"), T.lmatrix("W")
+    ys, _ = symgraph.scan(
+        lambda xt, W: T.reshape(xt, (W.shape[0], W.shape[1])), sequences=x, non_sequences=W
+    )
+    lengths = [ys.shape[0], ys.shape[1], ys.shape[2]]
+    # (hoisting would pass the shape vector in whole, and reshape's rule read nothing)
+    f = symgraph.function([x, W], lengths, mode=symgraph.Mode().excluding("scan_hoist"))
+    assert scan_nodes(f) == []
+    assert [int(v) for v in f(uniform(5, 6), np.zeros((2, 3), "int64"))] == [5, 2, 3]
+
+    zs, _ = symgraph.scan(lambda xt: T.reshape(xt, (2, -1)), sequences=x)
+    g = symgraph.function([x], [zs.shape[1], zs.shape[2]])
+    assert len(scan_nodes(g)) == 1
+    assert [int(v) for v in g(uniform(5, 6))] == [2, 3]
+    compile_and_run([x], zs, [uniform(4, 6)])
