@@ -8,8 +8,11 @@ For each cell, prints the step time (median of repeated calls) and the compile t
 (building the graph, its gradient and ``function``) for symgraph in both modes, then the
 contenders measured in the same run when installed: PyTorch's eager loop (1 and 2
 threads) and JAX's ``lax.scan`` under ``jit`` (compile: tracing, lowering and XLA's
-compilation), each with the ratio of symgraph FAST_RUN's step time to its own. Last, the
-per-step overhead of a symgraph loop whose body is one scalar addition.
+compilation), each with the ratio of symgraph FAST_RUN's step time to its own. Then the
+tanh RNN whose step multiplies h by ``U.T`` or by ``dot(U, U)`` (work on non-sequences
+alone) with and without the loop-invariant hoisting pass (``scan_hoist``), calls of the
+two functions interleaved. Last, the per-step overhead of a symgraph loop whose body is
+one scalar addition.
 
 symgraph's matrix products are NumPy's, threaded by its BLAS: on a loaded machine its
 threads wait for each other (a 32x128 by 128x512 product measured 0.1 ms with one thread,
@@ -58,6 +61,19 @@ def lstm_cell(ops, xt, h, c, W, U):
 CELLS = {"tanh RNN": (tanh_cell, 1, 1), "LSTM": (lstm_cell, 2, 4)}  # states, gates
 
 
+# The tanh cell with work on the non-sequence U alone in its step, which the hoisting
+# pass computes once before the loop: a view (U.T) or a matrix product.
+def tanh_cell_transposed(ops, xt, h, W, U):
+    return (ops.tanh(xt @ W + h @ U.T),)
+
+
+def tanh_cell_squared(ops, xt, h, W, U):
+    return (ops.tanh(xt @ W + h @ (T.dot(U, U) * 0.5)),)
+
+
+HOISTED_CELLS = {"U.T": tanh_cell_transposed, "dot(U, U)": tanh_cell_squared}
+
+
 def data(gates: int):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((STEPS, BATCH, N_IN)).astype(np.float32)
@@ -85,6 +101,27 @@ def build(cell, n_states: int, mode: str):
     gW, gU = symgraph.grad(cost, [W, U])
     f = symgraph.function([x, W, U], [cost, gW, gU], mode=mode)
     return f, time.perf_counter() - start
+
+
+def hoisting(x, W, U) -> None:
+    """Step times of the tanh RNN reading work on U alone, with and without scan_hoist;
+    calls alternate, so that a busy machine slows both alike."""
+    without = symgraph.Mode("FAST_RUN").excluding("scan_hoist")
+    for label, cell in HOISTED_CELLS.items():
+        functions = [build(cell, 1, mode)[0] for mode in ("FAST_RUN", without)]
+        times: list[list[float]] = [[], []]
+        for f in functions:
+            f(x, W, U)  # warm-up
+        for _ in range(9):
+            for f, samples in zip(functions, times):
+                start = time.perf_counter()
+                f(x, W, U)
+                samples.append(time.perf_counter() - start)
+        hoisted, kept = (statistics.median(samples) for samples in times)
+        print(
+            f"tanh RNN h @ {label:9s} hoisted step {fmt_ms(hoisted)}  "
+            f"not hoisted {fmt_ms(kept)}  ratio {hoisted / kept:5.2f}"
+        )
 
 
 def loop_overhead() -> float:
@@ -185,6 +222,7 @@ def main() -> None:
                 f"{name:8s} JAX lax.scan, jit     step {fmt_ms(step)}  "
                 f"compile {fmt_ms(statistics.median(compiles))}  symgraph/JAX {ours / step:5.2f}"
             )
+    hoisting(*data(1))
     print(f"loop overhead per step (scalar body): {fmt_us(loop_overhead())}")
     print(load())
 

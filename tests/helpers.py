@@ -104,6 +104,8 @@ def check_infer_shape(inputs, outputs, values, results) -> None:
         shape = shapes[variable.index]
         assert len(shape) == variable.ndim, f"{node.op}.infer_shape: rank {len(shape)}"
         for axis, entry in enumerate(shape):
+            if entry is None:  # a length the op cannot tell without computing
+                continue
             entries.append(T.as_tensor(entry))
             expected.append((variable, axis, value.shape[axis]))
     if not entries:

@@ -326,7 +326,8 @@ class Op:
       ``perform(node, inputs)``, which the compiled function calls (behind the checks of
       ``symgraph.graph.perform``: read-only inputs unless destroyed, outputs checked
       against their types). Never both: two implementations of one op could disagree;
-    - ``infer_shape(node, input_shapes)``: symbolic output shapes without computing them;
+    - ``infer_shape(node, input_shapes)``: symbolic output shapes without computing them
+      (None for the whole result, or for one length the op cannot tell);
     - ``grad(node, output_grads)``: symbolic gradients of the inputs (the single gradient
       hook; ``None`` marks an input the outputs do not differentiably depend on);
     - ``jvp(node, eval_points)``, optional: the outputs' tangents when the inputs move

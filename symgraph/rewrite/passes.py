@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 
 from symgraph.graph.aliasing import buffer_roots, shares_buffer_with_other_input
-from symgraph.graph.basic import Constant
+from symgraph.graph.basic import Apply, Constant
 from symgraph.graph.fgraph import OUTPUT, FunctionGraph
 from symgraph.graph.perform import run_perform
 from symgraph.rewrite.pattern import rewrite_to_equilibrium
@@ -37,10 +37,24 @@ def merge(fgraph: FunctionGraph) -> Counter:
         key = (node.op, tuple(node.inputs))
         kept = seen.setdefault(key, node)
         if kept is not node:
+            # A rewrite that gave an input a more precise type leaves its readers' output
+            # types as they were: of two equal nodes, keep the one whose types are precise.
+            if not _can_stand_for(kept, node):
+                if not _can_stand_for(node, kept):
+                    continue
+                kept, node = node, kept
+                seen[key] = kept
             for old, new in zip(node.outputs, kept.outputs):
                 fgraph.replace(old, new, reason="merge")
             fired["merge_nodes"] += 1
     return fired
+
+
+def _can_stand_for(new: Apply, old: Apply) -> bool:
+    """Whether ``new``'s outputs may replace ``old``'s (equal or more precise types)."""
+    return all(
+        o.type == n.type or o.type.is_super(n.type) for o, n in zip(old.outputs, new.outputs)
+    )
 
 
 # Ops whose folded result could be large and is cheap to recompute (broadcasts, allocations).

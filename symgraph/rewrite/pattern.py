@@ -279,7 +279,7 @@ def rewrite_to_equilibrium(fgraph: FunctionGraph, rules: RuleSet, max_rounds: in
             new = rule.apply(node)
             if new is None or not _acceptable(node.outputs[0], new):
                 continue
-            created = _inherit_source(fgraph, new, node)
+            created = inherit_source(fgraph, new, node)
             fgraph.replace(node.outputs[0], new, reason=rule.name)
             fired[rule.name] += 1
             count += 1
@@ -297,7 +297,7 @@ def _inputs_first(nodes: list[Apply]) -> list[Apply]:
     return toposort([out for node in nodes for out in node.outputs], blockers=boundary)
 
 
-def _inherit_source(fgraph: FunctionGraph, new: Variable, node: Apply) -> list[Apply]:
+def inherit_source(fgraph: FunctionGraph, new: Variable, node: Apply) -> list[Apply]:
     """Nodes a rule creates are attributed to the user line of the node they replace;
     returns them."""
     created = fgraph.missing_nodes(new)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from symgraph.graph.fgraph import FunctionGraph
-from symgraph.rewrite import fusion, passes, rules
+from symgraph.rewrite import fusion, passes, rules, scan
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,22 @@ class Pass:
 PIPELINE: tuple[Pass, ...] = (
     Pass("merge", passes.merge, "compute equal constants and subexpressions once"),
     Pass("constant_fold", passes.constant_fold, "evaluate subgraphs of constants now"),
+    # Loops whose rewrites add outer nodes come before the algebra, which then rewrites
+    # those nodes like the rest; the ones that only shrink loops come after it, which may
+    # leave loop outputs unread (a buffer read for its shape alone).
+    Pass("scan_trivial", scan.inline_trivial_loops, "loops of a constant 0 or 1 steps inlined"),
+    Pass(
+        "scan_hoist",
+        scan.hoist_invariants,
+        "what a loop's step computes from non-sequences alone, computed once before it",
+    ),
     Pass("canonicalize", passes.rule_pass(rules.CANONICALIZE), "algebraic normal forms"),
+    Pass(
+        "scan_prune",
+        scan.drop_unused_outputs,
+        "loop outputs nothing reads and non-sequences no step reads, removed",
+    ),
+    Pass("scan_merge", scan.merge_loops, "independent loops of the same steps run as one"),
     Pass("stabilize", passes.rule_pass(rules.STABILIZE), "numerically stable forms"),
     Pass("specialize", passes.rule_pass(rules.SPECIALIZE), "cheaper kernels"),
     Pass("fusion", fusion.fusion, "run trees of element-wise ops as one node"),

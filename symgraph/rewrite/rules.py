@@ -90,6 +90,8 @@ def _shape_of_computed(node):
     if shapes is None:
         return None
     result = shapes[variable.index][node.op.i]
+    if result is None:  # a length the op cannot tell without running
+        return None
     result = result if not isinstance(result, (int, np.integer)) else constant(result, "int64")
     return None if result is variable else math.cast(result, "int64")
 

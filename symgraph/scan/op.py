@@ -42,13 +42,19 @@ import numpy as np
 
 from symgraph.grad import Lop
 from symgraph.graph.basic import Apply, Constant, HasInnerGraph, Op, Variable, variable_label
-from symgraph.graph.traversal import ancestors, clone_replace, graph_inputs, graph_signature
+from symgraph.graph.traversal import (
+    ancestors,
+    clone_replace,
+    graph_inputs,
+    graph_signature,
+    toposort,
+)
 from symgraph.graph.type import TensorType
 from symgraph.tensor.ops.math import minimum, zeros_like
 from symgraph.tensor.ops.shape import stack
 from symgraph.tensor.ops.subtensor import inc_subtensor, set_subtensor
 from symgraph.tensor.shared import SharedVariable
-from symgraph.tensor.variable import as_tensor
+from symgraph.tensor.variable import as_tensor, constant
 
 
 class Scan(Op, HasInnerGraph):
@@ -324,6 +330,41 @@ class Scan(Op, HasInnerGraph):
         lines.append(f"return {', '.join(f'o{i}' for i in range(n_outputs))}")
         return lines, parameters
 
+    def infer_shape(self, node, input_shapes):
+        """Shapes without running the loop: a state's buffer has ``n_steps`` rows after
+        its initial ones, each shaped as the initial value's rows (every step must give
+        that shape); an output not fed back has ``n_steps`` rows shaped as the step's
+        result, read from the step graph's own shape inference (None for a length it
+        cannot tell). An output keeping its last ``m`` rows has at most ``m``; a loop
+        with a condition may stop early, so its number of rows is not told."""
+        n_steps = node.inputs[0]
+        _, seq_shapes, init_shapes, non_seq_shapes = self.split_outer(input_shapes)
+        inner_seqs, inner_taps, inner_non_seqs = self.split_inner()
+        known = {v: tuple(shape[1:]) for v, shape in zip(inner_seqs, seq_shapes)}
+        for taps, shape in zip(inner_taps, init_shapes):
+            known.update({v: tuple(shape[1:]) for v in taps})
+        known.update({v: tuple(shape) for v, shape in zip(inner_non_seqs, non_seq_shapes)})
+        row_shapes = _graph_shapes(self.step_outputs, known)
+        # An op's rule may read its inputs' values (a size vector): lengths made from
+        # inner inputs are made again from the outer non-sequences, or not told when they
+        # read a row only a step has.
+        per_step = {*inner_seqs, *(v for taps in inner_taps for v in taps)}
+        non_seqs = dict(zip(inner_non_seqs, self.split_outer(node.inputs)[3]))
+        outer_lengths = [d for shape in input_shapes for d in shape if isinstance(d, Variable)]
+        row_shapes = [
+            tuple(_in_outer_terms(d, per_step, non_seqs, outer_lengths) for d in shape)
+            for shape in row_shapes
+        ]
+        init_of = dict(zip(self.states, init_shapes))
+        shapes = []
+        for i, rows in enumerate(row_shapes):
+            k = self.rows(i)
+            length = None if self.until else (n_steps + k if k else n_steps)
+            if length is not None and self.kept(i):
+                length = minimum(length, self.kept(i))
+            shapes.append((length, *(init_of[i][1:] if i in init_of else rows)))
+        return shapes
+
     # The gradient ------------------------------------------------------------------------
 
     def grad(self, node, output_grads):
@@ -471,6 +512,49 @@ def _step_shapes(step: Callable, arguments: list, static: list[tuple]) -> list[t
             return [np.shape(value) for value in step(*arguments)]
     except Exception:
         return static
+
+
+def _graph_shapes(outputs: Sequence[Variable], known: dict) -> list[tuple]:
+    """The symbolic shapes of ``outputs`` given those of the graph's inputs (``known``),
+    each node's from its op's ``infer_shape``; a length no rule gives is its static
+    size, or None."""
+    shapes = dict(known)
+
+    def shape_of(variable):
+        inferred = shapes.get(variable, variable.type.shape)
+        return tuple(
+            _as_length(d if s is None else s) for s, d in zip(variable.type.shape, inferred)
+        )
+
+    for node in toposort(outputs, blockers=list(known)):
+        input_shapes = [shape_of(v) for v in node.inputs]
+        inferred = None
+        if all(d is not None for shape in input_shapes for d in shape):
+            inferred = node.op.infer_shape(node, input_shapes)
+        for k, output in enumerate(node.outputs):
+            shapes[output] = tuple(inferred[k]) if inferred else output.type.shape
+    return [shape_of(v) for v in outputs]
+
+
+def _in_outer_terms(length, per_step: set, non_seqs: dict, outer_lengths: list):
+    """``length`` (an inner graph's inferred length) as the outer graph can compute it:
+    non-sequences' inner inputs replaced by the non-sequences; None when it reads an
+    inner input standing for a row, or when it is None."""
+    if not isinstance(length, Variable):
+        return length
+    reached = ancestors([length], blockers=outer_lengths)
+    if any(v in per_step for v in reached):
+        return None
+    if any(v in non_seqs for v in reached):
+        (length,) = clone_replace([length], non_seqs)
+    return length
+
+
+def _as_length(length):
+    """A length as the ops' ``infer_shape`` take it: an int64 scalar variable, or None."""
+    if length is None or isinstance(length, Variable):
+        return length
+    return constant(int(length), dtype="int64")
 
 
 def _is_float(variable: Variable) -> bool:

@@ -43,3 +43,19 @@ def test_inplace_skips_buffer_read_later():
     f = symgraph.function([x], out)
     value = np.array([0.1, 0.2])
     np.testing.assert_allclose(f(value), np.tanh(np.exp(value)) + np.exp(value))
+
+
+def test_merge_keeps_the_more_precise_of_two_equal_nodes():
+    """A rewrite that replaced an input by a more precisely typed variable leaves two
+    equal nodes whose output types differ: whichever comes first, the precise one stays."""
+    r, n = T.dvector("r"), T.lscalar("n")
+    for loose_first in (True, False):
+        row = r.dimshuffle("x", 0)  # f64[1,?]
+        loose = T.reshape(r, (n, -1))  # f64[?,?]
+        outputs = [T.exp(loose), T.exp(row)]
+        fg = FunctionGraph([r, n], outputs if loose_first else outputs[::-1])
+        loose_copy, row_copy = (fg.memo[loose], fg.memo[row])
+        fg.replace(loose_copy, row_copy)
+        assert merge(fg)["merge_nodes"] == 1
+        assert fg.outputs[0] is fg.outputs[1]
+        assert fg.outputs[0].type.shape == (1, None)

@@ -17,7 +17,7 @@ import numpy as np
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
 from symgraph.tensor.ops.elemwise import _reduce_to, broadcast_static_shapes
-from symgraph.tensor.ops.math import zeros_like
+from symgraph.tensor.ops.math import int_div, maximum, minimum, zeros_like
 from symgraph.tensor.ops.shape import MakeVector, flatten
 from symgraph.tensor.params import as_bool, as_choice, as_int, normalize_axis
 from symgraph.tensor.variable import TensorConstant, as_tensor, constant
@@ -195,6 +195,31 @@ def _output_static_shape(x: Variable, idx_list: tuple, inputs: list[Variable]) -
     return broadcast + tuple(rest)
 
 
+def _slice_length(length, start, stop, step):
+    """``len(range(*slice(start, stop, step).indices(length)))`` for constant bounds, as
+    graph arithmetic on a symbolic ``length`` (plain ints for an int ``length``)."""
+    if isinstance(length, TensorConstant):
+        length = int(length.data)
+    if isinstance(length, numbers.Integral):
+        return len(range(*slice(start, stop, step).indices(int(length))))
+    step = 1 if step is None else step
+
+    def position(bound, default, low, high):
+        # where slice.indices puts a bound: counted from the end when negative, clamped
+        if bound is None:
+            return default
+        return maximum(length + bound, low) if bound < 0 else minimum(bound, high)
+
+    if step > 0:
+        first, last = position(start, 0, 0, length), position(stop, length, 0, length)
+        if step == 1:  # the common x[1:], x[:-1]: no division
+            return maximum(last - first, 0)
+        return maximum(int_div(last - first + (step - 1), step), 0)
+    first = position(start, length - 1, -1, length - 1)
+    last = position(stop, -1, -1, length - 1)
+    return maximum(int_div(first - last + (-step - 1), -step), 0)
+
+
 class Subtensor(Op):
     """``x[index]``; a view for basic indexing, a copy when integer arrays are involved."""
 
@@ -214,6 +239,25 @@ class Subtensor(Op):
         inputs = [as_tensor(v) for v in inputs]
         shape = _output_static_shape(x, self.idx_list, inputs)
         return Apply(self, [x, *inputs], [TensorType(x.dtype, shape)])
+
+    def infer_shape(self, node, input_shapes):
+        """Basic indexing: an integer drops its axis, a new axis has length 1, a slice with
+        constant bounds has the length ``slice.indices`` gives, computed from the axis's
+        length; a slice with a symbolic bound has a length this cannot tell (None).
+        Integer-array indexing: not inferred."""
+        if self.advanced:
+            return None
+        shape = input_shapes[0]
+        result, axis = [], 0
+        for kind, *bounds in self.idx_list:
+            if kind == "newaxis":
+                result.append(1)
+                continue
+            if kind == "slice":
+                symbolic = any(b == SYMBOLIC for b in bounds)
+                result.append(None if symbolic else _slice_length(shape[axis], *bounds))
+            axis += 1
+        return [(*result, *shape[axis:])]
 
     def emit(self, node, inputs, ctx):
         # an empty index list (built directly; getitem returns x itself) is x[()]

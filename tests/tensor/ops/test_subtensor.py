@@ -401,3 +401,31 @@ def test_set_inc_subtensor_errors():
         T.inc_subtensor(x[0], T.matrix("y"))
     with pytest.raises(TypeError):
         T.set_subtensor(T.imatrix("i")[0], T.vector("f"))
+
+
+def test_infer_shape_of_constant_slices_matches_numpy_on_every_length():
+    """A slice's length from the axis's symbolic length (what shape rewrites read instead
+    of computing the slice), for negative, clamped and reversed bounds."""
+    x = T.dvector("x")
+    bounds = [None, -7, -3, -1, 0, 1, 2, 5, 9]
+    cases, lengths = [], []
+    for start in bounds:
+        for stop in bounds:
+            for step in (None, 1, 2, 3, -1, -2, -4):
+                node = x[start:stop:step].owner
+                ((length,),) = node.op.infer_shape(node, [(T.shape_i(x, 0),)])
+                cases.append((start, stop, step))
+                lengths.append(T.as_tensor(length))
+    f = symgraph.function([x], lengths, mode="FAST_COMPILE")
+    for n in range(8):
+        value = np.arange(float(n))
+        for (start, stop, step), got in zip(cases, f(value)):
+            assert int(got) == len(value[start:stop:step]), (n, start, stop, step)
+
+
+def test_infer_shape_leaves_symbolic_bounds_and_array_indices_untold():
+    x, i = T.dvector("x"), T.lscalar("i")
+    node = x[i:].owner
+    assert node.op.infer_shape(node, [(T.shape_i(x, 0),)]) == [(None,)]
+    node = x[T.lvector("v")].owner
+    assert node.op.infer_shape(node, [(T.shape_i(x, 0),), (T.shape_i(x, 0),)]) is None
