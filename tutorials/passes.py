@@ -35,7 +35,12 @@ from logistic_sgd import positive_int, shared_dataset  # noqa: E402
 WHAT_TO_LOOK_FOR = {
     "merge": "equal constants built in many places become one (the text looks the same)",
     "constant_fold": "shape vectors made of known sizes become constants",
+    "scan_trivial": "LeNet has no loops; see tutorials/rnn.py for a graph with one",
+    "scan_hoist": "LeNet has no loops: nothing to hoist out of one",
     "canonicalize": "dimshuffles of dimshuffles collapse, x*1 and fills disappear",
+    "scan_prune": "LeNet has no loops: no loop outputs to drop",
+    "scan_merge": "LeNet has no loops: none to merge",
+    "scan_keep_last": "LeNet has no loops: no loop buffers to shrink",
     "stabilize": "log(softmax(x)) becomes log_softmax, and its gradient one node",
     "specialize": "sqr for x**2 and the like; LeNet has none to specialize",
     "fusion": "chains of element-wise ops (tanh, bias adds, SGD updates) become one kernel",

@@ -39,6 +39,11 @@ PIPELINE: tuple[Pass, ...] = (
         "loop outputs nothing reads and non-sequences no step reads, removed",
     ),
     Pass("scan_merge", scan.merge_loops, "independent loops of the same steps run as one"),
+    Pass(
+        "scan_keep_last",
+        scan.keep_only_read_rows,
+        "loop outputs read only at their last rows keep those rows, not one per step",
+    ),
     Pass("stabilize", passes.rule_pass(rules.STABILIZE), "numerically stable forms"),
     Pass("specialize", passes.rule_pass(rules.SPECIALIZE), "cheaper kernels"),
     Pass("fusion", fusion.fusion, "run trees of element-wise ops as one node"),

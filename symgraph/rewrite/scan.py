@@ -6,7 +6,9 @@ node with :func:`rebuild_scan`, the one place a rewritten ``Scan`` is made. The 
 step is compiled, and so optimized, by the inner compiler like any step.
 
 Only scans that :func:`is_plain_scan` accepts are touched: a loop with a stopping
-condition or with states it updates in place means more than these rewrites know.
+condition or with states it updates in place means more than these rewrites know. The
+last pass, :func:`keep_only_read_rows`, only changes how many rows an output stores, so
+it also takes loops with update states (their updates read the last row).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from symgraph.graph.traversal import ancestors, clone_replace, graph_inputs, top
 from symgraph.rewrite.passes import merge
 from symgraph.rewrite.pattern import inherit_source
 from symgraph.scan.op import Scan
+from symgraph.tensor.ops.math import maximum
 from symgraph.tensor.ops.shape import concatenate, zeros
+from symgraph.tensor.ops.subtensor import Subtensor
 
 # The props of the Scan these rewrites were written for. A prop added later must be at
 # an "off" value (None, False, 0, empty) for a node to count as plain.
@@ -435,3 +439,64 @@ def merge_loops(fgraph: FunctionGraph) -> Counter:
         _replace_outputs(fgraph, zip(first.outputs, results[:n_first]), first, "scan_merge")
         _replace_outputs(fgraph, zip(second.outputs, results[n_first:]), second, "scan_merge")
         fired["scan_merge"] += 1
+
+
+# Storing only the rows that are read ---------------------------------------------------
+
+
+def _last_rows_read(fgraph: FunctionGraph, buffer: Variable, initial_rows: int) -> int | None:
+    """How many last rows of ``buffer`` (a loop output) its readers need, when every
+    reader indexes it with a constant negative integer first (``hs[-1]``, ``hs[-2, 0]``),
+    directly or through the slice scan makes to drop the initial rows
+    (``buffer[k:][-1]``); None when any reader needs more (the gradient's slices, a
+    shape, an output of the function)."""
+    deepest = 0
+    for reader, position in fgraph.clients[buffer]:
+        op = getattr(reader, "op", None)
+        if not isinstance(op, Subtensor) or position != 0:
+            return None
+        first = op.idx_list[0] if op.idx_list else None
+        if first == ("slice", initial_rows, None, None) and initial_rows and len(op.idx_list) == 1:
+            through = _last_rows_read(fgraph, reader.outputs[0], 0)
+            if through is None:
+                return None
+            deepest = max(deepest, through)
+        elif first is not None and first[0] == "int" and isinstance(first[1], int) and first[1] < 0:
+            deepest = max(deepest, -first[1])
+        else:
+            return None
+    return deepest or None
+
+
+def keep_only_read_rows(fgraph: FunctionGraph) -> Counter:
+    """A loop output read only at its last rows (``hs[-1]``, ``result[-2]``, an update's
+    final value) keeps only those rows, in a ring, instead of one row per step."""
+    fired: Counter = Counter()
+    for node in fgraph.toposort():
+        op = node.op
+        if type(op) is not Scan or op.until or any(op.kept_rows):
+            continue
+        kept = []
+        for i, buffer in enumerate(node.outputs):
+            read = _last_rows_read(fgraph, buffer, op.rows(i))
+            kept.append(0 if read is None else max(read, op.rows(i), 1))
+        if not any(kept):
+            continue
+        new_node = op.with_kept_rows(kept).make_node(*node.inputs)
+        n_steps = node.inputs[0]
+        pairs = []
+        for i, (old, new) in enumerate(zip(node.outputs, new_node.outputs)):
+            if not kept[i]:
+                pairs.append((old, new))
+                continue
+            for reader, _ in list(fgraph.clients[old]):
+                if reader.op.idx_list[0][0] == "slice":
+                    # The rows after the initial ones: the last min(n, rows kept) of them,
+                    # so an index past the steps run fails as it did.
+                    start = maximum(new.shape[0] - n_steps, 0)
+                    pairs.append((reader.outputs[0], new[start:]))
+                else:
+                    pairs.append((reader.outputs[0], reader.op(new, *reader.inputs[1:])))
+        _replace_outputs(fgraph, pairs, node, "keep_only_read_rows")
+        fired["keep_only_read_rows"] += 1
+    return fired

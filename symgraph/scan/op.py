@@ -158,6 +158,22 @@ class Scan(Op, HasInnerGraph):
         """The indices of the outputs fed back into the loop."""
         return [i for i, taps in enumerate(self.state_taps) if taps]
 
+    def with_kept_rows(self, kept_rows: Sequence[int]) -> Scan:
+        """The same loop keeping only ``kept_rows[i]`` last rows of output ``i``."""
+        return Scan(
+            self.inner_inputs,
+            self.inner_outputs,
+            self.n_seqs,
+            self.state_taps,
+            self.n_non_seqs,
+            self.truncate_gradient,
+            self.name,
+            self.sequence_labels,
+            n_updates=self.n_updates,
+            until=self.until,
+            kept_rows=kept_rows,
+        )
+
     def kept(self, output: int) -> int:
         """How many of its last rows output ``output`` returns (0: all of them)."""
         return self.kept_rows[output] if self.kept_rows else 0

@@ -38,10 +38,11 @@ def test_including_and_excluding_return_a_compat_mode_and_warn_on_unknown_tags()
         ("elemwise_fusion", ("fusion",)),
         ("inplace", ("inplace",)),
         ("fusion", ("fusion",)),  # a symgraph pass name stands for itself
-        ("scan", ("scan_trivial", "scan_hoist", "scan_prune", "scan_merge")),
+        ("scan", ("scan_trivial", "scan_hoist", "scan_prune", "scan_merge", "scan_keep_last")),
         ("scanOp_pushout_nonseqs_ops", ("scan_hoist",)),
         ("scanOp_remove_constants_and_unused_inputs0", ("scan_prune",)),
         ("scanOp_merge", ("scan_merge",)),
+        ("scanOp_save_mem", ("scan_keep_last",)),
     ],
 )
 def test_theano_tags_name_symgraph_passes(tag, passes):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import MODES, SETTINGS, compile_and_run
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgraph
@@ -594,3 +594,113 @@ def test_every_rewrite_matches_a_plain_loop(steps, batch, n_in, n_hidden, seed):
     got = compile_and_run([x, W, U], cost, values)
     np.testing.assert_allclose(got, reference(*values), rtol=1e-10, atol=1e-12)
     check_gradients([x, W, U], cost, reference, values, [0, 1, 2])
+
+
+# Keeping only the rows that are read ----------------------------------------------------
+
+
+def _loops(f):
+    return [node.op for node in f.maker.fgraph.toposort() if isinstance(node.op, Scan)]
+
+
+def test_a_state_read_only_at_its_last_row_keeps_one_row():
+    x, h0 = T.matrix("x"), T.vector("h0")
+    W = symgraph.shared(np.eye(3) * 0.5, name="W")
+    hs, _ = symgraph.scan(
+        lambda now, h: T.tanh(T.dot(h, W) + now), sequences=x, outputs_info=h0, name="rnn"
+    )
+    f = symgraph.function([x, h0], hs[-1], trace=True)
+    assert f.trace["scan_keep_last"].rewrites["keep_only_read_rows"] == 1
+    assert [op.kept_rows for op in _loops(f)] == [(1,)]
+    values = [np.random.default_rng(0).uniform(-1, 1, (6, 3)), np.zeros(3)]
+    h = values[1]
+    for row in values[0]:
+        h = np.tanh(h @ W.get_value() + row)
+    np.testing.assert_allclose(f(*values), h)
+    g = symgraph.function([x, h0], hs[-1], mode="FAST_COMPILE")
+    np.testing.assert_allclose(f(*values), g(*values))
+
+
+def test_reading_past_the_steps_run_still_fails():
+    x, h0 = T.vector("x"), T.scalar("h0")
+    hs, _ = symgraph.scan(lambda now, h: h + now, sequences=x, outputs_info=h0)
+    f = symgraph.function([x, h0], hs[-2])
+    assert [op.kept_rows for op in _loops(f)] == [(2,)]
+    assert f([1.0, 2.0, 3.0], 0.0) == 3.0
+    for steps in (0, 1):
+        with pytest.raises(IndexError):
+            f(np.ones(steps), 0.0)
+        with pytest.raises(IndexError):
+            symgraph.function([x, h0], hs[-2], mode="FAST_COMPILE")(np.ones(steps), 0.0)
+
+
+def test_the_gradient_loop_keeps_one_row_of_each_sum_and_the_forward_buffer_whole():
+    x, h0 = T.matrix("x"), T.vector("h0")
+    W = symgraph.shared(np.random.default_rng(1).uniform(-0.5, 0.5, (3, 3)), name="W")
+    hs, _ = symgraph.scan(
+        lambda now, h: T.tanh(T.dot(h, W) + now), sequences=x, outputs_info=h0, name="rnn"
+    )
+    cost = (hs[-1] ** 2).sum()
+    gW = symgraph.grad(cost, W)
+    f = symgraph.function([x, h0], gW)
+    kept = {str(op): op.kept_rows for op in _loops(f)}
+    assert kept["Scan{rnn}"] == ()  # the backward loop reads every forward state
+    assert any(rows for name, rows in kept.items() if name.startswith("Scan{grad of"))
+    values = [np.random.default_rng(2).uniform(-1, 1, (5, 3)), np.zeros(3)]
+    reference = symgraph.function([x, h0], gW, mode="FAST_COMPILE")(*values)
+    np.testing.assert_allclose(f(*values), reference, rtol=1e-12)
+
+
+def test_whole_buffers_shapes_loops_that_stop_and_outputs_are_left_alone():
+    x, h0 = T.vector("x"), T.scalar("h0")
+    hs, _ = symgraph.scan(lambda now, h: h + now, sequences=x, outputs_info=h0)
+    for reads in ([hs], [hs[-1], hs[1]], [hs[::-1][0]], [hs[-1], hs[-1:]]):
+        f = symgraph.function([x, h0], reads)
+        assert [op.kept_rows for op in _loops(f)] == [()]
+    # The length comes from the number of steps (shape inference), not from the buffer.
+    f = symgraph.function([x, h0], [hs[-1], hs.shape[0]])
+    assert [op.kept_rows for op in _loops(f)] == [(1,)]
+    assert [v.item() for v in f([1.0, 2.0, 3.0], 0.0)] == [6.0, 3]
+    stopping, _ = symgraph.scan(
+        lambda now, h: (h + now, symgraph.until(h > 2)), sequences=x, outputs_info=h0
+    )
+    f = symgraph.function([x, h0], stopping[-1])
+    assert [op.kept_rows for op in _loops(f)] == [()]
+    assert f([1.0, 2.0, 3.0, 4.0], 0.0) == 6.0  # the step reading h = 3 > 2 was the last
+
+
+@given(data=st.data())
+@settings(SETTINGS, max_examples=25)
+def test_last_rows_read_match_a_python_loop(data):
+    taps = data.draw(st.sampled_from([[-1], [-2, -1], [-1, -3]]), label="taps")
+    depth = -min(taps)
+    n = data.draw(st.integers(0, 6), label="steps")
+    reads = data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=3), label="rows read")
+    x, h0 = T.vector("x"), T.vector("h0")
+
+    def step(now, *earlier):
+        return sum(earlier[1:], earlier[0]) * 0.5 + now, now * 2
+
+    [hs, doubled], _ = symgraph.scan(
+        step,
+        sequences=x,
+        # tap -1 alone: the initial value is the state itself, not rows of it
+        outputs_info=[dict(initial=h0[-1] if taps == [-1] else h0, taps=taps), None],
+    )
+    outputs = [hs[-j] for j in reads] + [doubled[-j] for j in reads]
+    xs, init = np.arange(1.0, n + 1), np.arange(1.0, depth + 1)
+    buffer = list(init)
+    for t in range(n):
+        buffer.append(sum(buffer[t + depth + k] for k in taps) * 0.5 + xs[t])
+    states, twice = buffer[depth:], list(xs * 2)
+    expected = [states[-j] if j <= n else None for j in reads]
+    expected += [twice[-j] if j <= n else None for j in reads]
+    for mode in MODES:
+        f = symgraph.function([x, h0], outputs, mode=mode, on_unused_input="ignore")
+        if mode == "FAST_RUN":
+            assert [op.kept_rows for op in _loops(f)] == [(max(reads + [depth]), max(reads))]
+        if None in expected:
+            with pytest.raises(IndexError):
+                f(xs, init)
+        else:
+            np.testing.assert_allclose(f(xs, init), expected)

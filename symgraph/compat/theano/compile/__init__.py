@@ -13,11 +13,13 @@ symgraph passes (``THEANO_TAGS``)::
     elemwise_fusion, local_elemwise_fusion,
     composite_elemwise_fusion                 fusion
     inplace, inplace_opt, inplace_elemwise_opt inplace
-    scan                                      scan_trivial, scan_hoist, scan_prune, scan_merge
+    scan                                      scan_trivial, scan_hoist, scan_prune,
+                                              scan_merge, scan_keep_last
     scanOp_pushout_nonseqs_ops                scan_hoist
     scanOp_remove_constants_and_unused_inputs0,
     scanop_remove_constants_and_unused_inputs2 scan_prune
     scanOp_merge                              scan_merge
+    scanOp_save_mem                           scan_keep_last
 
 A symgraph pass name stands for itself. Every other Theano tag (``gpu``, ``gpuarray``,
 ``conv_dnn``, ``cudnn``, ``conv_gemm``, ``uncanonicalize``, ``local_remove_all_assert``,
@@ -150,11 +152,12 @@ THEANO_TAGS: dict[str, tuple[str, ...]] = {
     "inplace": ("inplace",),
     "inplace_opt": ("inplace",),
     "inplace_elemwise_opt": ("inplace",),
-    "scan": ("scan_trivial", "scan_hoist", "scan_prune", "scan_merge"),
+    "scan": ("scan_trivial", "scan_hoist", "scan_prune", "scan_merge", "scan_keep_last"),
     "scanOp_pushout_nonseqs_ops": ("scan_hoist",),
     "scanOp_remove_constants_and_unused_inputs0": ("scan_prune",),
     "scanop_remove_constants_and_unused_inputs2": ("scan_prune",),
     "scanOp_merge": ("scan_merge",),
+    "scanOp_save_mem": ("scan_keep_last",),
 }
 
 
