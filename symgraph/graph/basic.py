@@ -400,12 +400,12 @@ class Op:
         return None
 
 
-_NO_TEST_VALUE = object()
+NO_TEST_VALUE = object()
 
 
 def known_test_value(variable: Variable) -> Any:
     """The value ``variable`` stands for while the graph is built (``tag.test_value``; a
-    constant's data; a shared variable's value), or ``_NO_TEST_VALUE``."""
+    constant's data; a shared variable's value), or ``NO_TEST_VALUE``."""
     if "test_value" in variable.tag:
         return variable.tag["test_value"]
     if isinstance(variable, Constant):
@@ -413,7 +413,7 @@ def known_test_value(variable: Variable) -> Any:
     get_value = getattr(variable, "get_value", None)  # a shared variable (a later layer)
     if get_value is not None:
         return get_value(borrow=True)
-    return _NO_TEST_VALUE
+    return NO_TEST_VALUE
 
 
 def compute_test_values(node: Apply, mode: str) -> None:
@@ -423,7 +423,7 @@ def compute_test_values(node: Apply, mode: str) -> None:
     values = []
     for position, variable in enumerate(node.inputs):
         value = known_test_value(variable)
-        if value is _NO_TEST_VALUE:
+        if value is NO_TEST_VALUE:
             if mode == "ignore":
                 return
             message = (
