@@ -1,6 +1,7 @@
 """Library-wide settings, read once at import.
 
-Only user-facing defaults live here: ``floatX`` and ``keep_freed_memory``. Ops never read
+Only user-facing defaults live here: ``floatX``, ``keep_freed_memory`` and
+``compute_test_value`` (read when a node is built, never when it runs). Ops never read
 this module: the tensor constructors resolve ``floatX`` when a variable is *created*, so a graph's
 meaning never changes because a setting changed later.
 
@@ -48,6 +49,15 @@ def _flag(value) -> bool:
     return bool(value)
 
 
+TEST_VALUE_MODES = ("off", "ignore", "warn", "raise")
+
+
+def _test_value_mode(value) -> str:
+    if not isinstance(value, str) or value not in TEST_VALUE_MODES:
+        raise ValueError(f"compute_test_value must be one of {TEST_VALUE_MODES}, got {value!r}")
+    return next(m for m in TEST_VALUE_MODES if m == value)
+
+
 class Option(NamedTuple):
     """One setting: its default, the check turning a given value (or flag text) into the
     stored value, and what it does."""
@@ -68,6 +78,14 @@ OPTIONS: dict[str, Option] = {
         _flag,
         "whether function() asks the C allocator to keep freed memory for reuse "
         "(see symgraph.compile.memory)",
+    ),
+    "compute_test_value": Option(
+        "off",
+        _test_value_mode,
+        "a debugging aid: when not 'off', building a node computes its outputs' "
+        "tag.test_value from its inputs' (constants and shared variables hold theirs), so a "
+        "shape error is raised at the line that built the node; an input without one is "
+        "skipped silently ('ignore'), with a warning ('warn') or an error ('raise')",
     ),
 }
 

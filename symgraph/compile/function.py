@@ -399,12 +399,15 @@ def function(
     update_pairs = list(recipe["updates"])
     output_vars = [o.variable for o in out_specs]
     _add_default_updates(update_pairs, output_vars, recipe["no_default_updates"], recipe["givens"])
-    fgraph, shared_inputs = _build_graph(
-        specs, output_vars, update_pairs, recipe["givens"], on_unused_input
-    )
-    trace_records = trace_pipeline(fgraph, recipe["mode"].passes) if trace else None
-    if not trace:
-        run_pipeline(fgraph, recipe["mode"].passes)
+    # Test values check the user's graph as it is built; the copies and rewritten nodes
+    # made while compiling have none, and need none.
+    with config.change_flags(compute_test_value="off"):
+        fgraph, shared_inputs = _build_graph(
+            specs, output_vars, update_pairs, recipe["givens"], on_unused_input
+        )
+        trace_records = trace_pipeline(fgraph, recipe["mode"].passes) if trace else None
+        if not trace:
+            run_pipeline(fgraph, recipe["mode"].passes)
     inner_traces = trace_records.inner if trace else None
     parameters, defaults, default_names = _parameters(specs, name, allow_input_downcast)
     program = generate(

@@ -14,11 +14,15 @@ import linecache
 import os
 import sys
 import threading
+import warnings
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from symgraph.config import config
 from symgraph.graph.emit import EmitContext, perform_emitted
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -359,6 +363,8 @@ class Op:
 
     def __call__(self, *inputs, **kwargs):
         node = self.make_node(*inputs, **kwargs)
+        if config.compute_test_value != "off":
+            compute_test_values(node, config.compute_test_value)
         return node.outputs[0] if len(node.outputs) == 1 else node.outputs
 
     def make_node(self, *inputs) -> Apply:
@@ -393,6 +399,59 @@ class Op:
         move along ``eval_points`` (None for an input that does not move); None (the
         default) lets ``Rop`` derive them from ``grad``."""
         return None
+
+
+NO_TEST_VALUE = object()
+
+
+def known_test_value(variable: Variable) -> Any:
+    """The value ``variable`` stands for while the graph is built (``tag.test_value``; a
+    constant's data; a shared variable's value), or ``NO_TEST_VALUE``."""
+    if "test_value" in variable.tag:
+        return variable.tag["test_value"]
+    if isinstance(variable, Constant):
+        return variable.data
+    get_value = getattr(variable, "get_value", None)  # a shared variable (a later layer)
+    if get_value is not None:
+        return get_value(borrow=True)
+    return NO_TEST_VALUE
+
+
+def compute_test_values(node: Apply, mode: str) -> None:
+    """Set the test values of ``node``'s outputs from its inputs' by running its op (see
+    ``config.compute_test_value``). An input without one: nothing is computed, and
+    ``mode`` says whether that is silent ('ignore'), warned of ('warn') or an error."""
+    values = []
+    for position, variable in enumerate(node.inputs):
+        value = known_test_value(variable)
+        if value is NO_TEST_VALUE:
+            if mode == "ignore":
+                return
+            message = (
+                f"cannot compute the test values of {node.op}: its input {position} "
+                f"({variable_label(variable)}) has none; set {variable_label(variable)}"
+                ".tag.test_value, or config.compute_test_value='off'"
+            )
+            if mode == "warn":
+                warnings.warn(message, stacklevel=3)
+                return
+            raise ValueError(message)
+        try:
+            value = variable.type.filter(value, allow_downcast=True)
+        except TypeError as error:
+            raise TypeError(f"test value of {variable_label(variable)}: {error}") from None
+        values.append(np.array(value, copy=True))  # the op may overwrite its inputs
+    try:
+        outputs = node.op.perform(node, values)
+    except Exception as error:
+        shapes = ", ".join(str(np.shape(v)) for v in values)
+        error.add_note(
+            f"while computing the test values of {node.op} from inputs of shapes {shapes} "
+            "(config.compute_test_value)"
+        )
+        raise
+    for variable, value in zip(node.outputs, outputs):
+        variable.tag["test_value"] = variable.type.filter(value, allow_downcast=True)
 
 
 class HasInnerGraph:

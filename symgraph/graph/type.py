@@ -114,7 +114,8 @@ class TensorType(Type):
 
         An array of another dtype is accepted when the cast is safe (an upcast); a Python
         scalar or list when converting loses nothing; a Python float always (to any float
-        dtype). Anything else needs ``allow_downcast=True``. Raises TypeError otherwise.
+        dtype) unless ``allow_downcast`` is False rather than None. Anything else needs
+        ``allow_downcast=True``. Raises TypeError otherwise.
 
         The result is always a plain ``ndarray``: a subclass (``np.matrix``, which stays
         2-d through reductions) is viewed as one; a masked array is refused, since
@@ -148,7 +149,9 @@ class TensorType(Type):
             lossless = original.dtype.kind in "biuf" and np.array_equal(
                 array, original, equal_nan=original.dtype.kind == "f"
             )
-            python_float = isinstance(value, float) and dtype.kind == "f"
+            # a Python float goes to any float dtype, unless downcasting was refused
+            # explicitly (allow_downcast=False, Theano's allow_input_downcast=False)
+            python_float = isinstance(value, float) and dtype.kind == "f" and allow_downcast is None
             if not (allow_downcast or lossless or python_float):
                 raise TypeError(
                     f"expected {self.dtype}, got {_describe_value(value)} which cannot be "

@@ -40,8 +40,19 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from symgraph.config import config
 from symgraph.grad import Lop
-from symgraph.graph.basic import Apply, Constant, HasInnerGraph, Op, Variable, variable_label
+from symgraph.graph.basic import (
+    NO_TEST_VALUE,
+    Apply,
+    Constant,
+    HasInnerGraph,
+    Op,
+    Variable,
+    compute_test_values,
+    known_test_value,
+    variable_label,
+)
 from symgraph.graph.traversal import (
     ancestors,
     clone_replace,
@@ -746,6 +757,8 @@ def build_loop(
         for tap in taps:
             base = _base_name(init)
             tap_slots.append(row_type.make_variable(f"{base}[t{tap}]" if base else None))
+    if config.compute_test_value != "off":
+        _give_slots_test_values(sequences, seq_slots, given_states, tap_slots)
     arguments = [*seq_slots, *tap_slots, *non_sequences]
     _check_arity(fn, arguments, descriptions, title)
     # Variables are numbered as they are made: a default update numbered after this one
@@ -808,10 +821,29 @@ def build_loop(
     initial = [init for init, _ in given_states]
     initial += [v.dimshuffle("x", *range(v.ndim)) for v in carried]
     node = op.make_node(n_steps, *sequences, *initial, *all_non_seqs)
+    if config.compute_test_value != "off":
+        compute_test_values(node, config.compute_test_value)
     final = OrderedDict((v, buffer[-1]) for v, buffer in zip(carried, node.outputs[len(outputs) :]))
     for variable in defaults:
         variable.default_update = final[variable]
     return list(node.outputs[: len(outputs)]), final
+
+
+def _give_slots_test_values(sequences, seq_slots, given_states, tap_slots) -> None:
+    """Test values for ``fn``'s arguments (``config.compute_test_value``), so the nodes
+    ``fn`` builds compute theirs: a sequence's first row, and for each tap the row of the
+    initial state it reads at the first step."""
+    for sequence, slot in zip(sequences, seq_slots):
+        value = known_test_value(sequence)
+        if value is not NO_TEST_VALUE and len(value):
+            slot.tag.test_value = np.asarray(value)[0]
+    slots = iter(tap_slots)
+    for init, taps in given_states:
+        value = known_test_value(init)
+        for tap in taps:
+            slot = next(slots)
+            if value is not NO_TEST_VALUE:
+                slot.tag.test_value = np.asarray(value)[len(value) + tap]
 
 
 def _title(name: str | None) -> str:

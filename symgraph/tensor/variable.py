@@ -56,6 +56,12 @@ class _TensorMethods:
             )
         return True
 
+    # A NumPy array (or scalar) on the left of an operator, ``array + x`` or ``array < x``:
+    # NumPy's ufuncs decline to handle a variable, so Python calls the variable's reflected
+    # operator and the result is symbolic, not an object array of nodes.
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
     # Variables are graph nodes: == and hash are identity (as in Theano); use eq()/neq().
     __eq__ = object.__eq__
     __hash__ = object.__hash__

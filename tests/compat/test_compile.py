@@ -93,3 +93,40 @@ def test_optimizer_flags_shape_the_default_mode():
     with compat.change_flags(optimizer_excluding="gpu"):
         with pytest.warns(UserWarning, match="'gpu' has no symgraph pass"):
             assert get_default_mode().pass_names == EVERY_PASS
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_in_with_update_keeps_state_between_calls(mode):
+    """``In(s, value=v, update=expr)``: each call uses the stored value (or the one
+    given) and leaves ``expr``'s value stored for the next call (Theano's In)."""
+    T = compat.tensor
+    x, s = T.dscalar("x"), T.dvector("s")
+    f = compat.function(
+        [x, compat.In(s, value=np.zeros(2), update=s + x)], s * 2, mode=get_mode(mode)
+    )
+    state = np.zeros(2)
+    for step, (increment, given) in enumerate(
+        [(1.0, None), (2.0, None), (0.5, np.array([10.0, -1.0])), (1.0, None)]
+    ):
+        used = state if given is None else given
+        got = f(increment) if given is None else f(increment, given)
+        np.testing.assert_allclose(got, used * 2, err_msg=f"call {step}")
+        state = used + increment  # the reference: plain Python
+
+
+def test_in_with_update_and_several_outputs_by_keyword():
+    T = compat.tensor
+    count = T.lscalar("count")
+    f = compat.function([compat.In(count, value=0, update=count + 1)], [count, count * 10])
+    assert [list(map(int, f())) for _ in range(3)] == [[0, 0], [1, 10], [2, 20]]
+    assert [int(v) for v in f(count=7)] == [7, 70]
+    assert int(f()[0]) == 8
+
+
+def test_in_with_update_errors_name_the_input():
+    T = compat.tensor
+    s = T.dvector("s")
+    with pytest.raises(TypeError, match="s.*needs value="):
+        compat.In(s, update=s + 1)
+    with pytest.raises(TypeError, match="s.*float64 vector.*int64 vector"):
+        compat.In(s, value=np.zeros(2), update=T.lvector("k"))

@@ -103,9 +103,9 @@ def test_options_without_effect_warn_when_changed(cfg):
         warnings.simplefilter("error")
         cfg.compute_test_value = "off"  # the default: nothing to warn about
         cfg.warn.round = False  # read by programs: silent
-    with pytest.warns(UserWarning, match="compute_test_value=raise has no effect"):
-        cfg.compute_test_value = "raise"
-    assert cfg.compute_test_value == "raise"
+    with pytest.warns(UserWarning, match="compute_test_value_opt=raise has no effect"):
+        cfg.compute_test_value_opt = "raise"
+    assert cfg.compute_test_value_opt == "raise"
     with pytest.warns(UserWarning, match="exception_verbosity=high has no effect"):
         cfg.exception_verbosity = "high"
     with pytest.warns(UserWarning, match="gpuarray.sync=True has no effect.*CPU only"):
@@ -114,6 +114,18 @@ def test_options_without_effect_warn_when_changed(cfg):
         cfg.dnn.conv.algo_fwd = "time_once"
     with pytest.warns(UserWarning, match="cxx= has no effect.*no C"):
         cfg.cxx = ""
+
+
+def test_compute_test_value_is_the_core_setting():
+    core = Config()
+    cfg = TheanoConfig(core, "compute_test_value=warn")
+    assert core.compute_test_value == "warn" == cfg.compute_test_value
+    cfg.compute_test_value = "raise"
+    assert core.compute_test_value == "raise"
+    core.compute_test_value = "ignore"
+    assert cfg.compute_test_value == "ignore"
+    with pytest.raises(ValueError, match='"compute_test_value"'):
+        cfg.compute_test_value = "always"
 
 
 def test_options_theano_fixed_at_import(cfg):

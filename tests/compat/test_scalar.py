@@ -44,3 +44,33 @@ def test_upcast_under_float32_never_widens_past_the_widest_float_given(dtypes):
         assert result == numpy_result
     else:
         assert result == np.float32
+
+
+def test_scalar_types_and_groups(theano):
+    from theano.scalar import basic
+
+    assert basic.int32.dtype == "int32" and str(basic.int32) == "int32"
+    assert basic.int32 == theano.scalar.get_scalar_type("int32") != basic.int64
+    assert basic.int32 in basic.int_types and basic.float32 in basic.float_types
+    assert {t.dtype for t in basic.all_types} == {
+        "bool",
+        *(f"int{b}" for b in (8, 16, 32, 64)),
+        *(f"uint{b}" for b in (8, 16, 32, 64)),
+        "float16",
+        "float32",
+        "float64",
+        "complex64",
+        "complex128",
+    }
+    assert set(basic.discrete_types) | set(basic.continuous_types) == set(basic.all_types)
+    assert not set(basic.discrete_types) & set(basic.continuous_types)
+    i = basic.int32("i")
+    assert i.name == "i" and i.ndim == 0 and i.dtype == "int32"
+
+
+def test_scalar_ops_are_the_ones_tensor_nodes_hold(theano):
+    x = theano.tensor.dvector()
+    assert (x + x).owner.op.scalar_op == theano.scalar.add
+    assert abs(x).owner.op.scalar_op == theano.scalar.abs_
+    assert theano.tensor.sgn(x).owner.op.scalar_op == theano.scalar.sgn
+    assert theano.scalar.add != theano.scalar.mul and str(theano.scalar.add) == "add"

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import symgraph
 import symgraph.tensor as T
 from symgraph.tensor import operators, variable
 
@@ -43,3 +44,41 @@ def test_reduction_methods_take_the_functions_dtype(method):
     expected = getattr(np, method)(value, axis=0, dtype="float32")
     assert reduced.eval({x: value}).dtype == np.float32
     np.testing.assert_allclose(reduced.eval({x: value}), expected)
+
+
+NUMPY_LEFT_OPERATORS = [
+    ("+", lambda a, b: a + b),
+    ("-", lambda a, b: a - b),
+    ("*", lambda a, b: a * b),
+    ("/", lambda a, b: a / b),
+    ("**", lambda a, b: a**b),
+    ("<", lambda a, b: a < b),
+    ("<=", lambda a, b: a <= b),
+    (">", lambda a, b: a > b),
+    (">=", lambda a, b: a >= b),
+]
+
+
+@pytest.mark.parametrize(
+    "name, apply", NUMPY_LEFT_OPERATORS, ids=[n for n, _ in NUMPY_LEFT_OPERATORS]
+)
+@pytest.mark.parametrize("left", ["array", "scalar"])
+def test_a_numpy_value_on_the_left_gives_a_symbolic_result(name, apply, left):
+
+    x = T.vector("x", dtype="float64")
+    rng = np.random.default_rng(0)
+    value = rng.uniform(0.5, 2.0, size=3)
+    array = rng.uniform(0.5, 2.0, size=3) if left == "array" else np.float64(1.5)
+    result = apply(array, x)
+    assert isinstance(result, variable.TensorVariable), type(result)
+    got = symgraph.function([x], result)(value)
+    expected = apply(array, value)  # NumPy's own result, computed here
+    assert got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected)
+
+
+def test_a_numpy_array_on_the_left_keeps_the_variables_dtype_rules():
+    x = T.vector("x", dtype="float32")
+    assert (np.ones(3, dtype="float32") + x).dtype == "float32"
+    assert (np.ones(3, dtype="float64") * x).dtype == "float64"
+    assert (np.array([1, 2, 3]) + T.lvector("k")).dtype == "int64"

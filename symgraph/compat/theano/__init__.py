@@ -22,8 +22,10 @@ from symgraph.compat.theano._util import TheanoDeprecationWarning
 warnings.filterwarnings("default", category=TheanoDeprecationWarning)
 
 from symgraph.compat.theano import (  # noqa: E402
+    compat,
     configparser,
     gof,
+    gpuarray,
     gradient,
     printing,
     sandbox,
@@ -71,6 +73,7 @@ __all__ = [
     "Variable",
     "change_flags",
     "clone",
+    "compat",
     "config",
     "configparser",
     "dot",
@@ -78,6 +81,7 @@ __all__ = [
     "foldr",
     "function",
     "gof",
+    "gpuarray",
     "grad",
     "gradient",
     "install",

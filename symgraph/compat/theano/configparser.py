@@ -5,14 +5,16 @@ Every option Theano 1.0 declared that old code commonly reads or sets is listed 
 Theano default, the check Theano applied to a new value, and what it does here. Three
 kinds:
 
-* acted on: ``floatX`` (one setting with ``symgraph.config.floatX``: changing either changes
-  both), ``mode``, ``optimizer``, ``optimizer_excluding``/``_including`` and
-  ``on_unused_input`` (read by ``theano.function``);
+* acted on: ``floatX`` and ``compute_test_value`` (one setting each with
+  ``symgraph.config``'s: changing either changes both), ``mode``, ``optimizer``,
+  ``optimizer_excluding``/``_including`` and ``on_unused_input`` (read by
+  ``theano.function``);
 * values programs read for themselves (``warn.*``, ``unittests.rseed``,
   ``tensor.cmp_sloppy``...): stored and returned, silently (``warn.ignore_bug_before`` in
   ``THEANO_FLAGS`` moves the ``warn.*`` defaults, as in Theano);
 * Theano back-end options with no effect here (devices, GPU libraries, C compilation,
-  test values): accepted, and setting one to anything but its default warns and says why.
+  ``compute_test_value_opt``): accepted, and setting one to anything but its default
+  warns and says why.
 
 ``config.warn`` is a section: ``config.warn.round`` and ``config.warn.round = False``
 work, as do dotted names in ``THEANO_FLAGS`` and ``change_flags``. A name Theano never had
@@ -201,7 +203,7 @@ OPTIONS: dict[str, Option] = {
     "compute_test_value": Option(
         "off",
         _enum("off", "ignore", "warn", "raise", "pdb"),
-        "test values are not computed while the graph is built",
+        "shared with symgraph.config.compute_test_value ('pdb' raises: no debugger)",
     ),
     "compute_test_value_opt": Option(
         "off", _enum("off", "ignore", "warn", "raise", "pdb"), _TOOLING
@@ -323,8 +325,8 @@ OPTIONS: dict[str, Option] = {
     ),
 }
 
-# symgraph's floatX has no float16: the one option forwarded to the core settings.
-_FORWARDED = ("floatX",)
+# The options forwarded to the core settings (symgraph's floatX has no float16).
+_FORWARDED = ("floatX", "compute_test_value")
 
 
 class ConfigOverrideError(Exception):
@@ -411,6 +413,9 @@ class TheanoConfig:
         except (TypeError, ValueError):
             raise _invalid(name, value, option.check) from None
         if name in _FORWARDED:
+            if name == "compute_test_value" and value == "pdb":
+                warn("compute_test_value='pdb': no debugger is started here; 'raise' instead")
+                value = "raise"
             setattr(self._target, name, value)
             return
         if value == self._values[name]:

@@ -267,10 +267,16 @@ def grad(
     single = isinstance(wrt, Variable)
     wrt_list = [wrt] if single else list(wrt)
     constants = list(consider_constant or ())
+    # An integer cost is piecewise constant: Theano seeded it with float ones and every
+    # gradient through it came out zero (only known_grads can contribute).
+    integer_cost = cost is not None and _is_integer_scalar(cost)
+    swept_cost = None if integer_cost else cost
 
     def sweep(targets, blockers):
+        if swept_cost is None and not known_grads:
+            return [None] * len(targets)
         return _grad(
-            cost,
+            swept_cost,
             targets,
             consider_constant=blockers,
             disconnected_inputs="ignore",
@@ -293,7 +299,7 @@ def grad(
     final = []
     for variable, g in zip(wrt_list, results):
         discrete = variable.type.numpy_dtype.kind not in "fc"
-        if discrete and variable in used:
+        if variable in used and (discrete or (integer_cost and g is None)):
             g = _float_zeros_like(variable)
         elif g is None:
             _report_disconnected(variable, disconnected_inputs)
@@ -311,6 +317,13 @@ def grad(
             g.name = f"(d{cost_name}/d{variable.name})"
         final.append(g)
     return final[0] if single else final
+
+
+def _is_integer_scalar(cost) -> bool:
+    """Whether ``cost`` is an integer (or bool) scalar; other shapes and kinds are left
+    for the core's ``grad`` to refuse with its own message."""
+    cost = as_tensor(cost)
+    return cost.ndim == 0 and cost.type.numpy_dtype.kind in "biu"
 
 
 def _report_disconnected(variable: Variable, disconnected_inputs: str) -> None:

@@ -339,8 +339,14 @@ class IncSubtensor(Op):
 
 
 def getitem(x, index) -> Variable:
-    """``x[index]`` with NumPy semantics (basic and integer-array indexing)."""
+    """``x[index]`` with NumPy semantics (basic and integer-array indexing). A list
+    holding a slice, None or Ellipsis is read as a tuple, as NumPy before 1.23 and Theano
+    read it (``x[[slice(0, n), 1]]`` is ``x[0:n, 1]``)."""
     x = as_tensor(x)
+    if isinstance(index, list) and any(
+        isinstance(item, slice) or item is None or item is Ellipsis for item in index
+    ):
+        index = tuple(index)
     if (
         isinstance(index, (numbers.Integral, np.integer))
         and x.owner is not None

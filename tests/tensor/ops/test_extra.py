@@ -32,6 +32,42 @@ def test_repeat_matches_numpy(shape, repeats, axis_seed, use_none):
 @SETTINGS
 @given(
     shape=st.lists(st.integers(1, 3), min_size=1, max_size=3),
+    repeats=st.integers(0, 3),
+    axis_seed=st.integers(0, 10),
+    use_none=st.booleans(),
+)
+def test_repeat_with_a_symbolic_count_matches_numpy(shape, repeats, axis_seed, use_none):
+    xv = np.random.default_rng(0).normal(size=shape)
+    axis = None if use_none else axis_seed % len(shape)
+    x = T.tensor("float64", shape=(None,) * len(shape), name="x")
+    count = T.lscalar("count")
+    (result,) = compile_and_run([x, count], [T.repeat(x, count, axis=axis)], [xv, repeats])
+    assert_close(result, np.repeat(xv, repeats, axis=axis))
+
+
+def test_repeat_with_a_symbolic_count_gradient():
+    rng = np.random.default_rng(3)
+    count = T.iscalar("count")
+    x = T.matrix("x", dtype="float64")
+    y = T.repeat(x, count, axis=1)
+    g = symgraph.function([x, count], symgraph.grad((y * y).sum(), x))
+    xv = rng.normal(size=(2, 3))
+    # each element appears `count` times: d/dx sum(y^2) = 2 * count * x
+    assert_close(g(xv, 3), 2 * 3 * xv)
+    symgraph.verify_grad(lambda v: T.repeat(v, T.constant(2, dtype="int32") + 0), [xv], rng=rng)
+
+
+def test_repeat_refuses_a_count_per_element():
+    counts = T.lvector("counts")
+    with pytest.raises(TypeError, match="counts.*int64 vector"):
+        T.repeat(T.vector("x"), counts)
+    with pytest.raises(TypeError, match="repeats must be an int or an integer scalar"):
+        T.repeat(T.vector("x"), T.dscalar("r"))
+
+
+@SETTINGS
+@given(
+    shape=st.lists(st.integers(1, 3), min_size=1, max_size=3),
     reps=st.lists(st.integers(0, 3), min_size=1, max_size=4),
 )
 def test_tile_matches_numpy(shape, reps):

@@ -108,6 +108,29 @@ def test_minibatch_slice_with_symbolic_bounds():
     np.testing.assert_array_equal(shared.get_value(), value)
 
 
+@SETTINGS
+@given(start=st.integers(0, 4), stop=st.integers(0, 4), column=st.integers(-2, 1))
+def test_a_list_of_slices_is_a_tuple_index(start, stop, column):
+    """``x[[slice(i, j), k]]`` indexes as ``x[i:j, k]`` (NumPy before 1.23, Theano)."""
+    x = T.matrix("x")
+    i, j = T.lscalars("i", "j")
+    value = np.arange(8.0).reshape(4, 2)
+    by_list = x[[slice(i, j), column]]
+    by_tuple = x[i:j, column]
+    result = compile_and_run([x, i, j], by_list, [value, np.int64(start), np.int64(stop)])
+    np.testing.assert_array_equal(result, value[start:stop, column])
+    assert by_list.type == by_tuple.type and by_list.owner.op == by_tuple.owner.op
+    ellipsis = compile_and_run([x, i], x[[Ellipsis, slice(None, i)]], [value, np.int64(stop)])
+    np.testing.assert_array_equal(ellipsis, value[..., :stop])
+    assert x[[None, slice(None)]].type.shape == (1, None, None)
+
+
+def test_a_list_of_integers_stays_an_integer_array_index():
+    x = T.matrix("x")
+    value = np.arange(8.0).reshape(4, 2)
+    np.testing.assert_array_equal(compile_and_run([x], x[[3, 0]], [value]), value[[3, 0]])
+
+
 def test_integer_indexing():
     x = T.matrix("x")
     i, j = T.iscalar("i"), T.lscalar("j")

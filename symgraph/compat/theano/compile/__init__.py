@@ -40,6 +40,7 @@ from symgraph.compile.io import _NO_VALUE
 from symgraph.compile.io import In as _In
 from symgraph.rewrite.pipeline import list_passes
 from symgraph.tensor.shared import shared as _shared
+from symgraph.tensor.variable import as_tensor
 
 __all__ = [
     "Function",
@@ -60,9 +61,11 @@ __all__ = [
 
 class In(_In):
     """Theano's ``In``: ``borrow=True`` keeps the default ``value`` itself rather than a
-    copy (changing that array then changes the default, as in Theano). ``mutable`` and
-    ``implicit`` have no effect: inputs are never overwritten here, and shared variables
-    are never explicit inputs."""
+    copy (changing that array then changes the default, as in Theano). ``update``, an
+    expression, makes the input a piece of state: after each call the function keeps its
+    value as the input's new default (computed from the value the call used, given or
+    default), so ``value`` must be given. ``mutable`` and ``implicit`` have no effect:
+    inputs are never overwritten here, and shared variables are never explicit inputs."""
 
     def __init__(
         self,
@@ -74,17 +77,34 @@ class In(_In):
         strict=False,
         allow_downcast=None,
         implicit=False,
+        update=None,
     ) -> None:
         ignore_arguments("In", [n for n, v in (("mutable", mutable), ("implicit", implicit)) if v])
+        if update is not None and value is _NO_VALUE:
+            raise TypeError(
+                f"In({variable}, update=...): an input with an update needs value= (the "
+                "state it starts from)"
+            )
         super().__init__(
             variable, name=name, value=value, strict=strict, allow_downcast=allow_downcast
         )
+        self.update = None if update is None else _checked_update(variable, update)
         self.borrow = bool(borrow)
         self.mutable = mutable
         self.implicit = implicit
 
     def stored_default(self, value):
         return value if self.borrow else super().stored_default(value)
+
+
+def _checked_update(variable, update):
+    update = as_tensor(update)
+    if update.type.ndim != variable.type.ndim or update.dtype != variable.dtype:
+        raise TypeError(
+            f"In({variable}, update=...): the update must have the input's type "
+            f"{variable.type.describe()}, got {update.type.describe()}"
+        )
+    return update
 
 
 class TensorSharedVariable(SharedVariable):
@@ -290,19 +310,59 @@ def function(
 
     ``accept_inplace`` and ``rebuild_strict`` have no effect here.
     """
+    options = dict(
+        mode=mode,
+        updates=updates,
+        givens=givens,
+        no_default_updates=no_default_updates,
+        name=name,
+        allow_input_downcast=allow_input_downcast,
+        profile=profile,
+        on_unused_input=on_unused_input,
+    )
+    stateful = [spec for spec in inputs or () if isinstance(spec, In) and spec.update is not None]
+    if stateful:
+        return _stateful_function(stateful, inputs, outputs, **options)
+    return _compile(inputs, outputs, **options)
+
+
+def _compile(inputs, outputs, *, mode, on_unused_input, profile, **options) -> Function:
     compiled = symgraph.function(
         inputs,
         outputs,
-        updates=updates,
-        givens=givens,
         mode=get_mode(mode),
-        name=name,
         on_unused_input=on_unused_input or config.on_unused_input,
-        allow_input_downcast=allow_input_downcast,
         profile=bool(profile),
-        no_default_updates=no_default_updates,
+        **options,
     )
     return _as_theano_function(compiled)
+
+
+class StatefulFunction(Function):
+    """A function with inputs given ``In(..., update=...)``: it computes their updates as
+    extra outputs, which a call stores as those inputs' new defaults and does not return."""
+
+    def __call__(self, *args, **kwargs):
+        results = super().__call__(*args, **kwargs)
+        kept, new_states = results[: self.n_user_outputs], results[self.n_user_outputs :]
+        for (slot, check), value in zip(self.state_slots, new_states):
+            self.defaults[slot] = check(value)
+        return kept[0] if self.single_output else kept
+
+
+def _stateful_function(stateful, inputs, outputs, **options) -> StatefulFunction:
+    single = outputs is not None and not isinstance(outputs, (list, tuple))
+    user_outputs = [] if outputs is None else [outputs] if single else list(outputs)
+    compiled = _compile(inputs, user_outputs + [spec.update for spec in stateful], **options)
+    compiled.__class__ = StatefulFunction
+    compiled.n_user_outputs = len(user_outputs)
+    compiled.single_output = single
+    by_variable = {parameter.variable: parameter for parameter in compiled.inputs}
+    compiled.state_slots = [
+        (by_variable[spec.variable].default_slot, by_variable[spec.variable].check)
+        for spec in stateful
+    ]
+    return compiled
 
 
 def Param(  # noqa: N802 - Theano's name

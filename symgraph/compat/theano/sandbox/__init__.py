@@ -1,4 +1,5 @@
-"""``theano.sandbox``: only ``rng_mrg`` (``MRG_RandomStreams``) is provided."""
+"""``theano.sandbox``: ``rng_mrg`` (``MRG_RandomStreams``), and ``cuda``
+(imported on demand), which reports no GPU."""
 
 from symgraph.compat.theano.sandbox import rng_mrg
 

@@ -34,11 +34,23 @@ from symgraph.compat.theano.gradient import (  # noqa: E402, F401
     verify_grad,
 )
 from symgraph.compat.theano.tensor import (  # noqa: E402, F401
+    basic,
+    elemwise,
     extra_ops,
     nnet,
     shared_randomstreams,
     signal,
+    subtensor,
+    xlogx,
 )
+from symgraph.compat.theano.tensor import basic as _basic  # noqa: E402
+from symgraph.compat.theano.tensor.basic import (  # noqa: E402, F401
+    NotScalarConstantError,
+    TensorType,
+    _allclose,
+    get_scalar_constant_value,
+)
+from symgraph.compat.theano.tensor.elemwise import DimShuffle, Elemwise  # noqa: E402, F401
 from symgraph.graph.basic import Variable  # noqa: E402, F401 - Theano's tensor.Variable
 from symgraph.tensor import constructors as _constructors  # noqa: E402
 from symgraph.tensor.ops import math as _math  # noqa: E402
@@ -47,9 +59,12 @@ from symgraph.tensor.ops.shape import flatten as _flatten  # noqa: E402
 from symgraph.tensor.ops.shape import stack as _stack  # noqa: E402
 from symgraph.tensor.variable import as_tensor as _as_tensor  # noqa: E402
 
-abs_ = _math.abs
-sgn = _math.sign
-floor_div = _math.int_div
+# Theano's element-wise ops are op objects (``str(T.add)`` is ``Elemwise{add,no_inplace}``)
+# and its typed constructors TensorType instances (``x.type == T.dmatrix``).
+globals().update(_basic.ELEMWISE_OPS)
+globals().update(_basic.TYPED_TENSOR_TYPES)
+floor_div = int_div  # noqa: F821 - set just above
+fill = second  # noqa: F821
 conv2d = nnet.conv2d  # with Theano's old keywords (image_shape=...), like T.nnet.conv2d
 
 
@@ -153,12 +168,11 @@ def stack(*tensors, **kwargs):
     return _stack(list(tensors), axis=axis)
 
 
-def _theano_plural(core_plural):
-    """Theano's version of one of symgraph's plural constructors: ``n`` unnamed variables
-    for an int; otherwise one variable per name, where a lone string is a sequence of
-    one-letter names (``dmatrices('xy')`` is ``x, y``) and a single name gives the
-    variable itself, not a list (``dmatrices('x')``)."""
-    single = core_plural.single
+def _theano_plural(single, name):
+    """Theano's plural of the constructor ``single``: ``n`` unnamed variables for an int;
+    otherwise one variable per name, where a lone string is a sequence of one-letter names
+    (``dmatrices('xy')`` is ``x, y``) and a single name gives the variable itself, not a
+    list (``dmatrices('x')``)."""
 
     def plural(*names):
         if names and isinstance(names[0], int):
@@ -169,10 +183,26 @@ def _theano_plural(core_plural):
             return single(names if isinstance(names, str) else names[0])
         return [single(name) for name in names]
 
-    plural.__name__ = plural.__qualname__ = core_plural.__name__
+    plural.__name__ = plural.__qualname__ = name
     return plural
 
 
+def _plural_name(single_name: str) -> str:
+    if single_name.endswith("matrix"):
+        return single_name[: -len("matrix")] + "matrices"
+    return single_name + "s"
+
+
 globals().update(
-    {name: _theano_plural(core) for name, core in _constructors.PLURAL_CONSTRUCTORS.items()}
+    {
+        name: _theano_plural(core.single, name)
+        for name, core in _constructors.PLURAL_CONSTRUCTORS.items()
+    }
+)
+# the typed plurals make variables of Theano's TensorType instances (complex ones too)
+globals().update(
+    {
+        _plural_name(name): _theano_plural(ttype, _plural_name(name))
+        for name, ttype in _basic.TYPED_TENSOR_TYPES.items()
+    }
 )

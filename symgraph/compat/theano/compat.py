@@ -1,0 +1,25 @@
+"""``theano.compat``: the Python 2/3 names Theano code imports (``izip``...)."""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+
+PY3 = True
+izip = zip
+imap = map
+ifilter = filter
+izip_longest = itertools.zip_longest
+string_types = (str,)
+integer_types = (int,)
+
+__all__ = [
+    "PY3",
+    "OrderedDict",
+    "ifilter",
+    "imap",
+    "integer_types",
+    "izip",
+    "izip_longest",
+    "string_types",
+]
