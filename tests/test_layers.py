@@ -51,6 +51,7 @@ OP_FAMILIES = [
     "blas",
     "nnet",
     "extra",
+    "linalg",
     "conv_kernels",
     "conv",
     "pool_kernels",

@@ -60,6 +60,19 @@ from symgraph.tensor.ops.blas import Dot
 from symgraph.tensor.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from symgraph.tensor.ops.dimshuffle import DimShuffle
 from symgraph.tensor.ops.elemwise import Elemwise, scalar_op_named
+from symgraph.tensor.ops.linalg import (
+    QR,
+    SVD,
+    AllocDiag,
+    Cholesky,
+    Det,
+    Eigh,
+    ExtractDiag,
+    MatrixInverse,
+    MatrixPinv,
+    Solve,
+    SolveTriangular,
+)
 from symgraph.tensor.ops.math import SCALAR_OPS, Argmax, CumSum, LogSumExp, Reduce
 from symgraph.tensor.ops.nnet import LogSoftmax, Softmax, SoftmaxGrad
 from symgraph.tensor.ops.pool import MaxPoolGradGrad, Pool, PoolGrad
@@ -860,6 +873,140 @@ def softmax_grad_case(data):
 
 
 # --------------------------------------------------------------------------------------
+# rows: linear algebra (the references are the NumPy calls; the properties of the results,
+# a x = b, L L^T = a..., are checked in tests/tensor/ops/test_linalg.py)
+
+
+def _matrix_input(data, square=True):
+    n = data.draw(st.integers(0, 3))
+    m = n if square else data.draw(st.integers(0, 3))
+    return draw_input(data, data.draw(st.sampled_from(FLOATS)), (n, m))
+
+
+def _unary_linalg_case(op, reference, square=True):
+    def build(data):
+        x, value = _matrix_input(data, square)
+        return Case(op.make_node(x), [value], lambda v: [reference(v)])
+
+    return build
+
+
+def _symmetric_positive(data, dtype, n):
+    """A positive-definite matrix (a a^T + n I), sometimes with junk above the diagonal,
+    which the kernel must not read."""
+    a = draw_value(data, "float64", (n, n), low=-2, high=2)
+    value = a @ a.T + n * np.eye(n)
+    if data.draw(st.booleans(), label="junk above"):
+        value = value + np.triu(np.full((n, n), 7.0), 1)
+    return value.astype(dtype)
+
+
+def eigh_case(data):
+    uplo = data.draw(st.sampled_from(["L", "U"]))
+    x, value = _matrix_input(data)
+    return Case(Eigh(uplo).make_node(x), [value], lambda v: list(np.linalg.eigh(v, UPLO=uplo)))
+
+
+def svd_case(data):
+    full, uv = data.draw(st.booleans()), data.draw(st.booleans())
+    x, value = _matrix_input(data, square=False)
+
+    def reference(v):
+        result = np.linalg.svd(v, full_matrices=full, compute_uv=uv)
+        return list(result) if uv else [result]
+
+    return Case(SVD(full, uv).make_node(x), [value], reference)
+
+
+def qr_case(data):
+    mode = data.draw(st.sampled_from(["reduced", "complete", "r"]))
+    x, value = _matrix_input(data, square=False)
+
+    def reference(v):
+        result = np.linalg.qr(v, mode=mode)
+        return [result] if mode == "r" else list(result)
+
+    return Case(QR(mode).make_node(x), [value], reference)
+
+
+def cholesky_case(data):
+    lower = data.draw(st.booleans())
+    dtype = data.draw(st.sampled_from(FLOATS))
+    n = data.draw(st.integers(0, 3))
+    value = _symmetric_positive(data, dtype, n)
+    if not lower:
+        value = value.T.copy()
+    x = TensorType(dtype, draw_static(data, (n, n)))()
+
+    def reference(v):
+        sym = np.tril(v) + np.tril(v, -1).T if lower else np.triu(v) + np.triu(v, 1).T
+        factor = np.linalg.cholesky(sym.astype(np.float64))
+        return [factor if lower else factor.T]
+
+    return Case(Cholesky(lower).make_node(x), [value], reference)
+
+
+def _solve_operands(data):
+    n = data.draw(st.integers(0, 3))
+    a, a_value = draw_input(data, data.draw(st.sampled_from(FLOATS)), (n, n))
+    b_shape = data.draw(st.sampled_from([(n,), (n, data.draw(st.integers(0, 2)))]))
+    b, b_value = draw_input(data, data.draw(st.sampled_from(FLOATS)), b_shape)
+    return a, a_value, b, b_value
+
+
+def solve_case(data):
+    assume_a = data.draw(st.sampled_from(["gen", "sym", "pos"]))
+    a, a_value, b, b_value = _solve_operands(data)
+    node = Solve(assume_a).make_node(a, b)
+    return Case(node, [a_value, b_value], lambda p, q: [np.linalg.solve(p, q)])
+
+
+def solve_triangular_case(data):
+    lower, unit = data.draw(st.booleans()), data.draw(st.booleans())
+    a, a_value, b, b_value = _solve_operands(data)
+
+    def reference(p, q):  # substitution, row by row
+        n = p.shape[0]
+        p, q = p.astype(np.float64), q.astype(np.float64)
+        x = np.zeros(q.shape)
+        rows = range(n) if lower else range(n - 1, -1, -1)
+        for i in rows:
+            known = range(i) if lower else range(i + 1, n)
+            total = q[i] - sum((p[i, j] * x[j] for j in known), np.zeros(q.shape[1:]))
+            pivot = 1.0 if unit else p[i, i]
+            if pivot == 0:
+                raise np.linalg.LinAlgError("singular")
+            x[i] = total / pivot
+        return [x]
+
+    node = SolveTriangular(lower, unit).make_node(a, b)
+    return Case(node, [a_value, b_value], reference)
+
+
+def extract_diag_case(data):
+    shape = draw_shape(data, 2, 3)
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), shape)
+    axis1, axis2 = data.draw(st.permutations(range(len(shape))))[:2]
+    offset = data.draw(st.integers(-3, 3))
+    node = ExtractDiag(offset, axis1, axis2).make_node(x)
+    return Case(node, [value], lambda v: [np.diagonal(v, offset, axis1, axis2)])
+
+
+def alloc_diag_case(data):
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), draw_shape(data, 1, 1))
+    offset = data.draw(st.integers(-2, 2))
+
+    def reference(v):
+        n = len(v) + abs(offset)
+        out = np.zeros((n, n), dtype=v.dtype)
+        for i, entry in enumerate(v):
+            out[i + max(-offset, 0), i + max(offset, 0)] = entry
+        return [out]
+
+    return Case(AllocDiag(offset).make_node(x), [value], reference)
+
+
+# --------------------------------------------------------------------------------------
 # rows: convolution and pooling
 
 
@@ -1287,6 +1434,17 @@ ROWS = [
     Row("softmax", Softmax, softmax_case),
     Row("log_softmax", LogSoftmax, lambda data: softmax_case(data, True)),
     Row("softmax_grad", SoftmaxGrad, softmax_grad_case),
+    Row("matrix_inverse", MatrixInverse, _unary_linalg_case(MatrixInverse(), np.linalg.inv)),
+    Row("det", Det, _unary_linalg_case(Det(), np.linalg.det)),
+    Row("pinv", MatrixPinv, _unary_linalg_case(MatrixPinv(), np.linalg.pinv, square=False)),
+    Row("eigh", Eigh, eigh_case),
+    Row("svd", SVD, svd_case),
+    Row("qr", QR, qr_case),
+    Row("cholesky", Cholesky, cholesky_case),
+    Row("solve", Solve, solve_case),
+    Row("solve_triangular", SolveTriangular, solve_triangular_case),
+    Row("extract_diag", ExtractDiag, extract_diag_case),
+    Row("alloc_diag", AllocDiag, alloc_diag_case),
     Row("conv2d", Conv2d, conv2d_case),
     Row("conv2d_grad_inputs", Conv2dGradInputs, lambda data: conv2d_grad_case(data, True)),
     Row("conv2d_grad_weights", Conv2dGradWeights, lambda data: conv2d_grad_case(data, False)),

@@ -81,6 +81,24 @@ from symgraph.tensor.ops.extra import (
     tile,
     to_one_hot,
 )
+from symgraph.tensor.ops.linalg import (
+    alloc_diag,
+    cholesky,
+    det,
+    diag,
+    eigh,
+    eigvalsh,
+    extract_diag,
+    linalg_norm,
+    matrix_dot,
+    matrix_inverse,
+    pinv,
+    qr,
+    solve,
+    solve_triangular,
+    svd,
+    trace,
+)
 from symgraph.tensor.ops.math import *  # noqa: F403 - the element-wise table and reductions
 from symgraph.tensor.ops.nnet import (
     binary_crossentropy,

@@ -21,6 +21,16 @@ from symgraph.compat.theano.tensor.raw_random import RandomFunction
 from symgraph.grad import GradientOverride
 from symgraph.tensor.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from symgraph.tensor.ops.dimshuffle import DimShuffle
+from symgraph.tensor.ops.linalg import (
+    QR,
+    SVD,
+    AllocDiag,
+    Cholesky,
+    Eigh,
+    ExtractDiag,
+    Solve,
+    SolveTriangular,
+)
 from symgraph.tensor.ops.math import Argmax, CumSum, LogSumExp, Reduce
 from symgraph.tensor.ops.nnet import LogSoftmax, Softmax, SoftmaxGrad
 from symgraph.tensor.ops.pool import MaxPoolGradGrad, Pool, PoolGrad
@@ -140,6 +150,14 @@ def _string_cases(marker: Path) -> dict:
         "MRGUniform ndim": lambda: MRGUniform("float64", "1"),
         "MRGUniform dtype": lambda: MRGUniform(f"float64 if {touch(marker)} else 0", 1),
         "ChoiceFromUniform replace": lambda: ChoiceFromUniform("int64", "False"),
+        "Eigh UPLO": lambda: Eigh(f"L' if {touch(marker)} else 'L"),
+        "SVD full_matrices": lambda: SVD("False"),
+        "QR mode": lambda: QR(f"r' if {touch(marker)} else 'r"),
+        "Cholesky lower": lambda: Cholesky("True"),
+        "Solve assume_a": lambda: Solve(f"gen' if {touch(marker)} else 'gen"),
+        "SolveTriangular lower": lambda: SolveTriangular("True"),
+        "ExtractDiag offset": lambda: ExtractDiag(code),
+        "AllocDiag offset": lambda: AllocDiag(code),
     }
 
 
@@ -203,6 +221,15 @@ def _code_value_cases(marker: Path) -> dict:
             [image],
             [iv],
         ),
+        "Eigh UPLO": (lambda: Eigh(code_str("U", marker))(m[:, :2])[0], [m], [mv]),
+        "QR mode": (lambda: QR(code_str("r", marker))(m), [m], [mv]),
+        "Solve assume_a": (
+            lambda: Solve(code_str("sym", marker))(m[:, :2], v),
+            [m, v],
+            [mv, np.ones(2)],
+        ),
+        "ExtractDiag offset": (lambda: ExtractDiag(one, zero, one)(m), [m], [mv]),
+        "AllocDiag offset": (lambda: AllocDiag(one)(v), [v], [np.ones(2)]),
     }
 
 
@@ -281,6 +308,14 @@ PARAM_CASES = {
     MultinomialFromUniform: lambda: MultinomialFromUniform(np.dtype("int32")),
     ChoiceFromUniform: lambda: ChoiceFromUniform(np.int64, np.bool_(False)),
     GradientOverride: lambda: GradientOverride("clip", np.float32(-1), np.float64(1)),
+    Eigh: lambda: Eigh(np.str_("U")),
+    SVD: lambda: SVD(np.bool_(False), 1),
+    QR: lambda: QR(np.str_("complete")),
+    Cholesky: lambda: Cholesky(np.bool_(False)),
+    Solve: lambda: Solve(np.str_("pos")),
+    SolveTriangular: lambda: SolveTriangular(1, np.bool_(True)),
+    ExtractDiag: lambda: ExtractDiag(i32(-1), i64(2), i32(0)),
+    AllocDiag: lambda: AllocDiag(i64(1)),
 }
 # Ops of the tensor package that are not built from user parameters here.
 NOT_IN_TABLE = {"DimShuffle", "Elemwise", "Fused"}

@@ -35,9 +35,11 @@ from symgraph.compat.theano.gradient import (  # noqa: E402, F401
 )
 from symgraph.compat.theano.tensor import (  # noqa: E402, F401
     extra_ops,
+    nlinalg,
     nnet,
     shared_randomstreams,
     signal,
+    slinalg,
 )
 from symgraph.graph.basic import Variable  # noqa: E402, F401 - Theano's tensor.Variable
 from symgraph.tensor import constructors as _constructors  # noqa: E402
