@@ -52,6 +52,7 @@ OP_FAMILIES = [
     "nnet",
     "extra",
     "linalg",
+    "sort",
     "conv_kernels",
     "conv",
     "pool_kernels",

@@ -73,7 +73,7 @@ from symgraph.tensor.ops.linalg import (
     Solve,
     SolveTriangular,
 )
-from symgraph.tensor.ops.math import SCALAR_OPS, Argmax, CumSum, LogSumExp, Reduce
+from symgraph.tensor.ops.math import SCALAR_OPS, Argmax, CumProd, CumSum, LogSumExp, Reduce
 from symgraph.tensor.ops.nnet import LogSoftmax, Softmax, SoftmaxGrad
 from symgraph.tensor.ops.pool import MaxPoolGradGrad, Pool, PoolGrad
 from symgraph.tensor.ops.random import RandomVariable
@@ -88,6 +88,7 @@ from symgraph.tensor.ops.shape import (
     Shape,
     ShapeI,
 )
+from symgraph.tensor.ops.sort import ArgSort, NonZero, Repeat, Sort
 from symgraph.tensor.ops.subtensor import IncSubtensor, Subtensor
 from symgraph.tensor.variable import constant
 
@@ -754,6 +755,94 @@ def cumsum_case(data):
     x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), shape)
     axis = data.draw(st.none() | st.integers(0, len(shape) - 1)) if shape else None
     return Case(CumSum(axis).make_node(x), [value], lambda v: [np.cumsum(v, axis=axis)])
+
+
+def cumprod_case(data):
+    shape = draw_shape(data, 0, 3)
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), shape, low=-2, high=2)
+    axis = data.draw(st.none() | st.integers(0, len(shape) - 1)) if shape else None
+
+    def reference(v):  # products of prefixes, one at a time
+        flat = axis is None
+        moved = np.moveaxis(v.reshape(-1) if flat else v, 0 if flat else axis, -1)
+        dtype = np.cumprod(np.zeros(1, v.dtype)).dtype
+        out = np.ones(moved.shape, dtype=dtype)
+        running = np.ones(moved.shape[:-1], dtype=dtype)
+        for k in range(moved.shape[-1]):
+            running = running * moved[..., k]
+            out[..., k] = running
+        return [np.moveaxis(out, -1, 0 if flat else axis)]
+
+    return Case(CumProd(axis).make_node(x), [value], reference)
+
+
+def _sort_setup(data):
+    shape = draw_shape(data, 0, 3)
+    dtype = data.draw(st.sampled_from(DTYPES))
+    elements = (
+        _elements(dtype) | st.sampled_from([np.nan, np.inf, -0.0]) if dtype in FLOATS else None
+    )
+    x, value = draw_input(data, dtype, shape, elements=elements)
+    axis = data.draw(st.none() | st.integers(0, len(shape) - 1)) if shape else None
+    kind = data.draw(st.sampled_from(["quicksort", "mergesort", "heapsort", "stable"]))
+    return x, value, axis, kind
+
+
+def sort_case(data):
+    x, value, axis, kind = _sort_setup(data)
+    return Case(Sort(axis, kind).make_node(x), [value], lambda v: [np.sort(v, axis, kind)])
+
+
+def argsort_case(data):
+    x, value, axis, kind = _sort_setup(data)
+    if kind in ("mergesort", "stable"):  # stable: the first of equal values first
+
+        def reference(v):
+            flat = v.reshape(-1) if axis is None else np.moveaxis(v, axis, -1)
+            keyed = np.empty(flat.shape, dtype=np.int64)
+            for index in np.ndindex(*flat.shape[:-1]):
+                row = list(flat[index])
+                keyed[index] = sorted(
+                    range(len(row)),
+                    key=lambda k: (np.isnan(row[k]), row[k]) if flat.dtype.kind == "f" else row[k],
+                )
+            return [keyed if axis is None else np.moveaxis(keyed, -1, axis)]
+    else:  # which of equal values comes first is the algorithm's choice
+        reference = None
+    return Case(ArgSort(axis, kind).make_node(x), [value], reference)
+
+
+def nonzero_case(data):
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), draw_shape(data, 1, 3))
+
+    def reference(v):
+        hits = [index for index in np.ndindex(*v.shape) if v[index] != 0]
+        return [np.array(hits, dtype=np.int64).reshape(len(hits), v.ndim).T]
+
+    return Case(NonZero().make_node(x), [value], reference)
+
+
+def repeat_case(data):
+    shape = draw_shape(data, 1, 3)
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), shape)
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    if data.draw(st.booleans(), label="one count"):
+        counts, counts_value = scalar_input(data, data.draw(st.integers(0, 3)))
+    else:
+        counts, counts_value = vector_input(
+            data, data.draw(st.lists(st.integers(0, 3), min_size=shape[axis], max_size=shape[axis]))
+        )
+
+    def reference(v, r):
+        pieces = [
+            np.take(v, [k], axis=axis)
+            for k in range(v.shape[axis])
+            for _ in range(int(r) if np.ndim(r) == 0 else int(r[k]))
+        ]
+        empty = v.shape[:axis] + (0,) + v.shape[axis + 1 :]
+        return [np.concatenate(pieces, axis=axis) if pieces else np.zeros(empty, v.dtype)]
+
+    return Case(Repeat(axis).make_node(x, counts), [value, counts_value], reference)
 
 
 def scan_case(data):
@@ -1428,6 +1517,11 @@ ROWS = [
     Row("logsumexp", LogSumExp, logsumexp_case),
     Row("argmax", Argmax, argmax_case),
     Row("cumsum", CumSum, cumsum_case),
+    Row("cumprod", CumProd, cumprod_case),
+    Row("sort", Sort, sort_case),
+    Row("argsort", ArgSort, argsort_case),
+    Row("nonzero", NonZero, nonzero_case),
+    Row("repeat", Repeat, repeat_case),
     Row("dot", Dot, dot_case),
     Row("scan", Scan, scan_case),
     Row("scan_until_updates", Scan, scan_until_case),

@@ -161,6 +161,9 @@ def _graph_using_every_op():
         + T.sum(T.argmax(p, axis=1))
         + T.sum(T.cumsum(p, axis=1))
         + _linalg_terms(h)
+        + T.sum(T.cumprod(p, axis=1))
+        + T.sum(T.sort(h, axis=0) * T.arange(8))
+        + T.sum(T.repeat(h, y.shape[0], axis=0) ** 2)
         # a loop over h's rows reading the shared V without it being listed
         + symgraph.scan(
             lambda row, acc: acc + T.dot(row, V).sum(),
@@ -170,7 +173,7 @@ def _graph_using_every_op():
     )
     cost = Print("cost", attrs=("shape",))(cost)
     square = _positive_definite(h)
-    undifferentiated = [*T.qr(square), *T.svd(square)]
+    undifferentiated = [*T.qr(square), *T.svd(square), T.argsort(p), *T.nonzero(y)]
     grads = symgraph.grad(cost, [W, V, x4])
     updates = [(V, T.set_subtensor(V[0], V[0] - 0.1 * grads[1][0]))]
     # ops that only change gradients or check values, outside the differentiated cost

@@ -75,7 +75,6 @@ from symgraph.tensor.ops.extra import (
     any,
     eye,
     norm,
-    repeat,
     squeeze,
     swapaxes,
     tile,
@@ -125,6 +124,14 @@ from symgraph.tensor.ops.shape import (
     stack,
     unbroadcast,
     zeros,
+)
+from symgraph.tensor.ops.sort import (
+    argsort,
+    flatnonzero,
+    nonzero,
+    nonzero_values,
+    repeat,
+    sort,
 )
 from symgraph.tensor.ops.subtensor import inc_subtensor, set_subtensor, take
 from symgraph.tensor.variable import (

@@ -31,7 +31,7 @@ from symgraph.tensor.ops.linalg import (
     Solve,
     SolveTriangular,
 )
-from symgraph.tensor.ops.math import Argmax, CumSum, LogSumExp, Reduce
+from symgraph.tensor.ops.math import Argmax, CumProd, CumSum, LogSumExp, Reduce
 from symgraph.tensor.ops.nnet import LogSoftmax, Softmax, SoftmaxGrad
 from symgraph.tensor.ops.pool import MaxPoolGradGrad, Pool, PoolGrad
 from symgraph.tensor.ops.random import RandomVariable
@@ -44,6 +44,7 @@ from symgraph.tensor.ops.shape import (
     Reshape,
     ShapeI,
 )
+from symgraph.tensor.ops.sort import ArgSort, Repeat, Sort
 from symgraph.tensor.ops.subtensor import IncSubtensor, Subtensor
 
 
@@ -158,6 +159,11 @@ def _string_cases(marker: Path) -> dict:
         "SolveTriangular lower": lambda: SolveTriangular("True"),
         "ExtractDiag offset": lambda: ExtractDiag(code),
         "AllocDiag offset": lambda: AllocDiag(code),
+        "CumProd axis": lambda: CumProd(code),
+        "Sort axis": lambda: Sort(code),
+        "Sort kind": lambda: Sort(0, f"stable' if {touch(marker)} else 'stable"),
+        "ArgSort kind": lambda: ArgSort(0, f"stable' if {touch(marker)} else 'stable"),
+        "Repeat axis": lambda: Repeat(code),
     }
 
 
@@ -230,6 +236,10 @@ def _code_value_cases(marker: Path) -> dict:
         ),
         "ExtractDiag offset": (lambda: ExtractDiag(one, zero, one)(m), [m], [mv]),
         "AllocDiag offset": (lambda: AllocDiag(one)(v), [v], [np.ones(2)]),
+        "CumProd axis": (lambda: CumProd(one)(m), [m], [mv]),
+        "Sort kind": (lambda: Sort(one, code_str("stable", marker))(m), [m], [mv]),
+        "ArgSort axis": (lambda: ArgSort(zero, code_str("heapsort", marker))(m), [m], [mv]),
+        "Repeat axis": (lambda: Repeat(one)(m, T.constant(2)), [m], [mv]),
     }
 
 
@@ -316,6 +326,10 @@ PARAM_CASES = {
     SolveTriangular: lambda: SolveTriangular(1, np.bool_(True)),
     ExtractDiag: lambda: ExtractDiag(i32(-1), i64(2), i32(0)),
     AllocDiag: lambda: AllocDiag(i64(1)),
+    CumProd: lambda: CumProd(i64(0)),
+    Sort: lambda: Sort(i32(1), np.str_("mergesort")),
+    ArgSort: lambda: ArgSort(None, np.str_("stable")),
+    Repeat: lambda: Repeat(i64(0)),
 }
 # Ops of the tensor package that are not built from user parameters here.
 NOT_IN_TABLE = {"DimShuffle", "Elemwise", "Fused"}

@@ -21,6 +21,9 @@ globals().update(
     }
 )
 
+# theano.tensor.sort is a module whose functions the package exports under its own name,
+# as Theano did: importing the module first keeps the attribute the function.
+import symgraph.compat.theano.tensor.sort as _sort_module  # noqa: E402
 from symgraph.compat.theano._util import deprecated as _deprecated  # noqa: E402
 from symgraph.compat.theano.configparser import config as _config  # noqa: E402
 from symgraph.compat.theano.gradient import (  # noqa: E402, F401
@@ -47,8 +50,12 @@ from symgraph.tensor.ops import math as _math  # noqa: E402
 from symgraph.tensor.ops.dimshuffle import dimshuffle as _dimshuffle  # noqa: E402
 from symgraph.tensor.ops.shape import flatten as _flatten  # noqa: E402
 from symgraph.tensor.ops.shape import stack as _stack  # noqa: E402
+from symgraph.tensor.ops.sort import NonZero as _NonZero  # noqa: E402
+from symgraph.tensor.ops.sort import nonzero as _nonzero  # noqa: E402
 from symgraph.tensor.variable import as_tensor as _as_tensor  # noqa: E402
 
+sort = _sort_module.sort
+argsort = _sort_module.argsort
 abs_ = _math.abs
 sgn = _math.sign
 floor_div = _math.int_div
@@ -61,6 +68,14 @@ def flatten(x, ndim=1, outdim=None):
         _deprecated("flatten outdim parameter is deprecated, use ndim instead.")
         ndim = outdim
     return _flatten(x, ndim)
+
+
+def nonzero(a, return_matrix=False):
+    """Theano's ``nonzero``: one index vector per axis, or (``return_matrix``) the int64
+    matrix of them, one row per axis."""
+    if return_matrix:
+        return _NonZero()(a)
+    return _nonzero(a)
 
 
 def cast(x, dtype):
