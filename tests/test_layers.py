@@ -53,6 +53,7 @@ OP_FAMILIES = [
     "extra",
     "linalg",
     "sort",
+    "neighbours",
     "conv_kernels",
     "conv",
     "pool_kernels",

@@ -74,6 +74,7 @@ from symgraph.tensor.ops.linalg import (
     SolveTriangular,
 )
 from symgraph.tensor.ops.math import SCALAR_OPS, Argmax, CumProd, CumSum, LogSumExp, Reduce
+from symgraph.tensor.ops.neighbours import Images2Neibs, Neibs2Images
 from symgraph.tensor.ops.nnet import LogSoftmax, Softmax, SoftmaxGrad
 from symgraph.tensor.ops.pool import MaxPoolGradGrad, Pool, PoolGrad
 from symgraph.tensor.ops.random import RandomVariable
@@ -1327,6 +1328,87 @@ def max_pool_grad_grad_case(data):
 
 
 # --------------------------------------------------------------------------------------
+# rows: patches of images
+
+
+def _patch_setup(data):
+    """Images, patch shape, steps and a mode; shapes that a mode refuses stay possible
+    (every path must then raise the same error)."""
+    mode = data.draw(st.sampled_from(["valid", "ignore_borders", "half", "full", "wrap_centered"]))
+    odd = mode == "wrap_centered" and data.draw(st.integers(0, 4), label="even patch") > 0
+    sizes = st.sampled_from([1, 3]) if odd else st.integers(1, 3)
+    neib_shape = (data.draw(sizes), data.draw(sizes))
+    neib_step = data.draw(st.none() | st.tuples(st.integers(1, 3), st.integers(1, 3)))
+    shape = (
+        data.draw(st.integers(0, 2)),
+        data.draw(st.integers(1, 2)),
+        data.draw(st.integers(1, 5)),
+        data.draw(st.integers(1, 5)),
+    )
+    return shape, neib_shape, neib_step or neib_shape, mode
+
+
+def _patches_reference(images, neib_shape, neib_step, mode):
+    """Theano's loops: patch (a, b) of image (n, s), cell (i, j)."""
+    batch, channels, height, width = images.shape
+    (c, d), (sr, sc) = neib_shape, neib_step
+    pad = {"half": (c // 2, d // 2), "full": (c - 1, d - 1)}.get(mode, (0, 0))
+    if mode == "wrap_centered":
+        grid = (-(-height // sr), -(-width // sc))
+    else:
+        grid = (
+            max((height + 2 * pad[0] - c) // sr + 1, 0),
+            max((width + 2 * pad[1] - d) // sc + 1, 0),
+        )
+    rows = []
+    for n, s, a, b in itertools.product(range(batch), range(channels), *map(range, grid)):
+        row = []
+        for i, j in itertools.product(range(c), range(d)):
+            r, q = a * sr + i - pad[0], b * sc + j - pad[1]
+            if mode == "wrap_centered":
+                r, q = (r - c // 2) % height, (q - d // 2) % width
+            inside = 0 <= r < height and 0 <= q < width
+            row.append(images[n, s, r, q] if inside else 0)
+        rows.append(row)
+    return np.array(rows, dtype=images.dtype).reshape(len(rows), c * d)
+
+
+def images2neibs_case(data):
+    shape, neib_shape, neib_step, mode = _patch_setup(data)
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), shape, constant_ok=False)
+    try:
+        node = Images2Neibs(neib_shape, neib_step, mode).make_node(x)
+    except ValueError:  # a static shape the mode refuses: build with unknown sizes
+        node = Images2Neibs(neib_shape, neib_step, mode).make_node(
+            TensorType(x.dtype, (None,) * 4)()
+        )
+    return Case(node, [value], lambda v: [_patches_reference(v, neib_shape, neib_step, mode)])
+
+
+def neibs2images_case(data):
+    shape, neib_shape, neib_step, mode = _patch_setup(data)
+    dtype = data.draw(st.sampled_from(FLOATS + ("int64",)))
+    # the patch count when the shape fits the mode (when it does not, every path raises)
+    count = len(_patches_reference(np.zeros(shape), neib_shape, neib_step, mode))
+    rows = count if data.draw(st.integers(0, 5), label="wrong count") else count + 1
+    neibs, neibs_value = draw_input(data, dtype, (rows, neib_shape[0] * neib_shape[1]))
+    size, size_value = vector_input(data, shape)
+    node = Neibs2Images(neib_shape, neib_step, mode).make_node(neibs, size)
+
+    def reference(patches, _):  # each patch entry added into the cell it came from
+        index_image = np.arange(int(np.prod(shape))).reshape(shape) + 1
+        sources = _patches_reference(index_image, neib_shape, neib_step, mode)
+        out = np.zeros(int(np.prod(shape)), dtype=dtype)
+        for source_row, patch_row in zip(sources, patches):
+            for source, entry in zip(source_row, patch_row):
+                if source:
+                    out[source - 1] += entry
+        return [out.reshape(shape)]
+
+    return Case(node, [neibs_value, size_value], reference)
+
+
+# --------------------------------------------------------------------------------------
 # rows: random numbers, identities
 
 
@@ -1545,6 +1627,8 @@ ROWS = [
     Row("pool", Pool, pool_case),
     Row("pool_grad", PoolGrad, pool_grad_case),
     Row("max_pool_grad_grad", MaxPoolGradGrad, max_pool_grad_grad_case),
+    Row("images2neibs", Images2Neibs, images2neibs_case),
+    Row("neibs2images", Neibs2Images, neibs2images_case),
     Row("random", RandomVariable, random_case),
     Row("random_function", raw_random.RandomFunction, random_function_case),
     Row("mrg_uniform", MRGUniform, mrg_uniform_case),

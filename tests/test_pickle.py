@@ -164,6 +164,7 @@ def _graph_using_every_op():
         + T.sum(T.cumprod(p, axis=1))
         + T.sum(T.sort(h, axis=0) * T.arange(8))
         + T.sum(T.repeat(h, y.shape[0], axis=0) ** 2)
+        + T.sum(T.images2neibs(conv, (2, 2), mode="ignore_borders") ** 2)
         # a loop over h's rows reading the shared V without it being listed
         + symgraph.scan(
             lambda row, acc: acc + T.dot(row, V).sum(),

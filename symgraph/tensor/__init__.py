@@ -99,6 +99,7 @@ from symgraph.tensor.ops.linalg import (
     trace,
 )
 from symgraph.tensor.ops.math import *  # noqa: F403 - the element-wise table and reductions
+from symgraph.tensor.ops.neighbours import images2neibs, neibs2images
 from symgraph.tensor.ops.nnet import (
     binary_crossentropy,
     categorical_crossentropy,

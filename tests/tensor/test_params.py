@@ -32,6 +32,7 @@ from symgraph.tensor.ops.linalg import (
     SolveTriangular,
 )
 from symgraph.tensor.ops.math import Argmax, CumProd, CumSum, LogSumExp, Reduce
+from symgraph.tensor.ops.neighbours import Images2Neibs, Neibs2Images
 from symgraph.tensor.ops.nnet import LogSoftmax, Softmax, SoftmaxGrad
 from symgraph.tensor.ops.pool import MaxPoolGradGrad, Pool, PoolGrad
 from symgraph.tensor.ops.random import RandomVariable
@@ -164,6 +165,11 @@ def _string_cases(marker: Path) -> dict:
         "Sort kind": lambda: Sort(0, f"stable' if {touch(marker)} else 'stable"),
         "ArgSort kind": lambda: ArgSort(0, f"stable' if {touch(marker)} else 'stable"),
         "Repeat axis": lambda: Repeat(code),
+        "Images2Neibs neib_shape": lambda: Images2Neibs(("2", "2")),
+        "Images2Neibs mode": lambda: Images2Neibs(
+            (2, 2), None, f"valid' if {touch(marker)} else 'valid"
+        ),
+        "Neibs2Images neib_step": lambda: Neibs2Images((2, 2), "11"),
     }
 
 
@@ -240,6 +246,11 @@ def _code_value_cases(marker: Path) -> dict:
         "Sort kind": (lambda: Sort(one, code_str("stable", marker))(m), [m], [mv]),
         "ArgSort axis": (lambda: ArgSort(zero, code_str("heapsort", marker))(m), [m], [mv]),
         "Repeat axis": (lambda: Repeat(one)(m, T.constant(2)), [m], [mv]),
+        "Images2Neibs mode": (
+            lambda: Images2Neibs((one, one), None, code_str("half", marker))(image),
+            [image],
+            [iv],
+        ),
     }
 
 
@@ -330,6 +341,8 @@ PARAM_CASES = {
     Sort: lambda: Sort(i32(1), np.str_("mergesort")),
     ArgSort: lambda: ArgSort(None, np.str_("stable")),
     Repeat: lambda: Repeat(i64(0)),
+    Images2Neibs: lambda: Images2Neibs(np.array([2, 2]), (i32(1), i64(1)), np.str_("half")),
+    Neibs2Images: lambda: Neibs2Images(T.constant(np.array([3, 3])), None, "wrap_centered"),
 }
 # Ops of the tensor package that are not built from user parameters here.
 NOT_IN_TABLE = {"DimShuffle", "Elemwise", "Fused"}
