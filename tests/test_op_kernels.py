@@ -67,6 +67,7 @@ from symgraph.tensor.ops.linalg import (
     Cholesky,
     Det,
     Eigh,
+    Expm,
     ExtractDiag,
     MatrixInverse,
     MatrixPinv,
@@ -991,6 +992,18 @@ def _symmetric_positive(data, dtype, n):
     return value.astype(dtype)
 
 
+def _exponential_series(v):
+    """sum_k v^k / k!, with v halved ten times first and the result squared back."""
+    scaled = v.astype(np.float64) / 2**10
+    out, term = np.eye(len(v)), np.eye(len(v))
+    for k in range(1, 25):
+        term = term @ scaled / k
+        out = out + term
+    for _ in range(10):
+        out = out @ out
+    return out
+
+
 def eigh_case(data):
     uplo = data.draw(st.sampled_from(["L", "U"]))
     x, value = _matrix_input(data)
@@ -1614,6 +1627,7 @@ ROWS = [
     Row("det", Det, _unary_linalg_case(Det(), np.linalg.det)),
     Row("pinv", MatrixPinv, _unary_linalg_case(MatrixPinv(), np.linalg.pinv, square=False)),
     Row("eigh", Eigh, eigh_case),
+    Row("expm", Expm, _unary_linalg_case(Expm(), _exponential_series)),
     Row("svd", SVD, svd_case),
     Row("qr", QR, qr_case),
     Row("cholesky", Cholesky, cholesky_case),

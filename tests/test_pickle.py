@@ -127,6 +127,7 @@ def _linalg_terms(h):
         + T.sum(T.solve(m, m[0]))
         + T.sum(T.solve_triangular(m, m[:, :2], lower=True))
         + T.trace(m)
+        + T.sum(T.expm(m * 0.1))
         + T.sum(T.alloc_diag(m[0], 1))
     )
 

@@ -87,6 +87,7 @@ from symgraph.tensor.ops.linalg import (
     diag,
     eigh,
     eigvalsh,
+    expm,
     extract_diag,
     linalg_norm,
     matrix_dot,

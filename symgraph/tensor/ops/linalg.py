@@ -21,7 +21,7 @@ from symgraph.tensor.ops import math
 from symgraph.tensor.ops.blas import dot, outer
 from symgraph.tensor.ops.dimshuffle import dimshuffle
 from symgraph.tensor.ops.extra import eye
-from symgraph.tensor.ops.shape import arange
+from symgraph.tensor.ops.shape import arange, concatenate
 from symgraph.tensor.ops.subtensor import set_subtensor
 from symgraph.tensor.params import as_bool, as_choice, as_int, normalize_axis
 from symgraph.tensor.variable import as_tensor, constant
@@ -33,6 +33,7 @@ __all__ = [
     "diag",
     "eigh",
     "eigvalsh",
+    "expm",
     "extract_diag",
     "linalg_norm",
     "matrix_dot",
@@ -362,6 +363,58 @@ class Cholesky(Op):
 def cholesky(a, lower: bool = True) -> Variable:
     """The Cholesky factor of the symmetric positive-definite ``a`` (lower by default)."""
     return Cholesky(lower)(a)
+
+
+def _expm_kernel(a, dtype):
+    # Scaling and squaring with the [6/6] Pade approximant: the matrix is halved until
+    # its 1-norm is at most 1/2, where the approximant's error bound is below 1e-16.
+    a = np.asarray(a, dtype=np.float64)
+    norm = np.abs(a).sum(axis=0).max() if a.size else 0.0
+    squarings = int(np.ceil(np.log2(norm / 0.5))) if norm > 0.5 else 0
+    scaled = a / 2.0**squarings
+    power = np.eye(len(a))
+    numerator, denominator = np.zeros_like(power), np.zeros_like(power)
+    coefficient = 1.0
+    for k in range(7):
+        numerator += coefficient * power
+        denominator += (-1) ** k * coefficient * power
+        coefficient *= (6 - k) / ((12 - k) * (k + 1))
+        power = power @ scaled
+    result = np.linalg.solve(denominator, numerator)
+    for _ in range(squarings):
+        result = result @ result
+    return result.astype(dtype)
+
+
+class Expm(Op):
+    """The matrix exponential of a square matrix, ``sum_k x^k / k!``."""
+
+    def make_node(self, x) -> Apply:
+        x = _float_matrix(x, "expm", square=True)
+        return Apply(self, [x], [_square_type(x)])
+
+    def emit(self, node, inputs, ctx):
+        kernel = ctx.bind(_expm_kernel, "expm")
+        return f"{kernel}({inputs[0]}, np.{node.outputs[0].dtype})"
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def grad(self, node, output_grads):
+        # The gradient is the Frechet derivative at x^T applied to gz, which is the
+        # upper-right block of expm([[x^T, gz], [0, x^T]]) (Najfeld and Havel, 1995).
+        (x,) = node.inputs
+        (gz,) = output_grads
+        n = x.shape[0]
+        top = concatenate([x.T, gz], axis=1)
+        bottom = concatenate([math.zeros_like(x), x.T], axis=1)
+        block = Expm()(concatenate([top, bottom], axis=0))
+        return [block[:n, n:]]
+
+
+def expm(x) -> Variable:
+    """The matrix exponential of the square matrix ``x``."""
+    return Expm()(x)
 
 
 # --------------------------------------------------------------------------------------

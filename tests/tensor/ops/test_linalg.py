@@ -208,6 +208,26 @@ def test_extract_diag_of_a_tensor_and_its_static_shape():
     np.testing.assert_array_equal(result, expected)
 
 
+@pytest.mark.parametrize("mode", MODES)
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(0, 4), seed=seeds, scale=st.sampled_from([0.1, 1.0, 4.0]))
+def test_expm_of_a_symmetric_matrix_from_its_eigenvalues(mode, n, seed, scale):
+    a = np.random.default_rng(seed).normal(size=(n, n)) * scale
+    sym = a + a.T
+    w, v = np.linalg.eigh(sym)
+    expected = (v * np.exp(w)) @ v.T
+    result = compiled(T.expm, sym, mode=mode)
+    np.testing.assert_allclose(
+        result, expected, rtol=1e-10, atol=1e-10 * np.exp(np.abs(w).max(initial=0))
+    )
+
+
+def test_expm_of_a_nilpotent_matrix_is_its_finite_series():
+    # N^3 = 0 for a strictly upper triangular 3 x 3: expm(N) = I + N + N^2 / 2
+    n = np.triu(np.random.default_rng(0).normal(size=(3, 3)), 1) * 5
+    np.testing.assert_allclose(compiled(T.expm, n), np.eye(3) + n + n @ n / 2, atol=1e-12)
+
+
 def test_matrix_dot_and_norms():
     a, b, c = (
         np.random.default_rng(i).normal(size=s) for i, s in enumerate([(2, 3), (3, 4), (4,)])
@@ -268,6 +288,7 @@ GRADIENTS = {
     "alloc_diag": (lambda v: T.alloc_diag(v, 2), [(3,)]),
     "trace": (T.trace, [(3, 4)]),
     "matrix_dot": (lambda a, b: T.matrix_dot(a, b, a.T), [(2, 3), (3, 3)]),
+    "expm": (lambda a: T.expm(a * 0.7), [(3, 3)]),
 }
 
 
@@ -361,6 +382,7 @@ def test_theano_names(theano_modules):
     np.testing.assert_allclose(
         slinalg.eigvalsh(x).eval({x: spd_value}), np.linalg.eigvalsh(spd_value)
     )
+    np.testing.assert_allclose(slinalg.expm(x).eval({x: np.zeros((2, 2))}), np.eye(2))
     with pytest.raises(NotImplementedError, match="SciPy"):
         slinalg.eigvalsh(x, x)
     with pytest.raises(ValueError, match="A_structure"):

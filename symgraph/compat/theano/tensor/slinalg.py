@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from symgraph.compat.theano._util import ignore_arguments
 from symgraph.tensor.ops import linalg as _linalg
-from symgraph.tensor.ops.linalg import solve_triangular
+from symgraph.tensor.ops.linalg import expm, solve_triangular
 
 __all__ = [
     "Cholesky",
     "Solve",
     "cholesky",
     "eigvalsh",
+    "expm",
     "solve",
     "solve_lower_triangular",
     "solve_symmetric",
