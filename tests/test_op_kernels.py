@@ -31,7 +31,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from helpers import SETTINGS, TOL, USER_OP_BASES, mrg_reference, static_shape_ok
+from helpers import (
+    SETTINGS,
+    TOL,
+    USER_OP_BASES,
+    mrg_reference,
+    neighbours_reference,
+    static_shape_ok,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -1361,31 +1368,6 @@ def _patch_setup(data):
     return shape, neib_shape, neib_step or neib_shape, mode
 
 
-def _patches_reference(images, neib_shape, neib_step, mode):
-    """Theano's loops: patch (a, b) of image (n, s), cell (i, j)."""
-    batch, channels, height, width = images.shape
-    (c, d), (sr, sc) = neib_shape, neib_step
-    pad = {"half": (c // 2, d // 2), "full": (c - 1, d - 1)}.get(mode, (0, 0))
-    if mode == "wrap_centered":
-        grid = (-(-height // sr), -(-width // sc))
-    else:
-        grid = (
-            max((height + 2 * pad[0] - c) // sr + 1, 0),
-            max((width + 2 * pad[1] - d) // sc + 1, 0),
-        )
-    rows = []
-    for n, s, a, b in itertools.product(range(batch), range(channels), *map(range, grid)):
-        row = []
-        for i, j in itertools.product(range(c), range(d)):
-            r, q = a * sr + i - pad[0], b * sc + j - pad[1]
-            if mode == "wrap_centered":
-                r, q = (r - c // 2) % height, (q - d // 2) % width
-            inside = 0 <= r < height and 0 <= q < width
-            row.append(images[n, s, r, q] if inside else 0)
-        rows.append(row)
-    return np.array(rows, dtype=images.dtype).reshape(len(rows), c * d)
-
-
 def images2neibs_case(data):
     shape, neib_shape, neib_step, mode = _patch_setup(data)
     x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), shape, constant_ok=False)
@@ -1395,14 +1377,14 @@ def images2neibs_case(data):
         node = Images2Neibs(neib_shape, neib_step, mode).make_node(
             TensorType(x.dtype, (None,) * 4)()
         )
-    return Case(node, [value], lambda v: [_patches_reference(v, neib_shape, neib_step, mode)])
+    return Case(node, [value], lambda v: [neighbours_reference(v, neib_shape, neib_step, mode)])
 
 
 def neibs2images_case(data):
     shape, neib_shape, neib_step, mode = _patch_setup(data)
     dtype = data.draw(st.sampled_from(FLOATS + ("int64",)))
     # the patch count when the shape fits the mode (when it does not, every path raises)
-    count = len(_patches_reference(np.zeros(shape), neib_shape, neib_step, mode))
+    count = len(neighbours_reference(np.zeros(shape), neib_shape, neib_step, mode))
     rows = count if data.draw(st.integers(0, 5), label="wrong count") else count + 1
     neibs, neibs_value = draw_input(data, dtype, (rows, neib_shape[0] * neib_shape[1]))
     size, size_value = vector_input(data, shape)
@@ -1410,7 +1392,7 @@ def neibs2images_case(data):
 
     def reference(patches, _):  # each patch entry added into the cell it came from
         index_image = np.arange(int(np.prod(shape))).reshape(shape) + 1
-        sources = _patches_reference(index_image, neib_shape, neib_step, mode)
+        sources = neighbours_reference(index_image, neib_shape, neib_step, mode)
         out = np.zeros(int(np.prod(shape)), dtype=dtype)
         for source_row, patch_row in zip(sources, patches):
             for source, entry in zip(source_row, patch_row):

@@ -92,23 +92,31 @@ def _one_triangle_gradient(g: Variable, lower: bool) -> Variable:
     return _triangle(g + g.T, lower) - _diagonal_part(g)
 
 
+class _SquareToSquare(Op):
+    """An op from a square float matrix to one of the same shape and dtype."""
+
+    _name = ""
+
+    def make_node(self, x) -> Apply:
+        x = _float_matrix(x, self._name, square=True)
+        return Apply(self, [x], [_square_type(x)])
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+
 # --------------------------------------------------------------------------------------
 # inverse, determinant, pseudo-inverse
 
 
-class MatrixInverse(Op):
+class MatrixInverse(_SquareToSquare):
     """The inverse of a square matrix (``numpy.linalg.inv``); a singular one raises
     ``numpy.linalg.LinAlgError``."""
 
-    def make_node(self, x) -> Apply:
-        x = _float_matrix(x, "matrix_inverse", square=True)
-        return Apply(self, [x], [_square_type(x)])
+    _name = "matrix_inverse"
 
     def emit(self, node, inputs, ctx):
         return f"np.linalg.inv({inputs[0]})"
-
-    def infer_shape(self, node, input_shapes):
-        return [input_shapes[0]]
 
     def grad(self, node, output_grads):
         # d(X^-1) = -X^-1 dX X^-1
@@ -322,29 +330,23 @@ def qr(a, mode: str = "reduced"):
     return QR(mode)(a)
 
 
-class Cholesky(Op):
+class Cholesky(_SquareToSquare):
     """The Cholesky factor of a symmetric positive-definite matrix: lower ``L`` with
     ``L L^T = x`` (reading ``x``'s lower triangle), or upper ``U`` with ``U^T U = x``
     (reading its upper triangle). A matrix that is not positive definite raises
     ``numpy.linalg.LinAlgError``."""
 
     __props__ = ("lower",)
+    _name = "cholesky"
 
     def __init__(self, lower: bool = True) -> None:
         self.lower = as_bool(lower, "cholesky: lower")
-
-    def make_node(self, x) -> Apply:
-        x = _float_matrix(x, "cholesky", square=True)
-        return Apply(self, [x], [_square_type(x)])
 
     def emit(self, node, inputs, ctx):
         if self.lower:
             return f"np.linalg.cholesky({inputs[0]})"
         # the lower factor of x^T (which reads x's upper triangle), transposed
         return f"np.linalg.cholesky({inputs[0]}.T).T.copy()"
-
-    def infer_shape(self, node, input_shapes):
-        return [input_shapes[0]]
 
     def grad(self, node, output_grads):
         # Murray (2016): with L the lower factor and Lbar its gradient, the gradient of a
@@ -386,19 +388,14 @@ def _expm_kernel(a, dtype):
     return result.astype(dtype)
 
 
-class Expm(Op):
+class Expm(_SquareToSquare):
     """The matrix exponential of a square matrix, ``sum_k x^k / k!``."""
 
-    def make_node(self, x) -> Apply:
-        x = _float_matrix(x, "expm", square=True)
-        return Apply(self, [x], [_square_type(x)])
+    _name = "expm"
 
     def emit(self, node, inputs, ctx):
         kernel = ctx.bind(_expm_kernel, "expm")
         return f"{kernel}({inputs[0]}, np.{node.outputs[0].dtype})"
-
-    def infer_shape(self, node, input_shapes):
-        return [input_shapes[0]]
 
     def grad(self, node, output_grads):
         # The gradient is the Frechet derivative at x^T applied to gz, which is the
@@ -421,60 +418,61 @@ def expm(x) -> Variable:
 # solves
 
 
-def _solve_inputs(a, b, what: str) -> tuple[Variable, Variable]:
-    a = _float_matrix(a, what, square=True)
-    b = math.as_float(as_tensor(b))
-    if b.ndim not in (1, 2):
-        raise TypeError(f"{what}: b must be a vector or a matrix, got {b} ({b.type.describe()})")
-    n, rows = a.type.shape[0], b.type.shape[0]
-    if n is not None and rows is not None and n != rows:
-        raise ValueError(
-            f"{what}: {a} ({a.type.describe()}) and {b} ({b.type.describe()}) do not match"
-        )
-    return a, b
+class _SolveOp(Op):
+    """``x`` with ``a x = b``: a square float matrix ``a``, a float vector or matrix ``b``,
+    ``x`` shaped like ``b``."""
+
+    _name = ""
+
+    def make_node(self, a, b) -> Apply:
+        a = _float_matrix(a, self._name, square=True)
+        b = math.as_float(as_tensor(b))
+        if b.ndim not in (1, 2):
+            raise TypeError(
+                f"{self._name}: b must be a vector or a matrix, got {b} ({b.type.describe()})"
+            )
+        n, rows = a.type.shape[0], b.type.shape[0]
+        if n is not None and rows is not None and n != rows:
+            raise ValueError(
+                f"{self._name}: {a} ({a.type.describe()}) and {b} ({b.type.describe()}) "
+                "do not match"
+            )
+        dtype = np.result_type(a.dtype, b.dtype).name
+        return Apply(self, [a, b], [TensorType(dtype, b.type.shape)])
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[1]]
+
+    def _gradients(self, node, gx, transposed_solve, a_part):
+        # x = A^-1 b: gb = A^-T gx and gA = -gb x^T (restricted to what the kernel reads)
+        a, b = node.inputs
+        (x,) = node.outputs
+        gb = transposed_solve(a.T, gx)
+        ga = -(outer(gb, x) if b.ndim == 1 else dot(gb, x.T))
+        return [a_part(ga).astype(a.dtype), gb.astype(b.dtype)]
 
 
-def _solve_type(a: Variable, b: Variable) -> TensorType:
-    return TensorType(np.result_type(a.dtype, b.dtype).name, b.type.shape)
-
-
-def _solve_gradients(a, b, x, gx, transposed_solve, a_part):
-    # x = A^-1 b: gb = A^-T gx and gA = -gb x^T (restricted to what the kernel reads)
-    gb = transposed_solve(gx)
-    ga = -(outer(gb, x) if b.ndim == 1 else dot(gb, x.T))
-    return [a_part(ga).astype(a.dtype), gb.astype(b.dtype)]
-
-
-class Solve(Op):
+class Solve(_SolveOp):
     """``x`` with ``a x = b`` for a square ``a`` and a vector or matrix ``b``
     (``numpy.linalg.solve``). ``assume_a`` (``'gen'``, ``'sym'``, ``'pos'``) states what
     the caller knows of ``a``; NumPy has one general LU solver, used for all three, so
     the whole of ``a`` is read and differentiated."""
 
     __props__ = ("assume_a",)
+    _name = "solve"
 
     def __init__(self, assume_a: str = "gen") -> None:
         self.assume_a = as_choice(assume_a, ("gen", "sym", "pos"), "solve: assume_a")
-
-    def make_node(self, a, b) -> Apply:
-        a, b = _solve_inputs(a, b, "solve")
-        return Apply(self, [a, b], [_solve_type(a, b)])
 
     def emit(self, node, inputs, ctx):
         dtype = node.outputs[0].dtype
         return f"np.linalg.solve({inputs[0]}, {inputs[1]}).astype(np.{dtype}, copy=False)"
 
-    def infer_shape(self, node, input_shapes):
-        return [input_shapes[1]]
-
     def grad(self, node, output_grads):
-        a, b = node.inputs
-        (x,) = node.outputs
-        (gx,) = output_grads
-        return _solve_gradients(a, b, x, gx, lambda g: Solve(self.assume_a)(a.T, g), _same)
+        return self._gradients(node, output_grads[0], Solve(self.assume_a), _whole)
 
 
-def _same(x):
+def _whole(x):
     return x
 
 
@@ -492,35 +490,26 @@ def _solve_triangular_kernel(a, b, lower, unit_diagonal, dtype):
     return np.linalg.solve(t, b).astype(dtype, copy=False)
 
 
-class SolveTriangular(Op):
+class SolveTriangular(_SolveOp):
     """``x`` with ``t x = b``, ``t`` the lower (or upper) triangle of ``a`` (with ones on
     the diagonal when ``unit_diagonal``); the other entries of ``a`` are not read."""
 
     __props__ = ("lower", "unit_diagonal")
+    _name = "solve_triangular"
 
     def __init__(self, lower: bool = False, unit_diagonal: bool = False) -> None:
         self.lower = as_bool(lower, "solve_triangular: lower")
         self.unit_diagonal = as_bool(unit_diagonal, "solve_triangular: unit_diagonal")
-
-    def make_node(self, a, b) -> Apply:
-        a, b = _solve_inputs(a, b, "solve_triangular")
-        return Apply(self, [a, b], [_solve_type(a, b)])
 
     def emit(self, node, inputs, ctx):
         kernel = ctx.bind(_solve_triangular_kernel, "solve_triangular")
         dtype = node.outputs[0].dtype
         return f"{kernel}({inputs[0]}, {inputs[1]}, {self.lower}, {self.unit_diagonal}, np.{dtype})"
 
-    def infer_shape(self, node, input_shapes):
-        return [input_shapes[1]]
-
     def grad(self, node, output_grads):
-        a, b = node.inputs
-        (x,) = node.outputs
-        (gx,) = output_grads
         transposed = SolveTriangular(not self.lower, self.unit_diagonal)
         part = functools.partial(_triangle, lower=self.lower, diagonal=not self.unit_diagonal)
-        return _solve_gradients(a, b, x, gx, lambda g: transposed(a.T, g), part)
+        return self._gradients(node, output_grads[0], transposed, part)
 
 
 def solve_triangular(a, b, lower: bool = False, unit_diagonal: bool = False) -> Variable:

@@ -735,12 +735,15 @@ class CumSum(Op):
         (gz,) = output_grads
         if x.type.numpy_dtype.kind not in "fc":
             return [None]
+        return [self._sum_from_the_end(gz, x).astype(x.dtype)]
+
+    def _sum_from_the_end(self, g: Variable, x: Variable) -> Variable:
+        """The running sum of ``g`` (shaped like the output) from the end of the axis,
+        shaped like the input ``x``."""
         axis = 0 if self.axis is None else self.axis
         backwards = (slice(None),) * axis + (slice(None, None, -1),)
-        g = CumSum(axis)(gz[backwards])[backwards]
-        if self.axis is None:
-            g = g.reshape(x.shape, ndim=x.ndim)
-        return [g.astype(x.dtype)]
+        total = CumSum(axis)(g[backwards])[backwards]
+        return total if self.axis is not None else total.reshape(x.shape, ndim=x.ndim)
 
 
 def cumsum(x, axis=None) -> Variable:
@@ -770,12 +773,7 @@ class CumProd(CumSum):
         (gz,) = output_grads
         if x.type.numpy_dtype.kind not in "fc":
             return [None]
-        axis = 0 if self.axis is None else self.axis
-        backwards = (slice(None),) * axis + (slice(None, None, -1),)
-        g = CumSum(axis)((gz * out)[backwards])[backwards]
-        if self.axis is None:
-            g = g.reshape(x.shape, ndim=x.ndim)
-        return [(g / x).astype(x.dtype)]
+        return [(self._sum_from_the_end(gz * out, x) / x).astype(x.dtype)]
 
 
 def cumprod(x, axis=None) -> Variable:

@@ -1,10 +1,9 @@
 """``images2neibs`` / ``neibs2images``: every mode against Theano's loops written here, in
 both modes; gradients against finite differences; the two ops are each other's transpose."""
 
-import itertools
-
 import numpy as np
 import pytest
+from helpers import neighbours_reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,28 +11,6 @@ import symgraph
 import symgraph.tensor as T
 
 MODES = ["FAST_RUN", "FAST_COMPILE"]
-
-
-def patches(images, neib_shape, neib_step, mode):
-    """Theano's loops: one row per (image, channel, patch row, patch column), the patch's
-    cells row by row; zeros where a padded mode reads outside the image."""
-    batch, channels, height, width = images.shape
-    (c, d), (sr, sc) = neib_shape, neib_step
-    pad = {"half": (c // 2, d // 2), "full": (c - 1, d - 1)}.get(mode, (0, 0))
-    if mode == "wrap_centered":
-        grid = (-(-height // sr), -(-width // sc))
-    else:
-        grid = ((height + 2 * pad[0] - c) // sr + 1, (width + 2 * pad[1] - d) // sc + 1)
-    rows = []
-    for n, s, a, b in itertools.product(range(batch), range(channels), *map(range, grid)):
-        row = []
-        for i, j in itertools.product(range(c), range(d)):
-            r, q = a * sr + i - pad[0], b * sc + j - pad[1]
-            if mode == "wrap_centered":
-                r, q = (r - c // 2) % height, (q - d // 2) % width
-            row.append(images[n, s, r, q] if 0 <= r < height and 0 <= q < width else 0.0)
-        rows.append(row)
-    return np.array(rows).reshape(len(rows), c * d)
 
 
 def fitting(data, mode):
@@ -70,7 +47,7 @@ def test_patches_match_theanos_loops(mode, compile_mode, data):
     x = T.dtensor4("x")
     out = T.images2neibs(x, neib, step, mode)
     result, size = symgraph.function([x], [out, out.shape], mode=compile_mode)(value)
-    expected = patches(value, neib, step, mode)
+    expected = neighbours_reference(value, neib, step, mode)
     np.testing.assert_array_equal(result, expected)
     assert tuple(size) == expected.shape
 
@@ -90,7 +67,7 @@ def test_neibs2images_is_the_transpose(mode, data):
     np.testing.assert_allclose(np.sum(rows * other), np.sum(image * back))
 
 
-def test_neibs2images_inverts_disjoint_patches():
+def test_neibs2images_inverts_disjoint_neighbours_reference():
     value = np.arange(2 * 3 * 4 * 6, dtype=float).reshape(2, 3, 4, 6)
     x = T.dtensor4("x")
     rows = T.images2neibs(x, (2, 3))
@@ -125,7 +102,7 @@ def test_gradients(mode, neib, step, shape, compile_mode):
     symgraph.verify_grad(
         lambda x: T.images2neibs(x, neib, step, mode) ** 2, [image], rng=rng, mode=compile_mode
     )
-    rows = patches(image, neib, step or neib, mode)
+    rows = neighbours_reference(image, neib, step or neib, mode)
     symgraph.verify_grad(
         lambda y: T.neibs2images(y, neib, shape, mode, step) ** 2,
         [rows],
