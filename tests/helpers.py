@@ -11,6 +11,7 @@ Test files import it with ``from helpers import ...``: pytest puts this director
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -248,3 +249,29 @@ def text_node_changes(before: str, after: str) -> tuple[set, set, set]:
     removed = {outs for outs in old if outs not in new}
     rewritten = {outs for outs in new if outs in old and new[outs] != old[outs]}
     return added, removed, rewritten
+
+
+def neighbours_reference(images, neib_shape, neib_step, mode):
+    """``images2neibs`` as Theano's loops: one row per (image, channel, patch row, patch
+    column), the patch's cells row by row; zeros where a padded mode reads outside."""
+    batch, channels, height, width = images.shape
+    (c, d), (sr, sc) = neib_shape, neib_step
+    pad = {"half": (c // 2, d // 2), "full": (c - 1, d - 1)}.get(mode, (0, 0))
+    if mode == "wrap_centered":
+        grid = (-(-height // sr), -(-width // sc))
+    else:
+        grid = (
+            max((height + 2 * pad[0] - c) // sr + 1, 0),
+            max((width + 2 * pad[1] - d) // sc + 1, 0),
+        )
+    rows = []
+    for n, s, a, b in itertools.product(range(batch), range(channels), *map(range, grid)):
+        row = []
+        for i, j in itertools.product(range(c), range(d)):
+            r, q = a * sr + i - pad[0], b * sc + j - pad[1]
+            if mode == "wrap_centered":
+                r, q = (r - c // 2) % height, (q - d // 2) % width
+            inside = 0 <= r < height and 0 <= q < width
+            row.append(images[n, s, r, q] if inside else 0)
+        rows.append(row)
+    return np.array(rows, dtype=images.dtype).reshape(len(rows), c * d)

@@ -31,7 +31,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from helpers import SETTINGS, TOL, USER_OP_BASES, mrg_reference, static_shape_ok
+from helpers import (
+    SETTINGS,
+    TOL,
+    USER_OP_BASES,
+    mrg_reference,
+    neighbours_reference,
+    static_shape_ok,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -60,7 +67,22 @@ from symgraph.tensor.ops.blas import Dot
 from symgraph.tensor.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from symgraph.tensor.ops.dimshuffle import DimShuffle
 from symgraph.tensor.ops.elemwise import Elemwise, scalar_op_named
-from symgraph.tensor.ops.math import SCALAR_OPS, Argmax, CumSum, LogSumExp, Reduce
+from symgraph.tensor.ops.linalg import (
+    QR,
+    SVD,
+    AllocDiag,
+    Cholesky,
+    Det,
+    Eigh,
+    Expm,
+    ExtractDiag,
+    MatrixInverse,
+    MatrixPinv,
+    Solve,
+    SolveTriangular,
+)
+from symgraph.tensor.ops.math import SCALAR_OPS, Argmax, CumProd, CumSum, LogSumExp, Reduce
+from symgraph.tensor.ops.neighbours import Images2Neibs, Neibs2Images
 from symgraph.tensor.ops.nnet import LogSoftmax, Softmax, SoftmaxGrad
 from symgraph.tensor.ops.pool import MaxPoolGradGrad, Pool, PoolGrad
 from symgraph.tensor.ops.random import RandomVariable
@@ -75,6 +97,7 @@ from symgraph.tensor.ops.shape import (
     Shape,
     ShapeI,
 )
+from symgraph.tensor.ops.sort import ArgSort, NonZero, Repeat, Sort
 from symgraph.tensor.ops.subtensor import IncSubtensor, Subtensor
 from symgraph.tensor.variable import constant
 
@@ -743,6 +766,94 @@ def cumsum_case(data):
     return Case(CumSum(axis).make_node(x), [value], lambda v: [np.cumsum(v, axis=axis)])
 
 
+def cumprod_case(data):
+    shape = draw_shape(data, 0, 3)
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), shape, low=-2, high=2)
+    axis = data.draw(st.none() | st.integers(0, len(shape) - 1)) if shape else None
+
+    def reference(v):  # products of prefixes, one at a time
+        flat = axis is None
+        moved = np.moveaxis(v.reshape(-1) if flat else v, 0 if flat else axis, -1)
+        dtype = np.cumprod(np.zeros(1, v.dtype)).dtype
+        out = np.ones(moved.shape, dtype=dtype)
+        running = np.ones(moved.shape[:-1], dtype=dtype)
+        for k in range(moved.shape[-1]):
+            running = running * moved[..., k]
+            out[..., k] = running
+        return [np.moveaxis(out, -1, 0 if flat else axis)]
+
+    return Case(CumProd(axis).make_node(x), [value], reference)
+
+
+def _sort_setup(data):
+    shape = draw_shape(data, 0, 3)
+    dtype = data.draw(st.sampled_from(DTYPES))
+    elements = (
+        _elements(dtype) | st.sampled_from([np.nan, np.inf, -0.0]) if dtype in FLOATS else None
+    )
+    x, value = draw_input(data, dtype, shape, elements=elements)
+    axis = data.draw(st.none() | st.integers(0, len(shape) - 1)) if shape else None
+    kind = data.draw(st.sampled_from(["quicksort", "mergesort", "heapsort", "stable"]))
+    return x, value, axis, kind
+
+
+def sort_case(data):
+    x, value, axis, kind = _sort_setup(data)
+    return Case(Sort(axis, kind).make_node(x), [value], lambda v: [np.sort(v, axis, kind)])
+
+
+def argsort_case(data):
+    x, value, axis, kind = _sort_setup(data)
+    if kind in ("mergesort", "stable"):  # stable: the first of equal values first
+
+        def reference(v):
+            flat = v.reshape(-1) if axis is None else np.moveaxis(v, axis, -1)
+            keyed = np.empty(flat.shape, dtype=np.int64)
+            for index in np.ndindex(*flat.shape[:-1]):
+                row = list(flat[index])
+                keyed[index] = sorted(
+                    range(len(row)),
+                    key=lambda k: (np.isnan(row[k]), row[k]) if flat.dtype.kind == "f" else row[k],
+                )
+            return [keyed if axis is None else np.moveaxis(keyed, -1, axis)]
+    else:  # which of equal values comes first is the algorithm's choice
+        reference = None
+    return Case(ArgSort(axis, kind).make_node(x), [value], reference)
+
+
+def nonzero_case(data):
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), draw_shape(data, 1, 3))
+
+    def reference(v):
+        hits = [index for index in np.ndindex(*v.shape) if v[index] != 0]
+        return [np.array(hits, dtype=np.int64).reshape(len(hits), v.ndim).T]
+
+    return Case(NonZero().make_node(x), [value], reference)
+
+
+def repeat_case(data):
+    shape = draw_shape(data, 1, 3)
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), shape)
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    if data.draw(st.booleans(), label="one count"):
+        counts, counts_value = scalar_input(data, data.draw(st.integers(0, 3)))
+    else:
+        counts, counts_value = vector_input(
+            data, data.draw(st.lists(st.integers(0, 3), min_size=shape[axis], max_size=shape[axis]))
+        )
+
+    def reference(v, r):
+        pieces = [
+            np.take(v, [k], axis=axis)
+            for k in range(v.shape[axis])
+            for _ in range(int(r) if np.ndim(r) == 0 else int(r[k]))
+        ]
+        empty = v.shape[:axis] + (0,) + v.shape[axis + 1 :]
+        return [np.concatenate(pieces, axis=axis) if pieces else np.zeros(empty, v.dtype)]
+
+    return Case(Repeat(axis).make_node(x, counts), [value, counts_value], reference)
+
+
 def scan_case(data):
     """A loop with a state of one or two taps and an output not fed back, over a sequence
     at least as long as the steps, with a non-sequence; the reference is a plain loop."""
@@ -857,6 +968,152 @@ def softmax_grad_case(data):
         return [s * (g - (g * s).sum(axis=axis, keepdims=True))]
 
     return Case(SoftmaxGrad(axis).make_node(gz, sm), [gz_value, sm_value], reference)
+
+
+# --------------------------------------------------------------------------------------
+# rows: linear algebra (the references are the NumPy calls; the properties of the results,
+# a x = b, L L^T = a..., are checked in tests/tensor/ops/test_linalg.py)
+
+
+def _matrix_input(data, square=True):
+    n = data.draw(st.integers(0, 3))
+    m = n if square else data.draw(st.integers(0, 3))
+    return draw_input(data, data.draw(st.sampled_from(FLOATS)), (n, m))
+
+
+def _unary_linalg_case(op, reference, square=True):
+    def build(data):
+        x, value = _matrix_input(data, square)
+        return Case(op.make_node(x), [value], lambda v: [reference(v)])
+
+    return build
+
+
+def _symmetric_positive(data, dtype, n):
+    """A positive-definite matrix (a a^T + n I), sometimes with junk above the diagonal,
+    which the kernel must not read."""
+    a = draw_value(data, "float64", (n, n), low=-2, high=2)
+    value = a @ a.T + n * np.eye(n)
+    if data.draw(st.booleans(), label="junk above"):
+        value = value + np.triu(np.full((n, n), 7.0), 1)
+    return value.astype(dtype)
+
+
+def _exponential_series(v):
+    """sum_k v^k / k!, with v halved ten times first and the result squared back."""
+    scaled = v.astype(np.float64) / 2**10
+    out, term = np.eye(len(v)), np.eye(len(v))
+    for k in range(1, 25):
+        term = term @ scaled / k
+        out = out + term
+    for _ in range(10):
+        out = out @ out
+    return out
+
+
+def eigh_case(data):
+    uplo = data.draw(st.sampled_from(["L", "U"]))
+    x, value = _matrix_input(data)
+    return Case(Eigh(uplo).make_node(x), [value], lambda v: list(np.linalg.eigh(v, UPLO=uplo)))
+
+
+def svd_case(data):
+    full, uv = data.draw(st.booleans()), data.draw(st.booleans())
+    x, value = _matrix_input(data, square=False)
+
+    def reference(v):
+        result = np.linalg.svd(v, full_matrices=full, compute_uv=uv)
+        return list(result) if uv else [result]
+
+    return Case(SVD(full, uv).make_node(x), [value], reference)
+
+
+def qr_case(data):
+    mode = data.draw(st.sampled_from(["reduced", "complete", "r"]))
+    x, value = _matrix_input(data, square=False)
+
+    def reference(v):
+        result = np.linalg.qr(v, mode=mode)
+        return [result] if mode == "r" else list(result)
+
+    return Case(QR(mode).make_node(x), [value], reference)
+
+
+def cholesky_case(data):
+    lower = data.draw(st.booleans())
+    dtype = data.draw(st.sampled_from(FLOATS))
+    n = data.draw(st.integers(0, 3))
+    value = _symmetric_positive(data, dtype, n)
+    if not lower:
+        value = value.T.copy()
+    x = TensorType(dtype, draw_static(data, (n, n)))()
+
+    def reference(v):
+        sym = np.tril(v) + np.tril(v, -1).T if lower else np.triu(v) + np.triu(v, 1).T
+        factor = np.linalg.cholesky(sym.astype(np.float64))
+        return [factor if lower else factor.T]
+
+    return Case(Cholesky(lower).make_node(x), [value], reference)
+
+
+def _solve_operands(data):
+    n = data.draw(st.integers(0, 3))
+    a, a_value = draw_input(data, data.draw(st.sampled_from(FLOATS)), (n, n))
+    b_shape = data.draw(st.sampled_from([(n,), (n, data.draw(st.integers(0, 2)))]))
+    b, b_value = draw_input(data, data.draw(st.sampled_from(FLOATS)), b_shape)
+    return a, a_value, b, b_value
+
+
+def solve_case(data):
+    assume_a = data.draw(st.sampled_from(["gen", "sym", "pos"]))
+    a, a_value, b, b_value = _solve_operands(data)
+    node = Solve(assume_a).make_node(a, b)
+    return Case(node, [a_value, b_value], lambda p, q: [np.linalg.solve(p, q)])
+
+
+def solve_triangular_case(data):
+    lower, unit = data.draw(st.booleans()), data.draw(st.booleans())
+    a, a_value, b, b_value = _solve_operands(data)
+
+    def reference(p, q):  # substitution, row by row
+        n = p.shape[0]
+        p, q = p.astype(np.float64), q.astype(np.float64)
+        x = np.zeros(q.shape)
+        rows = range(n) if lower else range(n - 1, -1, -1)
+        for i in rows:
+            known = range(i) if lower else range(i + 1, n)
+            total = q[i] - sum((p[i, j] * x[j] for j in known), np.zeros(q.shape[1:]))
+            pivot = 1.0 if unit else p[i, i]
+            if pivot == 0:
+                raise np.linalg.LinAlgError("singular")
+            x[i] = total / pivot
+        return [x]
+
+    node = SolveTriangular(lower, unit).make_node(a, b)
+    return Case(node, [a_value, b_value], reference)
+
+
+def extract_diag_case(data):
+    shape = draw_shape(data, 2, 3)
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), shape)
+    axis1, axis2 = data.draw(st.permutations(range(len(shape))))[:2]
+    offset = data.draw(st.integers(-3, 3))
+    node = ExtractDiag(offset, axis1, axis2).make_node(x)
+    return Case(node, [value], lambda v: [np.diagonal(v, offset, axis1, axis2)])
+
+
+def alloc_diag_case(data):
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), draw_shape(data, 1, 1))
+    offset = data.draw(st.integers(-2, 2))
+
+    def reference(v):
+        n = len(v) + abs(offset)
+        out = np.zeros((n, n), dtype=v.dtype)
+        for i, entry in enumerate(v):
+            out[i + max(-offset, 0), i + max(offset, 0)] = entry
+        return [out]
+
+    return Case(AllocDiag(offset).make_node(x), [value], reference)
 
 
 # --------------------------------------------------------------------------------------
@@ -1091,6 +1348,62 @@ def max_pool_grad_grad_case(data):
 
 
 # --------------------------------------------------------------------------------------
+# rows: patches of images
+
+
+def _patch_setup(data):
+    """Images, patch shape, steps and a mode; shapes that a mode refuses stay possible
+    (every path must then raise the same error)."""
+    mode = data.draw(st.sampled_from(["valid", "ignore_borders", "half", "full", "wrap_centered"]))
+    odd = mode == "wrap_centered" and data.draw(st.integers(0, 4), label="even patch") > 0
+    sizes = st.sampled_from([1, 3]) if odd else st.integers(1, 3)
+    neib_shape = (data.draw(sizes), data.draw(sizes))
+    neib_step = data.draw(st.none() | st.tuples(st.integers(1, 3), st.integers(1, 3)))
+    shape = (
+        data.draw(st.integers(0, 2)),
+        data.draw(st.integers(1, 2)),
+        data.draw(st.integers(1, 5)),
+        data.draw(st.integers(1, 5)),
+    )
+    return shape, neib_shape, neib_step or neib_shape, mode
+
+
+def images2neibs_case(data):
+    shape, neib_shape, neib_step, mode = _patch_setup(data)
+    x, value = draw_input(data, data.draw(st.sampled_from(DTYPES)), shape, constant_ok=False)
+    try:
+        node = Images2Neibs(neib_shape, neib_step, mode).make_node(x)
+    except ValueError:  # a static shape the mode refuses: build with unknown sizes
+        node = Images2Neibs(neib_shape, neib_step, mode).make_node(
+            TensorType(x.dtype, (None,) * 4)()
+        )
+    return Case(node, [value], lambda v: [neighbours_reference(v, neib_shape, neib_step, mode)])
+
+
+def neibs2images_case(data):
+    shape, neib_shape, neib_step, mode = _patch_setup(data)
+    dtype = data.draw(st.sampled_from(FLOATS + ("int64",)))
+    # the patch count when the shape fits the mode (when it does not, every path raises)
+    count = len(neighbours_reference(np.zeros(shape), neib_shape, neib_step, mode))
+    rows = count if data.draw(st.integers(0, 5), label="wrong count") else count + 1
+    neibs, neibs_value = draw_input(data, dtype, (rows, neib_shape[0] * neib_shape[1]))
+    size, size_value = vector_input(data, shape)
+    node = Neibs2Images(neib_shape, neib_step, mode).make_node(neibs, size)
+
+    def reference(patches, _):  # each patch entry added into the cell it came from
+        index_image = np.arange(int(np.prod(shape))).reshape(shape) + 1
+        sources = neighbours_reference(index_image, neib_shape, neib_step, mode)
+        out = np.zeros(int(np.prod(shape)), dtype=dtype)
+        for source_row, patch_row in zip(sources, patches):
+            for source, entry in zip(source_row, patch_row):
+                if source:
+                    out[source - 1] += entry
+        return [out.reshape(shape)]
+
+    return Case(node, [neibs_value, size_value], reference)
+
+
+# --------------------------------------------------------------------------------------
 # rows: random numbers, identities
 
 
@@ -1281,18 +1594,37 @@ ROWS = [
     Row("logsumexp", LogSumExp, logsumexp_case),
     Row("argmax", Argmax, argmax_case),
     Row("cumsum", CumSum, cumsum_case),
+    Row("cumprod", CumProd, cumprod_case),
+    Row("sort", Sort, sort_case),
+    Row("argsort", ArgSort, argsort_case),
+    Row("nonzero", NonZero, nonzero_case),
+    Row("repeat", Repeat, repeat_case),
     Row("dot", Dot, dot_case),
     Row("scan", Scan, scan_case),
     Row("scan_until_updates", Scan, scan_until_case),
     Row("softmax", Softmax, softmax_case),
     Row("log_softmax", LogSoftmax, lambda data: softmax_case(data, True)),
     Row("softmax_grad", SoftmaxGrad, softmax_grad_case),
+    Row("matrix_inverse", MatrixInverse, _unary_linalg_case(MatrixInverse(), np.linalg.inv)),
+    Row("det", Det, _unary_linalg_case(Det(), np.linalg.det)),
+    Row("pinv", MatrixPinv, _unary_linalg_case(MatrixPinv(), np.linalg.pinv, square=False)),
+    Row("eigh", Eigh, eigh_case),
+    Row("expm", Expm, _unary_linalg_case(Expm(), _exponential_series)),
+    Row("svd", SVD, svd_case),
+    Row("qr", QR, qr_case),
+    Row("cholesky", Cholesky, cholesky_case),
+    Row("solve", Solve, solve_case),
+    Row("solve_triangular", SolveTriangular, solve_triangular_case),
+    Row("extract_diag", ExtractDiag, extract_diag_case),
+    Row("alloc_diag", AllocDiag, alloc_diag_case),
     Row("conv2d", Conv2d, conv2d_case),
     Row("conv2d_grad_inputs", Conv2dGradInputs, lambda data: conv2d_grad_case(data, True)),
     Row("conv2d_grad_weights", Conv2dGradWeights, lambda data: conv2d_grad_case(data, False)),
     Row("pool", Pool, pool_case),
     Row("pool_grad", PoolGrad, pool_grad_case),
     Row("max_pool_grad_grad", MaxPoolGradGrad, max_pool_grad_grad_case),
+    Row("images2neibs", Images2Neibs, images2neibs_case),
+    Row("neibs2images", Neibs2Images, neibs2images_case),
     Row("random", RandomVariable, random_case),
     Row("random_function", raw_random.RandomFunction, random_function_case),
     Row("mrg_uniform", MRGUniform, mrg_uniform_case),

@@ -110,6 +110,28 @@ def _labels_kept(labels):
     return labels.copy()
 
 
+def _positive_definite(h):
+    square = T.dot(h.T, h)[:3, :3]
+    return square + 3 * T.eye(3)
+
+
+def _linalg_terms(h):
+    m = _positive_definite(h)
+    return (
+        T.sum(T.matrix_inverse(m))
+        + T.det(m)
+        + T.sum(T.pinv(m[:, :2]))
+        + T.sum(T.eigh(m)[1] ** 2) * T.sum(T.eigvalsh(m))
+        + T.sum(T.svd(m, compute_uv=False))
+        + T.sum(T.cholesky(m))
+        + T.sum(T.solve(m, m[0]))
+        + T.sum(T.solve_triangular(m, m[:, :2], lower=True))
+        + T.trace(m)
+        + T.sum(T.expm(m * 0.1))
+        + T.sum(T.alloc_diag(m[0], 1))
+    )
+
+
 def _graph_using_every_op():
     x4 = T.tensor4("x4")
     W = symgraph.shared(np.random.default_rng(0).normal(size=(2, 1, 3, 3)), name="W")
@@ -139,6 +161,11 @@ def _graph_using_every_op():
         + T.sum(T.log(T.exp(h).sum(axis=1)))  # logsumexp, after the stabilize pass
         + T.sum(T.argmax(p, axis=1))
         + T.sum(T.cumsum(p, axis=1))
+        + _linalg_terms(h)
+        + T.sum(T.cumprod(p, axis=1))
+        + T.sum(T.sort(h, axis=0) * T.arange(8))
+        + T.sum(T.repeat(h, y.shape[0], axis=0) ** 2)
+        + T.sum(T.images2neibs(conv, (2, 2), mode="ignore_borders") ** 2)
         # a loop over h's rows reading the shared V without it being listed
         + symgraph.scan(
             lambda row, acc: acc + T.dot(row, V).sum(),
@@ -147,13 +174,16 @@ def _graph_using_every_op():
         )[0][-1]
     )
     cost = Print("cost", attrs=("shape",))(cost)
+    square = _positive_definite(h)
+    undifferentiated = [*T.qr(square), *T.svd(square), T.argsort(p), *T.nonzero(y)]
     grads = symgraph.grad(cost, [W, V, x4])
     updates = [(V, T.set_subtensor(V[0], V[0] - 0.1 * grads[1][0]))]
     # ops that only change gradients or check values, outside the differentiated cost
     labels = Assert("labels are in range")(UndefinedGrad()(y), T.lt(T.max(y), 3))
     labels = _labels_kept(labels)  # an op made of a Python function (Theano's as_op)
-    f = symgraph.function([x4, y], [cost, *grads, labels], updates=updates)
-    return [cost, *grads, labels], f
+    outputs = [cost, *grads, labels, *undifferentiated]
+    f = symgraph.function([x4, y], outputs, updates=updates)
+    return outputs, f
 
 
 def test_every_op_class_pickles(capsys):

@@ -75,13 +75,32 @@ from symgraph.tensor.ops.extra import (
     any,
     eye,
     norm,
-    repeat,
     squeeze,
     swapaxes,
     tile,
     to_one_hot,
 )
+from symgraph.tensor.ops.linalg import (
+    alloc_diag,
+    cholesky,
+    det,
+    diag,
+    eigh,
+    eigvalsh,
+    expm,
+    extract_diag,
+    linalg_norm,
+    matrix_dot,
+    matrix_inverse,
+    pinv,
+    qr,
+    solve,
+    solve_triangular,
+    svd,
+    trace,
+)
 from symgraph.tensor.ops.math import *  # noqa: F403 - the element-wise table and reductions
+from symgraph.tensor.ops.neighbours import images2neibs, neibs2images
 from symgraph.tensor.ops.nnet import (
     binary_crossentropy,
     categorical_crossentropy,
@@ -107,6 +126,14 @@ from symgraph.tensor.ops.shape import (
     stack,
     unbroadcast,
     zeros,
+)
+from symgraph.tensor.ops.sort import (
+    argsort,
+    flatnonzero,
+    nonzero,
+    nonzero_values,
+    repeat,
+    sort,
 )
 from symgraph.tensor.ops.subtensor import inc_subtensor, set_subtensor, take
 from symgraph.tensor.variable import (

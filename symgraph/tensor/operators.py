@@ -12,7 +12,7 @@ import warnings
 
 from symgraph.graph.basic import Variable
 from symgraph.tensor import variable
-from symgraph.tensor.ops import blas, extra, math, subtensor
+from symgraph.tensor.ops import blas, extra, linalg, math, sort, subtensor
 from symgraph.tensor.ops import shape as shape_ops
 from symgraph.tensor.ops.dimshuffle import DimShuffle, dimshuffle
 from symgraph.tensor.params import normalize_axis
@@ -165,6 +165,9 @@ class TensorOperators:
     def cumsum(self, axis=None):
         return math.cumsum(self, axis=axis)
 
+    def cumprod(self, axis=None):
+        return math.cumprod(self, axis=axis)
+
     def argmax(self, axis=None, keepdims=False):
         return math.argmax(self, axis=axis, keepdims=keepdims)
 
@@ -184,7 +187,19 @@ class TensorOperators:
         return math.clip(self, low, high)
 
     def nonzero(self):
-        raise NotImplementedError("nonzero has a data-dependent shape and is not supported yet")
+        return sort.nonzero(self)
+
+    def sort(self, axis=-1, kind="quicksort"):
+        return sort.sort(self, axis, kind)
+
+    def argsort(self, axis=-1, kind="quicksort"):
+        return sort.argsort(self, axis, kind)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return linalg.extract_diag(self, offset, axis1, axis2)
+
+    def trace(self):
+        return linalg.trace(self)
 
     def transpose(self, *axes):
         """Axes reversed, or permuted as given (``x.transpose(1, 0)`` or ``((1, 0))``)."""
@@ -206,8 +221,8 @@ class TensorOperators:
     def squeeze(self, axis=None):
         return extra.squeeze(self, axis)
 
-    def repeat(self, repeats: int, axis=None):
-        return extra.repeat(self, repeats, axis)
+    def repeat(self, repeats, axis=None):
+        return sort.repeat(self, repeats, axis)
 
     def norm(self, L=2, axis=None, keepdims: bool = False):
         return extra.norm(self, L, axis, keepdims)

@@ -21,7 +21,18 @@ from symgraph.compat.theano.tensor.raw_random import RandomFunction
 from symgraph.grad import GradientOverride
 from symgraph.tensor.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from symgraph.tensor.ops.dimshuffle import DimShuffle
-from symgraph.tensor.ops.math import Argmax, CumSum, LogSumExp, Reduce
+from symgraph.tensor.ops.linalg import (
+    QR,
+    SVD,
+    AllocDiag,
+    Cholesky,
+    Eigh,
+    ExtractDiag,
+    Solve,
+    SolveTriangular,
+)
+from symgraph.tensor.ops.math import Argmax, CumProd, CumSum, LogSumExp, Reduce
+from symgraph.tensor.ops.neighbours import Images2Neibs, Neibs2Images
 from symgraph.tensor.ops.nnet import LogSoftmax, Softmax, SoftmaxGrad
 from symgraph.tensor.ops.pool import MaxPoolGradGrad, Pool, PoolGrad
 from symgraph.tensor.ops.random import RandomVariable
@@ -34,6 +45,7 @@ from symgraph.tensor.ops.shape import (
     Reshape,
     ShapeI,
 )
+from symgraph.tensor.ops.sort import ArgSort, Repeat, Sort
 from symgraph.tensor.ops.subtensor import IncSubtensor, Subtensor
 
 
@@ -140,6 +152,24 @@ def _string_cases(marker: Path) -> dict:
         "MRGUniform ndim": lambda: MRGUniform("float64", "1"),
         "MRGUniform dtype": lambda: MRGUniform(f"float64 if {touch(marker)} else 0", 1),
         "ChoiceFromUniform replace": lambda: ChoiceFromUniform("int64", "False"),
+        "Eigh UPLO": lambda: Eigh(f"L' if {touch(marker)} else 'L"),
+        "SVD full_matrices": lambda: SVD("False"),
+        "QR mode": lambda: QR(f"r' if {touch(marker)} else 'r"),
+        "Cholesky lower": lambda: Cholesky("True"),
+        "Solve assume_a": lambda: Solve(f"gen' if {touch(marker)} else 'gen"),
+        "SolveTriangular lower": lambda: SolveTriangular("True"),
+        "ExtractDiag offset": lambda: ExtractDiag(code),
+        "AllocDiag offset": lambda: AllocDiag(code),
+        "CumProd axis": lambda: CumProd(code),
+        "Sort axis": lambda: Sort(code),
+        "Sort kind": lambda: Sort(0, f"stable' if {touch(marker)} else 'stable"),
+        "ArgSort kind": lambda: ArgSort(0, f"stable' if {touch(marker)} else 'stable"),
+        "Repeat axis": lambda: Repeat(code),
+        "Images2Neibs neib_shape": lambda: Images2Neibs(("2", "2")),
+        "Images2Neibs mode": lambda: Images2Neibs(
+            (2, 2), None, f"valid' if {touch(marker)} else 'valid"
+        ),
+        "Neibs2Images neib_step": lambda: Neibs2Images((2, 2), "11"),
     }
 
 
@@ -200,6 +230,24 @@ def _code_value_cases(marker: Path) -> dict:
         ),
         "Pool mode": (
             lambda: Pool(2, True, None, (0, 0), code_str("max", marker))(image),
+            [image],
+            [iv],
+        ),
+        "Eigh UPLO": (lambda: Eigh(code_str("U", marker))(m[:, :2])[0], [m], [mv]),
+        "QR mode": (lambda: QR(code_str("r", marker))(m), [m], [mv]),
+        "Solve assume_a": (
+            lambda: Solve(code_str("sym", marker))(m[:, :2], v),
+            [m, v],
+            [mv, np.ones(2)],
+        ),
+        "ExtractDiag offset": (lambda: ExtractDiag(one, zero, one)(m), [m], [mv]),
+        "AllocDiag offset": (lambda: AllocDiag(one)(v), [v], [np.ones(2)]),
+        "CumProd axis": (lambda: CumProd(one)(m), [m], [mv]),
+        "Sort kind": (lambda: Sort(one, code_str("stable", marker))(m), [m], [mv]),
+        "ArgSort axis": (lambda: ArgSort(zero, code_str("heapsort", marker))(m), [m], [mv]),
+        "Repeat axis": (lambda: Repeat(one)(m, T.constant(2)), [m], [mv]),
+        "Images2Neibs mode": (
+            lambda: Images2Neibs((one, one), None, code_str("half", marker))(image),
             [image],
             [iv],
         ),
@@ -281,6 +329,20 @@ PARAM_CASES = {
     MultinomialFromUniform: lambda: MultinomialFromUniform(np.dtype("int32")),
     ChoiceFromUniform: lambda: ChoiceFromUniform(np.int64, np.bool_(False)),
     GradientOverride: lambda: GradientOverride("clip", np.float32(-1), np.float64(1)),
+    Eigh: lambda: Eigh(np.str_("U")),
+    SVD: lambda: SVD(np.bool_(False), 1),
+    QR: lambda: QR(np.str_("complete")),
+    Cholesky: lambda: Cholesky(np.bool_(False)),
+    Solve: lambda: Solve(np.str_("pos")),
+    SolveTriangular: lambda: SolveTriangular(1, np.bool_(True)),
+    ExtractDiag: lambda: ExtractDiag(i32(-1), i64(2), i32(0)),
+    AllocDiag: lambda: AllocDiag(i64(1)),
+    CumProd: lambda: CumProd(i64(0)),
+    Sort: lambda: Sort(i32(1), np.str_("mergesort")),
+    ArgSort: lambda: ArgSort(None, np.str_("stable")),
+    Repeat: lambda: Repeat(i64(0)),
+    Images2Neibs: lambda: Images2Neibs(np.array([2, 2]), (i32(1), i64(1)), np.str_("half")),
+    Neibs2Images: lambda: Neibs2Images(T.constant(np.array([3, 3])), None, "wrap_centered"),
 }
 # Ops of the tensor package that are not built from user parameters here.
 NOT_IN_TABLE = {"DimShuffle", "Elemwise", "Fused"}

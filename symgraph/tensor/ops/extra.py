@@ -29,12 +29,15 @@ __all__ = [
 ]
 
 
-def repeat(x, repeats: int | Variable, axis: int | None = None) -> Variable:
+def repeat(x, repeats: int, axis: int | None = None) -> Variable:
     """Each element of ``x`` repeated ``repeats`` times along ``axis`` (NumPy's
-    ``repeat`` with one count for every element: an int, or an integer scalar variable
-    known only at run time; ``axis=None`` repeats the flattened tensor)."""
+    ``repeat`` with one int count for every element; ``axis=None`` repeats the flattened
+    tensor), as a broadcast and a reshape. ``T.repeat`` (``sort.repeat``) comes here
+    for an int count and builds the ``Repeat`` op for a symbolic one."""
     x = as_tensor(x)
-    repeats = _repeat_count(repeats)
+    repeats = as_int(repeats, "repeat: repeats")
+    if repeats < 0:
+        raise ValueError(f"repeat: repeats must be a non-negative int, got {repeats}")
     if axis is None:
         x, axis = flatten(x, 1), 0
     axis = normalize_axis(axis, x, "repeat")
@@ -44,23 +47,6 @@ def repeat(x, repeats: int | Variable, axis: int | None = None) -> Variable:
     spread = alloc(dimshuffle(x, pattern), *sizes[: axis + 1], repeats, *sizes[axis + 1 :])
     merged = sizes[:axis] + [sizes[axis] * repeats] + sizes[axis + 1 :]
     return reshape(spread, merged, ndim=x.ndim)
-
-
-def _repeat_count(repeats) -> int | Variable:
-    """``repeats`` checked: a non-negative int, or an integer scalar variable."""
-    if isinstance(repeats, Variable):
-        count = as_tensor(repeats)
-        if count.ndim != 0 or count.type.numpy_dtype.kind not in "iu":
-            raise TypeError(
-                "repeat: repeats must be an int or an integer scalar variable, got "
-                f"{count.name or count} ({count.type.describe()}); a count per element is "
-                "not supported"
-            )
-        return count
-    repeats = as_int(repeats, "repeat: repeats")
-    if repeats < 0:
-        raise ValueError(f"repeat: repeats must be a non-negative int, got {repeats}")
-    return repeats
 
 
 def tile(x, reps: Sequence[int]) -> Variable:

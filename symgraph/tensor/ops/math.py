@@ -735,12 +735,15 @@ class CumSum(Op):
         (gz,) = output_grads
         if x.type.numpy_dtype.kind not in "fc":
             return [None]
+        return [self._sum_from_the_end(gz, x).astype(x.dtype)]
+
+    def _sum_from_the_end(self, g: Variable, x: Variable) -> Variable:
+        """The running sum of ``g`` (shaped like the output) from the end of the axis,
+        shaped like the input ``x``."""
         axis = 0 if self.axis is None else self.axis
         backwards = (slice(None),) * axis + (slice(None, None, -1),)
-        g = CumSum(axis)(gz[backwards])[backwards]
-        if self.axis is None:
-            g = g.reshape(x.shape, ndim=x.ndim)
-        return [g.astype(x.dtype)]
+        total = CumSum(axis)(g[backwards])[backwards]
+        return total if self.axis is not None else total.reshape(x.shape, ndim=x.ndim)
 
 
 def cumsum(x, axis=None) -> Variable:
@@ -749,6 +752,37 @@ def cumsum(x, axis=None) -> Variable:
     if axis is not None:
         axis = normalize_axis(axis, x, "cumsum")
     return CumSum(axis)(x)
+
+
+class CumProd(CumSum):
+    """Running product along ``axis``, or along the flattened input when ``axis`` is None;
+    the same output types as ``CumSum`` (NumPy widens the same dtypes for both)."""
+
+    def __str__(self) -> str:
+        return f"CumProd{{axis={self.axis}}}"
+
+    def emit(self, node, inputs, ctx):
+        return f"np.cumprod({inputs[0]}, axis={self.axis})"
+
+    def grad(self, node, output_grads):
+        # Output j is the product of inputs 0..j: input i's gradient is
+        # sum_{j >= i} gz_j * out_j / x_i, a running sum from the end. Like Theano's, it
+        # divides by x, so a zero input gives a non-finite gradient.
+        (x,) = node.inputs
+        (out,) = node.outputs
+        (gz,) = output_grads
+        if x.type.numpy_dtype.kind not in "fc":
+            return [None]
+        return [(self._sum_from_the_end(gz * out, x) / x).astype(x.dtype)]
+
+
+def cumprod(x, axis=None) -> Variable:
+    """Running product along ``axis`` (of the flattened input when None), as
+    ``np.cumprod``."""
+    x = as_tensor(x)
+    if axis is not None:
+        axis = normalize_axis(axis, x, "cumprod")
+    return CumProd(axis)(x)
 
 
 def _argreduce(kind: str, x, axis, keepdims: bool) -> Variable:

@@ -57,12 +57,12 @@ def test_repeat_with_a_symbolic_count_gradient():
     symgraph.verify_grad(lambda v: T.repeat(v, T.constant(2, dtype="int32") + 0), [xv], rng=rng)
 
 
-def test_repeat_refuses_a_count_per_element():
-    counts = T.lvector("counts")
-    with pytest.raises(TypeError, match="counts.*int64 vector"):
-        T.repeat(T.vector("x"), counts)
-    with pytest.raises(TypeError, match="repeats must be an int or an integer scalar"):
-        T.repeat(T.vector("x"), T.dscalar("r"))
+def test_repeat_takes_a_count_per_element_and_refuses_a_float_count():
+    x, counts = T.vector("x"), T.lvector("counts")
+    f = symgraph.function([x, counts], T.repeat(x, counts))
+    assert_close(f([1.0, 2.0, 3.0], [2, 0, 1]), np.repeat([1.0, 2.0, 3.0], [2, 0, 1]))
+    with pytest.raises(TypeError, match="repeats must be an int scalar or vector"):
+        T.repeat(x, T.dscalar("r"))
 
 
 @SETTINGS

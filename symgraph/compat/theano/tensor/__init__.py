@@ -21,6 +21,9 @@ globals().update(
     }
 )
 
+# theano.tensor.sort is a module whose functions the package exports under its own name,
+# as Theano did: importing the module first keeps the attribute the function.
+import symgraph.compat.theano.tensor.sort as _sort_module  # noqa: E402
 from symgraph.compat.theano._util import deprecated as _deprecated  # noqa: E402
 from symgraph.compat.theano.configparser import config as _config  # noqa: E402
 from symgraph.compat.theano.gradient import (  # noqa: E402, F401
@@ -37,9 +40,11 @@ from symgraph.compat.theano.tensor import (  # noqa: E402, F401
     basic,
     elemwise,
     extra_ops,
+    nlinalg,
     nnet,
     shared_randomstreams,
     signal,
+    slinalg,
     subtensor,
     xlogx,
 )
@@ -57,6 +62,8 @@ from symgraph.tensor.ops import math as _math  # noqa: E402
 from symgraph.tensor.ops.dimshuffle import dimshuffle as _dimshuffle  # noqa: E402
 from symgraph.tensor.ops.shape import flatten as _flatten  # noqa: E402
 from symgraph.tensor.ops.shape import stack as _stack  # noqa: E402
+from symgraph.tensor.ops.sort import NonZero as _NonZero  # noqa: E402
+from symgraph.tensor.ops.sort import nonzero as _nonzero  # noqa: E402
 from symgraph.tensor.variable import as_tensor as _as_tensor  # noqa: E402
 
 # Theano's element-wise ops are op objects (``str(T.add)`` is ``Elemwise{add,no_inplace}``)
@@ -65,6 +72,8 @@ globals().update(_basic.ELEMWISE_OPS)
 globals().update(_basic.TYPED_TENSOR_TYPES)
 floor_div = int_div  # noqa: F821 - set just above
 fill = second  # noqa: F821
+sort = _sort_module.sort
+argsort = _sort_module.argsort
 conv2d = nnet.conv2d  # with Theano's old keywords (image_shape=...), like T.nnet.conv2d
 
 
@@ -74,6 +83,14 @@ def flatten(x, ndim=1, outdim=None):
         _deprecated("flatten outdim parameter is deprecated, use ndim instead.")
         ndim = outdim
     return _flatten(x, ndim)
+
+
+def nonzero(a, return_matrix=False):
+    """Theano's ``nonzero``: one index vector per axis, or (``return_matrix``) the int64
+    matrix of them, one row per axis."""
+    if return_matrix:
+        return _NonZero()(a)
+    return _nonzero(a)
 
 
 def cast(x, dtype):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from symgraph.tensor.ops.extra import repeat, squeeze, to_one_hot
-from symgraph.tensor.ops.math import CumSum, cumsum
+from symgraph.tensor.ops.extra import squeeze, to_one_hot
+from symgraph.tensor.ops.linalg import diag
+from symgraph.tensor.ops.math import CumProd, CumSum, cumprod, cumsum
+from symgraph.tensor.ops.sort import repeat
 
-__all__ = ["CumSum", "cumsum", "repeat", "squeeze", "to_one_hot"]
+__all__ = ["CumProd", "CumSum", "cumprod", "cumsum", "diag", "repeat", "squeeze", "to_one_hot"]

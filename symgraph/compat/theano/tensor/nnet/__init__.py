@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from symgraph.compat.theano._util import deprecated, ignore_arguments
-from symgraph.compat.theano.tensor.nnet import abstract_conv, conv  # Theano's submodules
+from symgraph.compat.theano.tensor.nnet import (
+    abstract_conv,
+    conv,
+    neighbours,
+)  # Theano's submodules
 from symgraph.compat.theano.tensor.nnet.abstract_conv import conv2d
+from symgraph.compat.theano.tensor.nnet.neighbours import images2neibs, neibs2images
 from symgraph.tensor.ops import math as _math
 from symgraph.tensor.ops.conv import conv2d as _conv2d
 from symgraph.tensor.ops.conv import (
@@ -36,8 +41,11 @@ __all__ = [
     "crossentropy_categorical_1hot",
     "elu",
     "hard_sigmoid",
+    "images2neibs",
     "log_softmax",
     "logsoftmax",
+    "neibs2images",
+    "neighbours",
     "relu",
     "sigmoid",
     "sigmoid_binary_crossentropy",
