@@ -163,6 +163,13 @@ class Pool(_PoolOp):
         """The output shape for an input of shape ``imgshape`` (ints, None for unknown,
         or scalar variables): the leading entries unchanged, then the pooled lengths."""
         ndim = as_int(ndim, "out_shape: ndim")
+        if isinstance(imgshape, Variable):  # x.shape: its entries, when its length is known
+            if imgshape.ndim != 1 or imgshape.type.shape[0] is None:
+                raise TypeError(
+                    "out_shape: imgshape must be a sequence or a vector of known length, got "
+                    f"{variable_label(imgshape)}: {imgshape.type.describe()}"
+                )
+            imgshape = [imgshape[i] for i in range(imgshape.type.shape[0])]
         if len(imgshape) < ndim:
             raise TypeError(f"imgshape must have at least {ndim} dimensions, got {imgshape}")
         stride = ws if stride is None else stride
