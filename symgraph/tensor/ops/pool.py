@@ -21,7 +21,7 @@ import numpy as np
 from symgraph.graph.basic import Apply, Constant, Op, Variable, variable_label
 from symgraph.graph.type import TensorType
 from symgraph.tensor.ops import pool_kernels as kernels
-from symgraph.tensor.ops.math import ge, maximum, switch
+from symgraph.tensor.ops.math import ge, maximum, minimum, switch
 from symgraph.tensor.params import as_bool, as_choice, as_int, as_int_tuple
 from symgraph.tensor.variable import as_tensor, constant
 
@@ -90,28 +90,27 @@ class _PoolOp(Op):
         return [ws, stride, pad]
 
     def _vector(self, value, what: str) -> Variable:
-        if isinstance(value, np.ndarray) and value.dtype.kind in "iu":
+        """One window parameter as an integer vector: ints (one for every axis, or one
+        per axis) become a constant; variables (or a sequence holding some) stay
+        symbolic."""
+        label = f"{self._what}: {what}"
+        if isinstance(value, np.ndarray):
             value = value.tolist()
-        if isinstance(value, (list, tuple)) and not any(isinstance(v, Variable) for v in value):
-            value = as_int_tuple(value, f"{self._what}: {what}")
-        elif not isinstance(value, (list, tuple, Variable)):
-            value = (as_int(value, f"{self._what}: {what}"),) * self.ndim
-        if isinstance(value, tuple) and not any(isinstance(v, Variable) for v in value):
-            v = constant(np.array(value, dtype="int64"))
-        else:
-            v = as_tensor(value)
-        if (
-            v.ndim != 1
-            or v.dtype[:3] not in ("int", "uin")
-            or v.type.shape[0]
-            not in (
-                None,
-                self.ndim,
-            )
+        if isinstance(value, Variable) or (
+            isinstance(value, (list, tuple)) and any(isinstance(v, Variable) for v in value)
         ):
+            v = as_tensor(value)
+        else:
+            if isinstance(value, (list, tuple)):
+                ints = as_int_tuple(value, label)
+            else:
+                ints = (as_int(value, label),) * self.ndim
+            v = constant(np.array(ints, dtype="int64"))
+        integer = v.dtype.startswith(("int", "uint"))
+        if v.ndim != 1 or not integer or v.type.shape[0] not in (None, self.ndim):
             raise TypeError(
-                f"{self._what}: {what} must be {self.ndim} ints or an integer vector of "
-                f"{self.ndim} entries, got {variable_label(v)}: {v.type.describe()}"
+                f"{label} must be {self.ndim} ints or an integer vector of {self.ndim} "
+                f"entries, got {variable_label(v)}: {v.type.describe()}"
             )
         return v
 
@@ -146,7 +145,8 @@ def _out_len_symbolic(size, ws, stride, pad, ignore_border: bool):
     v = size + pad * 2
     if ignore_border:
         return maximum((v - ws) // stride + 1, 0)
-    partial = maximum((v - 1 - ws + stride) // stride, 0) + 1
+    # an empty axis has no partial window (times minimum(v, 1): 0 when v is 0, else 1)
+    partial = (maximum((v - 1 - ws + stride) // stride, 0) + 1) * minimum(v, 1)
     return switch(ge(stride, ws), (v - 1) // stride + 1, partial)
 
 
@@ -190,6 +190,14 @@ class Pool(_PoolOp):
         shape = self._pooled_shape(x, *window)
         return Apply(self, [x, *window], [TensorType(x.dtype, shape)])
 
+    def infer_shape(self, node, input_shapes):
+        # the window parameters' entries: ints when constant, else their elements
+        window = [_constant_ints(v) or [v[i] for i in range(self.ndim)] for v in node.inputs[1:]]
+        shape = self.out_shape(
+            input_shapes[0], window[0], self.ignore_border, *window[1:], self.ndim
+        )
+        return [tuple(shape)]
+
     def emit(self, node, inputs, ctx):
         kernel = ctx.bind(kernels.pool_nd, "pool_nd")
         window, check = self._window_code(node, inputs)
@@ -224,6 +232,9 @@ class MaxPoolGrad(_PoolOp):
         window = self._window_inputs(x, ws, stride, pad)
         return Apply(self, [x, y, gy, *window], [TensorType(x.dtype, x.type.shape)])
 
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
     def emit(self, node, inputs, ctx):
         kernel = ctx.bind(kernels.pool_nd_grad, "pool_nd_grad")
         window, check = self._window_code(node, inputs)
@@ -257,6 +268,9 @@ class AveragePoolGrad(_PoolOp):
         window = self._window_inputs(x, ws, stride, pad)
         return Apply(self, [x, gy, *window], [TensorType(x.dtype, x.type.shape)])
 
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
     def emit(self, node, inputs, ctx):
         kernel = ctx.bind(kernels.pool_nd_grad, "pool_nd_grad")
         window, check = self._window_code(node, inputs)
@@ -287,6 +301,9 @@ class MaxPoolGradGrad(_PoolOp):
             self._check_input(v, role)
         window = self._window_inputs(x, ws, stride, pad)
         return Apply(self, [x, y, ggx, *window], [TensorType(x.dtype, y.type.shape)])
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[1]]
 
     def emit(self, node, inputs, ctx):
         kernel = ctx.bind(kernels.max_pool_nd_grad_grad, "max_pool_nd_grad_grad")

@@ -252,3 +252,20 @@ def test_errors_name_the_variable_and_the_expected_type():
         AveragePoolGrad(True, "max")
     with pytest.raises(ValueError, match="ndim must be >= 1"):
         Pool(True, "max", 0)
+
+
+@pytest.mark.parametrize("ignore_border", [True, False])
+def test_shape_of_the_output_without_pooling(ignore_border):
+    """``out.shape`` from the input's shape and the window parameters (``infer_shape``):
+    the compiled function never pools."""
+    x = T.dtensor4("x")
+    ws, stride = T.lvector("ws"), T.lvector("stride")
+    pad = (1, 0) if ignore_border else (0, 0)
+    out = T.pool_2d(x, ws, ignore_border, stride, pad)
+    f = symgraph.function([x, ws, stride], out.shape)
+    assert not any(isinstance(node.op, Pool) for node in f.fgraph.toposort())
+    for shape in [(2, 3, 5, 7), (1, 1, 0, 4), (1, 2, 1, 1)]:
+        for ws_value, stride_value in [((2, 2), (1, 3)), ((3, 2), (3, 2)), ((2, 3), (1, 1))]:
+            lengths = zip(shape[2:], ws_value, stride_value, pad)
+            want = shape[:2] + tuple(loop_out_len(*n, ignore_border) for n in lengths)
+            np.testing.assert_array_equal(f(np.ones(shape), ws_value, stride_value), want)
