@@ -29,7 +29,15 @@ sys.path.insert(0, os.path.join(HERE, "..", "tutorials"))
 import symgraph  # noqa: E402
 
 # Op classes that no pass rewrites or removes: both modes run the same kernels for them.
-HEAVY = {"Dot", "Conv2d", "Conv2dGradInputs", "Conv2dGradWeights", "Pool", "PoolGrad"}
+HEAVY = {
+    "Dot",
+    "Conv2d",
+    "Conv2dGradInputs",
+    "Conv2dGradWeights",
+    "Pool",
+    "MaxPoolGrad",
+    "AveragePoolGrad",
+}
 
 
 def profiled(build, mode: str, steps: int):

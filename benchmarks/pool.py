@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import interleaved_medians, median_seconds, torch_or_none  # noqa: E402
 
 from symgraph.compile.memory import keep_freed_memory  # noqa: E402
-from symgraph.tensor.ops.pool_kernels import pool2d, pool2d_grad  # noqa: E402
+from symgraph.tensor.ops.pool_kernels import pool_nd, pool_nd_grad  # noqa: E402
 
 # (name, input shape): the outputs of the two LeNet convolutions, pooled 2x2.
 LAYERS = [
@@ -39,8 +39,8 @@ WS = (2, 2)
 def numpy_kernels(x: np.ndarray, y: np.ndarray, gy: np.ndarray) -> dict[str, Callable[[], object]]:
     return {
         "copy": lambda: np.copy(x),
-        "fwd": lambda: pool2d(x, WS),
-        "grad": lambda: pool2d_grad(x, y, gy, WS),
+        "fwd": lambda: pool_nd(x, WS),
+        "grad": lambda: pool_nd_grad(x, y, gy, WS),
     }
 
 
@@ -74,7 +74,7 @@ def main() -> None:
     print(header)
     for name, shape in LAYERS:
         x = rng.standard_normal(shape).astype(np.float32)
-        y = pool2d(x, WS)
+        y = pool_nd(x, WS)
         gy = rng.standard_normal(y.shape).astype(np.float32)
         times = interleaved_medians(numpy_kernels(x, y, gy), args.repeat)
         ours = times["fwd"] + times["grad"]

@@ -56,6 +56,7 @@ from symgraph.compat.theano.sandbox.rng_mrg import (
 )
 from symgraph.compat.theano.tensor import raw_random
 from symgraph.compat.theano.tensor.opt import Assert
+from symgraph.compat.theano.tensor.signal.pool import DownsampleFactorMaxGradGrad
 from symgraph.grad import GradientOverride
 from symgraph.graph.basic import Apply, Constant, Op, Variable
 from symgraph.graph.type import TensorType
@@ -84,7 +85,12 @@ from symgraph.tensor.ops.linalg import (
 from symgraph.tensor.ops.math import SCALAR_OPS, Argmax, CumProd, CumSum, LogSumExp, Reduce
 from symgraph.tensor.ops.neighbours import Images2Neibs, Neibs2Images
 from symgraph.tensor.ops.nnet import LogSoftmax, Softmax, SoftmaxGrad
-from symgraph.tensor.ops.pool import MaxPoolGradGrad, Pool, PoolGrad
+from symgraph.tensor.ops.pool import (
+    AveragePoolGrad,
+    MaxPoolGrad,
+    MaxPoolGradGrad,
+    Pool,
+)
 from symgraph.tensor.ops.random import RandomVariable
 from symgraph.tensor.ops.shape import (
     Alloc,
@@ -1241,11 +1247,12 @@ def conv2d_grad_case(data, of_inputs):
 
 
 def _pool_windows(shape, ws, ignore_border, stride, pad):
-    """The output's spatial shape, and for each output cell ``(i, j)``: the real rows and
-    columns of its window and the size of the window clipped to the padded image
-    (Theano's pool_2d, as ``pool_kernels`` documents it)."""
+    """The output's pooled shape (the last ``len(ws)`` axes), and for each output cell:
+    its index, the slices of its window's real cells and the size of the window clipped
+    to the padded input (Theano's Pool, as ``pool_kernels`` documents it)."""
+    nd = len(ws)
     sizes = []
-    for n, w, s, p in zip(shape[-2:], ws, stride, pad):
+    for n, w, s, p in zip(shape[-nd:], ws, stride, pad):
         v = n + 2 * p
         if ignore_border:
             sizes.append(max((v - w) // s + 1, 0))
@@ -1254,97 +1261,145 @@ def _pool_windows(shape, ws, ignore_border, stride, pad):
         else:
             sizes.append((v - 1) // s + 1 if s >= w else max(0, (v - 1 - w + s) // s) + 1)
     windows = []
-    for i, j in np.ndindex(*sizes):
-        spans = []
-        for k, n, w, s, p in zip((i, j), shape[-2:], ws, stride, pad):
+    for index in np.ndindex(*sizes):
+        real, clipped = [], 1
+        for k, n, w, s, p in zip(index, shape[-nd:], ws, stride, pad):
             start, stop = k * s, min(k * s + w, n + 2 * p)
-            spans.append((slice(max(start - p, 0), min(stop - p, n)), stop - start))
-        (rows, height), (cols, width) = spans
-        windows.append(((i, j), rows, cols, height * width))
+            real.append(slice(max(start - p, 0), min(stop - p, n)))
+            clipped *= stop - start
+        windows.append(((Ellipsis, *index), (Ellipsis, *real), clipped))
     return tuple(sizes), windows
 
 
-def _divisor(mode, rows, cols, clipped):
-    real = (rows.stop - rows.start) * (cols.stop - cols.start)
-    return {"sum": 1, "average_inc_pad": clipped, "average_exc_pad": real}[mode]
+def _divisor(mode, real, clipped):
+    count = int(np.prod([cells.stop - cells.start for cells in real[1:]]))
+    return {"sum": 1, "average_inc_pad": clipped, "average_exc_pad": count}[mode]
 
 
 def _pool_reference(x, ws, ignore_border, stride, pad, mode):
     sizes, windows = _pool_windows(x.shape, ws, ignore_border, stride, pad)
-    out = np.zeros(x.shape[:-2] + sizes)
-    for (i, j), rows, cols, clipped in windows:
-        cells = x[..., rows, cols].astype(np.float64)
+    axes = tuple(range(-len(ws), 0))
+    out = np.zeros(x.shape[: x.ndim - len(ws)] + sizes)
+    for at, real, clipped in windows:
+        cells = x[real].astype(np.float64)
         if mode == "max":
-            out[..., i, j] = cells.max(axis=(-2, -1))
+            out[at] = cells.max(axis=axes)
         else:
-            out[..., i, j] = cells.sum(axis=(-2, -1)) / _divisor(mode, rows, cols, clipped)
+            out[at] = cells.sum(axis=axes) / _divisor(mode, real, clipped)
     return out
 
 
 def _pool_grad_reference(x, y, gy, ws, ignore_border, stride, pad, mode):
     gx = np.zeros(x.shape)
-    for (i, j), rows, cols, clipped in _pool_windows(x.shape, ws, ignore_border, stride, pad)[1]:
-        g = gy[..., i, j].astype(np.float64)[..., None, None]
+    spread = (Ellipsis,) + (None,) * len(ws)
+    for at, real, clipped in _pool_windows(x.shape, ws, ignore_border, stride, pad)[1]:
+        g = gy[at].astype(np.float64)[spread]
         if mode == "max":  # every position holding the window's max gets all of g
-            gx[..., rows, cols] += g * (x[..., rows, cols] == y[..., i, j][..., None, None])
+            gx[real] += g * (x[real] == y[at][spread])
         else:
-            gx[..., rows, cols] += g / _divisor(mode, rows, cols, clipped)
+            gx[real] += g / _divisor(mode, real, clipped)
     return gx
 
 
 def _pool_grad_grad_reference(x, y, ggx, ws, ignore_border, stride, pad):
     out = np.zeros(y.shape)
-    for (i, j), rows, cols, _ in _pool_windows(x.shape, ws, ignore_border, stride, pad)[1]:
-        at_max = x[..., rows, cols] == y[..., i, j][..., None, None]
-        out[..., i, j] = np.sum(ggx[..., rows, cols] * at_max, axis=(-2, -1))
+    spread, axes = (Ellipsis,) + (None,) * len(ws), tuple(range(-len(ws), 0))
+    for at, real, _ in _pool_windows(x.shape, ws, ignore_border, stride, pad)[1]:
+        out[at] = np.sum(ggx[real] * (x[real] == y[at][spread]), axis=axes)
     return out
 
 
 def _pool_setup(data, modes=pool_kernels.POOL_MODES):
-    ws = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+    """A pooled shape (1-3 pooled axes after 0-3 leading ones) and the pooling
+    parameters ``(ws, ignore_border, stride, pad, mode)``."""
+    nd = data.draw(st.integers(1, 3), label="pooled axes")
+    sides = st.integers(1, 3)
+    ws = data.draw(st.tuples(*[sides] * nd))
     ignore_border = data.draw(st.booleans())
-    stride = data.draw(st.none() | st.tuples(st.integers(1, 3), st.integers(1, 3)))
-    pad = (0, 0)
+    stride = data.draw(st.none() | st.tuples(*[sides] * nd))
+    pad = (0,) * nd
     if ignore_border:
-        pad = (data.draw(st.integers(0, ws[0] - 1)), data.draw(st.integers(0, ws[1] - 1)))
+        pad = tuple(data.draw(st.integers(0, w - 1)) for w in ws)
     mode = data.draw(st.sampled_from(modes))
-    shape = draw_shape(data, 2, 4, min_side=1, max_side=5)
+    shape = draw_shape(data, nd, nd + (3 if nd < 3 else 1), min_side=1, max_side=5 - nd)
     return shape, (ws, ignore_border, stride or ws, pad, mode)
+
+
+def _window_inputs(data, params):
+    """``ws``, ``stride`` and ``pad`` as constants or as integer vector inputs, and their
+    values."""
+    ws, _, stride, pad, _ = params
+    inputs = []
+    for value in (ws, stride, pad):
+        vector, array = constant(np.array(value, dtype="int64")), np.array(value, dtype="int64")
+        if data.draw(st.booleans(), label="symbolic window parameter"):
+            vector = TensorType("int64", draw_static(data, array.shape))()
+        inputs.append(vector)
+    return inputs, [np.array(v, dtype="int64") for v in (ws, stride, pad)]
 
 
 def pool_case(data):
     shape, params = _pool_setup(data)
+    ws, ignore_border, _, _, mode = params
     x, value = draw_input(data, data.draw(st.sampled_from(FLOATS)), shape)
-    node = Pool(*params).make_node(x)
-    return Case(node, [value], lambda v: [_pool_reference(v, *params)])
+    window, window_values = _window_inputs(data, params)
+    node = Pool(ignore_border, mode, len(ws)).make_node(x, *window)
+    return Case(node, [value, *window_values], lambda v, *_: [_pool_reference(v, *params)])
 
 
-def pool_grad_case(data):
-    shape, params = _pool_setup(data)
+def _pool_grad_inputs(data, modes):
+    shape, params = _pool_setup(data, modes)
     dtype = data.draw(st.sampled_from(FLOATS))
     x_value = draw_value(data, dtype, shape)
     y_value = _pool_reference(x_value, *params).astype(dtype)
-    gy, gy_value = draw_input(data, dtype, y_value.shape)
     x, y = TensorType(dtype, draw_static(data, shape))(), TensorType(dtype, (None,) * len(shape))()
-    node = PoolGrad(*params).make_node(x, y, gy)
+    return params, dtype, (x, x_value), (y, y_value)
+
+
+def max_pool_grad_case(data):
+    params, dtype, (x, x_value), (y, y_value) = _pool_grad_inputs(data, ("max",))
+    gy, gy_value = draw_input(data, dtype, y_value.shape)
+    window, window_values = _window_inputs(data, params)
+    node = MaxPoolGrad(params[1], len(params[0])).make_node(x, y, gy, *window)
     return Case(
-        node, [x_value, y_value, gy_value], lambda a, b, g: [_pool_grad_reference(a, b, g, *params)]
+        node,
+        [x_value, y_value, gy_value, *window_values],
+        lambda a, b, g, *_: [_pool_grad_reference(a, b, g, *params)],
+    )
+
+
+def average_pool_grad_case(data):
+    params, dtype, (x, x_value), (_, y_value) = _pool_grad_inputs(
+        data, ("sum", "average_inc_pad", "average_exc_pad")
+    )
+    gy, gy_value = draw_input(data, dtype, y_value.shape)
+    window, window_values = _window_inputs(data, params)
+    node = AveragePoolGrad(params[1], params[4], len(params[0])).make_node(x, gy, *window)
+    return Case(
+        node,
+        [x_value, gy_value, *window_values],
+        lambda a, g, *_: [_pool_grad_reference(a, None, g, *params)],
+    )
+
+
+def _max_pool_grad_grad_case(op_class, data):
+    params, dtype, (x, x_value), (y, y_value) = _pool_grad_inputs(data, ("max",))
+    ggx, ggx_value = draw_input(data, dtype, x_value.shape)
+    window, window_values = _window_inputs(data, params)
+    node = op_class(params[1], ndim=len(params[0])).make_node(x, y, ggx, *window)
+    return Case(
+        node,
+        [x_value, y_value, ggx_value, *window_values],
+        lambda a, b, g, *_: [_pool_grad_grad_reference(a, b, g, *params[:4])],
     )
 
 
 def max_pool_grad_grad_case(data):
-    shape, params = _pool_setup(data, ("max",))
-    dtype = data.draw(st.sampled_from(FLOATS))
-    x_value = draw_value(data, dtype, shape)
-    y_value = _pool_reference(x_value, *params).astype(dtype)
-    ggx, ggx_value = draw_input(data, dtype, shape)
-    x, y = TensorType(dtype, draw_static(data, shape))(), TensorType(dtype, (None,) * len(shape))()
-    node = MaxPoolGradGrad(*params).make_node(x, y, ggx)
-    return Case(
-        node,
-        [x_value, y_value, ggx_value],
-        lambda a, b, g: [_pool_grad_grad_reference(a, b, g, *params[:4])],
-    )
+    return _max_pool_grad_grad_case(MaxPoolGradGrad, data)
+
+
+def downsample_factor_max_grad_grad_case(data):
+    return _max_pool_grad_grad_case(DownsampleFactorMaxGradGrad, data)
 
 
 # --------------------------------------------------------------------------------------
@@ -1621,10 +1676,16 @@ ROWS = [
     Row("conv2d_grad_inputs", Conv2dGradInputs, lambda data: conv2d_grad_case(data, True)),
     Row("conv2d_grad_weights", Conv2dGradWeights, lambda data: conv2d_grad_case(data, False)),
     Row("pool", Pool, pool_case),
-    Row("pool_grad", PoolGrad, pool_grad_case),
+    Row("max_pool_grad", MaxPoolGrad, max_pool_grad_case),
+    Row("average_pool_grad", AveragePoolGrad, average_pool_grad_case),
     Row("max_pool_grad_grad", MaxPoolGradGrad, max_pool_grad_grad_case),
     Row("images2neibs", Images2Neibs, images2neibs_case),
     Row("neibs2images", Neibs2Images, neibs2images_case),
+    Row(
+        "downsample_factor_max_grad_grad",
+        DownsampleFactorMaxGradGrad,
+        downsample_factor_max_grad_grad_case,
+    ),
     Row("random", RandomVariable, random_case),
     Row("random_function", raw_random.RandomFunction, random_function_case),
     Row("mrg_uniform", MRGUniform, mrg_uniform_case),

@@ -18,6 +18,7 @@ from symgraph.compat.theano.printing import Print
 from symgraph.compat.theano.sandbox.rng_mrg import MRG_RandomStreams
 from symgraph.compat.theano.tensor.opt import Assert
 from symgraph.compat.theano.tensor.shared_randomstreams import RandomStreams as TheanoRandomStreams
+from symgraph.compat.theano.tensor.signal.pool import DownsampleFactorMaxGradGrad
 from symgraph.graph.basic import Op
 from symgraph.graph.traversal import graph_inputs, toposort
 from symgraph.tensor.ops.elemwise import ScalarOp, cast_scalar_op
@@ -155,6 +156,10 @@ def _graph_using_every_op():
     cost = (
         -T.mean(T.log(p)[T.arange(y.shape[0]), y])
         + 0.01 * T.sum(same)
+        # pooling over three axes, an average, and Theano's name for the max one's
+        # second derivative
+        + T.sum(T.pool_3d(conv, (1, 2, 2), True, pad=(0, 1, 0), mode="average_exc_pad"))
+        + T.sum(DownsampleFactorMaxGradGrad(True)(conv, pooled, conv, (2, 2)))
         + T.mean(T.nnet.log_softmax(T.dot(h, V)))
         + T.sum(T.concatenate([T.reshape(h, (-1,)), T.zeros((2,))]))
         + T.max(h)

@@ -109,7 +109,7 @@ from symgraph.tensor.ops.nnet import (
     sigmoid_binary_crossentropy,
     softmax,
 )
-from symgraph.tensor.ops.pool import max_pool_2d_same_size, pool_2d
+from symgraph.tensor.ops.pool import max_pool_2d_same_size, pool, pool_2d, pool_3d
 from symgraph.tensor.ops.shape import (
     Rebroadcast,
     addbroadcast,

@@ -18,6 +18,7 @@ from symgraph.compat.theano.sandbox.rng_mrg import (
     MultinomialFromUniform,
 )
 from symgraph.compat.theano.tensor.raw_random import RandomFunction
+from symgraph.compat.theano.tensor.signal.pool import DownsampleFactorMaxGradGrad
 from symgraph.grad import GradientOverride
 from symgraph.tensor.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from symgraph.tensor.ops.dimshuffle import DimShuffle
@@ -34,7 +35,7 @@ from symgraph.tensor.ops.linalg import (
 from symgraph.tensor.ops.math import Argmax, CumProd, CumSum, LogSumExp, Reduce
 from symgraph.tensor.ops.neighbours import Images2Neibs, Neibs2Images
 from symgraph.tensor.ops.nnet import LogSoftmax, Softmax, SoftmaxGrad
-from symgraph.tensor.ops.pool import MaxPoolGradGrad, Pool, PoolGrad
+from symgraph.tensor.ops.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
 from symgraph.tensor.ops.random import RandomVariable
 from symgraph.tensor.ops.shape import (
     ARange,
@@ -142,8 +143,9 @@ def _string_cases(marker: Path) -> dict:
         "Conv2d filter_flip": lambda: Conv2d(filter_flip="False"),
         "Conv2d subsample": lambda: Conv2d(subsample="11"),
         "Conv2d input_shape": lambda: Conv2d(input_shape=("1", "1", "5", "5")),
-        "Pool ws": lambda: Pool("22"),
-        "Pool ignore_border": lambda: Pool(2, ignore_border="False"),
+        "Pool ws": lambda: Pool(True)(T.dtensor4(), "22"),
+        "Pool ignore_border": lambda: Pool(ignore_border="False"),
+        "Pool ndim": lambda: Pool(True, "max", "2"),
         "Rebroadcast axis": lambda: Rebroadcast([("0", True)]),
         "Rebroadcast flag": lambda: Rebroadcast([(0, "False")]),
         "RandomVariable ndim": lambda: RandomVariable("uniform", "float64", "1"),
@@ -229,7 +231,7 @@ def _code_value_cases(marker: Path) -> dict:
             [iv],
         ),
         "Pool mode": (
-            lambda: Pool(2, True, None, (0, 0), code_str("max", marker))(image),
+            lambda: Pool(True, code_str("max", marker))(image, (2, 2)),
             [image],
             [iv],
         ),
@@ -319,9 +321,11 @@ PARAM_CASES = {
     ),
     Conv2dGradInputs: lambda: Conv2dGradInputs("half", i64(1), i64(1), 1, i32(1)),
     Conv2dGradWeights: lambda: Conv2dGradWeights(i64(2), (1, 1), (1, 1), np.bool_(True)),
-    Pool: lambda: Pool(np.array([2, 2]), np.bool_(True), (i64(1), i64(1)), i64(0), "sum"),
-    PoolGrad: lambda: PoolGrad((i64(2), i64(2)), 1, None, (0, 0), "average_exc_pad"),
-    MaxPoolGradGrad: lambda: MaxPoolGradGrad(i64(3), False),
+    Pool: lambda: Pool(np.bool_(True), "sum", i64(3)),
+    MaxPoolGrad: lambda: MaxPoolGrad(1, i32(2)),
+    AveragePoolGrad: lambda: AveragePoolGrad(np.bool_(False), "average_exc_pad", i64(1)),
+    MaxPoolGradGrad: lambda: MaxPoolGradGrad(i64(0), np.int16(2)),
+    DownsampleFactorMaxGradGrad: lambda: DownsampleFactorMaxGradGrad(np.bool_(True), "max", i64(3)),
     Rebroadcast: lambda: Rebroadcast([(i64(1), np.bool_(True)), (i32(0), 0)]),
     RandomVariable: lambda: RandomVariable("normal", np.float32, i64(2), np.bool_(True)),
     RandomFunction: lambda: RandomFunction("binomial", np.dtype("int32"), i32(1), np.bool_(False)),

@@ -14,7 +14,8 @@
 - ``sort``: sort, argsort, nonzero, repeat with symbolic counts;
 - ``neighbours``: ``images2neibs`` and its transpose ``neibs2images``;
 - ``conv_kernels``, ``conv``: conv2d and its gradients (the NumPy kernels, then the ops);
-- ``pool_kernels``, ``pool``: pooling and its gradients (the same);
+- ``pool_kernels``, ``pool``: pooling over the last 1, 2 or 3 axes and its gradients (the
+  same);
 - ``random``: draws from random distributions.
 
 An op's gradient or shape may need an op defined further down the list; it builds it

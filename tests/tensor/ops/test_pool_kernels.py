@@ -20,9 +20,9 @@ from symgraph.compile.verify import numeric_grad
 from symgraph.tensor.ops import pool_kernels
 from symgraph.tensor.ops.pool_kernels import (
     POOL_MODES,
-    max_pool2d_grad_grad,
-    pool2d,
-    pool2d_grad,
+    max_pool_nd_grad_grad,
+    pool_nd,
+    pool_nd_grad,
     pool_output_shape,
 )
 
@@ -159,7 +159,7 @@ def params(case):
 @given(pool_cases())
 def test_pool2d_matches_loop_reference(case):
     _, x = make_x(case)
-    y = pool2d(x, mode=case["mode"], **params(case))
+    y = pool_nd(x, mode=case["mode"], **params(case))
     expected = ref_pool(x, mode=case["mode"], **params(case))
     assert y.dtype == case["dtype"]
     assert y.shape == expected.shape == pool_output_shape(x.shape, **params(case))
@@ -168,28 +168,28 @@ def test_pool2d_matches_loop_reference(case):
 
 def test_ignore_border_examples():
     x = np.arange(25.0).reshape(5, 5)
-    assert pool2d(x, (2, 2), ignore_border=True).shape == (2, 2)
-    y = pool2d(x, (2, 2), ignore_border=False)
+    assert pool_nd(x, (2, 2), ignore_border=True).shape == (2, 2)
+    y = pool_nd(x, (2, 2), ignore_border=False)
     np.testing.assert_array_equal(y, [[6, 8, 9], [16, 18, 19], [21, 23, 24]])
     # Partial windows of ignore_border=False divide by their clipped size.
     ones = np.ones((5, 5))
-    np.testing.assert_array_equal(pool2d(ones, (2, 2), False, mode="average_inc_pad"), 1.0)
-    np.testing.assert_array_equal(pool2d(ones, (2, 2), False, mode="sum")[2], [2, 2, 1])
+    np.testing.assert_array_equal(pool_nd(ones, (2, 2), False, mode="average_inc_pad"), 1.0)
+    np.testing.assert_array_equal(pool_nd(ones, (2, 2), False, mode="sum")[2], [2, 2, 1])
     # Overlapping windows with stride < ws and a partial last window: 6 = ceil((6-3)/2) + 1.
-    assert pool2d(np.ones((6, 6)), (3, 3), False, (2, 2)).shape == (3, 3)
+    assert pool_nd(np.ones((6, 6)), (3, 3), False, (2, 2)).shape == (3, 3)
 
 
 def test_padding_semantics():
     ones = np.ones((1, 4, 4))
-    inc = pool2d(ones, (3, 3), True, (1, 1), (1, 1), "average_inc_pad")
-    exc = pool2d(ones, (3, 3), True, (1, 1), (1, 1), "average_exc_pad")
+    inc = pool_nd(ones, (3, 3), True, (1, 1), (1, 1), "average_inc_pad")
+    exc = pool_nd(ones, (3, 3), True, (1, 1), (1, 1), "average_exc_pad")
     np.testing.assert_allclose(inc[0, 0], [4 / 9, 6 / 9, 6 / 9, 4 / 9])
     np.testing.assert_allclose(exc, 1.0)
     # Padding never wins a max, even against all-negative windows.
     neg = -1.0 - np.arange(16.0).reshape(4, 4)
-    y = pool2d(neg, (2, 2), True, (2, 2), (1, 1), "max")
+    y = pool_nd(neg, (2, 2), True, (2, 2), (1, 1), "max")
     np.testing.assert_array_equal(y, [[-1, -2, -4], [-5, -6, -8], [-13, -14, -16]])
-    assert pool2d(neg, (2, 2), True, (2, 2), (1, 1), "sum")[0, 0] == -1
+    assert pool_nd(neg, (2, 2), True, (2, 2), (1, 1), "sum")[0, 0] == -1
 
 
 def test_pool_output_shape_unknown_and_leading_dims():
@@ -218,15 +218,15 @@ def test_dtypes_and_layouts():
     xt = x.transpose(0, 1, 3, 2)  # non-contiguous
     for mode in POOL_MODES:
         np.testing.assert_allclose(
-            pool2d(xt, (2, 3), mode=mode), ref_pool(xt, (2, 3), True, None, (0, 0), mode)
+            pool_nd(xt, (2, 3), mode=mode), ref_pool(xt, (2, 3), True, None, (0, 0), mode)
         )
-        assert pool2d(x.astype(np.float32), (2, 2), mode=mode).dtype == np.float32
+        assert pool_nd(x.astype(np.float32), (2, 2), mode=mode).dtype == np.float32
     xi = rng.integers(-50, 50, size=(2, 5, 5))
     np.testing.assert_array_equal(
-        pool2d(xi, (2, 2), False), ref_pool(xi, (2, 2), False, None, (0, 0), "max")
+        pool_nd(xi, (2, 2), False), ref_pool(xi, (2, 2), False, None, (0, 0), "max")
     )
-    assert pool2d(xi, (2, 2), False).dtype == xi.dtype
-    assert pool2d(np.zeros((0, 3, 4, 4)), (2, 2)).shape == (0, 3, 2, 2)
+    assert pool_nd(xi, (2, 2), False).dtype == xi.dtype
+    assert pool_nd(np.zeros((0, 3, 4, 4)), (2, 2)).shape == (0, 3, 2, 2)
 
 
 # --------------------------------------------------------------------------- gradients
@@ -237,9 +237,9 @@ def test_dtypes_and_layouts():
 def test_pool2d_grad_matches_loop_reference(case):
     rng, x = make_x(case)
     mode = case["mode"]
-    y = pool2d(x, mode=mode, **params(case))
+    y = pool_nd(x, mode=mode, **params(case))
     gy = rng.standard_normal(y.shape).astype(case["dtype"])
-    gx = pool2d_grad(x, y, gy, mode=mode, **params(case))
+    gx = pool_nd_grad(x, y, gy, mode=mode, **params(case))
     expected = ref_pool_grad(x, y, gy, mode=mode, **params(case))
     assert gx.dtype == case["dtype"] and gx.shape == x.shape
     np.testing.assert_allclose(gx, expected, **TOL[case["dtype"]])
@@ -261,11 +261,11 @@ def test_kernels_chunk_by_chunk_match_the_references(case, images_per_chunk):
     x = np.concatenate([x, x[::-1] * 2], axis=0)
     image_bytes = x.shape[-2] * x.shape[-1] * x.dtype.itemsize
     with patch.object(pool_kernels, "_CHUNK_BYTES", images_per_chunk * image_bytes):
-        y = pool2d(x, mode=mode, **kw)
+        y = pool_nd(x, mode=mode, **kw)
         gy = rng.standard_normal(y.shape).astype(case["dtype"])
         if case["ties"] and gy.size:  # the non-finite route too
             gy.flat[-1] = np.inf
-        gx = pool2d_grad(x, y, gy, mode=mode, **kw)
+        gx = pool_nd_grad(x, y, gy, mode=mode, **kw)
     np.testing.assert_allclose(y, ref_pool(x, mode=mode, **kw), **TOL[case["dtype"]])
     expected = ref_pool_grad(x, y, gy, mode=mode, **kw)
     np.testing.assert_allclose(gx, expected, **TOL[case["dtype"]])
@@ -278,23 +278,23 @@ def test_pool2d_grad_matches_finite_differences(case):
     rng = np.random.default_rng(case["seed"])
     x = rng.permutation(np.prod(case["shape"])).reshape(case["shape"]) * 0.1
     kw = dict(mode=case["mode"], **params(case))
-    y = pool2d(x, **kw)
+    y = pool_nd(x, **kw)
     gy = rng.standard_normal(y.shape)
-    numeric = numeric_grad(lambda a: np.vdot(pool2d(a, **kw), gy), [x], 1e-6)[0]
-    np.testing.assert_allclose(pool2d_grad(x, y, gy, **kw), numeric, rtol=1e-6, atol=1e-6)
+    numeric = numeric_grad(lambda a: np.vdot(pool_nd(a, **kw), gy), [x], 1e-6)[0]
+    np.testing.assert_allclose(pool_nd_grad(x, y, gy, **kw), numeric, rtol=1e-6, atol=1e-6)
 
 
 def test_max_grad_gives_every_tie_the_full_gradient():
     x = np.array([[1.0, 3.0, 3.0], [3.0, 0.0, 2.0], [1.0, 1.0, 1.0]])
-    y = pool2d(x, (2, 2), True, (1, 1))
+    y = pool_nd(x, (2, 2), True, (1, 1))
     np.testing.assert_array_equal(y, [[3, 3], [3, 2]])
-    gx = pool2d_grad(x, y, np.array([[1.0, 10.0], [100.0, 1000.0]]), (2, 2), True, (1, 1))
+    gx = pool_nd_grad(x, y, np.array([[1.0, 10.0], [100.0, 1000.0]]), (2, 2), True, (1, 1))
     np.testing.assert_array_equal(gx, [[0, 11, 10], [101, 0, 1000], [0, 0, 0]])
 
 
 def test_max_grad_ignores_non_max_infinities():
     x = np.array([[1.0, 2.0], [3.0, 4.0]])
-    gx = pool2d_grad(x, np.array([[4.0]]), np.array([[np.inf]]), (2, 2))
+    gx = pool_nd_grad(x, np.array([[4.0]]), np.array([[np.inf]]), (2, 2))
     np.testing.assert_array_equal(gx, [[0, 0], [0, np.inf]])
 
 
@@ -315,10 +315,10 @@ def test_max_grad_when_windows_tile_the_image(shape, ws, pad, dtype):
     rng = np.random.default_rng(0)
     for x in (rng.standard_normal(shape), rng.integers(-1, 2, shape)):  # ties in the second
         x = x.astype(dtype)
-        y = pool2d(x, ws, True, None, pad)
+        y = pool_nd(x, ws, True, None, pad)
         gy = rng.standard_normal(y.shape).astype(dtype)
         gy.flat[0] = np.inf
-        gx = pool2d_grad(x, y, gy, ws, True, None, pad)
+        gx = pool_nd_grad(x, y, gy, ws, True, None, pad)
         expected = ref_pool_grad(x, y, gy, ws, True, None, pad, "max")
         assert gx.dtype == dtype
         np.testing.assert_array_equal(gx, expected.astype(dtype))
@@ -327,15 +327,15 @@ def test_max_grad_when_windows_tile_the_image(shape, ws, pad, dtype):
 def test_max_grad_grad_ignores_non_max_infinities():
     x = np.array([[1.0, 2.0], [3.0, 4.0]])
     ggx = np.array([[np.inf, -np.inf], [np.nan, 5.0]])
-    np.testing.assert_array_equal(max_pool2d_grad_grad(x, np.array([[4.0]]), ggx, (2, 2)), [[5]])
+    np.testing.assert_array_equal(max_pool_nd_grad_grad(x, np.array([[4.0]]), ggx, (2, 2)), [[5]])
 
 
 def test_average_grad_divisors_at_clipped_edges():
     x = np.zeros((5, 5))
     gy = np.ones((3, 3))
-    gx = pool2d_grad(x, None, gy, (2, 2), False, mode="average_inc_pad")
+    gx = pool_nd_grad(x, None, gy, (2, 2), False, mode="average_inc_pad")
     np.testing.assert_allclose(gx[4], [0.5, 0.5, 0.5, 0.5, 1.0])
-    gx = pool2d_grad(np.zeros((4, 4)), None, np.ones((4, 4)), (3, 3), True, (1, 1), (1, 1),
+    gx = pool_nd_grad(np.zeros((4, 4)), None, np.ones((4, 4)), (3, 3), True, (1, 1), (1, 1),
                      "average_exc_pad")  # fmt: skip
     # Cell (0, 0) is in 4 windows, holding 2x2, 2x3, 3x2 and 3x3 real cells.
     np.testing.assert_allclose(gx[0, 0], 1 / 4 + 1 / 6 + 1 / 6 + 1 / 9)
@@ -349,14 +349,14 @@ def test_average_grad_divisors_at_clipped_edges():
 def test_max_pool_grad_grad_matches_definition(case):
     rng, x = make_x(case)
     kw = params(case)
-    y = pool2d(x, mode="max", **kw)
+    y = pool_nd(x, mode="max", **kw)
     ggx = rng.standard_normal(x.shape).astype(case["dtype"])
-    ggy = max_pool2d_grad_grad(x, y, ggx, **kw)
+    ggy = max_pool_nd_grad_grad(x, y, ggx, **kw)
     assert ggy.shape == y.shape and ggy.dtype == case["dtype"]
     np.testing.assert_allclose(ggy, ref_grad_grad(x, y, ggx, **kw), **TOL[case["dtype"]])
     # It is the adjoint of the max-pool gradient in gy: <grad(gy), ggx> = <gy, gradgrad(ggx)>.
     gy = rng.standard_normal(y.shape)
-    gx = pool2d_grad(x.astype(np.float64), y.astype(np.float64), gy, mode="max", **kw)
+    gx = pool_nd_grad(x.astype(np.float64), y.astype(np.float64), gy, mode="max", **kw)
     lhs, rhs = np.vdot(gx, ggx.astype(np.float64)), np.vdot(gy, ggy.astype(np.float64))
     assert np.isclose(lhs, rhs, rtol=1e-4, atol=1e-4)
 
@@ -371,7 +371,9 @@ def test_max_pool_grad_grad_matches_definition(case):
         (dict(ws=(2, 2), ignore_border=True, pad=(2, 0)), "smaller than the window"),
         (dict(ws=(3, 2), ignore_border=True, pad=(1, 2)), "smaller than the window"),
         (dict(ws=(0, 2)), "ws"),
-        (dict(ws=(2,)), "ws"),
+        (dict(ws=()), "ws"),
+        (dict(ws=(2, 2, 2, 2)), ">= 4 dims"),
+        (dict(ws=(2, 2), stride=(1,)), "stride"),
         (dict(ws=(2, 2), stride=(0, 1)), "stride"),
         (dict(ws=(2, 2), pad=(-1, 0)), "pad"),
         (dict(ws=(2, 2), mode="avg"), "mode"),
@@ -380,7 +382,7 @@ def test_max_pool_grad_grad_matches_definition(case):
 def test_parameter_errors(kw, message):
     pattern = re.escape("(2, 4, 4)") + ".*" + re.escape(message)
     with pytest.raises(ValueError, match=pattern):
-        pool2d(np.zeros((2, 4, 4)), **kw)
+        pool_nd(np.zeros((2, 4, 4)), **kw)
     if "mode" not in kw:
         with pytest.raises(ValueError, match=pattern):
             pool_output_shape((2, 4, 4), **kw)
@@ -388,13 +390,13 @@ def test_parameter_errors(kw, message):
 
 def test_shape_errors():
     with pytest.raises(ValueError, match=re.escape("(4,)")):
-        pool2d(np.zeros(4), (2, 2))
+        pool_nd(np.zeros(4), (2, 2))
     x = np.zeros((2, 5, 5))
     with pytest.raises(ValueError, match=re.escape("(2, 3, 3)")):
-        pool2d_grad(x, np.zeros((2, 2, 2)), np.zeros((2, 3, 3)), (2, 2))
+        pool_nd_grad(x, np.zeros((2, 2, 2)), np.zeros((2, 3, 3)), (2, 2))
     with pytest.raises(ValueError, match=re.escape("(2, 3, 3)")):
-        max_pool2d_grad_grad(x, np.zeros((2, 3, 3)), x, (2, 2))
+        max_pool_nd_grad_grad(x, np.zeros((2, 3, 3)), x, (2, 2))
     with pytest.raises(ValueError, match=re.escape("(2, 4, 4)")):
-        max_pool2d_grad_grad(x, np.zeros((2, 2, 2)), np.zeros((2, 4, 4)), (2, 2))
+        max_pool_nd_grad_grad(x, np.zeros((2, 2, 2)), np.zeros((2, 4, 4)), (2, 2))
     with pytest.raises(ValueError, match="needs the forward output"):
-        pool2d_grad(x, None, np.zeros((2, 2, 2)), (2, 2))
+        pool_nd_grad(x, None, np.zeros((2, 2, 2)), (2, 2))

@@ -11,5 +11,15 @@ deprecated("downsample module has been moved to the theano.tensor.signal.pool mo
 max_pool_2d_same_size = pool.max_pool_2d_same_size
 max_pool_2d = pool.pool_2d
 DownsampleFactorMax = pool.Pool
+MaxPoolGrad = pool.MaxPoolGrad
+AveragePoolGrad = pool.AveragePoolGrad
+DownsampleFactorMaxGradGrad = pool.DownsampleFactorMaxGradGrad
 
-__all__ = ["DownsampleFactorMax", "max_pool_2d", "max_pool_2d_same_size"]
+__all__ = [
+    "AveragePoolGrad",
+    "DownsampleFactorMax",
+    "DownsampleFactorMaxGradGrad",
+    "MaxPoolGrad",
+    "max_pool_2d",
+    "max_pool_2d_same_size",
+]

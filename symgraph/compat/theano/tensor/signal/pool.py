@@ -1,31 +1,43 @@
-"""``theano.tensor.signal.pool``: ``pool_2d`` and ``max_pool_2d_same_size``."""
+"""``theano.tensor.signal.pool``: ``pool_2d``, ``pool_3d``, ``max_pool_2d_same_size`` and
+the op classes, called as Theano called them (``Pool(ignore_border, mode, ndim)(x, ws,
+stride, pad)``, ``Pool.out_shape(imgshape, ws, ignore_border, stride, pad, ndim)``...)."""
 
 from __future__ import annotations
 
 from symgraph.compat.theano._util import deprecated, warn
-from symgraph.tensor.ops.pool import Pool, max_pool_2d_same_size
-from symgraph.tensor.ops.pool import pool_2d as _pool_2d
+from symgraph.tensor.ops.pool import (
+    AveragePoolGrad,
+    MaxPoolGrad,
+    MaxPoolGradGrad,
+    Pool,
+    max_pool_2d_same_size,
+)
+from symgraph.tensor.variable import as_tensor
 
-__all__ = ["Pool", "max_pool_2d_same_size", "pool_2d"]
+__all__ = [
+    "AveragePoolGrad",
+    "DownsampleFactorMaxGradGrad",
+    "MaxPoolGrad",
+    "Pool",
+    "max_pool_2d_same_size",
+    "pool_2d",
+    "pool_3d",
+]
 
 
-def pool_2d(
-    input,
-    ws=None,
-    ignore_border=None,
-    stride=None,
-    pad=(0, 0),
-    mode="max",
-    ds=None,
-    st=None,
-    padding=None,
-):
-    """Pool the last two axes of ``input`` (Theano's ``pool_2d``).
+class DownsampleFactorMaxGradGrad(MaxPoolGradGrad):
+    """Theano's name for ``MaxPoolGradGrad``, with its constructor
+    ``(ignore_border, mode='max', ndim=2)`` (only 'max' has a second derivative here)."""
 
-    As in Theano: ``ds``, ``st`` and ``padding`` are the deprecated names of ``ws``,
-    ``stride`` and ``pad`` (they warn, and giving both spellings is an error), and leaving
-    ``ignore_border`` unset warns and means False.
-    """
+    def __init__(self, ignore_border, mode="max", ndim=2) -> None:
+        if mode != "max":
+            raise ValueError(f"DownsampleFactorMaxGradGrad supports mode 'max' only, got {mode!r}")
+        super().__init__(ignore_border, ndim)
+
+
+def _theano_arguments(name, ws, ignore_border, stride, pad, ds, st, padding, zeros):
+    """Theano's handling of the deprecated ``ds``/``st``/``padding`` spellings and of an
+    unset ``ignore_border`` (a warning, then False)."""
     if ds is not None:
         if ws is not None:
             raise ValueError(
@@ -51,7 +63,7 @@ def pool_2d(
         )
         stride = st
     if padding is not None:
-        if pad not in (None, (0, 0)):
+        if pad not in (None, zeros):
             raise ValueError(
                 "You can't provide a tuple value to both 'padding' and pad. Please provide a "
                 "value only to pad."
@@ -63,9 +75,60 @@ def pool_2d(
         pad = padding
     if ignore_border is None:
         warn(
-            "pool_2d() will have the parameter ignore_border default value changed to True "
+            f"{name}() will have the parameter ignore_border default value changed to True "
             "(currently False). To have consistent behavior with all Theano versions, "
             "explicitly add the parameter ignore_border=True."
         )
         ignore_border = False
-    return _pool_2d(input, ws, ignore_border, stride, (0, 0) if pad is None else pad, mode)
+    return ws, ignore_border, stride, pad
+
+
+def _pool(name, ndim, input, arguments, mode):
+    input = as_tensor(input)
+    if input.ndim < ndim:
+        raise NotImplementedError(f"{name} requires a dimension >= {ndim}")
+    ws, ignore_border, stride, pad = arguments
+    return Pool(ignore_border, mode, ndim)(input, ws, stride, pad)
+
+
+def pool_2d(
+    input,
+    ws=None,
+    ignore_border=None,
+    stride=None,
+    pad=(0, 0),
+    mode="max",
+    ds=None,
+    st=None,
+    padding=None,
+):
+    """Pool the last two axes of ``input`` (Theano's ``pool_2d``).
+
+    As in Theano: ``ds``, ``st`` and ``padding`` are the deprecated names of ``ws``,
+    ``stride`` and ``pad`` (they warn, and giving both spellings is an error), and leaving
+    ``ignore_border`` unset warns and means False. ``ws``, ``stride`` and ``pad`` may be
+    symbolic integer vectors.
+    """
+    arguments = _theano_arguments(
+        "pool_2d", ws, ignore_border, stride, pad, ds, st, padding, (0, 0)
+    )
+    return _pool("pool_2d", 2, input, arguments, mode)
+
+
+def pool_3d(
+    input,
+    ws=None,
+    ignore_border=None,
+    stride=None,
+    pad=(0, 0, 0),
+    mode="max",
+    ds=None,
+    st=None,
+    padding=None,
+):
+    """Pool the last three axes of ``input`` (Theano's ``pool_3d``), with ``pool_2d``'s
+    handling of the deprecated spellings and of an unset ``ignore_border``."""
+    arguments = _theano_arguments(
+        "pool_3d", ws, ignore_border, stride, pad, ds, st, padding, (0, 0, 0)
+    )
+    return _pool("pool_3d", 3, input, arguments, mode)
