@@ -449,7 +449,7 @@ def _last_rows_read(fgraph: FunctionGraph, buffer: Variable, initial_rows: int) 
     reader indexes it with a constant negative integer first (``hs[-1]``, ``hs[-2, 0]``),
     directly or through the slice scan makes to drop the initial rows
     (``buffer[k:][-1]``); None when any reader needs more (the gradient's slices, a
-    shape, an output of the function)."""
+    shape, an output of the function); 0 when nothing outside the loop reads it."""
     deepest = 0
     for reader, position in fgraph.clients[buffer]:
         op = getattr(reader, "op", None)
@@ -465,7 +465,7 @@ def _last_rows_read(fgraph: FunctionGraph, buffer: Variable, initial_rows: int) 
             deepest = max(deepest, -first[1])
         else:
             return None
-    return deepest or None
+    return deepest
 
 
 def keep_only_read_rows(fgraph: FunctionGraph) -> Counter:
@@ -478,6 +478,7 @@ def keep_only_read_rows(fgraph: FunctionGraph) -> Counter:
             continue
         kept = []
         for i, buffer in enumerate(node.outputs):
+            # A state nothing outside reads (the loop still reads its taps) keeps its taps.
             read = _last_rows_read(fgraph, buffer, op.rows(i))
             kept.append(0 if read is None else max(read, op.rows(i), 1))
         if not any(kept):

@@ -704,3 +704,16 @@ def test_last_rows_read_match_a_python_loop(data):
                 f(xs, init)
         else:
             np.testing.assert_allclose(f(xs, init), expected)
+
+
+def test_a_state_nothing_outside_reads_keeps_only_its_taps():
+    x, h0, c0 = T.vector("x"), T.scalar("h0"), T.scalar("c0")
+    [hs, cs], _ = symgraph.scan(
+        lambda now, h, c: [h * 0.5 + c, c + now], sequences=x, outputs_info=[h0, c0]
+    )
+    f = symgraph.function([x, h0, c0], hs[-1])
+    assert [op.kept_rows for op in _loops(f)] == [(1, 1)]
+    h, c = 1.0, 2.0
+    for now in [1.0, 2.0, 3.0]:
+        h, c = h * 0.5 + c, c + now
+    assert f([1.0, 2.0, 3.0], 1.0, 2.0) == h
