@@ -7,6 +7,8 @@ so the gradient of a gradient flows through pooling. Kernels live in ``pool_kern
 
 from __future__ import annotations
 
+import numpy as np
+
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
 from symgraph.tensor.ops import pool_kernels as kernels
@@ -37,6 +39,29 @@ class _PoolOp(Op):
     def _params(self):
         return (self.ws, self.ignore_border, self.stride, self.pad, self.mode)
 
+    # The JAX lowerings follow the NumPy kernels' geometry (``_PoolGeometry``: Theano's
+    # output shapes, padding and partial windows): the image is padded and cut to the
+    # extent the windows cover, then each window offset is a strided slice of it.
+    def _jax_extended(self, jx, x, fill):
+        geo = kernels._PoolGeometry(tuple(x.shape), *self._params())
+        (ph, pw), lead = self.pad, [(0, 0)] * (x.ndim - 2)
+        bottom, right = max(0, geo.he - geo.h - ph), max(0, geo.we - geo.w - pw)
+        xe = jx.numpy.pad(x, lead + [(ph, bottom), (pw, right)], constant_values=fill)
+        return geo, xe[..., : geo.he, : geo.we]
+
+    def _jax_offsets(self, geo):
+        """The strided slice of the extended image under each window offset."""
+        (s0, s1), (oh, ow) = self.stride, (geo.oh, geo.ow)
+        for i in range(self.ws[0]):
+            for j in range(self.ws[1]):
+                rows = slice(i, i + (oh - 1) * s0 + 1, s0)
+                yield (Ellipsis, rows, slice(j, j + (ow - 1) * s1 + 1, s1))
+
+    def _jax_unextend(self, jx, geo, gxe, x):
+        """The gradient of the real image from that of the extended one."""
+        (dr, dc), (sr, sc) = geo.dst, geo.src
+        return jx.numpy.zeros_like(x).at[..., sr, sc].set(gxe[..., dr, dc])
+
 
 class Pool(_PoolOp):
     """Pool the last two axes of an input with at least 2 dimensions."""
@@ -62,6 +87,25 @@ class Pool(_PoolOp):
         kernel = ctx.bind(kernels.pool2d, "pool2d")
         return f"{kernel}({inputs[0]}, {self._args()}, {self.mode!r})"
 
+    def jax(self, node, inputs, jx):
+        (x,) = inputs
+        is_max = self.mode == "max"
+        geo, xe = self._jax_extended(jx, x, kernels._lowest(x.dtype) if is_max else 0)
+        if geo.empty:
+            return jx.numpy.zeros(geo.out_shape, x.dtype)
+        lead = (1,) * (x.ndim - 2)
+        y = jx.lax.reduce_window(
+            xe,
+            np.array(kernels._lowest(x.dtype) if is_max else 0, x.dtype),
+            jx.lax.max if is_max else jx.lax.add,
+            lead + self.ws,
+            lead + self.stride,
+            "VALID",
+        )
+        if self.mode.startswith("average"):
+            y = y / geo.divisor(x.dtype)
+        return y
+
     def grad(self, node, output_grads):
         (x,) = node.inputs
         (y,) = node.outputs
@@ -81,6 +125,20 @@ class PoolGrad(_PoolOp):
     def emit(self, node, inputs, ctx):
         kernel = ctx.bind(kernels.pool2d_grad, "pool2d_grad")
         return f"{kernel}({', '.join(inputs)}, {self._args()}, {self.mode!r})"
+
+    def jax(self, node, inputs, jx):
+        x, y, gy = inputs
+        geo, xe = self._jax_extended(jx, x, kernels._lowest(x.dtype) if self.mode == "max" else 0)
+        gxe = jx.numpy.zeros(xe.shape, x.dtype)
+        if geo.empty:
+            return jx.numpy.zeros_like(x)
+        if self.mode.startswith("average"):
+            gy = gy / geo.divisor(x.dtype)
+        for window in self._jax_offsets(geo):
+            # max: every position holding its window's maximum gets the gradient
+            spread = jx.numpy.where(xe[window] == y, gy, 0) if self.mode == "max" else gy
+            gxe = gxe.at[window].add(spread)
+        return self._jax_unextend(jx, geo, gxe, x)
 
     def grad(self, node, output_grads):
         x, y, gy = node.inputs
@@ -108,6 +166,17 @@ class MaxPoolGradGrad(_PoolOp):
     def emit(self, node, inputs, ctx):
         kernel = ctx.bind(kernels.max_pool2d_grad_grad, "max_pool2d_grad_grad")
         return f"{kernel}({', '.join(inputs)}, {self._args()})"
+
+    def jax(self, node, inputs, jx):
+        x, y, ggx = inputs
+        geo, xe = self._jax_extended(jx, x, kernels._lowest(x.dtype))
+        _, ggxe = self._jax_extended(jx, ggx, 0)
+        ggy = jx.numpy.zeros(geo.out_shape, x.dtype)
+        if geo.empty:
+            return ggy
+        for window in self._jax_offsets(geo):
+            ggy = ggy + jx.numpy.where(xe[window] == y, ggxe[window], 0)
+        return ggy
 
     def grad(self, node, output_grads):
         x, y, ggx = node.inputs

@@ -139,6 +139,38 @@ def _index_code(idx_list: tuple, names: list[str] | None = None) -> str:
     return ", ".join(parts)
 
 
+def _index_value(op, values) -> tuple:
+    """The index of a (Inc)Subtensor as a Python tuple for the JAX lowering: ints and
+    arrays may be traced, slice bounds must be known while tracing (XLA compiles for fixed
+    shapes)."""
+    values = iter(values)
+    parts: list = []
+
+    def bound(v):
+        if v is None:
+            return None
+        value = next(values) if v == SYMBOLIC else v
+        if not isinstance(value, (int, np.integer, np.ndarray)):
+            raise ValueError(
+                f"the JAX backend cannot lower {op}: a slice bound depends on the inputs' "
+                "values, and XLA compiles for fixed shapes; slice with constants or shapes "
+                "(or use the NumPy backend)"
+            )
+        return int(value)
+
+    for entry in op.idx_list:
+        kind = entry[0]
+        if kind == "newaxis":
+            parts.append(None)
+        elif kind == "int":
+            parts.append(next(values) if entry[1] == SYMBOLIC else entry[1])
+        elif kind == "array":
+            parts.append(next(values))
+        else:
+            parts.append(slice(*(bound(v) for v in entry[1:])))
+    return tuple(parts)
+
+
 def _output_static_shape(x: Variable, idx_list: tuple, inputs: list[Variable]) -> tuple:
     """Static result shape, following NumPy's basic and advanced indexing rules."""
     symbolic = iter(inputs)
@@ -219,6 +251,9 @@ class Subtensor(Op):
         # an empty index list (built directly; getitem returns x itself) is x[()]
         return f"{inputs[0]}[{_index_code(self.idx_list, inputs[1:]) or '()'}]"
 
+    def jax(self, node, inputs, jx):
+        return jx.numpy.asarray(inputs[0])[_index_value(self, inputs[1:])]
+
     def grad(self, node, output_grads):
         x, *rest = node.inputs
         (gz,) = output_grads
@@ -280,6 +315,13 @@ class IncSubtensor(Op):
         else:
             lines.append(f"{out}[{index}] += {y}")
         return lines
+
+    def jax(self, node, inputs, jx):
+        x, y, *rest = inputs
+        y = jx.numpy.asarray(y).astype(node.outputs[0].type.numpy_dtype)
+        at = jx.numpy.asarray(x).at[_index_value(self, rest)]
+        # .add accumulates repeated integer indices, as np.add.at does
+        return at.set(y) if self.set_instead_of_inc else at.add(y)
 
     def grad(self, node, output_grads):
         x, y, *rest = node.inputs
