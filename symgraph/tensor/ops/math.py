@@ -496,6 +496,8 @@ class Reduce(Op):
 
     def jax(self, node, inputs, jx):
         reduce = getattr(jx.numpy, self.kind)
+        if self.kind in ("max", "min"):
+            return reduce(inputs[0], axis=self.axis)
         return reduce(inputs[0], axis=self.axis, dtype=node.outputs[0].type.numpy_dtype)
 
     def infer_shape(self, node, input_shapes):

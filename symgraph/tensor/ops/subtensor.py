@@ -152,9 +152,9 @@ def _index_value(op, values) -> tuple:
         value = next(values) if v == SYMBOLIC else v
         if not isinstance(value, (int, np.integer, np.ndarray)):
             raise ValueError(
-                f"the JAX backend cannot lower {op}: a slice bound depends on the inputs' "
-                "values, and XLA compiles for fixed shapes; slice with constants or shapes "
-                "(or use the NumPy backend)"
+                f"the JAX backend needs the slice bounds of {op} while tracing, but they "
+                "depend on the inputs' values: XLA compiles for fixed shapes (slice with "
+                "constants or shapes, or use the NumPy backend)"
             )
         return int(value)
 
