@@ -281,16 +281,16 @@ class JaxFunction:
         parameters = self.parameters
         if len(args) > len(parameters):
             raise TypeError(f"takes {len(parameters)} inputs, got {len(args)}")
-        values = []
-        for position, parameter in enumerate(parameters):
-            value = args[position] if position < len(args) else MISSING
-            if value is MISSING:
-                if parameter.default_slot is None:
-                    raise TypeError(f"missing input at position {position}")
-                value = self.defaults[parameter.default_slot]
-            values.append(self._put_input(_check_value(parameter, value)))
         jax = self.jx.jax
-        with jax.enable_x64(True):
+        with jax.enable_x64(True):  # device_put too: float64 stays float64
+            values = []
+            for position, parameter in enumerate(parameters):
+                value = args[position] if position < len(args) else MISSING
+                if value is MISSING:
+                    if parameter.default_slot is None:
+                        raise TypeError(f"missing input at position {position}")
+                    value = self.defaults[parameter.default_slot]
+                values.append(self._put_input(_check_value(parameter, value)))
             kept = [s.device_value(self._put) for s in self.kept]
             donated = [s.device_value(self._put) for s in self.donated]
             if self.mesh is not None:
