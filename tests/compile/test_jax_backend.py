@@ -218,3 +218,20 @@ def test_data_parallel_equals_one_device():
         {"XLA_FLAGS": "--xla_force_host_platform_device_count=4"},
     )
     assert out.strip() == "refused: True"
+
+
+def test_slices_with_run_time_bounds_and_a_constant_length():
+    data = symgraph.shared(np.arange(20.0).reshape(10, 2), name="data")
+    i = T.lscalar("i")
+    x = T.matrix("x")
+    batch = slice(i * 3, (i + 1) * 3)
+    f = symgraph.function([i], [x.sum(axis=1), x[1:, ::-1]], givens={x: data[batch]}, mode="JAX")
+    values = data.get_value()
+    for k in range(3):
+        sums, rest = f(k)
+        np.testing.assert_array_equal(sums, values[3 * k : 3 * k + 3].sum(axis=1))
+        np.testing.assert_array_equal(rest, values[3 * k + 1 : 3 * k + 3, ::-1])
+    n = T.lscalar("n")
+    g = symgraph.function([i, n], data[i:n], mode="JAX")
+    with pytest.raises(ValueError, match="while tracing"):
+        g(1, 4)  # a length known only at run time: XLA's shapes are fixed
