@@ -22,8 +22,7 @@ from symgraph.graph.basic import Constant  # noqa: E402
 
 # Ops that run on the NumPy backend only, each refused by the JAX backend with an error
 # naming it: Theano's MRG generator, printing and assertions (Python side effects inside a
-# traced function), user ops written in Python, and the fused op (the JAX mode does not
-# fuse: XLA does).
+# traced function) and user ops written in Python.
 NO_LOWERING = {
     "ChoiceFromUniform",
     "MRGUniform",
@@ -32,8 +31,6 @@ NO_LOWERING = {
     "Assert",
     "FromFunctionOp",
     "UndefinedGrad",
-    "GradientOverride",
-    "Fused",
     "RandomFunction",
 }
 # Where the NumPy backend raises and should not (found by this test, left to its owner):
