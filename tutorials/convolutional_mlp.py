@@ -27,8 +27,8 @@ from symgraph.utils import progress, write
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from logistic_sgd import (  # noqa: E402
     LogisticRegression,
+    command_line,
     shared_dataset,
-    train_from_command_line,
     tutorial_parser,
 )
 from mlp import HiddenLayer  # noqa: E402
@@ -119,11 +119,13 @@ def train(
     *,
     max_steps: int | None = None,
     progress_interval: float = 30.0,
+    mode=None,
 ) -> dict:
     """Train with the tutorial's early stopping; return the best validation error, the
     test error of that model, the epoch reached and the time taken.
 
-    ``n_train``, ``max_steps`` and ``progress_interval`` as in ``logistic_sgd.train``.
+    ``n_train``, ``max_steps`` and ``progress_interval`` as in ``logistic_sgd.train``;
+    ``mode`` compiles the functions (``"JAX"``: the JAX backend).
     """
     say = write if verbose else lambda text: None
     say("... loading data")
@@ -140,12 +142,18 @@ def train(
         raise ValueError(f"{train_xy[0].shape[0]} training examples make no batch of {batch_size}")
 
     say("... building the model")
-    model, train_model, (index, x, y) = build(train_x, train_y, batch_size, learning_rate, nkerns)
+    model, train_model, (index, x, y) = build(
+        train_x, train_y, batch_size, learning_rate, nkerns, mode=mode
+    )
     batch = slice(index * batch_size, (index + 1) * batch_size)
 
     def evaluator(data_x, data_y):
         return symgraph.function(
-            [index], model.errors(y), givens={x: data_x[batch], y: data_y[batch]}, name="errors"
+            [index],
+            model.errors(y),
+            givens={x: data_x[batch], y: data_y[batch]},
+            name="errors",
+            mode=mode,
         )
 
     validate, test = evaluator(valid_x, valid_y), evaluator(test_x, test_y)
@@ -215,7 +223,7 @@ def train(
 
 
 def make_parser():
-    return tutorial_parser(
+    parser = tutorial_parser(
         __doc__,
         epochs=200,
         batch_size=500,
@@ -223,10 +231,26 @@ def make_parser():
         epochs_help="passes over the training set, at most (early stopping may end sooner); "
         "the tutorial's 200 take over an hour, 2 about a minute",
     )
+    parser.add_argument(
+        "--backend",
+        choices=("numpy", "jax"),
+        default="numpy",
+        help="run the compiled functions on NumPy (default) or on JAX/XLA (needs the jax extra)",
+    )
+    return parser
 
 
 def main(argv: list[str] | None = None) -> None:
-    train_from_command_line(train, make_parser(), argv)
+    args = command_line(make_parser(), argv)
+    train(
+        args.epochs,
+        args.batch_size,
+        args.learning_rate,
+        n_train=args.n_train,
+        max_steps=args.max_steps,
+        progress_interval=args.progress_interval,
+        mode="JAX" if args.backend == "jax" else None,
+    )
 
 
 if __name__ == "__main__":

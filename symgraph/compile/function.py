@@ -18,6 +18,7 @@ import numpy as np
 from symgraph.compile.codegen import MISSING, Parameter, Program, generate
 from symgraph.compile.inner import compile_inner
 from symgraph.compile.io import In, Out
+from symgraph.compile.jax_backend import JaxFunction, JaxProgram
 from symgraph.compile.memory import keep_freed_memory
 from symgraph.compile.mode import Mode, get_mode
 from symgraph.compile.profile import ProfileStats
@@ -410,21 +411,27 @@ def function(
             run_pipeline(fgraph, recipe["mode"].passes)
     inner_traces = trace_records.inner if trace else None
     parameters, defaults, default_names = _parameters(specs, name, allow_input_downcast)
-    program = generate(
-        fgraph,
-        parameters,
-        shared_inputs,
-        n_outputs=len(out_specs),
-        output_borrow=[o.borrow for o in out_specs],
-        update_targets=[target for target, _ in update_pairs],
-        unpack_single=not isinstance(recipe["outputs"], list),
-        defaults=defaults,
-        name=name,
-        profile=profile,
-        compile_inner=partial(compile_inner, mode=recipe["mode"], traces=inner_traces),
-    )
+    if recipe["mode"].backend == "jax":
+        fn, program = _compile_jax(
+            fgraph, parameters, shared_inputs, recipe, update_pairs, defaults
+        )
+    else:
+        program = generate(
+            fgraph,
+            parameters,
+            shared_inputs,
+            n_outputs=len(out_specs),
+            output_borrow=[o.borrow for o in out_specs],
+            update_targets=[target for target, _ in update_pairs],
+            unpack_single=not isinstance(recipe["outputs"], list),
+            defaults=defaults,
+            name=name,
+            profile=profile,
+            compile_inner=partial(compile_inner, mode=recipe["mode"], traces=inner_traces),
+        )
+        fn = program.build()
     compiled = Compiled(
-        fn=program.build(),
+        fn=fn,
         program=program,
         fgraph=fgraph,
         inputs=parameters,
@@ -444,6 +451,24 @@ def function(
     for collected in collectors:
         collected.append(compiled_function)
     return compiled_function
+
+
+def _compile_jax(fgraph, parameters, shared_inputs, recipe, update_pairs, defaults):
+    """The JAX backend's callable and its readable program (``Function.source``)."""
+    if recipe["profile"]:
+        raise ValueError("profile=True is not supported with mode='JAX' (XLA runs one kernel)")
+    mode = recipe["mode"]
+    fn = JaxFunction(
+        fgraph,
+        parameters,
+        shared_inputs,
+        n_outputs=len(_as_list(recipe["outputs"])),
+        update_targets=[target for target, _ in update_pairs],
+        unpack_single=not isinstance(recipe["outputs"], list),
+        defaults=defaults,
+        devices=mode.devices,
+    )
+    return fn, JaxProgram(fgraph, recipe["name"], mode.devices)
 
 
 def _recipe(

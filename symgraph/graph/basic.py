@@ -337,7 +337,13 @@ class Op:
     - ``jvp(node, eval_points)``, optional: the outputs' tangents when the inputs move
       along ``eval_points`` (forward mode, for ``Rop``); without it, they are derived from
       ``grad``;
-    - ``view_map`` / ``destroy_map``: which outputs alias or overwrite which inputs.
+    - ``view_map`` / ``destroy_map``: which outputs alias or overwrite which inputs;
+    - ``jax(node, inputs, jx)``, for the JAX backend: the outputs' values (one value, or a
+      sequence for several outputs) computed from the inputs' JAX values with ``jx``'s
+      modules (``jx.numpy``, ``jx.lax``, ``jx.random``; see
+      ``symgraph.compile.jax_backend``). Written next to the NumPy code, it must compute
+      the same thing; a constant input arrives as its NumPy value, so static parameters
+      (shapes, indices) stay Python values.
     """
 
     __props__: tuple[str, ...] = ()
@@ -393,6 +399,11 @@ class Op:
 
     def grad(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
         raise NotImplementedError(f"gradient of {self} is not implemented")
+
+    def jax(self, node: Apply, inputs: Sequence[Any], jx: Any) -> Any:
+        """The JAX lowering (see the class docstring); an op without one cannot run on the
+        JAX backend, which says so naming the op."""
+        raise NotImplementedError(f"{self} has no JAX lowering")
 
     def jvp(self, node: Apply, eval_points: Sequence[Variable | None]) -> list | None:
         """The tangents of ``node``'s outputs (None where one does not move) when its inputs

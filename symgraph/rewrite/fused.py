@@ -92,6 +92,11 @@ class Fused(Op, HasInnerGraph):
         suffix = "" if self.inplace is None else f"[inplace={self.inplace}]"
         return f"Fused{{{''.join(pieces)}}}{suffix}"
 
+    def jax(self, node, inputs, jx):
+        # the inner graph's own lowerings, which XLA fuses again (Mode("JAX") skips the
+        # fusion pass; a mode including it gets here)
+        return jx.lower_graph(self.inner_inputs, self.inner_outputs)(*inputs)[0]
+
     def make_node(self, *inputs) -> Apply:
         inputs = [as_tensor(v) for v in inputs]
         if len(inputs) != len(self.inner_inputs):

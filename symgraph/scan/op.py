@@ -62,7 +62,7 @@ from symgraph.graph.traversal import (
 )
 from symgraph.graph.type import TensorType
 from symgraph.tensor.ops.math import minimum, zeros_like
-from symgraph.tensor.ops.shape import stack
+from symgraph.tensor.ops.shape import _static_ints, stack
 from symgraph.tensor.ops.subtensor import inc_subtensor, set_subtensor
 from symgraph.tensor.shared import SharedVariable
 from symgraph.tensor.variable import as_tensor, constant
@@ -238,6 +238,51 @@ class Scan(Op, HasInnerGraph):
             rest = init_of[i].type.shape[1:] if i in init_of else inner_out.type.shape
             outputs.append(TensorType(inner_out.dtype, (None, *rest)))
         return Apply(self, [n_steps, *inputs], outputs)
+
+    def jax(self, node, inputs, jx):
+        """The loop as ``lax.scan``: the carry holds each state's last rows (as many as
+        its deepest tap), each step's results are stacked by ``lax.scan``. The number of
+        steps must be known while tracing (XLA compiles for fixed shapes); a loop with a
+        stopping condition runs on the NumPy backend only."""
+        if self.until:
+            raise NotImplementedError(
+                f"the JAX backend has no lowering for {self} with a stopping condition "
+                "(until): its number of steps is known only while it runs"
+            )
+        errors = _LoopErrors(self, node)
+        n_steps, seqs, inits, non_seqs = self.split_outer(inputs)
+        (n,) = _static_ints(n_steps, self)
+        if n < 0:
+            errors.negative_steps(n)
+        for k, x in enumerate(seqs):
+            if x.shape[0] < n:
+                errors.short_sequence(k, x.shape[0], n)
+        for i, init in zip(self.states, inits):
+            if init.shape[0] != self.rows(i):
+                errors.initial_rows(i, init.shape[0])
+        step = jx.lower_graph(self.inner_inputs, self.inner_outputs)
+        jnp, states = jx.numpy, self.states
+
+        def body(carry, rows):
+            arguments = list(rows)
+            for i, buffer in zip(states, carry):
+                arguments += [buffer[self.rows(i) + tap] for tap in self.state_taps[i]]
+            results = step(*arguments, *non_seqs)
+            carry = [
+                jnp.concatenate([buffer[1:], results[i][None].astype(buffer.dtype)])
+                for i, buffer in zip(states, carry)
+            ]
+            return carry, results
+
+        carry = [jnp.asarray(init) for init in inits]
+        _, stacked = jx.lax.scan(body, carry, [jnp.asarray(x)[:n] for x in seqs], length=n)
+        outputs = []
+        for i, rows in enumerate(stacked):
+            if i in states:
+                initial = carry[states.index(i)]
+                rows = jnp.concatenate([initial, rows.astype(initial.dtype)])
+            outputs.append(rows[-self.kept(i) :] if self.kept(i) else rows)
+        return outputs if len(outputs) > 1 else outputs[0]
 
     def emit(self, node, inputs, ctx):
         """A call of the loop helper (one ``def`` per layout, shown above the function),

@@ -10,8 +10,58 @@ from symgraph.graph.type import TensorType
 from symgraph.tensor.variable import TensorVariable
 
 
+class SharedStorage(list):
+    """A shared variable's value: a one-item list holding the NumPy value, which the
+    generated NumPy code reads and writes as ``storage[0]``.
+
+    A JAX function keeps the value on its device instead (``device``): it reads it with
+    :meth:`device_value` and stores new values with :meth:`set_device`, which leaves the
+    NumPy slot empty. Reading ``storage[0]`` (a NumPy function, ``get_value``) then copies
+    the device value to a NumPy array once and keeps both until the next store, so a NumPy
+    function and a JAX function sharing a variable both see its current value, and a loop
+    of JAX calls never copies it back. Storing with ``storage[0] = value`` drops the
+    device copy.
+    """
+
+    __slots__ = ("device",)
+
+    def __init__(self, value) -> None:
+        super().__init__([value])
+        self.device = None
+
+    def __getitem__(self, index):
+        value = list.__getitem__(self, index)
+        if value is None and self.device is not None:
+            # a private, writable copy: the device buffer may be donated to the next step
+            value = np.array(self.device, copy=True)
+            list.__setitem__(self, 0, value)
+        return value
+
+    def __setitem__(self, index, value) -> None:
+        list.__setitem__(self, index, value)
+        self.device = None
+
+    def device_value(self, put):
+        """The value on the device, put there with ``put`` (host -> device) if needed."""
+        if self.device is None:
+            self.device = put(list.__getitem__(self, 0))
+        return self.device
+
+    def set_device(self, value) -> None:
+        """Store a new device value; the NumPy copy is made when someone reads it."""
+        list.__setitem__(self, 0, None)
+        self.device = value
+
+    def __iter__(self):
+        return iter([self[0]])
+
+    def __reduce__(self):
+        return (SharedStorage, (self[0],))
+
+
 class SharedVariable(TensorVariable):
-    """A tensor variable with a value kept in ``container`` (a one-item list).
+    """A tensor variable with a value kept in ``container`` (a :class:`SharedStorage`,
+    a one-item list).
 
     Every compiled function that uses it reads the current value at each call, and
     functions that update it replace the value only after the whole call succeeded.
@@ -21,7 +71,7 @@ class SharedVariable(TensorVariable):
         self, type: TensorType, value: np.ndarray, name=None, strict=False, allow_downcast=None
     ) -> None:
         super().__init__(type, name=name)
-        self.container = [value]
+        self.container = SharedStorage(value)
         self.strict = strict
         self.allow_downcast = allow_downcast
         self.default_update = None

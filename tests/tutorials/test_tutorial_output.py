@@ -123,3 +123,16 @@ def test_logistic_sgd_stopped_by_max_steps(capsys, float32):
     assert_lines("\n".join(lines[:5] + lines[-2:]), LOGISTIC_LINES)
     assert lines[-1].startswith("The code run for 2 epochs")
     assert result["steps"] == 4
+
+
+def test_lenet_on_the_jax_backend_prints_the_same_lines_and_errors(capsys, float32):
+    pytest.importorskip("jax", reason="the JAX backend needs the 'jax' extra")
+    on_numpy = convolutional_mlp.train(epochs=1, batch_size=500, n_train=1000, max_steps=1)
+    capsys.readouterr()
+    on_jax = convolutional_mlp.train(
+        epochs=1, batch_size=500, n_train=1000, max_steps=1, mode="JAX"
+    )
+    out, _ = capsys.readouterr()
+    assert_lines(out, LENET_LINES)
+    for key in ("valid_error", "test_error"):
+        assert abs(on_jax[key] - on_numpy[key]) <= 0.002  # float32: a digit may round apart

@@ -104,7 +104,7 @@ class Option(NamedTuple):
     fixed: bool = False  # Theano refused to change it after import
 
 
-_GPU = "symgraph runs on the CPU only"
+_GPU = "the NumPy backend runs on the CPU only (device=cuda selects the JAX backend)"
 _C = "symgraph generates NumPy code; no C is compiled"
 _TOOLING = "Theano's compiler and debugging machinery does not exist here"
 
@@ -151,7 +151,7 @@ OPTIONS: dict[str, Option] = {
     "floatX": Option("float64", _enum("float64", "float32", "float16")),
     "mode": Option(
         "Mode",
-        _enum("Mode", "DebugMode", "FAST_RUN", "NanGuardMode", "FAST_COMPILE", "DEBUG_MODE"),
+        _enum("Mode", "DebugMode", "FAST_RUN", "NanGuardMode", "FAST_COMPILE", "DEBUG_MODE", "JAX"),
     ),
     "optimizer": Option(
         "fast_run",
@@ -195,7 +195,9 @@ OPTIONS: dict[str, Option] = {
     "profile_memory": Option(False, _bool(), _TOOLING),
     "profile_optimizer": Option(False, _bool(), _TOOLING),
     # no effect here
-    "device": Option("cpu", _DEVICE, _GPU, fixed=True),
+    # a GPU device (cuda*, gpu*, opencl*) compiles on the JAX backend, which runs on
+    # whatever device JAX has (a GPU when jax[cuda] is installed)
+    "device": Option("cpu", _DEVICE, fixed=True),
     "init_gpu_device": Option("", _DEVICE, _GPU, fixed=True),
     "force_device": Option(False, _bool(), _GPU, fixed=True),
     "print_active_device": Option(True, _bool(), _GPU, fixed=True),

@@ -37,6 +37,9 @@ class Dot(Op):
     def emit(self, node, inputs, ctx):
         return f"np.dot({inputs[0]}, {inputs[1]})"
 
+    def jax(self, node, inputs, jx):
+        return jx.numpy.dot(*inputs)
+
     def infer_shape(self, node, input_shapes):
         sa, sb = input_shapes
         return [tuple(sa[:-1]) + tuple(sb[1:])]

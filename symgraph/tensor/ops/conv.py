@@ -22,7 +22,13 @@ from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType, shape_text
 from symgraph.tensor.ops import conv_kernels as kernels
 from symgraph.tensor.ops.math import as_float, cast
-from symgraph.tensor.ops.shape import _vector_entries, as_shape_vector, shape_i, static_value
+from symgraph.tensor.ops.shape import (
+    _static_ints,
+    _vector_entries,
+    as_shape_vector,
+    shape_i,
+    static_value,
+)
 from symgraph.tensor.ops.subtensor import getitem
 from symgraph.tensor.params import as_bool, as_choice, as_int
 from symgraph.tensor.variable import as_tensor
@@ -118,6 +124,33 @@ class _ConvOp(Op):
         except ValueError as error:
             raise ValueError(f"{context}: {error}") from None
 
+    def jax_conv(self, jx, x, w):
+        """The forward convolution in JAX (``lax.conv_general_dilated`` correlates, so a
+        flipped filter is flipped here), after the NumPy kernel's shape checks."""
+        try:
+            kernels.conv_output_shape(
+                x.shape,
+                w.shape,
+                self.border_mode,
+                self.subsample,
+                self.filter_dilation,
+                self.num_groups,
+            )
+        except ValueError as error:
+            raise ValueError(f"conv2d of input {x.shape} with filters {w.shape}: {error}") from None
+        pads = kernels.normalize_border_mode(self.border_mode, w.shape[2:], self.filter_dilation)
+        if self.filter_flip:
+            w = w[:, :, ::-1, ::-1]
+        return jx.lax.conv_general_dilated(
+            x,
+            w,
+            window_strides=self.subsample,
+            padding=pads,
+            rhs_dilation=self.filter_dilation,
+            dimension_numbers=("NCHW", "OIHW", "NCHW"),
+            feature_group_count=self.num_groups,
+        )
+
 
 def _float_inputs(*variables):
     variables = [as_float(as_tensor(v)) for v in variables]
@@ -181,6 +214,21 @@ class Conv2d(_ConvOp):
         )
         return f"{kernel}({inputs[0]}, {inputs[1]}, {self._kernel_args()}{declared})"
 
+    def jax(self, node, inputs, jx):
+        x, w = inputs
+        for declared, actual, what in (
+            (self.input_shape, x.shape, "input_shape"),
+            (self.filter_shape, w.shape, "filter_shape"),
+        ):
+            if declared is not None and any(
+                d is not None and d != a for d, a in zip(declared, actual)
+            ):
+                raise ValueError(
+                    f"conv2d: declared {what} {shape_text(declared)} but the array has shape "
+                    f"{tuple(actual)}"
+                )
+        return self.jax_conv(jx, x, w)
+
     def infer_shape(self, node, input_shapes):
         return None
 
@@ -235,6 +283,21 @@ class _ConvGradOp(_ConvOp):
     def emit(self, node, inputs, ctx):
         kernel = ctx.bind(getattr(kernels, self.kernel_name), self.kernel_name)
         return f"{kernel}({inputs[0]}, {inputs[1]}, {inputs[2]}, {self._kernel_args()})"
+
+    def jax(self, node, inputs, jx):
+        # The transpose of the forward convolution, as JAX derives it: gx = vjp wrt x,
+        # gw = vjp wrt w, at the forward shapes given by ``spatial``.
+        a, b, spatial = inputs
+        rows, cols = _static_ints(spatial, self)
+        if self.kernel_name == "conv2d_grad_inputs":
+            gy, w = a, b
+            x = jx.numpy.zeros((gy.shape[0], w.shape[1] * self.num_groups, rows, cols), gy.dtype)
+            _, pullback = jx.jax.vjp(lambda x: self.jax_conv(jx, x, w), x)
+        else:
+            x, gy = a, b
+            w = jx.numpy.zeros((gy.shape[1], x.shape[1] // self.num_groups, rows, cols), x.dtype)
+            _, pullback = jx.jax.vjp(lambda w: self.jax_conv(jx, x, w), w)
+        return pullback(gy)[0]
 
 
 class Conv2dGradInputs(_ConvGradOp):

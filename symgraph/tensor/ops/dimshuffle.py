@@ -79,6 +79,17 @@ class DimShuffle(Op):
             code += "[" + ", ".join(_index_code(i) for i in expand) + "]"
         return code if code != inputs[0] else f"{code}.view()"
 
+    def jax(self, node, inputs, jx):
+        x = jx.numpy.asarray(inputs[0])
+        drop, perm, expand = self._index_steps()
+        if drop is not None:
+            x = x[drop]
+        if perm is not None:
+            x = x.transpose(perm)
+        if expand is not None:
+            x = x[expand]
+        return x
+
     def infer_shape(self, node, input_shapes):
         (shape,) = input_shapes
         return [tuple(constant(1, dtype="int64") if a == "x" else shape[a] for a in self.new_order)]

@@ -29,6 +29,8 @@ class ScalarOp:
     ufunc). ``grad(inputs, output, output_grad)`` returns symbolic gradients, ``None`` for
     inputs without one. ``code`` is how generated source names the kernel.
     ``writes_out`` says the kernel accepts ``out=`` (so passes may reuse a buffer for it).
+    ``jax(jnp, *inputs)`` is the JAX lowering of a kernel that is not a NumPy ufunc (a
+    ufunc lowers to ``jax.numpy``'s function of the same name).
     """
 
     name: str
@@ -39,6 +41,7 @@ class ScalarOp:
     code: str | None = None
     commutative: bool = False
     writes_out: bool = True
+    jax: Callable | None = None
 
     def __eq__(self, other: object) -> bool:
         return type(other) is ScalarOp and other.name == self.name
@@ -236,6 +239,22 @@ class Elemwise(Op):
         expression = self.expression(node, inputs, ctx)
         return expression if check is None else [check, f"{ctx.outputs[0]} = {expression}"]
 
+    def jax(self, node, inputs, jx):
+        _check_broadcast_while_tracing(node.inputs, inputs)
+        op, jnp = self.scalar_op, jx.numpy
+        out_dtype = node.outputs[0].type.numpy_dtype
+        if op.name.startswith("cast_"):
+            return jnp.asarray(inputs[0]).astype(out_dtype)
+        if out_dtype.kind in "fc" and op.name not in ("switch", "second"):
+            # compute in the result's float type, as the NumPy kernel does with dtype=
+            inputs = [
+                jnp.asarray(x).astype(out_dtype) if np.dtype(v.dtype).kind in "biu" else x
+                for v, x in zip(node.inputs, inputs)
+            ]
+        if op.jax is not None:
+            return op.jax(jnp, *inputs)
+        return getattr(jnp, op.impl.__name__)(*inputs)
+
     def infer_shape(self, node, input_shapes):
         return [broadcast_shape_symbolic(node.inputs, input_shapes)]
 
@@ -275,6 +294,19 @@ def runtime_broadcast_check(variables, names, ctx) -> str | None:
     labels = ctx.bind([str(v) for v in variables], "labels")
     raise_error = ctx.bind(_broadcast_error, "broadcast_error")
     return f"if {' or '.join(conditions)}: {raise_error}({labels}, ({', '.join(names)},))"
+
+
+def _check_broadcast_while_tracing(variables, values) -> None:
+    """The JAX lowering's form of ``runtime_broadcast_check``: shapes are known while
+    JAX traces, so the same error is raised then."""
+    for axis in range(max((v.ndim for v in variables), default=0)):
+        sizes = {
+            np.shape(x)[axis]
+            for v, x in zip(variables, values)
+            if not isinstance(v, TensorConstant) and v.ndim > axis and v.type.shape[axis] != 1
+        }
+        if len(sizes) > 1:
+            _broadcast_error([str(v) for v in variables], values)
 
 
 def _broadcast_error(labels, values):

@@ -118,6 +118,9 @@ class MatrixInverse(_SquareToSquare):
     def emit(self, node, inputs, ctx):
         return f"np.linalg.inv({inputs[0]})"
 
+    def jax(self, node, inputs, jx):
+        return jx.numpy.linalg.inv(inputs[0])
+
     def grad(self, node, output_grads):
         # d(X^-1) = -X^-1 dX X^-1
         (xi,) = node.outputs
@@ -139,6 +142,9 @@ class Det(Op):
 
     def emit(self, node, inputs, ctx):
         return f"np.linalg.det({inputs[0]})"
+
+    def jax(self, node, inputs, jx):
+        return jx.numpy.linalg.det(inputs[0])
 
     def infer_shape(self, node, input_shapes):
         return [()]
@@ -166,6 +172,9 @@ class MatrixPinv(Op):
 
     def emit(self, node, inputs, ctx):
         return f"np.linalg.pinv({inputs[0]})"
+
+    def jax(self, node, inputs, jx):
+        return jx.numpy.linalg.pinv(inputs[0])
 
     def infer_shape(self, node, input_shapes):
         return [tuple(input_shapes[0][::-1])]
@@ -210,6 +219,10 @@ class Eigh(Op):
 
     def emit(self, node, inputs, ctx):
         return f"np.linalg.eigh({inputs[0]}, UPLO={self.UPLO!r})"
+
+    def jax(self, node, inputs, jx):
+        # the named triangle only, as NumPy reads it (JAX would average both by default)
+        return jx.numpy.linalg.eigh(inputs[0], UPLO=self.UPLO, symmetrize_input=False)
 
     def infer_shape(self, node, input_shapes):
         (shape,) = input_shapes
@@ -267,6 +280,11 @@ class SVD(Op):
             f"compute_uv={self.compute_uv})"
         )
 
+    def jax(self, node, inputs, jx):
+        return jx.numpy.linalg.svd(
+            inputs[0], full_matrices=self.full_matrices, compute_uv=self.compute_uv
+        )
+
     def infer_shape(self, node, input_shapes):
         m, n = input_shapes[0]
         k = math.minimum(m, n)
@@ -314,6 +332,9 @@ class QR(Op):
     def emit(self, node, inputs, ctx):
         return f"np.linalg.qr({inputs[0]}, mode={self.mode!r})"
 
+    def jax(self, node, inputs, jx):
+        return jx.numpy.linalg.qr(inputs[0], mode=self.mode)
+
     def infer_shape(self, node, input_shapes):
         m, n = input_shapes[0]
         rows = m if self.mode == "complete" else math.minimum(m, n)
@@ -347,6 +368,13 @@ class Cholesky(_SquareToSquare):
             return f"np.linalg.cholesky({inputs[0]})"
         # the lower factor of x^T (which reads x's upper triangle), transposed
         return f"np.linalg.cholesky({inputs[0]}.T).T.copy()"
+
+    def jax(self, node, inputs, jx):
+        # one triangle only, as NumPy reads it (JAX would average both by default)
+        (x,) = inputs
+        if self.lower:
+            return jx.lax.linalg.cholesky(x, symmetrize_input=False)
+        return jx.lax.linalg.cholesky(x.T, symmetrize_input=False).T
 
     def grad(self, node, output_grads):
         # Murray (2016): with L the lower factor and Lbar its gradient, the gradient of a
@@ -468,6 +496,10 @@ class Solve(_SolveOp):
         dtype = node.outputs[0].dtype
         return f"np.linalg.solve({inputs[0]}, {inputs[1]}).astype(np.{dtype}, copy=False)"
 
+    def jax(self, node, inputs, jx):
+        a, b = inputs
+        return jx.numpy.linalg.solve(a, b).astype(node.outputs[0].type.numpy_dtype)
+
     def grad(self, node, output_grads):
         return self._gradients(node, output_grads[0], Solve(self.assume_a), _whole)
 
@@ -505,6 +537,15 @@ class SolveTriangular(_SolveOp):
         kernel = ctx.bind(_solve_triangular_kernel, "solve_triangular")
         dtype = node.outputs[0].dtype
         return f"{kernel}({inputs[0]}, {inputs[1]}, {self.lower}, {self.unit_diagonal}, np.{dtype})"
+
+    def jax(self, node, inputs, jx):
+        dtype = node.outputs[0].type.numpy_dtype
+        a, b = (v.astype(dtype) for v in inputs)  # XLA solves in one dtype
+        columns = b if b.ndim == 2 else b[:, None]
+        x = jx.lax.linalg.triangular_solve(
+            a, columns, left_side=True, lower=self.lower, unit_diagonal=self.unit_diagonal
+        )
+        return x if b.ndim == 2 else x[:, 0]
 
     def grad(self, node, output_grads):
         transposed = SolveTriangular(not self.lower, self.unit_diagonal)
@@ -568,6 +609,9 @@ class ExtractDiag(Op):
     def emit(self, node, inputs, ctx):
         return f"np.diagonal({inputs[0]}, {self.offset}, {self.axis1}, {self.axis2}).copy()"
 
+    def jax(self, node, inputs, jx):
+        return jx.numpy.diagonal(inputs[0], self.offset, self.axis1, self.axis2)
+
     def infer_shape(self, node, input_shapes):
         (shape,) = input_shapes
         rest = tuple(s for i, s in enumerate(shape) if i not in (self.axis1, self.axis2))
@@ -615,6 +659,9 @@ class AllocDiag(Op):
 
     def emit(self, node, inputs, ctx):
         return f"np.diag({inputs[0]}, {self.offset})"
+
+    def jax(self, node, inputs, jx):
+        return jx.numpy.diag(inputs[0], self.offset)
 
     def infer_shape(self, node, input_shapes):
         size = input_shapes[0][0] + abs(self.offset)

@@ -240,8 +240,22 @@ _TABLE = [
     S("round", 1, np.rint, _zero_grad, code="np.rint"),
     S("maximum", 2, np.maximum, _grad_maximum, code="np.maximum", commutative=True),
     S("minimum", 2, np.minimum, _grad_minimum, code="np.minimum", commutative=True),
-    S("clip", 3, _clip, _grad_clip, dtype_rule=_common_dtype),
-    S("inv", 1, _inv, lambda i, o, g: [neg(mul(g, sqr(o)))], dtype_rule=_float_dtype),
+    S(
+        "clip",
+        3,
+        _clip,
+        _grad_clip,
+        dtype_rule=_common_dtype,
+        jax=lambda jnp, x, low, high: jnp.where(x < low, low, jnp.where(x > high, high, x)),
+    ),
+    S(
+        "inv",
+        1,
+        _inv,
+        lambda i, o, g: [neg(mul(g, sqr(o)))],
+        dtype_rule=_float_dtype,
+        jax=lambda jnp, x: 1 / x,
+    ),
     # transcendental
     S("exp", 1, np.exp, lambda i, o, g: [mul(g, o)], code="np.exp"),
     # Python floats (weak), not np.log's float64 scalars: float32 gradients stay float32
@@ -256,8 +270,22 @@ _TABLE = [
     S("tanh", 1, np.tanh, lambda i, o, g: [mul(g, sub(1, sqr(o)))], code="np.tanh"),
     S("sin", 1, np.sin, lambda i, o, g: [mul(g, cos(i[0]))], code="np.sin"),
     S("cos", 1, np.cos, lambda i, o, g: [neg(mul(g, sin(i[0])))], code="np.cos"),
-    S("sigmoid", 1, _sigmoid, _grad_sigmoid, dtype_rule=_float_dtype),
-    S("softplus", 1, _softplus, lambda i, o, g: [mul(g, sigmoid(i[0]))], dtype_rule=_float_dtype),
+    S(
+        "sigmoid",
+        1,
+        _sigmoid,
+        _grad_sigmoid,
+        dtype_rule=_float_dtype,
+        jax=lambda jnp, x: 1 / (1 + jnp.exp(-x)),
+    ),
+    S(
+        "softplus",
+        1,
+        _softplus,
+        lambda i, o, g: [mul(g, sigmoid(i[0]))],
+        dtype_rule=_float_dtype,
+        jax=lambda jnp, x: jnp.logaddexp(0, x),
+    ),
     S("logaddexp", 2, np.logaddexp, _grad_logaddexp, code="np.logaddexp", commutative=True),
     # d/dx log(1 - e^x) = -e^x / (1 - e^x) = -1 / expm1(-x)
     S(
@@ -266,6 +294,9 @@ _TABLE = [
         _log1mexp,
         lambda i, o, g: [neg(true_div(g, expm1(neg(i[0]))))],
         dtype_rule=_float_dtype,
+        jax=lambda jnp, x: jnp.where(
+            x > -_LN2, jnp.log(-jnp.expm1(x)), jnp.log1p(-jnp.exp(jnp.minimum(x, -_LN2)))
+        ),
     ),
     # comparisons and logic (not differentiable)
     S("lt", 2, np.less, _no_grad, code="np.less"),
@@ -294,8 +325,16 @@ _TABLE = [
         dtype_rule=_switch_dtype,
         code="np.where",
         writes_out=False,
+        jax=lambda jnp, c, a, b: jnp.where(c, a, b),
     ),
-    S("second", 2, _second, lambda i, o, g: [None, g], dtype_rule=_second_input_dtype),
+    S(
+        "second",
+        2,
+        _second,
+        lambda i, o, g: [None, g],
+        dtype_rule=_second_input_dtype,
+        jax=lambda jnp, a, b: jnp.broadcast_to(b, jnp.broadcast_shapes(jnp.shape(a), jnp.shape(b))),
+    ),
 ]
 del S
 SCALAR_OPS: dict[str, ScalarOp] = {op.name: register_scalar_op(op) for op in _TABLE}
@@ -455,6 +494,12 @@ class Reduce(Op):
             extra = f", dtype=np.{out_dtype}"
         return f"np.{ufunc}.reduce({inputs[0]}, axis={self.axis}{extra})"
 
+    def jax(self, node, inputs, jx):
+        reduce = getattr(jx.numpy, self.kind)
+        if self.kind in ("max", "min"):
+            return reduce(inputs[0], axis=self.axis)
+        return reduce(inputs[0], axis=self.axis, dtype=node.outputs[0].type.numpy_dtype)
+
     def infer_shape(self, node, input_shapes):
         (shape,) = input_shapes
         return [tuple(s for i, s in enumerate(shape) if i not in self.axis)]
@@ -582,6 +627,15 @@ class LogSumExp(Op):
     def emit(self, node, inputs, ctx):
         return f"{ctx.bind(_logsumexp_kernel, 'logsumexp')}({inputs[0]}, {self.axis})"
 
+    def jax(self, node, inputs, jx):
+        jnp = jx.numpy
+        (x,) = inputs
+        # the NumPy kernel's shift: the maximum where it is finite, else 0
+        shift = jnp.max(x, axis=self.axis, keepdims=True, initial=-jnp.inf)
+        shift = jnp.where(jnp.isfinite(shift), shift, 0)
+        out = jnp.log(jnp.exp(x - shift).sum(axis=self.axis, keepdims=True)) + shift
+        return jnp.squeeze(out, axis=self.axis)
+
     def infer_shape(self, node, input_shapes):
         (shape,) = input_shapes
         return [tuple(s for i, s in enumerate(shape) if i not in self.axis)]
@@ -687,6 +741,9 @@ class Argmax(Op):
     def emit(self, node, inputs, ctx):
         return f"np.arg{self.kind}({inputs[0]}, axis={self.axis})"
 
+    def jax(self, node, inputs, jx):
+        return getattr(jx.numpy, f"arg{self.kind}")(inputs[0], axis=self.axis)
+
     def grad(self, node, output_grads):
         return [None]
 
@@ -718,6 +775,10 @@ class CumSum(Op):
 
     def emit(self, node, inputs, ctx):
         return f"np.cumsum({inputs[0]}, axis={self.axis})"
+
+    def jax(self, node, inputs, jx):
+        dtype = node.outputs[0].type.numpy_dtype
+        return jx.numpy.cumsum(inputs[0], axis=self.axis, dtype=dtype)
 
     def infer_shape(self, node, input_shapes):
         (shape,) = input_shapes
@@ -763,6 +824,10 @@ class CumProd(CumSum):
 
     def emit(self, node, inputs, ctx):
         return f"np.cumprod({inputs[0]}, axis={self.axis})"
+
+    def jax(self, node, inputs, jx):
+        dtype = node.outputs[0].type.numpy_dtype
+        return jx.numpy.cumprod(inputs[0], axis=self.axis, dtype=dtype)
 
     def grad(self, node, output_grads):
         # Output j is the product of inputs 0..j: input i's gradient is

@@ -20,6 +20,16 @@ def _softmax_kernel(x, axis):
     return shifted
 
 
+def _softmax_jax(jnp, x, axis):
+    shifted = jnp.exp(x - x.max(axis=axis, keepdims=True))
+    return shifted / shifted.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax_jax(jnp, x, axis):
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - jnp.log(jnp.exp(shifted).sum(axis=axis, keepdims=True))
+
+
 def _log_softmax_kernel(x, axis):
     shifted = np.subtract(x, x.max(axis=axis, keepdims=True))
     shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
@@ -30,6 +40,7 @@ class _SoftmaxBase(Op):
     __props__ = ("axis",)
     kernel = staticmethod(_softmax_kernel)
     kernel_name = "softmax"
+    jax_kernel = staticmethod(_softmax_jax)
 
     def __init__(self, axis: int) -> None:
         self.axis = as_int(axis, f"{type(self).__name__}: axis")
@@ -47,6 +58,9 @@ class _SoftmaxBase(Op):
 
     def emit(self, node, inputs, ctx):
         return f"{ctx.bind(self.kernel, self.kernel_name)}({inputs[0]}, {self.axis})"
+
+    def jax(self, node, inputs, jx):
+        return self.jax_kernel(jx.numpy, inputs[0], self.axis)
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
@@ -94,6 +108,11 @@ class SoftmaxGrad(Op):
         kernel = ctx.bind(_softmax_grad_kernel, "softmax_grad")
         return f"{kernel}({inputs[0]}, {inputs[1]}, {self.axis})"
 
+    def jax(self, node, inputs, jx):
+        gz, sm = inputs
+        dx = gz * sm
+        return dx - sm * dx.sum(axis=self.axis, keepdims=True)
+
     def infer_shape(self, node, input_shapes):
         return [input_shapes[1]]
 
@@ -112,6 +131,7 @@ class LogSoftmax(_SoftmaxBase):
 
     kernel = staticmethod(_log_softmax_kernel)
     kernel_name = "log_softmax"
+    jax_kernel = staticmethod(_log_softmax_jax)
 
     def grad(self, node, output_grads):
         (out,) = node.outputs

@@ -132,6 +132,42 @@ class _PoolOp(Op):
         check = "" if all(_constant_ints(v) is not None for v in window) else f", nd={self.ndim}"
         return f"{codes[0]}, {self.ignore_border}, {codes[1]}, {codes[2]}", check
 
+    # The JAX lowerings follow the NumPy kernels' geometry (``_PoolGeometry``: Theano's
+    # output shapes, padding and partial windows): the input, its leading axes merged, is
+    # padded to the extent the windows cover; each cell offset of a window is then a
+    # strided slice of it. XLA needs the window, stride and padding when it compiles.
+    def _jax_geometry(self, node: Apply, shape: tuple) -> kernels._PoolGeometry:
+        ws, stride, pad = (_constant_ints(v) for v in node.inputs[-3:])
+        if ws is None or stride is None or pad is None:
+            raise NotImplementedError(
+                f"{self}: the JAX backend needs the window, stride and padding as constants "
+                "(XLA compiles for fixed windows); these are symbolic"
+            )
+        return kernels._PoolGeometry(
+            tuple(shape), ws, self.ignore_border, stride, pad, self.mode, self.ndim
+        )
+
+    @staticmethod
+    def _jax_extended(jx, geo: kernels._PoolGeometry, x, fill):
+        """``(B, *extent)``: ``x`` padded with ``fill`` where the windows reach past it."""
+        flat = x.reshape((geo.b, *geo.size))
+        extended = jx.numpy.full((geo.b, *geo.ext), fill, x.dtype)
+        return extended.at[geo.dst].set(flat[geo.src])
+
+    @staticmethod
+    def _jax_windows(geo: kernels._PoolGeometry):
+        """The strided slice of the extended input under each cell offset of a window."""
+        for offset in geo.offsets():
+            yield (slice(None),) + tuple(
+                slice(i, i + (o - 1) * s + 1, s) for i, o, s in zip(offset, geo.out, geo.st)
+            )
+
+    @staticmethod
+    def _jax_unextended(jx, geo: kernels._PoolGeometry, extended_grad, x):
+        """The gradient of ``x`` from that of its extended form."""
+        flat = jx.numpy.zeros((geo.b, *geo.size), x.dtype).at[geo.src].set(extended_grad[geo.dst])
+        return flat.reshape(x.shape)
+
 
 def _constant_ints(v: Variable) -> tuple[int, ...] | None:
     if isinstance(v, Constant):
@@ -203,6 +239,25 @@ class Pool(_PoolOp):
         window, check = self._window_code(node, inputs)
         return f"{kernel}({inputs[0]}, {window}, {self.mode!r}{check})"
 
+    def jax(self, node, inputs, jx):
+        x = inputs[0]
+        geo = self._jax_geometry(node, x.shape)
+        if geo.empty:
+            return jx.numpy.zeros(geo.out_shape, x.dtype)
+        is_max = self.mode == "max"
+        init = kernels._lowest(x.dtype) if is_max else 0
+        y = jx.lax.reduce_window(
+            self._jax_extended(jx, geo, x, init),
+            np.array(init, x.dtype),
+            jx.lax.max if is_max else jx.lax.add,
+            (1, *geo.ws),
+            (1, *geo.st),
+            "VALID",
+        )
+        if self.mode.startswith("average"):
+            y = y / geo.divisor(x.dtype)
+        return y.reshape(geo.out_shape)
+
     def grad(self, node, output_grads):
         x, *window = node.inputs
         (y,), (gy,) = node.outputs, output_grads
@@ -240,6 +295,19 @@ class MaxPoolGrad(_PoolOp):
         window, check = self._window_code(node, inputs)
         return f"{kernel}({', '.join(inputs[:3])}, {window}, 'max'{check})"
 
+    def jax(self, node, inputs, jx):
+        x, y, gy = inputs[:3]
+        geo = self._jax_geometry(node, x.shape)
+        if geo.empty:
+            return jx.numpy.zeros_like(x)
+        extended = self._jax_extended(jx, geo, x, kernels._lowest(x.dtype))
+        y, gy = y.reshape(geo.flat_out_shape), gy.reshape(geo.flat_out_shape)
+        grad = jx.numpy.zeros(extended.shape, x.dtype)
+        for window in self._jax_windows(geo):
+            # every position holding its window's maximum gets the gradient, as in NumPy
+            grad = grad.at[window].add(jx.numpy.where(extended[window] == y, gy, 0))
+        return self._jax_unextended(jx, geo, grad, x)
+
     def grad(self, node, output_grads):
         x, y, gy, *window = node.inputs
         # The gradient is linear in gy; its adjoint takes each window's values at its
@@ -276,6 +344,19 @@ class AveragePoolGrad(_PoolOp):
         window, check = self._window_code(node, inputs)
         return f"{kernel}({inputs[0]}, None, {inputs[1]}, {window}, {self.mode!r}{check})"
 
+    def jax(self, node, inputs, jx):
+        x, gy = inputs[:2]
+        geo = self._jax_geometry(node, x.shape)
+        if geo.empty:
+            return jx.numpy.zeros_like(x)
+        gy = gy.reshape(geo.flat_out_shape)
+        if self.mode.startswith("average"):
+            gy = gy / geo.divisor(x.dtype)
+        grad = jx.numpy.zeros((geo.b, *geo.ext), x.dtype)
+        for window in self._jax_windows(geo):
+            grad = grad.at[window].add(gy)
+        return self._jax_unextended(jx, geo, grad, x)
+
     def grad(self, node, output_grads):
         x, gy, *window = node.inputs
         # Linear in gy, whose adjoint is pooling again; x only gives the shape.
@@ -309,6 +390,19 @@ class MaxPoolGradGrad(_PoolOp):
         kernel = ctx.bind(kernels.max_pool_nd_grad_grad, "max_pool_nd_grad_grad")
         window, check = self._window_code(node, inputs)
         return f"{kernel}({', '.join(inputs[:3])}, {window}{check})"
+
+    def jax(self, node, inputs, jx):
+        x, y, ggx = inputs[:3]
+        geo = self._jax_geometry(node, x.shape)
+        if geo.empty:
+            return jx.numpy.zeros(geo.out_shape, x.dtype)
+        extended = self._jax_extended(jx, geo, x, kernels._lowest(x.dtype))
+        extended_ggx = self._jax_extended(jx, geo, ggx, 0)
+        y = y.reshape(geo.flat_out_shape)
+        ggy = jx.numpy.zeros(geo.flat_out_shape, x.dtype)
+        for window in self._jax_windows(geo):
+            ggy = ggy + jx.numpy.where(extended[window] == y, extended_ggx[window], 0)
+        return ggy.reshape(geo.out_shape)
 
     def grad(self, node, output_grads):
         x, y, ggx, *window = node.inputs

@@ -15,7 +15,7 @@ import numpy as np
 from symgraph.graph.basic import Apply, Op
 from symgraph.graph.type import TensorType
 from symgraph.tensor.ops.elemwise import broadcast_static_shapes
-from symgraph.tensor.ops.shape import _vector_entries, as_shape_vector, static_value
+from symgraph.tensor.ops.shape import _static_ints, _vector_entries, as_shape_vector, static_value
 from symgraph.tensor.ops.subtensor import getitem
 from symgraph.tensor.params import as_bool, as_choice, as_dtype_name, as_int
 from symgraph.tensor.variable import as_tensor
@@ -269,6 +269,34 @@ class RandomVariable(Op):
     def _kernel(self):
         return _kernel(self.distribution, self.dtype, self.has_size, self.options)
 
+    def jax(self, node, inputs, jx):
+        """A ``jax.random`` draw. The state vector keeps its type; its PCG64 words seed a
+        threefry key, split at each draw, and the new key is written back into the
+        state, so the state stays a shared variable with a default update. The streams are
+        not NumPy's: the same distribution, other numbers."""
+        if self.state_dtype != "uint64" or self.distribution not in _JAX_SAMPLERS:
+            raise NotImplementedError(
+                f"the JAX backend has no lowering for {self} ({type(self).__name__}); "
+                f"it draws {', '.join(_JAX_SAMPLERS)} from RandomStreams"
+            )
+        jnp, lax, random = jx.numpy, jx.lax, jx.random
+        state, *args = inputs
+        if self.has_size:
+            size, *params = args
+            shape = tuple(_static_ints(size, self))
+        else:
+            params = args
+            shape = tuple(np.broadcast_shapes(*(np.shape(p) for p in params)))
+        words = lax.bitcast_convert_type(jnp.asarray(state)[1], jnp.uint32)
+        key = random.fold_in(random.wrap_key_data(words), jnp.asarray(state)[0] & 0xFFFFFFFF)
+        key, draw = random.split(key)
+        new_words = lax.bitcast_convert_type(random.key_data(key), jnp.uint64)
+        new_state = jnp.asarray(state).at[1].set(new_words).at[0].set(0)
+        sample = _JAX_SAMPLERS[self.distribution](
+            jnp, random, draw, shape, dict(self.options), *params
+        )
+        return new_state, jnp.asarray(sample).astype(self.dtype)
+
     def infer_shape(self, node, input_shapes):
         if not self.has_size or self.samplers[self.distribution][1]:
             return None
@@ -282,6 +310,34 @@ class RandomVariable(Op):
         # A sample is not a differentiable function of the state or the parameters here;
         # gradients flow around it (through x in x * mask), never through it.
         return [None] * len(node.inputs)
+
+
+def _jax_normal(jnp, random, key, shape, options, avg, std):
+    if options.get("truncate"):
+        return avg + std * random.truncated_normal(key, -2.0, 2.0, shape, jnp.float64)
+    return avg + std * random.normal(key, shape, jnp.float64)
+
+
+def _jax_binomial(jnp, random, key, shape, options, n, p):
+    if np.ndim(n) == 0 and isinstance(n, (np.ndarray, np.generic)) and n == 1:
+        return random.uniform(key, shape, jnp.float64) < p
+    return random.binomial(key, n, p, shape)
+
+
+# distribution -> (jnp, jax.random, key, shape, options, *params) -> sample
+_JAX_SAMPLERS = {
+    "uniform": lambda jnp, random, key, shape, options, low, high: (
+        low + (high - low) * random.uniform(key, shape, jnp.float64)
+    ),
+    "normal": _jax_normal,
+    "binomial": _jax_binomial,
+    "integers": lambda jnp, random, key, shape, options, low, high: random.randint(
+        key, shape, low, high, jnp.int64
+    ),
+    "random_integers": lambda jnp, random, key, shape, options, low, high: random.randint(
+        key, shape, low, high + 1, jnp.int64
+    ),
+}
 
 
 @functools.cache

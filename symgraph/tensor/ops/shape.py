@@ -28,6 +28,9 @@ class Shape(Op):
     def emit(self, node, inputs, ctx):
         return f"np.array({inputs[0]}.shape, dtype=np.int64)"
 
+    def jax(self, node, inputs, jx):
+        return np.array(np.shape(inputs[0]), dtype=np.int64)  # known while tracing
+
     def grad(self, node, output_grads):
         return [None]
 
@@ -51,6 +54,9 @@ class ShapeI(Op):
 
     def emit(self, node, inputs, ctx):
         return f"{inputs[0]}.shape[{self.i}]"
+
+    def jax(self, node, inputs, jx):
+        return np.int64(np.shape(inputs[0])[self.i])  # known while tracing
 
     def grad(self, node, output_grads):
         return [None]
@@ -94,6 +100,9 @@ class MakeVector(Op):
     def emit(self, node, inputs, ctx):
         comma = "," if len(inputs) == 1 else ""
         return f"np.array(({', '.join(inputs)}{comma}), dtype=np.{self.dtype})"
+
+    def jax(self, node, inputs, jx):
+        return jx.numpy.stack([jx.numpy.asarray(v) for v in inputs]).astype(self.dtype)
 
     def infer_shape(self, node, input_shapes):
         return [(constant(len(node.inputs), dtype="int64"),)]
@@ -189,6 +198,9 @@ class Reshape(Op):
     def emit(self, node, inputs, ctx):
         return f"{inputs[0]}.reshape({inputs[1]})"
 
+    def jax(self, node, inputs, jx):
+        return jx.numpy.reshape(inputs[0], tuple(_static_ints(inputs[1], self)))
+
     def infer_shape(self, node, input_shapes):
         x, shape = node.inputs
         entries = _vector_entries(shape)
@@ -243,6 +255,11 @@ class Flatten(Op):
         prod = ctx.bind(math.prod, "prod")
         x, k = inputs[0], self.ndim - 1
         return f"{x}.reshape({x}.shape[:{k}] + ({prod}({x}.shape[{k}:]),))"
+
+    def jax(self, node, inputs, jx):
+        (x,) = inputs
+        k = self.ndim - 1
+        return jx.numpy.reshape(x, tuple(x.shape[:k]) + (math.prod(x.shape[k:]),))
 
     def grad(self, node, output_grads):
         (x,) = node.inputs
@@ -310,6 +327,9 @@ class Join(Op):
 
     def emit(self, node, inputs, ctx):
         return f"np.concatenate(({', '.join(inputs)},), axis={self.axis})"
+
+    def jax(self, node, inputs, jx):
+        return jx.numpy.concatenate(inputs, axis=self.axis)
 
     def grad(self, node, output_grads):
         (gz,) = output_grads
@@ -379,6 +399,10 @@ class ARange(Op):
     def emit(self, node, inputs, ctx):
         return f"np.arange({', '.join(inputs)}, dtype=np.{self.dtype})"
 
+    def jax(self, node, inputs, jx):
+        start, stop, step = (_static_ints(v, self)[0] for v in inputs)
+        return jx.numpy.arange(start, stop, step, dtype=self.dtype)
+
     def grad(self, node, output_grads):
         return [None, None, None]
 
@@ -416,6 +440,10 @@ class Alloc(Op):
         shape = ", ".join(inputs[1:]) + ("," if len(inputs) == 2 else "")
         return f"np.full(({shape}), {inputs[0]}, dtype=np.{node.outputs[0].dtype})"
 
+    def jax(self, node, inputs, jx):
+        shape = tuple(_static_ints(v, self)[0] for v in inputs[1:])
+        return jx.numpy.full(shape, inputs[0], dtype=node.outputs[0].type.numpy_dtype)
+
     def grad(self, node, output_grads):
         value = node.inputs[0]
         (gz,) = output_grads
@@ -425,6 +453,18 @@ class Alloc(Op):
         if axes:
             g = g.sum(axis=axes, keepdims=True)
         return [g] + [None] * (len(node.inputs) - 1)
+
+
+def _static_ints(value, op) -> list[int]:
+    """The ints of a shape or bound the JAX lowering of ``op`` needs while tracing; a
+    value computed from the inputs' values (not their shapes) is refused clearly."""
+    if not isinstance(value, (np.ndarray, np.generic, int)):
+        raise ValueError(
+            f"the JAX backend needs the sizes of {op} while tracing, but they depend on the "
+            "inputs' values: XLA compiles for fixed shapes (use the NumPy backend, or make "
+            "the sizes constants or shapes of inputs)"
+        )
+    return [int(v) for v in np.ravel(value)]
 
 
 def alloc(value, *shape) -> Variable:
@@ -496,6 +536,9 @@ class Rebroadcast(Op):
             if broadcastable:
                 shape[axis] = 1
         return [tuple(shape)]
+
+    def jax(self, node, inputs, jx):
+        return self.perform(node, inputs)[0]  # checks the shape (known while tracing)
 
     def grad(self, node, output_grads):
         (g,) = output_grads

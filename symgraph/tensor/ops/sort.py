@@ -46,6 +46,10 @@ class _SortOp(Op):
     def emit(self, node, inputs, ctx):
         return f"np.{self._name}({inputs[0]}, axis={self.axis}, kind={self.kind!r})"
 
+    def jax(self, node, inputs, jx):
+        # a stable sort: NumPy's other kinds order equal keys as they happen to
+        return getattr(jx.numpy, self._name)(inputs[0], axis=self.axis, stable=True)
+
     def infer_shape(self, node, input_shapes):
         (shape,) = input_shapes
         if self.axis is not None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
-from symgraph.tensor.ops.elemwise import _reduce_to, broadcast_static_shapes
+from symgraph.tensor.ops.elemwise import Elemwise, _reduce_to, broadcast_static_shapes
 from symgraph.tensor.ops.math import int_div, maximum, minimum, zeros_like
 from symgraph.tensor.ops.shape import MakeVector, flatten
 from symgraph.tensor.params import as_bool, as_choice, as_int, normalize_axis
@@ -137,6 +137,106 @@ def _index_code(idx_list: tuple, names: list[str] | None = None) -> str:
                 text += f":{part(step)}"
             parts.append(text)
     return ", ".join(parts)
+
+
+def _index_value(op, values) -> tuple:
+    """The index of a (Inc)Subtensor as a Python tuple for the JAX lowering: ints and
+    arrays may be traced, slice bounds must be known while tracing (XLA compiles for fixed
+    shapes)."""
+    values = iter(values)
+    parts: list = []
+
+    def bound(v):
+        if v is None:
+            return None
+        value = next(values) if v == SYMBOLIC else v
+        if not isinstance(value, (int, np.integer, np.ndarray)):
+            raise ValueError(
+                f"the JAX backend needs the slice bounds of {op} while tracing, but they "
+                "depend on the inputs' values: XLA compiles for fixed shapes (slice with "
+                "constants or shapes, or use the NumPy backend)"
+            )
+        return int(value)
+
+    for entry in op.idx_list:
+        kind = entry[0]
+        if kind == "newaxis":
+            parts.append(None)
+        elif kind == "int":
+            parts.append(next(values) if entry[1] == SYMBOLIC else entry[1])
+        elif kind == "array":
+            parts.append(next(values))
+        else:
+            parts.append(slice(*(bound(v) for v in entry[1:])))
+    return tuple(parts)
+
+
+def _dynamic_slices(op, variables, values) -> dict[int, int]:
+    """Entry position -> length, for the slices of ``op`` whose bounds are traced (known
+    only when the function runs) and whose length ``stop - start`` the graph makes a
+    constant (``x[i * n:(i + 1) * n]``), with no step."""
+    found: dict[int, int] = {}
+    symbolic = iter(zip(variables, values))
+    for position, entry in enumerate(op.idx_list):
+        if entry[0] == "array":
+            next(symbolic)
+            continue
+        if entry[0] != "slice":
+            if entry[0] == "int" and entry[1] == SYMBOLIC:
+                next(symbolic)
+            continue
+        bounds = [next(symbolic) if b == SYMBOLIC else (b, b) for b in entry[1:]]
+        (start, start_value), (stop, _), (step, _) = bounds
+        traced = not isinstance(start_value, (int, np.integer, np.ndarray, type(None)))
+        if not traced or step is not None or start is None or stop is None:
+            continue
+        start_form, stop_form = _linear_form(start), _linear_form(stop)
+        if start_form is None or stop_form is None:
+            continue
+        difference = _combine(stop_form, start_form, -1)
+        if not difference[1] and difference[0] >= 0:
+            found[position] = difference[0]
+    return found
+
+
+def _linear_form(v) -> tuple[int, dict] | None:
+    """An integer scalar as ``(constant, {variable: coefficient})``: an affine function of
+    the variables the graph does not unfold (inputs, or nodes other than +, -, * by a
+    constant, integer casts); None when it is not affine."""
+    if isinstance(v, (int, np.integer)):
+        return int(v), {}
+    if isinstance(v, TensorConstant):
+        return (int(v.data), {}) if v.ndim == 0 and v.dtype[0] in "iu" else None
+    owner = v.owner
+    if owner is None or not isinstance(owner.op, Elemwise) or v.ndim != 0:
+        return 0, {v: 1}
+    name = owner.op.scalar_op.name
+    forms = [_linear_form(i) for i in owner.inputs]
+    if any(f is None for f in forms):
+        return None
+    if name == "add":
+        return _combine(forms[0], forms[1], 1)
+    if name == "sub":
+        return _combine(forms[0], forms[1], -1)
+    if name == "neg":
+        return _combine((0, {}), forms[0], -1)
+    if name == "mul":
+        (a, va), (b, vb) = forms
+        if not va:
+            return _combine((0, {}), forms[1], a)
+        if not vb:
+            return _combine((0, {}), forms[0], b)
+    if name.startswith("cast_int") or name.startswith("cast_uint"):
+        return forms[0]
+    return 0, {v: 1}
+
+
+def _combine(a: tuple[int, dict], b: tuple[int, dict], scale: int) -> tuple[int, dict]:
+    """The linear form ``a + scale * b``."""
+    terms = dict(a[1])
+    for variable, coefficient in b[1].items():
+        terms[variable] = terms.get(variable, 0) + scale * coefficient
+    return a[0] + scale * b[0], {v: c for v, c in terms.items() if c}
 
 
 def _output_static_shape(x: Variable, idx_list: tuple, inputs: list[Variable]) -> tuple:
@@ -263,6 +363,29 @@ class Subtensor(Op):
         # an empty index list (built directly; getitem returns x itself) is x[()]
         return f"{inputs[0]}[{_index_code(self.idx_list, inputs[1:]) or '()'}]"
 
+    def jax(self, node, inputs, jx):
+        x, idx_list = jx.numpy.asarray(inputs[0]), self.idx_list
+        dynamic = _dynamic_slices(self, node.inputs[1:], inputs[1:])
+        if dynamic:
+            # x[i * n:(i + 1) * n]: bounds known only when the function runs, a length known
+            # now: lax.dynamic_slice, which moves a window running past the end back inside
+            # (NumPy would return fewer rows; XLA has no run-time errors).
+            entries, values, axis = list(idx_list), list(inputs[1:]), 0
+            consumed = 0
+            for position, entry in enumerate(idx_list):
+                count = sum(v == SYMBOLIC for v in entry[1:]) + (entry[0] == "array")
+                if position in dynamic:
+                    start, length = values[consumed], dynamic[position]
+                    start = jx.numpy.where(start < 0, start + x.shape[axis], start)
+                    x = jx.lax.dynamic_slice_in_dim(x, start, length, axis)
+                    entries[position] = ("slice", None, None, None)
+                    del values[consumed : consumed + count]
+                    count = 0
+                consumed += count
+                axis += entry[0] != "newaxis"
+            return x[_index_value(Subtensor(tuple(entries)), values)]
+        return x[_index_value(self, inputs[1:])]
+
     def grad(self, node, output_grads):
         x, *rest = node.inputs
         (gz,) = output_grads
@@ -324,6 +447,17 @@ class IncSubtensor(Op):
         else:
             lines.append(f"{out}[{index}] += {y}")
         return lines
+
+    def jax(self, node, inputs, jx):
+        x, y, *rest = inputs
+        y = jx.numpy.asarray(y).astype(node.outputs[0].type.numpy_dtype)
+        at = jx.numpy.asarray(x).at[_index_value(self, rest)]
+        if self.set_instead_of_inc:
+            return at.set(y)
+        if node.outputs[0].dtype == "bool":  # NumPy's add on booleans is a logical or
+            return at.max(y)
+        # .add accumulates repeated integer indices, as np.add.at does
+        return at.add(y)
 
     def grad(self, node, output_grads):
         x, y, *rest = node.inputs

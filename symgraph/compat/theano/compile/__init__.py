@@ -199,10 +199,14 @@ class Mode(_Mode):
     optimizations still compiles.
     """
 
-    def __init__(self, linker=None, optimizer="default") -> None:
+    def __init__(self, linker=None, optimizer="default", backend=None) -> None:
         if optimizer == "default":
             optimizer = config.optimizer
-        super().__init__("FAST_COMPILE" if _fast_compile_optimizer(optimizer) else "FAST_RUN")
+        fast_compile = _fast_compile_optimizer(optimizer)
+        if backend == "jax" or backend is None and _jax_requested():
+            super().__init__("JAX", passes=() if fast_compile else None)
+        else:
+            super().__init__("FAST_COMPILE" if fast_compile else "FAST_RUN")
         self.linker, self.optimizer = linker, optimizer
 
     def _passes(self, tags) -> list[str]:
@@ -237,8 +241,14 @@ class Mode(_Mode):
     def __repr__(self) -> str:
         return (
             f"theano Mode(linker={self.linker!r}, optimizer={self.optimizer!r}, "
-            f"passes={list(self.pass_names)})"
+            f"passes={list(self.pass_names)}, backend={self.backend!r})"
         )
+
+
+def _jax_requested() -> bool:
+    """``THEANO_FLAGS`` asking for a GPU (``device=cuda...``) or ``mode=JAX``: old scripts
+    then run on the JAX backend, which uses the device JAX has."""
+    return config.mode == "JAX" or str(config.device).startswith(("cuda", "gpu", "opencl"))
 
 
 # Theano's mode names; those that only added checking (DebugMode, NanGuardMode) or
@@ -262,6 +272,8 @@ def get_mode(mode) -> Mode:
         return mode
     if mode is None:
         return _default_mode()
+    if mode == "JAX":
+        return Mode(optimizer="fast_run", backend="jax")
     if mode in _FAST_COMPILE:
         return Mode(optimizer=None)
     if mode in _FAST_RUN:
