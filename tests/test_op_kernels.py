@@ -261,11 +261,23 @@ def check(case: Case) -> None:
             fn, arguments = _compiled(node, values, mode)
             compiled[mode], mode_error = _outcome(functools.partial(_call, fn, arguments))
             _same_error(node, error, mode_error, f"{mode} raised")
-        if error is not None:
-            return
-        expected = None
+        expected, reference_error = None, None
         if case.reference is not None:
-            expected = case.reference(*[_copy(v) for v in values])
+            expected, reference_error = _outcome(
+                lambda: case.reference(*[_copy(v) for v in values])
+            )
+        if error is not None:
+            # Every path failing alike is no excuse where NumPy computes the value, unless
+            # the op refuses the input on purpose (a ValueError naming what is wrong, e.g.
+            # a broadcastable axis of length 0, patches that do not fit).
+            assert (
+                case.reference is None
+                or reference_error is not None
+                or isinstance(error, ValueError)
+            ), f"{node.op} raised {error!r} where the NumPy reference computes a value"
+            return
+        if reference_error is not None:
+            raise reference_error
     for index, variable in enumerate(node.outputs):
         label = f"{node.op} output {index}"
         value = performed[index]

@@ -38,7 +38,9 @@ class Dot(Op):
         return f"np.dot({inputs[0]}, {inputs[1]})"
 
     def jax(self, node, inputs, jx):
-        return jx.numpy.dot(*inputs)
+        # in the output's dtype, as NumPy does (int64 . float32 is a float64 product)
+        dtype = node.outputs[0].type.numpy_dtype
+        return jx.numpy.dot(*(v.astype(dtype) for v in inputs))
 
     def infer_shape(self, node, input_shapes):
         sa, sb = input_shapes

@@ -584,7 +584,8 @@ def min(x, axis=None, keepdims: bool = False) -> Variable:  # noqa: A001
 
 def _logsumexp_kernel(x, axis):
     # initial=-inf: an empty axis has no maximum, and its sum of exponentials is 0
-    shift = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    # (an array even for a 0-d input reduced over no axis, where np.max gives a scalar)
+    shift = np.asarray(np.max(x, axis=axis, keepdims=True, initial=-np.inf))
     # No shift where the maximum is not finite: inf - inf is nan, where the unshifted
     # log(sum(exp(x))) is inf (an element is inf) or -inf (all are -inf, or none)
     shift[~np.isfinite(shift)] = 0
