@@ -140,15 +140,20 @@ def inplace(fgraph: FunctionGraph) -> Counter:
     chosen = []
     for position, node in enumerate(order):
         op = node.op
-        if getattr(op, "inplace", 0) is not None or not hasattr(op, "with_inplace"):
+        # Ops that can write into an input say so with ``with_inplace``; ``inplace`` is
+        # None or False until they do (an index, or True, once they do).
+        inplace = getattr(op, "inplace", None)
+        if not hasattr(op, "with_inplace") or (inplace is not None and inplace is not False):
             continue
+        writable = getattr(op, "writable_inputs", None)  # None: any input
         if isinstance(op, Elemwise) and not op.scalar_op.writes_out:
             continue
         out = node.outputs[0]
         for index, candidate in enumerate(node.inputs):
             root = roots.get(candidate, candidate)
             if (
-                candidate.owner is None
+                (writable is not None and index not in writable)
+                or candidate.owner is None
                 or candidate.ndim == 0  # 0-d results are NumPy scalars, not writable arrays
                 or root in protected
                 or root is not candidate

@@ -34,7 +34,7 @@ from symgraph.tensor.ops.blas import dot
 from symgraph.tensor.ops.dimshuffle import DimShuffle, dimshuffle
 from symgraph.tensor.ops.math import Reduce
 from symgraph.tensor.ops.nnet import LogSoftmax, Softmax, SoftmaxGrad
-from symgraph.tensor.ops.shape import MakeVector, Reshape, ShapeI, shape_i
+from symgraph.tensor.ops.shape import Alloc, MakeVector, Reshape, ShapeI, shape_i
 from symgraph.tensor.ops.subtensor import IncSubtensor, Subtensor
 from symgraph.tensor.variable import TensorConstant, constant
 
@@ -101,6 +101,64 @@ def _useless_fill(node):
     has the output's type (the ``ones_like(cost)`` that seeds every gradient)."""
     filled = node.inputs[1]
     return filled if filled.type == node.outputs[0].type else None
+
+
+def _is_zero_fill(variable) -> bool:
+    """Whether ``variable`` is all zeros by construction: ``second(x, 0)`` (``zeros_like``),
+    ``alloc(0, ...)`` or a constant of zeros."""
+    if isinstance(variable, TensorConstant):
+        return not np.any(variable.data)
+    node = variable.owner
+    if node is None:
+        return False
+    if isinstance(node.op, Alloc) or _scalar_name(variable) == "second":
+        fill = node.inputs[0] if isinstance(node.op, Alloc) else node.inputs[1]
+        return isinstance(fill, TensorConstant) and not np.any(fill.data)
+    return False
+
+
+def _same_zeros(a, b) -> bool:
+    """Whether ``a`` and ``b`` are zeros of one shape: the same zero fill, or zero fills
+    of the same variable or the same shape inputs (built twice, not merged yet)."""
+    if a is b:
+        return True
+    if not (_is_zero_fill(a) and _is_zero_fill(b)) or a.type != b.type:
+        return False
+    if a.owner is None or b.owner is None or a.owner.op != b.owner.op:
+        return False
+    shaped_by = slice(1, None) if isinstance(a.owner.op, Alloc) else slice(0, 1)
+    sources, others = a.owner.inputs[shaped_by], b.owner.inputs[shaped_by]
+    return len(sources) == len(others) and all(u is v for u, v in zip(sources, others))
+
+
+def _increment_base(variable):
+    """What a chain of increments (``inc(inc(b, ...), ...)``) starts from: a value of its
+    shape; ``variable`` itself when it is no increment."""
+    while variable.owner is not None and isinstance(variable.owner.op, IncSubtensor):
+        if variable.owner.op.set_instead_of_inc:
+            break
+        variable = variable.owner.inputs[0]
+    return variable
+
+
+def _increments_into_one_buffer(node):
+    """Two terms of a sum incrementing parts of the same zeros (the gradients of slices
+    of one variable, e.g. an LSTM's four gates) become one increment of the other: one
+    zero buffer and in-place increments instead of a zeroed copy per term and a sum."""
+    terms = list(node.inputs)
+    for k, term in enumerate(terms):
+        inc = term.owner
+        if inc is None or not isinstance(inc.op, IncSubtensor) or inc.op.set_instead_of_inc:
+            continue
+        zeros = inc.inputs[0]
+        if term.type != node.outputs[0].type or not _is_zero_fill(zeros):
+            continue
+        for m, other in enumerate(terms):
+            if m != k and other.type == term.type and _same_zeros(_increment_base(other), zeros):
+                merged = IncSubtensor(inc.op.idx_list, False)(other, *inc.inputs[1:])
+                rest = [t for i, t in enumerate(terms) if i not in (k, m)]
+                return math.add(merged, *rest) if rest else merged
+    return None
 
 
 def _drop_gradient_override(node):
@@ -712,6 +770,12 @@ def _reduce_class():
 SPECIALIZE = RuleSet(
     [
         Rule("pow_two", E.pow(x, Const(2)), lambda x: math.sqr(x), "x ** 2 -> sqr(x)"),
+        Rule.custom(
+            "increments_into_one_buffer",
+            [("elemwise", "add")],
+            _increments_into_one_buffer,
+            "inc(zeros, a, i) + inc(zeros, b, j) -> inc(inc(zeros, b, j), a, i)",
+        ),
         # NumPy computes float32 and float64 x ** 0.5 as sqrt(x), bit for bit; float16 follows
         # C's pow, which is inf at -inf and +0 at -0 where sqrt gives nan and -0
         Rule(

@@ -151,6 +151,14 @@ RULE_CASES = [
         lambda: x / T.exp(x).max() * T.exp(x),
     ),
     ("pow_two", rules.SPECIALIZE, lambda: x**2, lambda: x**3),
+    (
+        "increments_into_one_buffer",
+        rules.SPECIALIZE,
+        # the gradients of two slices of x: two increments of zeros_like(x)
+        lambda: symgraph.grad((T.sin(x[:1]) * 2).sum() + (T.cos(x[1:]) * 3).sum(), x),
+        # increments of x itself: x + x is not an increment of x
+        lambda: T.inc_subtensor(x[:1], T.sin(x[:1])) + T.inc_subtensor(x[1:], x[1:]),
+    ),
     ("pow_half", rules.SPECIALIZE, lambda: x**0.5, lambda: x**1.5),
     ("pow_minus_one", rules.SPECIALIZE, lambda: x**-1, lambda: x**-2),
     ("div_by_constant", rules.SPECIALIZE, lambda: x / 4.0, lambda: x / 0.0),

@@ -401,12 +401,21 @@ class IncSubtensor(Op):
 
     __props__ = ("idx_list", "set_instead_of_inc", "inplace")
 
+    # The inplace pass may let it write into ``x`` (input 0) when nothing reads it later.
+    writable_inputs = (0,)
+
     def __init__(self, idx_list: tuple, set_instead_of_inc: bool, inplace: bool = False) -> None:
         self.idx_list = _checked_idx_list(idx_list, "IncSubtensor")
         self.set_instead_of_inc = as_bool(set_instead_of_inc, "IncSubtensor: set_instead_of_inc")
         self.inplace = as_bool(inplace, "IncSubtensor: inplace")
         self.advanced = any(e[0] == "array" for e in self.idx_list)
         self.destroy_map = {0: [0]} if inplace else {}
+
+    def with_inplace(self, index: int) -> IncSubtensor:
+        """The same increment written into ``x`` (``index`` must be 0)."""
+        if index != 0:
+            raise ValueError(f"{self} can only write into its first input, not input {index}")
+        return IncSubtensor(self.idx_list, self.set_instead_of_inc, inplace=True)
 
     def __str__(self) -> str:
         kind = "Set" if self.set_instead_of_inc else "Inc"
