@@ -8,8 +8,12 @@ from symgraph.graph.basic import Apply, Constant, Variable
 from symgraph.graph.collector import collector_paused
 
 
-def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
-    """All variables the outputs depend on (the outputs included), stopping at blockers."""
+def ancestors(
+    outputs: Iterable[Variable], blockers: Iterable[Variable] = (), first_input_first: bool = False
+) -> list[Variable]:
+    """All variables the outputs depend on (the outputs included), stopping at blockers,
+    depth first from the last output; below each variable its owner's inputs are visited
+    from the last (or, with ``first_input_first``, from the first: Theano's order)."""
     blocked = set(blockers)
     seen: set[Variable] = set()
     order: list[Variable] = []
@@ -21,7 +25,8 @@ def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) ->
         seen.add(variable)
         order.append(variable)
         if variable.owner is not None and variable not in blocked:
-            stack.extend(variable.owner.inputs)
+            inputs = variable.owner.inputs
+            stack.extend(reversed(inputs) if first_input_first else inputs)
     return order
 
 

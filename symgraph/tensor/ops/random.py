@@ -179,6 +179,16 @@ draw = functools.partial(draw_with, SAMPLERS, _scratch_generator, _save_generato
 draw.__doc__ = "Run one of the PCG64 samplers on a state vector (see ``draw_with``)."
 
 
+def shapes_from_size(node: Apply, input_shapes, ndim: int) -> list:
+    """The shapes of a draw ``(new_state, sample) = op(state, size, ...)``: the state's
+    shape, and the ``ndim`` entries of the size vector."""
+    size = node.inputs[1]
+    entries = _vector_entries(size)
+    if entries is None:
+        entries = [getitem(size, i) for i in range(ndim)]
+    return [input_shapes[0], tuple(as_tensor(e) for e in entries)]
+
+
 class RandomVariable(Op):
     """``(new_state, sample) = RandomVariable(...)(state, [size], *params)``.
 
@@ -300,11 +310,7 @@ class RandomVariable(Op):
     def infer_shape(self, node, input_shapes):
         if not self.has_size or self.samplers[self.distribution][1]:
             return None
-        size = node.inputs[1]
-        entries = _vector_entries(size)
-        if entries is None:
-            entries = [getitem(size, i) for i in range(self.ndim)]
-        return [input_shapes[0], tuple(as_tensor(e) for e in entries)]
+        return shapes_from_size(node, input_shapes, self.ndim)
 
     def grad(self, node, output_grads):
         # A sample is not a differentiable function of the state or the parameters here;

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from symgraph.graph.basic import Apply as CoreApply
 from symgraph.graph.basic import Constant, Type, Variable
+from symgraph.graph.traversal import ancestors as _ancestors
 from symgraph.graph.traversal import clone_replace, graph_signature
 
 __all__ = ["Apply", "Constant", "Variable", "ancestors", "inputs", "is_same_graph"]
@@ -38,19 +39,7 @@ def ancestors(variable_list: Iterable[Variable], blockers: Iterable[Variable] | 
     a depth-first search that takes the *last* given variable first and, below each
     variable, its owner's inputs from the first to the last; ``blockers`` are not expanded.
     """
-    blocked = set(blockers or ())
-    stack = list(variable_list)
-    seen: set[Variable] = set()
-    order: list[Variable] = []
-    while stack:
-        variable = stack.pop()
-        if variable in seen:
-            continue
-        seen.add(variable)
-        order.append(variable)
-        if variable.owner is not None and variable not in blocked:
-            stack.extend(reversed(variable.owner.inputs))
-    return order
+    return _ancestors(variable_list, blockers or (), first_input_first=True)
 
 
 def inputs(variable_list: Iterable[Variable], blockers: Iterable[Variable] | None = None):

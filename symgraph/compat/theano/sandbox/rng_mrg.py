@@ -49,6 +49,7 @@ from symgraph.compat.theano.tensor.raw_random import theano_typed
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
 from symgraph.tensor.ops.math import cast, cos, cumsum, log, prod, sin, sqrt, switch
+from symgraph.tensor.ops.random import shapes_from_size
 from symgraph.tensor.ops.shape import (
     _vector_entries,
     as_shape_vector,
@@ -57,7 +58,7 @@ from symgraph.tensor.ops.shape import (
     static_value,
     zeros,
 )
-from symgraph.tensor.ops.subtensor import getitem, set_subtensor
+from symgraph.tensor.ops.subtensor import set_subtensor
 from symgraph.tensor.params import as_bool, as_dtype_name, as_int
 from symgraph.tensor.shared import SharedVariable
 from symgraph.tensor.variable import as_tensor, constant
@@ -205,11 +206,7 @@ class MRGUniform(Op):
         return f"{kernel}({', '.join(inputs)})"
 
     def infer_shape(self, node, input_shapes):
-        size = node.inputs[1]
-        entries = _vector_entries(size)
-        if entries is None:
-            entries = [getitem(size, i) for i in range(self.ndim)]
-        return [input_shapes[0], tuple(as_tensor(e) for e in entries)]
+        return shapes_from_size(node, input_shapes, self.ndim)
 
     def grad(self, node, output_grads):
         return [None] * len(node.inputs)
