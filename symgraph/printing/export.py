@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import networkx as nx
 
 from symgraph.compile.function import Function
@@ -106,9 +109,6 @@ def to_dot(obj, filename: str | None = None, format: str | None = None) -> str:
         with open(filename, "w") as handle:
             handle.write(text)
         if format is not None:
-            import shutil
-            import subprocess
-
             if shutil.which("dot") is None:
                 raise RuntimeError("rendering needs Graphviz's 'dot' program on the PATH")
             target = filename.rsplit(".", 1)[0] + "." + format
