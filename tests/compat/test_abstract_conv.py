@@ -214,3 +214,175 @@ def test_bilinear_upsampling_arguments():
         A.bilinear_upsampling(x, 2, frac_ratio=(3, 2))
     with pytest.raises(NotImplementedError, match="frac_ratio"):
         A.bilinear_upsampling(x, frac_ratio=(3, 2), use_1D_kernel=False)
+
+
+CONV_SETTINGS = [
+    # border_mode, subsample, filter_dilation, filter_flip
+    ("valid", (1, 1), (1, 1), True),
+    ("full", (2, 1), (1, 1), False),
+    ("half", (1, 2), (2, 1), True),
+    ((1, 2), (2, 2), (1, 2), False),
+    (1, (1, 1), (2, 2), True),
+]
+
+
+def conv_reference(image, kernel, pads, subsample, dilation, flip):
+    """A plain-loop 2-d convolution (Theano's semantics), written here as the reference."""
+    if flip:
+        kernel = kernel[:, :, ::-1, ::-1]
+    image = np.pad(image, ((0, 0), (0, 0), (pads[0], pads[0]), (pads[1], pads[1])))
+    batch, _, rows, cols = image.shape
+    out_channels, channels, krows, kcols = kernel.shape
+    span = ((krows - 1) * dilation[0] + 1, (kcols - 1) * dilation[1] + 1)
+    out = np.zeros(
+        (
+            batch,
+            out_channels,
+            (rows - span[0]) // subsample[0] + 1,
+            (cols - span[1]) // subsample[1] + 1,
+        )
+    )
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            r, c = i * subsample[0], j * subsample[1]
+            patch = image[:, :, r : r + span[0] : dilation[0], c : c + span[1] : dilation[1]]
+            out[:, :, i, j] = np.einsum("bchw,ochw->bo", patch, kernel)
+    return out
+
+
+def reference_pads(border_mode, kernel_shape, dilation):
+    if isinstance(border_mode, int):
+        border_mode = (border_mode, border_mode)
+    span = [(k - 1) * d + 1 for k, d in zip(kernel_shape[2:], dilation)]
+    if border_mode == "valid":
+        return (0, 0)
+    if border_mode == "full":
+        return tuple(s - 1 for s in span)
+    if border_mode == "half":
+        return tuple(s // 2 for s in span)
+    return border_mode
+
+
+@pytest.mark.parametrize("border_mode, subsample, dilation, flip", CONV_SETTINGS)
+def test_abstract_conv2d_ops_against_the_core_and_plain_loops(
+    border_mode, subsample, dilation, flip
+):
+    rng = np.random.default_rng(3)
+    image_shape, kernel_shape = (2, 3, 9, 8), (4, 3, 3, 2)
+    settings = dict(
+        border_mode=border_mode, subsample=subsample, filter_flip=flip, filter_dilation=dilation
+    )
+    x, w, gy = T.tensor4("x"), T.tensor4("w"), T.tensor4("gy")
+    image, kernel = rng.normal(size=image_shape), rng.normal(size=kernel_shape)
+
+    forward = A.AbstractConv2d(imshp=image_shape, kshp=kernel_shape, **settings)(x, w)
+    out = function([x, w], forward)(image, kernel)
+    pads = reference_pads(border_mode, kernel_shape, dilation)
+    np.testing.assert_allclose(
+        out, conv_reference(image, kernel, pads, subsample, dilation, flip), atol=1e-10
+    )
+    core = function([x, w], compat.tensor.nnet.conv2d(x, w, **settings))(image, kernel)
+    np.testing.assert_allclose(out, core, atol=1e-12)
+
+    # The two gradients are the transposes of the forward conv: symgraph.grad's.
+    top = rng.normal(size=out.shape)
+    cost = (symgraph.tensor.conv2d(x, w, **settings) * gy).sum()
+    grad_x, grad_w = symgraph.grad(cost, [x, w])
+    expected_x, expected_w = function([x, w, gy], [grad_x, grad_w])(image, kernel, top)
+    grad_inputs = A.AbstractConv2d_gradInputs(imshp=image_shape, kshp=kernel_shape, **settings)
+    grad_weights = A.AbstractConv2d_gradWeights(imshp=image_shape, kshp=kernel_shape, **settings)
+    got_x = function([w, gy], grad_inputs(w, gy, image_shape[2:]))(kernel, top)
+    got_w = function([x, gy], grad_weights(x, gy, kernel_shape[2:]))(image, top)
+    np.testing.assert_allclose(got_x, expected_x, atol=1e-10)
+    np.testing.assert_allclose(got_w, expected_w, atol=1e-10)
+    # ... and the core's own functions
+    core_x = A.conv2d_grad_wrt_inputs(gy, w, image_shape, **settings)
+    core_w = A.conv2d_grad_wrt_weights(x, gy, kernel_shape, **settings)
+    np.testing.assert_allclose(got_x, function([w, gy], core_x)(kernel, top), atol=1e-12)
+    np.testing.assert_allclose(got_w, function([x, gy], core_w)(image, top), atol=1e-12)
+
+
+def test_abstract_conv2d_gradients_by_finite_differences():
+    rng = np.random.default_rng(5)
+    op = A.AbstractConv2d(border_mode="half", subsample=(2, 1), filter_flip=False)
+    symgraph.verify_grad(
+        op, [rng.normal(size=(1, 2, 5, 4)), rng.normal(size=(3, 2, 3, 3))], rng=rng
+    )
+    grad_inputs = A.AbstractConv2d_gradInputs(border_mode=1, subsample=(2, 2))
+    symgraph.verify_grad(
+        lambda w, top: grad_inputs(w, top, (5, 6)),
+        [rng.normal(size=(3, 2, 3, 3)), rng.normal(size=(1, 3, 3, 3))],
+        rng=rng,
+    )
+
+
+def test_transposed_conv_layer_as_a_layer_library_builds_it():
+    # A transposed convolution layer: the weights are (input channels, output channels,
+    # rows, cols) of the forward conv it transposes; the output size comes from the
+    # input's symbolic shape.
+    rng = np.random.default_rng(11)
+    stride, pad, weights_shape = (2, 2), (1, 1), (3, 5, 4, 4)
+    W = T.tensor4("W")
+    x = T.tensor4("x")
+    output_size = [(x.shape[2 + i] - 1) * stride[i] - 2 * pad[i] + 4 for i in range(2)]
+    op = A.AbstractConv2d_gradInputs(
+        imshp=(None, 5, None, None),
+        kshp=weights_shape,
+        border_mode=pad,
+        subsample=stride,
+        filter_flip=False,
+    )
+    layer = function([W, x], op(W, x, output_size))
+    kernel, inputs = rng.normal(size=weights_shape), rng.normal(size=(2, 3, 4, 3))
+    out = layer(kernel, inputs)
+    assert out.shape == (2, 5, 8, 6)
+    # Every output pixel is the sum of the input pixels scattered onto it (plain loops).
+    expected = np.zeros((2, 5, 8 + 2, 6 + 2))
+    for i in range(inputs.shape[2]):
+        for j in range(inputs.shape[3]):
+            r, c = i * stride[0], j * stride[1]
+            expected[:, :, r : r + 4, c : c + 4] += np.einsum(
+                "bi,iohw->bohw", inputs[:, :, i, j], kernel
+            )
+    np.testing.assert_allclose(out, expected[:, :, 1:-1, 1:-1], atol=1e-10)
+    # a symbolic shape vector works too, as Theano's grad passed ``bottom.shape[-2:]``
+    like = T.tensor4("like")
+    from_vector = function([W, x, like], op(W, x, like.shape[-2:]))
+    np.testing.assert_allclose(from_vector(kernel, inputs, np.zeros((2, 5, 8, 6))), out)
+
+
+def test_abstract_conv2d_settings_equality_and_text():
+    op = A.AbstractConv2d(border_mode=(0, 0), subsample=[2, 1])
+    assert op == A.AbstractConv2d(subsample=(2, 1)) and op.border_mode == "valid"
+    assert hash(op) == hash(A.AbstractConv2d(subsample=(2, 1)))
+    assert op != A.AbstractConv2d(subsample=(2, 1), filter_flip=False)
+    assert op != A.AbstractConv2d_gradWeights(subsample=(2, 1))
+    assert A.AbstractConv2d(border_mode=2).border_mode == (2, 2)
+    assert str(A.AbstractConv2d_gradInputs(kshp=(4, 3, 3, 3))) == (
+        "AbstractConv2d_gradInputs{convdim=2, border_mode='valid', subsample=(1, 1), "
+        "filter_flip=True, imshp=(None, None, None, None), kshp=(4, 3, 3, 3), "
+        "filter_dilation=(1, 1), num_groups=1, unshared=False}"
+    )
+
+
+def test_abstract_conv2d_bad_settings_and_shapes():
+    with pytest.raises(ValueError, match="'valid', 'full', 'half'"):
+        A.AbstractConv2d(border_mode="same")
+    with pytest.raises(ValueError, match="exactly 2 values"):
+        A.AbstractConv2d(border_mode=(1, 1, 1))
+    with pytest.raises(ValueError, match="subsample must have 2"):
+        A.AbstractConv2d(subsample=(1, 1, 1))
+    with pytest.raises(ValueError, match="imshp should be None or a tuple of constant"):
+        A.AbstractConv2d(imshp=(None, 3, T.lscalar("rows"), 5))
+    with pytest.raises(NotImplementedError, match="unshared"):
+        A.AbstractConv2d_gradWeights(unshared=True)
+    with pytest.raises(ValueError, match="shape must hold the 2 spatial sizes"):
+        A.AbstractConv2d_gradInputs()(T.tensor4("w"), T.tensor4("top"), (1, 2, 5, 5))
+    w, top = T.tensor4("w"), T.tensor4("top")
+    f = function([w, top], A.AbstractConv2d_gradInputs(kshp=(4, 3, 3, 3))(w, top, (5, 5)))
+    with pytest.raises(AssertionError, match="does not match given kshp"):
+        f(np.ones((4, 3, 2, 2)), np.ones((1, 4, 4, 4)))
+    x = T.tensor4("x")
+    g = function([x, w], A.AbstractConv2d(imshp=(1, 3, 5, 5))(x, w))
+    with pytest.raises(ValueError, match="input_shape"):
+        g(np.ones((1, 3, 6, 5)), np.ones((4, 3, 3, 3)))

@@ -1,6 +1,6 @@
 """``theano.tensor.nnet.abstract_conv``: the convolution functions under their module name
 (DCGAN-style code imports the transposed convolution from here), Theano's shape helpers
-and bilinear upsampling.
+bilinear upsampling and the ``AbstractConv2d`` op classes layer libraries build directly.
 
 The shape helpers compute what Theano 1.0's did, axis by axis, for 2-d and 3-d
 convolutions, on ints, ``None`` (unknown, giving ``None``) or symbolic scalars; unlike
@@ -16,7 +16,7 @@ import numpy as np
 from symgraph.compat.theano._util import deprecated, ignore_arguments
 from symgraph.compat.theano.configparser import config
 from symgraph.compat.theano.tensor.opt import Assert
-from symgraph.graph.basic import Constant
+from symgraph.graph.basic import Constant, Variable
 from symgraph.tensor.ops import math
 from symgraph.tensor.ops.conv import conv2d as _conv2d
 from symgraph.tensor.ops.conv import (
@@ -28,6 +28,9 @@ from symgraph.tensor.ops.shape import arange, concatenate
 from symgraph.tensor.variable import as_tensor
 
 __all__ = [
+    "AbstractConv2d",
+    "AbstractConv2d_gradInputs",
+    "AbstractConv2d_gradWeights",
     "assert_conv_shape",
     "assert_shape",
     "bilinear_kernel_1D",
@@ -372,3 +375,155 @@ def conv2d(
         filter_dilation=filter_dilation,
         num_groups=num_groups,
     )
+
+
+def _theano_border_mode(border_mode):
+    """``border_mode`` in Theano's normal form: a string, or a pair of ints (an int stands
+    for both axes; ``(0, 0)`` is 'valid')."""
+    if isinstance(border_mode, (int, np.integer)):
+        border_mode = (border_mode, border_mode)
+    if isinstance(border_mode, (list, tuple)):
+        if len(border_mode) != 2:
+            raise ValueError(f"border_mode must have exactly 2 values, but was {border_mode!r}")
+        border_mode = tuple(int(b) for b in border_mode)
+        if border_mode == (0, 0):
+            return "valid"
+    for axis_mode in border_mode if isinstance(border_mode, tuple) else (border_mode,):
+        _pad(axis_mode, 1)  # checks it
+    return border_mode
+
+
+def _pair(value, what: str) -> tuple:
+    value = tuple(value)
+    if len(value) != 2:
+        raise ValueError(f"{what} must have 2 elements, got {value!r}")
+    return value
+
+
+def _declared_shape(shape, what: str) -> tuple:
+    """A declared 4-d shape: its entries None or known ints (Theano's rule)."""
+    if not shape:
+        return (None,) * 4
+    shape = tuple(shape)
+    if len(shape) != 4:
+        raise ValueError(f"{what} must have 4 entries, got {shape!r}")
+    known = tuple(None if s is None else _constant_value(s) for s in shape)
+    if any(k is None and s is not None for k, s in zip(known, shape)):
+        raise ValueError(f"{what} should be None or a tuple of constant int values, got {shape!r}")
+    return known
+
+
+class _AbstractConv2dBase:
+    """The settings Theano's three 2-d convolution ops share. These are not graph ops:
+    calling one builds the core's convolution nodes; ``imshp`` and ``kshp`` (forward
+    shapes, entries None where unknown) are checked against the arrays when it runs."""
+
+    __props__ = (
+        "convdim",
+        "border_mode",
+        "subsample",
+        "filter_flip",
+        "imshp",
+        "kshp",
+        "filter_dilation",
+        "num_groups",
+        "unshared",
+    )
+
+    def __init__(
+        self,
+        imshp=None,
+        kshp=None,
+        border_mode="valid",
+        subsample=(1, 1),
+        filter_flip=True,
+        filter_dilation=(1, 1),
+        num_groups=1,
+        unshared=False,
+    ) -> None:
+        name = type(self).__name__
+        if unshared:
+            raise NotImplementedError(f"{name}(unshared=True) is not supported by symgraph")
+        if num_groups < 1:
+            raise ValueError(f"{name}: num_groups must be >= 1, got {num_groups}")
+        self.convdim = 2
+        self.border_mode = _theano_border_mode(border_mode)
+        self.subsample = _pair(subsample, f"{name}: subsample")
+        self.filter_flip = filter_flip
+        self.imshp = _declared_shape(imshp, f"{name}: imshp")
+        self.kshp = _declared_shape(kshp, f"{name}: kshp")
+        self.filter_dilation = _pair(filter_dilation, f"{name}: filter_dilation")
+        self.num_groups = num_groups
+        self.unshared = unshared
+
+    def _props(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__props__)
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other) and self._props() == other._props()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._props()))
+
+    def __str__(self) -> str:
+        settings = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__props__)
+        return f"{type(self).__name__}{{{settings}}}"
+
+    def _settings(self) -> dict:
+        """The keyword arguments the core's convolution functions share."""
+        return {
+            "border_mode": self.border_mode,
+            "subsample": self.subsample,
+            "filter_flip": self.filter_flip,
+            "filter_dilation": self.filter_dilation,
+            "num_groups": self.num_groups,
+        }
+
+    def _spatial_shape(self, shape) -> list:
+        """Theano's ``shape`` argument (the 2 spatial sizes, ints, scalars or a symbolic
+        vector) padded to the 4-d shape the core's gradient functions take."""
+        if not isinstance(shape, Variable):
+            shape = tuple(shape)
+            if len(shape) != 2:
+                raise ValueError(
+                    f"{type(self).__name__}: shape must hold the 2 spatial sizes, got {shape!r}"
+                )
+        return [None, None, shape[0], shape[1]]
+
+
+class AbstractConv2d(_AbstractConv2dBase):
+    """Theano's forward 2-d convolution op: ``AbstractConv2d(...)(img, kern)`` is
+    ``conv2d(img, kern)`` with these settings."""
+
+    def __call__(self, img, kern) -> Variable:
+        return _conv2d(
+            img, kern, input_shape=self.imshp, filter_shape=self.kshp, **self._settings()
+        )
+
+
+class AbstractConv2d_gradInputs(_AbstractConv2dBase):  # noqa: N801 - Theano's name
+    """Theano's gradient of the 2-d convolution with respect to its input (the transposed
+    convolution): ``AbstractConv2d_gradInputs(...)(kern, topgrad, shape)``, ``shape``
+    being the input's (rows, cols)."""
+
+    def __call__(self, kern, topgrad, shape) -> Variable:
+        kern = assert_shape(
+            kern,
+            self.kshp,
+            "AbstractConv2d_gradInputs shape mismatch: shape of filters does not match given kshp.",
+        )
+        return conv2d_grad_wrt_inputs(topgrad, kern, self._spatial_shape(shape), **self._settings())
+
+
+class AbstractConv2d_gradWeights(_AbstractConv2dBase):  # noqa: N801 - Theano's name
+    """Theano's gradient of the 2-d convolution with respect to its filters:
+    ``AbstractConv2d_gradWeights(...)(img, topgrad, shape)``, ``shape`` being the
+    filters' (rows, cols)."""
+
+    def __call__(self, img, topgrad, shape) -> Variable:
+        img = assert_shape(
+            img,
+            self.imshp,
+            "AbstractConv2d_gradWeights shape mismatch: shape of image does not match given imshp.",
+        )
+        return conv2d_grad_wrt_weights(img, topgrad, self._spatial_shape(shape), **self._settings())
