@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -30,7 +30,7 @@ from symgraph.graph.traversal import ancestors, clone_replace, toposort
 from symgraph.graph.type import TensorType
 from symgraph.rewrite.pipeline import run_pipeline
 from symgraph.rewrite.trace import PassTrace, trace_pipeline
-from symgraph.tensor.shared import SharedVariable
+from symgraph.tensor.shared import ON_DEVICE, SharedVariable, to_host
 from symgraph.tensor.variable import as_tensor
 
 
@@ -117,6 +117,9 @@ class Compiled:
     trace: PassTrace | None  # with trace=True
     profile: ProfileStats | None
     compile_seconds: float
+    # The NumPy code's shared storages, brought back from a device before each call
+    # where a JAX function left one there (empty for a JAX function).
+    host_storages: list = field(default_factory=list)
 
 
 class Function:
@@ -146,6 +149,7 @@ class Function:
         self.compile_seconds = compiled.compile_seconds
         self.recipe = recipe  # what function() was given, normalized: copies and pickles
         self._lock = threading.RLock() if self.updates else None
+        self._host_storages = compiled.host_storages
         self._n_required = sum(p.default_slot is None for p in self.inputs)
         # keyword -> position; a name two inputs share maps to None (ambiguous)
         self._positions: dict[str, int | None] = {}
@@ -166,6 +170,8 @@ class Function:
     def __call__(self, *args, **kwargs):
         if kwargs:
             args = self._positional(args, kwargs)
+        if ON_DEVICE and self._host_storages:
+            to_host(self._host_storages)
         lock = self._lock
         try:
             if lock is None:
@@ -430,6 +436,8 @@ def function(
             compile_inner=partial(compile_inner, mode=recipe["mode"], traces=inner_traces),
         )
         fn = program.build()
+    numpy_backend = recipe["mode"].backend != "jax"
+    used = [*shared_inputs, *(target for target, _ in update_pairs)] if numpy_backend else []
     compiled = Compiled(
         fn=fn,
         program=program,
@@ -444,6 +452,7 @@ def function(
         trace=trace_records,
         profile=ProfileStats(program) if profile else None,
         compile_seconds=time.perf_counter() - start,
+        host_storages=list({id(v.container): v.container for v in used}.values()),
     )
     if trace_records is not None:
         trace_records.program = program

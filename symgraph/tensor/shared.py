@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -9,54 +10,70 @@ import numpy as np
 from symgraph.graph.type import TensorType
 from symgraph.tensor.variable import TensorVariable
 
+# The storages whose current value is on a device only (a JAX function stored it there):
+# id -> a weak reference, dropped when the storage is collected. A NumPy function using
+# one brings it back first (``Function`` does, before the call), as ``get_value`` does. A
+# plain dict, so that the check on every call is C-fast.
+ON_DEVICE: dict[int, weakref.ref] = {}
+
 
 class SharedStorage(list):
     """A shared variable's value: a one-item list holding the NumPy value, which the
-    generated NumPy code reads and writes as ``storage[0]``.
+    generated NumPy code reads and writes as plain ``storage[0]`` (no hook on that hot
+    path).
 
-    A JAX function keeps the value on its device instead (``device``): it reads it with
-    :meth:`device_value` and stores new values with :meth:`set_device`, which leaves the
-    NumPy slot empty. Reading ``storage[0]`` (a NumPy function, ``get_value``) then copies
-    the device value to a NumPy array once and keeps both until the next store, so a NumPy
-    function and a JAX function sharing a variable both see its current value, and a loop
-    of JAX calls never copies it back. Storing with ``storage[0] = value`` drops the
-    device copy.
+    A JAX function keeps the value on its device (``device``): :meth:`device_value` puts
+    the NumPy value there when it changed since the last put, :meth:`set_device` stores a
+    new device value, leaving the NumPy slot empty and the storage in ``ON_DEVICE`` until
+    :meth:`to_host` copies it back. A loop of JAX calls therefore never copies the value
+    back, and a NumPy function sharing the variable sees its current value.
     """
 
-    __slots__ = ("device",)
+    __slots__ = ("device", "_mirrored", "__weakref__")
 
     def __init__(self, value) -> None:
         super().__init__([value])
         self.device = None
+        self._mirrored = None  # the NumPy value ``device`` was put from, or copied to
 
-    def __getitem__(self, index):
-        value = list.__getitem__(self, index)
-        if value is None and self.device is not None:
-            # a private, writable copy: the device buffer may be donated to the next step
-            value = np.array(self.device, copy=True)
-            list.__setitem__(self, 0, value)
-        return value
+    def to_host(self):
+        """The current value as a NumPy array, copied back from the device if only it had
+        the value (a private, writable copy: the device buffer may be donated)."""
+        if ON_DEVICE.pop(id(self), None) is not None:
+            self[0] = self._mirrored = np.array(self.device, copy=True)
+        return self[0]
 
-    def __setitem__(self, index, value) -> None:
-        list.__setitem__(self, index, value)
-        self.device = None
+    def store(self, value) -> None:
+        """Replace the value from the host side (``set_value``)."""
+        ON_DEVICE.pop(id(self), None)
+        self[0] = value
 
     def device_value(self, put):
-        """The value on the device, put there with ``put`` (host -> device) if needed."""
-        if self.device is None:
-            self.device = put(list.__getitem__(self, 0))
+        """The value on the device, put there with ``put`` (host -> device) when the NumPy
+        value changed since."""
+        if id(self) not in ON_DEVICE and (self.device is None or self[0] is not self._mirrored):
+            self.device = put(self[0])
+            self._mirrored = self[0]
         return self.device
 
     def set_device(self, value) -> None:
-        """Store a new device value; the NumPy copy is made when someone reads it."""
-        list.__setitem__(self, 0, None)
+        """Store a new device value; the NumPy copy is made when someone needs it."""
+        self[0] = self._mirrored = None
         self.device = value
+        key = id(self)
+        ON_DEVICE[key] = weakref.ref(self, lambda _, key=key: ON_DEVICE.pop(key, None))
 
     def __iter__(self):
-        return iter([self[0]])
+        return iter([self.to_host()])
 
     def __reduce__(self):
-        return (SharedStorage, (self[0],))
+        return (SharedStorage, (self.to_host(),))
+
+
+def to_host(storages) -> None:
+    """Bring back from the device the values of those ``storages`` only a device has."""
+    for storage in storages:
+        storage.to_host()
 
 
 class SharedVariable(TensorVariable):
@@ -78,7 +95,7 @@ class SharedVariable(TensorVariable):
 
     def get_value(self, borrow: bool = False) -> Any:
         """The current value (a copy unless ``borrow=True``)."""
-        value = self.container[0]
+        value = self.container.to_host()
         return value if borrow else value.copy()
 
     def set_value(self, value: Any, borrow: bool = False) -> None:
@@ -94,7 +111,7 @@ class SharedVariable(TensorVariable):
             raise TypeError(f"shared variable {self._label()}: {error}") from None
         if not borrow and not _is_fresh_conversion(filtered, value):
             filtered = filtered.copy()
-        self.container[0] = filtered
+        self.container.store(filtered)
 
     @property
     def value(self):
@@ -107,7 +124,7 @@ class SharedVariable(TensorVariable):
         """A new shared variable sharing this one's storage (as Theano's clone does)."""
         other = type(self)(
             self.type,
-            self.container[0],
+            self.container.to_host(),
             name=self.name,
             strict=self.strict,
             allow_downcast=self.allow_downcast,

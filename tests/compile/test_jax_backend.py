@@ -105,6 +105,18 @@ def test_numpy_and_jax_functions_sharing_a_variable_see_its_current_value():
     np.testing.assert_allclose(w.get_value(), _reference_step(np.zeros(3), xv, yv), rtol=1e-12)
 
 
+def test_set_value_replaces_a_value_left_on_the_device():
+    w = symgraph.shared(np.zeros(3), name="w")
+    step = symgraph.function([], w * 1, updates={w: w + 1}, mode="JAX")
+    read = symgraph.function([], w * 1)  # the NumPy backend
+    step()
+    w.set_value(np.full(3, 10.0))  # while the JAX function's new value is on the device
+    np.testing.assert_array_equal(read(), np.full(3, 10.0))
+    np.testing.assert_array_equal(step(), np.full(3, 10.0))
+    np.testing.assert_array_equal(w.get_value(), np.full(3, 11.0))
+    np.testing.assert_array_equal(read(), np.full(3, 11.0))
+
+
 def test_updates_donate_the_old_buffer():
     w = symgraph.shared(np.ones(4), name="w")
     step = symgraph.function([], [], updates={w: w + 1}, mode="JAX")
