@@ -3,7 +3,8 @@
     python benchmarks/overhead.py
 
 Target: ``function([x, y], x + y)`` on length-10 vectors costs at most 3x a bare
-``numpy.add`` call measured in the same run.
+``numpy.add`` call measured in the same run. Also printed: a call of a function reading
+and updating four shared variables (what shared storage costs per call).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ def main() -> None:
     print(f"numpy.add(a, b)            {fmt_us(bare)}")
     print(f"symgraph f(a, b)           {fmt_us(compiled)}")
     print(f"ratio symgraph / numpy     {compiled / bare:8.2f}x   (target <= 3x)")
+    shared = [symgraph.shared(np.zeros(10), name=f"w{k}") for k in range(4)]
+    g = symgraph.function([x], sum(shared) + x, updates=[(w, w + x) for w in shared])
+    with_shared = median_seconds(lambda: g(a), repeat=15, number=20000)
+    print(f"4 shared read and updated  {fmt_us(with_shared)}")
 
 
 if __name__ == "__main__":
