@@ -14,7 +14,8 @@ symgraph passes (``THEANO_TAGS``)::
     composite_elemwise_fusion                 fusion
     inplace, inplace_opt, inplace_elemwise_opt inplace
     scan                                      scan_trivial, scan_hoist, scan_prune,
-                                              scan_merge, scan_keep_last
+                                              scan_merge, scan_equal_outputs,
+                                              scan_keep_last
     scanOp_pushout_nonseqs_ops                scan_hoist
     scanOp_remove_constants_and_unused_inputs0,
     scanop_remove_constants_and_unused_inputs2 scan_prune
@@ -172,7 +173,14 @@ THEANO_TAGS: dict[str, tuple[str, ...]] = {
     "inplace": ("inplace",),
     "inplace_opt": ("inplace",),
     "inplace_elemwise_opt": ("inplace",),
-    "scan": ("scan_trivial", "scan_hoist", "scan_prune", "scan_merge", "scan_keep_last"),
+    "scan": (
+        "scan_trivial",
+        "scan_hoist",
+        "scan_prune",
+        "scan_merge",
+        "scan_equal_outputs",
+        "scan_keep_last",
+    ),
     "scanOp_pushout_nonseqs_ops": ("scan_hoist",),
     "scanOp_remove_constants_and_unused_inputs0": ("scan_prune",),
     "scanop_remove_constants_and_unused_inputs2": ("scan_prune",),
