@@ -466,6 +466,9 @@ class Scan(Op, HasInnerGraph):
         updated = set(self.update_outputs)
         states = self.states
         nits = [i for i in range(len(outputs)) if i not in states]
+        # An output no gradient reaches (None, or the zeros grad gives an op's outputs
+        # nothing flowed into) seeds no step: no buffer of zeros read row by row.
+        reached = [g is not None and not _zeros_of(g, o) for o, g in zip(outputs, output_grads)]
         output_grads = [zeros_like(o) if g is None else g for o, g in zip(outputs, output_grads)]
         steps = n if self.truncate_gradient == -1 else minimum(n, self.truncate_gradient)
         start = n - steps
@@ -477,16 +480,15 @@ class Scan(Op, HasInnerGraph):
         # variables stand for the gradients reaching each output's row and for the
         # backward loop's states (per state a window of its rows' gradients, per
         # differentiable non-sequence the sum so far).
-        state_grads = [_row_variable(output_grads[i]) for i in states]
-        nit_grads = [_row_variable(output_grads[i]) for i in nits]
+        state_grads = {i: _row_variable(output_grads[i]) for i in states if reached[i]}
+        nit_grads = {i: _row_variable(output_grads[i]) for i in nits if reached[i]}
         windows = [init.type.make_variable() for init in inits]
         sums = [w.type.make_variable() for w, wanted in zip(non_seqs, wanted_non_seqs) if wanted]
-        seeds = {}
+        seeds = dict(nit_grads)
         for j, i in enumerate(states):
             if i not in updated:
-                seeds[i] = state_grads[j] + windows[j][self.rows(i) - 1]
-        for j, i in enumerate(nits):
-            seeds[i] = nit_grads[j]
+                from_later_steps = windows[j][self.rows(i) - 1]
+                seeds[i] = state_grads[i] + from_later_steps if reached[i] else from_later_steps
         float_taps = [
             v
             for i, taps in zip(states, inner_taps)
@@ -504,10 +506,12 @@ class Scan(Op, HasInnerGraph):
         new_windows = []
         for j, i in enumerate(states):
             k, window = self.rows(i), windows[j]
-            rows = [zeros_like(window[0])] + [window[r - 1] for r in range(1, k)]
+            rows = [None] + [window[r - 1] for r in range(1, k)]  # None: no gradient yet
             for tap, slot in zip(self.state_taps[i], inner_taps[j]):
                 if slot in tap_grads:
-                    rows[k + tap] = rows[k + tap] + tap_grads[slot]
+                    g = tap_grads[slot].astype(window.dtype)
+                    rows[k + tap] = g if rows[k + tap] is None else rows[k + tap] + g
+            rows = [zeros_like(window[0]) if row is None else row for row in rows]
             # One row (a single tap -1): a new axis is a view, stacking would copy.
             new_windows.append(
                 rows[0].dimshuffle("x", *range(rows[0].ndim)) if k == 1 else stack(rows)
@@ -523,8 +527,8 @@ class Scan(Op, HasInnerGraph):
             per_step += [
                 (v, outputs[i], k + tap) for tap, v in zip(self.state_taps[i], inner_taps[j])
             ]
-        per_step += [(g, output_grads[i], self.rows(i)) for g, i in zip(state_grads, states)]
-        per_step += [(g, output_grads[i], 0) for g, i in zip(nit_grads, nits)]
+        per_step += [(g, output_grads[i], self.rows(i)) for i, g in state_grads.items()]
+        per_step += [(g, output_grads[i], 0) for i, g in nit_grads.items()]
         saved = self.forward_values_read(backward_outputs)
         step_output = {}
         for i, v in enumerate(self.step_outputs):
@@ -578,6 +582,9 @@ class Scan(Op, HasInnerGraph):
             k = self.rows(i)
             if not _is_float(inits[j]) or i in updated:
                 init_grads.append(None)
+                continue
+            if not reached[i]:
+                init_grads.append(window_buffers[j][-1])
                 continue
             buffer_grad = inc_subtensor(output_grads[i][start : start + k], window_buffers[j][-1])
             init_grads.append(buffer_grad[:k])
@@ -712,6 +719,15 @@ def is_deterministic(op) -> bool:
         inner = toposort(op.inner_outputs, blockers=op.inner_inputs)
         return all(is_deterministic(n.op) for n in inner)
     return True
+
+
+def _zeros_of(g: Variable, output: Variable) -> bool:
+    """Whether ``g`` is ``zeros_like(output)``."""
+    node = g.owner
+    if node is None or getattr(getattr(node.op, "scalar_op", None), "name", None) != "second":
+        return False
+    fill = node.inputs[1]
+    return node.inputs[0] is output and isinstance(fill, Constant) and not np.any(fill.data)
 
 
 def _row_variable(buffer: Variable) -> Variable:
