@@ -417,7 +417,8 @@ def _with_fresh_inner_inputs(loop: Loop) -> Loop:
 
 
 def _merged(first: Loop, second: Loop) -> Loop:
-    names = [n for n in (first.name, second.name) if n]
+    # A loop merged with a copy of itself (a gradient's) keeps its name.
+    names = list(dict.fromkeys(n for n in (first.name, second.name) if n))
     second = _with_fresh_inner_inputs(second)
     return replace(
         first,

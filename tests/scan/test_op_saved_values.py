@@ -61,7 +61,12 @@ def lstm(x, h0, c0, W, U):
         return [o * T.tanh(c), c]
 
     (hs, cs), _ = symgraph.scan(
-        step, sequences=x, outputs_info=[h0, c0], non_sequences=[W, U], return_list=True
+        step,
+        sequences=x,
+        outputs_info=[h0, c0],
+        non_sequences=[W, U],
+        name="lstm",
+        return_list=True,
     )
     return (hs**2).sum() + cs.sum()
 
@@ -149,6 +154,9 @@ def test_the_lstm_backward_loop_computes_no_forward_product():
     forward, saving, backward = loops(grads)
     assert n_products(forward.op) == n_products(saving.op) == 2
     assert len(saving.outputs) > len(forward.outputs)
+    # The gates' slices of z are taken again from z, not saved beside it.
+    saved = saving.op.inner_outputs[len(forward.outputs) :]
+    assert not any(v.owner.op.view_map for v in saved)
     assert n_products(backward.op) == 4
     f = symgraph.function(inputs, grads, trace=True)
     # The copy runs as one loop with the original, its states computed once.
@@ -156,6 +164,7 @@ def test_the_lstm_backward_loop_computes_no_forward_product():
     assert dict(f.trace["scan_equal_outputs"].rewrites) == {"scan_merge_equal_outputs": 2}
     forward, backward = compiled_loops(f)
     assert len(forward.op.states) == 2
+    assert (forward.op.name, backward.op.name) == ("lstm", "grad of lstm")
     # dz W.T, x's gradient, is not asked for: scan_prune drops it.
     assert (n_products(forward.op), n_products(backward.op)) == (2, 3)
 
