@@ -89,12 +89,13 @@ def _counts(summary: str) -> dict[str, int]:
 
 
 def test_lasagne_test_suite_passes(lasagne_tree):
-    """Lasagne's 733 tests (``--runslow`` included: its examples for one epoch each)."""
+    """Lasagne's 732 tests (``--runslow``: its two examples for one epoch each too): 487 pass, the
+    245 it skips are its GPU-only layers."""
     result = _pytest_in(lasagne_tree, "--runslow", "lasagne/tests")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     counts = _counts(result.stdout)
-    assert counts.get("passed", 0) >= 480 and "failed" not in counts, output[-3000:]
+    assert counts.get("passed", 0) >= 487 and "failed" not in counts, output[-3000:]
     skips = [line for line in result.stdout.splitlines() if line.startswith("SKIPPED")]
     assert len(skips) > 0
     not_gpu = [line for line in skips if not GPU_ONLY.search(line)]
