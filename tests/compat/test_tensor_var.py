@@ -3,6 +3,7 @@
 parameter given as an expression is used as it is, a shared one is tiled over the batch)."""
 
 import numpy as np
+import pytest
 
 import symgraph
 
@@ -51,3 +52,21 @@ def test_subclass_of_tensor_variable_checks_its_own_instances(theano):
     tagged = Tagged(T.dvector)  # T.dvector is a TensorType, as in Theano
     assert isinstance(tagged, Tagged) and isinstance(tagged, T.TensorVariable)
     assert not isinstance(T.vector(), Tagged)
+
+
+def test_dimshuffle_class_takes_theano_constructor(theano):
+    """``DimShuffle(input_broadcastable, new_order)`` as Theano code builds it directly; the
+    op is the core's, equal to the one ``x.dimshuffle`` makes."""
+    T = theano.tensor
+    y = T.dtensor3("x").sum(axis=1)
+    op = T.DimShuffle(y.type.broadcastable, [0, "x", 1])
+    z = op(y)
+    assert op == y.dimshuffle(0, "x", 1).owner.op
+    assert isinstance(z.owner.op, T.DimShuffle)
+    assert isinstance(y.dimshuffle(1, 0).owner.op, theano.tensor.elemwise.DimShuffle)
+    value = np.arange(24.0).reshape(2, 3, 4)
+    np.testing.assert_array_equal(
+        theano.function([y.owner.inputs[0]], z)(value), value.sum(axis=1)[:, None, :]
+    )
+    with pytest.raises(TypeError, match="broadcastable pattern"):
+        T.DimShuffle(2, [1, 0])
