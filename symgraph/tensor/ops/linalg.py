@@ -425,6 +425,11 @@ class Expm(_SquareToSquare):
         kernel = ctx.bind(_expm_kernel, "expm")
         return f"{kernel}({inputs[0]}, np.{node.outputs[0].dtype})"
 
+    def jax(self, node, inputs, jx):
+        # in float64, as the NumPy kernel computes, then cast to the output's dtype
+        x = inputs[0].astype(np.float64)
+        return jx.scipy.linalg.expm(x).astype(node.outputs[0].type.numpy_dtype)
+
     def grad(self, node, output_grads):
         # The gradient is the Frechet derivative at x^T applied to gz, which is the
         # upper-right block of expm([[x^T, gz], [0, x^T]]) (Najfeld and Havel, 1995).
