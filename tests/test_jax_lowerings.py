@@ -24,9 +24,11 @@ from symgraph.tensor.ops.pool import _PoolOp  # noqa: E402
 # Ops that run on the NumPy backend only, each refused by the JAX backend with an error
 # naming it: Theano's MRG generator, printing and assertions (Python side effects inside a
 # traced function), user ops written in Python, and ops whose output shape depends on
-# input values (nonzero: XLA compiles for fixed shapes).
+# input values (XLA compiles for fixed shapes): nonzero, and lstsq (its residuals are one
+# per column of b, or none when a's rank is short, which only the values tell).
 NO_LOWERING = {
     "NonZero",
+    "Lstsq",
     "ChoiceFromUniform",
     "MRGUniform",
     "MultinomialFromUniform",
