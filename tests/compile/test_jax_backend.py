@@ -298,3 +298,26 @@ def test_repeat_with_constant_counts_and_its_gradient():
     f = symgraph.function([x, counts], T.repeat(x, counts, axis=0), mode="JAX")
     with pytest.raises(ValueError, match="Repeat.*while tracing"):
         f(value, [1, 2])
+
+
+@pytest.mark.parametrize("mode", ["max", "sum", "average_inc_pad", "average_exc_pad"])
+@pytest.mark.parametrize(
+    "shape, ws, stride, ignore_border",
+    [
+        ((2, 3, 4, 6), (2, 2), None, True),  # windows tiling the input exactly
+        ((1, 2, 6, 6), (3, 2), None, False),  # the same, ignore_border=False
+        ((1, 1, 5, 5), (2, 2), None, True),  # a row and a column no window covers
+        ((1, 1, 4, 4), (2, 2), (1, 1), True),  # overlapping windows
+    ],
+)
+def test_pool_gradients_agree_with_the_numpy_backend(mode, shape, ws, stride, ignore_border):
+    rng = np.random.default_rng(5)
+    x = T.tensor4("x")
+    pooled = T.pool_2d(x, ws, ignore_border=ignore_border, stride=stride, mode=mode)
+    outputs = [pooled, symgraph.grad((pooled**2).sum(), x)]
+    # rounded values: ties inside a window, where every maximal cell gets the gradient
+    for value in (rng.standard_normal(shape), np.round(rng.standard_normal(shape))):
+        on_jax = symgraph.function([x], outputs, mode="JAX")(value)
+        on_numpy = symgraph.function([x], outputs)(value)
+        for jax_value, numpy_value in zip(on_jax, on_numpy):
+            np.testing.assert_allclose(jax_value, numpy_value, rtol=1e-12, atol=1e-12)
