@@ -10,7 +10,6 @@ GPU correlation layer); every skip is checked to be one of them.
 """
 
 import gzip
-import hashlib
 import os
 import pathlib
 import pickle
@@ -20,6 +19,7 @@ import sys
 import tarfile
 
 import pytest
+from helpers import fetch_sdist
 
 from symgraph.datasets import load_mnist
 
@@ -32,26 +32,11 @@ GPU_ONLY = re.compile(r"cuda_convnet|cuDNN|dnn not available|corrmm")
 pytestmark = pytest.mark.slow  # Lasagne's whole suite and three example runs: about a minute
 
 
-def _fetch_sdist(directory: pathlib.Path) -> pathlib.Path:
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
-    command += ["--dest", str(directory), "Lasagne==0.1"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    path = directory / SDIST
-    if result.returncode != 0 or not path.exists():
-        message = f"could not fetch Lasagne 0.1's source from the package index:\n{result.stderr}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert digest == SDIST_SHA256, f"{SDIST} from the index has SHA-256 {digest}"
-    return path
-
-
 @pytest.fixture(scope="module")
 def lasagne_tree(tmp_path_factory):
     """Lasagne 0.1's source tree with a small ``mnist.pkl.gz`` (the examples' dataset) in it."""
     base = tmp_path_factory.mktemp("lasagne")
-    with tarfile.open(_fetch_sdist(base)) as archive:
+    with tarfile.open(fetch_sdist(base, "Lasagne==0.1", SDIST, SDIST_SHA256)) as archive:
         archive.extractall(base, filter="data")
     tree = base / "Lasagne-0.1"
     (train_x, train_y), (valid_x, valid_y), (test_x, test_y) = load_mnist(dtype="float32")
