@@ -236,3 +236,29 @@ def test_draws_used_inside_scan_advance_at_every_call(theano):
         for out, drawn in calls:
             np.testing.assert_array_equal(out, np.tile(drawn, (3, 1)))
         assert len({tuple(drawn) for _, drawn in calls}) > 1
+
+
+def test_stream_state_is_a_shared_random_state(theano):
+    """As in Theano: a sample carries its stream's state (``rng``, whose value is a
+    ``numpy.random.RandomState``) and that state's update; ``streams[rng]`` reads and sets
+    it, and ``theano.shared`` holds a ``RandomState``."""
+    from theano.tensor.shared_randomstreams import RandomStreams
+
+    streams = RandomStreams(234)
+    sample = streams.uniform((2, 2))
+    f = theano.function([], sample)
+    assert isinstance(sample.rng.get_value(borrow=True), np.random.RandomState)
+    assert sample.update[0] is sample.rng
+    replay = np.random.RandomState()
+    replay.set_state(streams[sample.rng].get_state())
+    np.testing.assert_array_equal(f(), replay.uniform(size=(2, 2)))
+    np.testing.assert_array_equal(f(), replay.uniform(size=(2, 2)))
+    streams[sample.rng] = np.random.RandomState(5)
+    np.testing.assert_array_equal(f(), np.random.RandomState(5).uniform(size=(2, 2)))
+    # the update pair drives the stream by hand when default updates are off
+    g = theano.function([], sample, updates=[sample.update], no_default_updates=True)
+    assert not np.array_equal(g(), g())
+    held = theano.shared(np.random.RandomState(3), name="rng")
+    assert held.get_value().randn() == np.random.RandomState(3).randn()
+    held.set_value(np.random.RandomState(4))
+    assert held.get_value().randn() == np.random.RandomState(4).randn()

@@ -31,9 +31,12 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
+
 import symgraph
 from symgraph.compat.theano._util import deprecated, ignore_arguments, warn
 from symgraph.compat.theano.configparser import config
+from symgraph.compat.theano.tensor.raw_random import random_state_shared
 from symgraph.compile import Mode as _Mode
 from symgraph.compile import Out, SharedVariable
 from symgraph.compile.function import Function as _Function
@@ -120,6 +123,8 @@ class TensorSharedVariable(SharedVariable):
 def shared(value, name=None, strict=False, allow_downcast=None, **kwargs) -> TensorSharedVariable:
     """``theano.shared``: Theano's argument order (``strict`` third); ``borrow``,
     ``broadcastable`` and ``shape`` by keyword."""
+    if isinstance(value, np.random.RandomState):
+        return random_state_shared(value, name, strict, allow_downcast)
     variable = _shared(value, name=name, strict=strict, allow_downcast=allow_downcast, **kwargs)
     return TensorSharedVariable(
         variable.type,

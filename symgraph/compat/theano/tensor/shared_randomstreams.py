@@ -17,12 +17,13 @@ from symgraph.compat.theano.configparser import config
 from symgraph.compat.theano.tensor.raw_random import (
     RANDOM_STATE_TYPE,
     RandomFunction,
+    RandomStateSharedVariable,
     state_from_random_state,
     theano_typed,
 )
 from symgraph.tensor.random import RandomStreams as _RandomStreams
 
-__all__ = ["RandomStreams", "RandomFunction"]
+__all__ = ["RandomFunction", "RandomStateSharedVariable", "RandomStreams"]
 
 # each variable's RandomState is seeded with randint(_SEED_BOUND) of the seed generator
 _SEED_BOUND = 2**30
@@ -38,6 +39,7 @@ class RandomStreams(_RandomStreams):
 
     op_class = RandomFunction
     state_type = RANDOM_STATE_TYPE
+    state_class = RandomStateSharedVariable
 
     def __init__(self, seed=None) -> None:
         super().__init__(seed)
@@ -46,6 +48,23 @@ class RandomStreams(_RandomStreams):
     def _next_state(self) -> np.ndarray:
         seed = int(self.gen_seedgen.randint(_SEED_BOUND))
         return state_from_random_state(np.random.RandomState(seed))
+
+    def gen(self, distribution, size=None, params=(), ndim=None, dtype=None, options=()):
+        """A sample from a new stream; as in Theano it carries its stream's state
+        (``sample.rng``, a shared ``RandomState``) and that state's update
+        (``sample.update``, a pair for ``updates=``)."""
+        sample = super().gen(distribution, size, params, ndim, dtype, options)
+        state, new_state = self.state_updates[-1]
+        sample.rng, sample.update = state, (state, new_state)
+        return sample
+
+    def __getitem__(self, state: RandomStateSharedVariable) -> np.random.RandomState:
+        """``streams[sample.rng]``: that stream's ``RandomState``."""
+        return state.get_value(borrow=True)
+
+    def __setitem__(self, state: RandomStateSharedVariable, value) -> None:
+        """``streams[sample.rng] = numpy.random.RandomState(...)``: restart that stream."""
+        state.set_value(value, borrow=True)
 
     def seed(self, seed=None) -> None:
         """Re-seed every stream from ``RandomState(seed)`` (None: the construction seed);
