@@ -262,3 +262,35 @@ def test_stream_state_is_a_shared_random_state(theano):
     assert held.get_value().randn() == np.random.RandomState(3).randn()
     held.set_value(np.random.RandomState(4))
     assert held.get_value().randn() == np.random.RandomState(4).randn()
+
+
+def test_shuffle_row_elements_shuffles_each_row_as_random_state_does(theano):
+    from theano.tensor.shared_randomstreams import RandomStreams
+
+    streams = RandomStreams(11)
+    x = theano.tensor.dtensor3("x")
+    shuffled = streams.shuffle_row_elements(x)
+    f = theano.function([x], [shuffled, shuffled.permutation])
+    value = np.arange(24.0).reshape(2, 3, 4)
+    got, perm = f(value)
+    replay = np.random.RandomState(int(np.random.RandomState(11).randint(2**30)))
+    expected = value.copy()
+    for row in expected.reshape(-1, 4):
+        replay.shuffle(row)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(np.take_along_axis(value, perm, axis=-1), got)
+    # the gradient goes back to each entry's place
+    g = theano.function([x], theano.grad((shuffled * np.arange(4.0)).sum(), x))
+    streams.seed(11)
+    grad = g(value)
+    np.testing.assert_array_equal(
+        np.sort(grad, axis=-1), np.broadcast_to(np.arange(4.0), grad.shape)
+    )
+
+
+def test_choice_with_a_false_p_is_uniform(theano):
+    from theano.tensor.shared_randomstreams import RandomStreams
+
+    f = theano.function([], RandomStreams(4).choice((3, 2), 10, 1, 0))
+    replay = np.random.RandomState(int(np.random.RandomState(4).randint(2**30)))
+    np.testing.assert_array_equal(f(), replay.choice(10, (3, 2), True, None))

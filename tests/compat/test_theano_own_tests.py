@@ -23,7 +23,7 @@ from helpers import fetch_sdist
 ENV_DIR = pathlib.Path(__file__).parent / "theano_env"
 ROOT = pathlib.Path(__file__).parents[2]
 
-pytestmark = pytest.mark.slow  # 463 tests, most of them pooling gradient checks
+pytestmark = pytest.mark.slow  # 497 tests, most of them pooling gradient checks
 
 MODULES = [
     "theano/tensor/signal/tests/test_pool.py",
@@ -31,6 +31,7 @@ MODULES = [
     "theano/tensor/nnet/tests/test_conv.py",
     "theano/tensor/tests/test_keepdims.py",
     "theano/tensor/tests/test_inc_subtensor.py",
+    "theano/tensor/tests/test_shared_randomstreams.py",
 ]
 
 EXPECTED_FAILURES = {
@@ -54,6 +55,11 @@ EXPECTED_FAILURES = {
     "test_conv.TestConv2D.test_subsample": "expects symbolic image shapes to be refused; "
     "symgraph accepts them",
     "test_conv.TestConv2D.test_wrong_info": "the same (expects NotScalarConstantError)",
+    "test_shared_randomstreams.T_SharedRandomStreams.test_get_value_borrow": "expects the "
+    "shared variable's storage to hold a RandomState object: here it holds the state's words",
+    "test_shared_randomstreams.T_SharedRandomStreams.test_get_value_internal_type": "the same",
+    "test_shared_randomstreams.T_SharedRandomStreams.test_set_value_borrow": "the same",
+    "test_shared_randomstreams.T_SharedRandomStreams.test_shared_constructor_borrow": "the same",
 }
 
 
@@ -99,7 +105,7 @@ def test_theano_own_test_modules_pass(theano_source):
     outcomes = _outcomes(report)
     failed = {name for name, kind in outcomes.items() if kind in ("failure", "error")}
     passed = [name for name, kind in outcomes.items() if kind == "passed"]
-    assert len(passed) >= 453, result.stdout[-3000:]
+    assert len(passed) >= 483, result.stdout[-3000:]
     unexpected = failed - set(EXPECTED_FAILURES)
     assert not unexpected, "\n".join(sorted(unexpected)) + "\n" + result.stdout[-6000:]
     now_passing = set(EXPECTED_FAILURES) - failed

@@ -21,6 +21,7 @@ from symgraph.compat.theano.tensor.raw_random import (
     state_from_random_state,
     theano_typed,
 )
+from symgraph.tensor import arange, as_tensor
 from symgraph.tensor.random import RandomStreams as _RandomStreams
 
 __all__ = ["RandomFunction", "RandomStateSharedVariable", "RandomStreams"]
@@ -107,6 +108,8 @@ class RandomStreams(_RandomStreams):
 
     def choice(self, size=None, a=2, replace=True, p=None, ndim=None, dtype="int64"):
         """Samples of ``range(a)`` (or of the vector ``a``): ``RandomState.choice``."""
+        if isinstance(p, (int, float, list, tuple)) and not p:
+            p = None  # Theano read a false p (0, []) as no p: every choice equally likely
         params = (theano_typed(a),) if p is None else (theano_typed(a), p)
         return self.gen("choice", size, params, ndim, dtype, (("replace", bool(replace)),))
 
@@ -115,6 +118,21 @@ class RandomStreams(_RandomStreams):
         return self.gen(
             "permutation", () if size is None else size, (theano_typed(n),), ndim, dtype
         )
+
+    def shuffle_row_elements(self, input):
+        """``input`` with the entries of every row (its last axis) shuffled, each row by its
+        own permutation, drawn in row order as ``RandomState.shuffle`` would shuffle them;
+        the permutations are ``result.permutation``."""
+        input = as_tensor(input)
+        if input.ndim == 0:
+            raise TypeError(f"shuffle_row_elements needs at least a vector, got {input}")
+        length = input.shape[-1]
+        perm = self.permutation(size=input.shape[:-1], n=length, ndim=input.ndim - 1)
+        rows = input.reshape((-1, length))
+        picked = rows[arange(rows.shape[0]).dimshuffle(0, "x"), perm.reshape((-1, length))]
+        shuffled = picked.reshape(input.shape, ndim=input.ndim)
+        shuffled.permutation = perm
+        return shuffled
 
     def multinomial(self, size=None, n=1, pvals=None, ndim=None, dtype="int64"):
         """Multinomial counts over the last axis of ``pvals``, one row at a time."""
