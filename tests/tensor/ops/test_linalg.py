@@ -6,7 +6,7 @@ import importlib
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -146,6 +146,10 @@ def _least_squares_by_svd(a, b, rcond):
     deficient=st.booleans(),
 )
 def test_lstsq_against_the_svd(mode, rows, cols, seed, columns, rcond, deficient):
+    # With the cut-off at machine precision, an exactly dependent column leaves a singular
+    # value of rounding noise (about eps times the largest) that LAPACK's lstsq and the SVD
+    # here may put on either side of it: the rank is only defined for the larger cut-offs.
+    assume(not (deficient and rcond < 0))
     rng = np.random.default_rng(seed)
     a = rng.normal(size=(rows, cols))
     if deficient and cols > 1:

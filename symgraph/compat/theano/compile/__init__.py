@@ -415,5 +415,7 @@ def Param(  # noqa: N802 - Theano's name
     )
 
 
-from symgraph.compat.theano.compile import mode, ops  # noqa: E402
+# theano.compile.mode, an attribute of the package as in Theano (importing it sets it)
+import symgraph.compat.theano.compile.mode  # noqa: E402
+from symgraph.compat.theano.compile import ops  # noqa: E402
 from symgraph.compat.theano.compile.ops import as_op  # noqa: E402, F401
