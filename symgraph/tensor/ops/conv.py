@@ -87,6 +87,7 @@ class _ConvOp(Op):
 
     __props__ = ("border_mode", "subsample", "filter_dilation", "filter_flip", "num_groups")
     spatial_dims: int
+    prints_flip = False  # the forward op shows filter_flip in its name
 
     def __init__(
         self,
@@ -131,7 +132,7 @@ class _ConvOp(Op):
         ones = (1,) * self.spatial_dims
         return (
             f"{self.border_mode}, stride={self.subsample}"
-            + (f", flip={self.filter_flip}" if isinstance(self, _Conv) else "")
+            + (f", flip={self.filter_flip}" if self.prints_flip else "")
             + (f", groups={self.num_groups}" if self.num_groups > 1 else "")
             + (f", dilation={self.filter_dilation}" if self.filter_dilation != ones else "")
         )
@@ -224,6 +225,7 @@ class _Conv(_ConvOp):
     """The forward convolution (see ``Conv2d``)."""
 
     __props__ = _ConvOp.__props__ + ("input_shape", "filter_shape")
+    prints_flip = True
 
     def __init__(
         self,
@@ -367,7 +369,7 @@ class _ConvGradOp(_ConvOp):
         # gw = vjp wrt w, at the forward shapes given by ``spatial``.
         a, b, spatial = inputs
         spatial = tuple(_static_ints(spatial, self))
-        if isinstance(self, _ConvGradInputs):
+        if self.kernel_name == "conv_grad_inputs":
             gy, w = a, b
             x_shape = (gy.shape[0], w.shape[1] * self.num_groups) + spatial
             x = jx.numpy.zeros(x_shape, gy.dtype)
