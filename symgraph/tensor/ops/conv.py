@@ -97,7 +97,7 @@ class _ConvOp(Op):
         filter_flip=True,
         num_groups=1,
     ) -> None:
-        nd, name = self.spatial_dims, self.name
+        nd, name = self.spatial_dims, self.function_name
         self.border_mode = border_mode = _border_mode(border_mode, f"{name}: border_mode")
         self.subsample = int_tuple(subsample, nd, f"{name}: subsample")
         self.filter_dilation = int_tuple(filter_dilation, nd, f"{name}: filter_dilation")
@@ -110,7 +110,7 @@ class _ConvOp(Op):
             raise ValueError(f"{name}: {error}") from None
 
     @property
-    def name(self) -> str:
+    def function_name(self) -> str:
         """The user function's name, ``conv2d`` or ``conv3d``."""
         return f"conv{self.spatial_dims}d"
 
@@ -168,7 +168,7 @@ class _ConvOp(Op):
         for variable, what in variables_and_words:
             if variable.ndim != rank:
                 raise TypeError(
-                    f"{self.name}: the {what} {variable} must be {rank}-d, "
+                    f"{self.function_name}: the {what} {variable} must be {rank}-d, "
                     f"got {variable.type.describe()}"
                 )
 
@@ -186,7 +186,7 @@ class _ConvOp(Op):
             )
         except ValueError as error:
             raise ValueError(
-                f"{self.name} of input {x.shape} with filters {w.shape}: {error}"
+                f"{self.function_name} of input {x.shape} with filters {w.shape}: {error}"
             ) from None
         pads = kernels.normalize_border_mode(self.border_mode, w.shape[2:], self.filter_dilation)
         if self.filter_flip:
@@ -238,8 +238,8 @@ class _Conv(_ConvOp):
         filter_shape=None,
     ) -> None:
         super().__init__(border_mode, subsample, filter_dilation, filter_flip, num_groups)
-        self.input_shape = _declared_shape(input_shape, f"{self.name}: input_shape")
-        self.filter_shape = _declared_shape(filter_shape, f"{self.name}: filter_shape")
+        self.input_shape = _declared_shape(input_shape, f"{self.function_name}: input_shape")
+        self.filter_shape = _declared_shape(filter_shape, f"{self.function_name}: filter_shape")
 
     def make_node(self, x, w) -> Apply:
         x, w = _float_inputs(x, w)
@@ -249,7 +249,7 @@ class _Conv(_ConvOp):
         shape = self._output_shape(
             x_shape,
             w_shape,
-            f"{self.name} of {x} with input shape {shape_text(x_shape)} and "
+            f"{self.function_name} of {x} with input shape {shape_text(x_shape)} and "
             f"{w} with filter shape {shape_text(w_shape)}",
         )
         return Apply(self, [x, w], [TensorType(x.dtype, shape)])
@@ -259,19 +259,21 @@ class _Conv(_ConvOp):
             return static
         rank = self.spatial_dims + 2
         if len(declared) != rank:
-            raise ValueError(f"{self.name}: {what}_shape must have {rank} entries, got {declared}")
+            raise ValueError(
+                f"{self.function_name}: {what}_shape must have {rank} entries, got {declared}"
+            )
         merged = []
         for axis, (s, d) in enumerate(zip(static, declared)):
             if s is not None and d is not None and s != d:
                 raise ValueError(
-                    f"{self.name}: declared {what}_shape {shape_text(declared)} disagrees "
+                    f"{self.function_name}: declared {what}_shape {shape_text(declared)} disagrees "
                     f"with {variable}'s static shape {shape_text(static)} (axis {axis})"
                 )
             merged.append(s if s is not None else d)
         return tuple(merged)
 
     def emit(self, node, inputs, ctx):
-        kernel = ctx.bind(_checked_conv, self.name)
+        kernel = ctx.bind(_checked_conv, self.function_name)
         declared = (
             f", {self.input_shape}, {self.filter_shape}"
             if (self.input_shape or self.filter_shape)
@@ -356,7 +358,7 @@ class _ConvGradOp(_ConvOp):
     kernel_name: str
 
     def emit(self, node, inputs, ctx):
-        hint = self.kernel_name.replace("conv", self.name, 1)  # conv3d_grad_inputs
+        hint = self.kernel_name.replace("conv", self.function_name, 1)  # conv3d_grad_inputs
         kernel = ctx.bind(getattr(kernels, self.kernel_name), hint)
         return f"{kernel}({inputs[0]}, {inputs[1]}, {inputs[2]}, {self._kernel_args()})"
 
@@ -394,7 +396,7 @@ class _ConvGradInputs(_ConvGradOp):
         sizes = _static_spatial(spatial, self.spatial_dims)
         channels = None if w.type.shape[1] is None else w.type.shape[1] * self.num_groups
         shape = (gy.type.shape[0], channels, *sizes)
-        context = f"{self.name}_grad_wrt_inputs"
+        context = f"{self.function_name}_grad_wrt_inputs"
         if None not in sizes:
             expected = self._output_shape(shape, w.type.shape, context)
             for axis in range(1, self.spatial_dims + 2):
