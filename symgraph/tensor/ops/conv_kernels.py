@@ -97,6 +97,8 @@ def _is_int(v: Any) -> bool:
 
 def _per_axis(value: Any, nd: int, name: str) -> tuple[int, ...]:
     """Return ``value`` as ``nd`` positive ints (an int is used for every axis)."""
+    if type(value) is tuple and len(value) == nd and all(type(v) is int and v > 0 for v in value):
+        return value  # already normal: the common case, checked fast
     words = "a pair of ints" if nd == 2 else f"a tuple of {nd} ints"
     if _is_int(value):
         ints = (int(value),) * nd
@@ -625,16 +627,14 @@ def _grad_inputs_col2im(gy: np.ndarray, w_eff: np.ndarray, geo: _Geometry) -> np
     dst, src = geo.interior()
     reach = [(o - 1) * s + 1 for o, s in zip(geo.out, geo.stride)]
     # For each kernel tap: its index into the columns, and the input pixels it read.
-    taps = [
-        (
-            (_ALL, *tap),
-            (_ALL, _ALL)
-            + tuple(
-                slice(i * d, i * d + r, s) for i, d, r, s in zip(tap, geo.dil, reach, geo.stride)
-            ),
+    columns = itertools.product(*(range(k) for k in geo.ksize))
+    windows = itertools.product(
+        *(
+            [slice(i * d, i * d + r, s) for i in range(k)]
+            for k, d, r, s in zip(geo.ksize, geo.dil, reach, geo.stride)
         )
-        for tap in itertools.product(*(range(k) for k in geo.ksize))
-    ]
+    )
+    taps = [((_ALL, *tap), (_ALL, _ALL, *window)) for tap, window in zip(columns, windows)]
     for n0 in range(0, geo.n, nb):
         b = min(nb, geo.n - n0)
         gy2 = _copy_grad_chunk(gy, n0, b, gybuf, geo, inner)
