@@ -81,9 +81,11 @@ from symgraph.tensor.ops.linalg import (
     AllocDiag,
     Cholesky,
     Det,
+    Eig,
     Eigh,
     Expm,
     ExtractDiag,
+    Lstsq,
     MatrixInverse,
     MatrixPinv,
     Solve,
@@ -211,12 +213,13 @@ def _assert_same(variable: Variable, expected, actual, what: str, tolerance=None
     if tolerance is None or dtype.kind not in "fc":
         np.testing.assert_array_equal(actual, expected.astype(dtype), err_msg=what)
     else:
+        wide = np.complex128 if dtype.kind == "c" else np.float64
         np.testing.assert_allclose(
-            actual.astype(np.float64),
-            expected.astype(np.float64),
+            actual.astype(wide),
+            expected.astype(wide),
             equal_nan=True,
             err_msg=what,
-            **tolerance[dtype.name],
+            **tolerance[np.finfo(dtype).dtype.name],  # complex64: float32's tolerance
         )
 
 
@@ -1042,6 +1045,35 @@ def eigh_case(data):
     return Case(Eigh(uplo).make_node(x), [value], lambda v: list(np.linalg.eigh(v, UPLO=uplo)))
 
 
+def eig_case(data):
+    x, value = _matrix_input(data)
+
+    def reference(v):
+        w, vectors = np.linalg.eig(v)
+        dtype = np.result_type(v.dtype, np.complex64)
+        return [w.astype(dtype), vectors.astype(dtype)]
+
+    return Case(Eig().make_node(x), [value], reference)
+
+
+def lstsq_case(data):
+    x, value = _matrix_input(data, square=False)
+    dtype = data.draw(st.sampled_from(FLOATS))
+    b_shape = data.draw(st.sampled_from([(value.shape[0],), (value.shape[0], 2)]))
+    b, b_value = draw_input(data, dtype, b_shape)
+    # -1: machine precision; 0.5 drops singular values below half the largest
+    rcond, rcond_value = scalar_input(
+        data, data.draw(st.sampled_from([-1.0, 1e-6, 0.5])), "float64"
+    )
+
+    def reference(p, q, r):
+        solution, residuals, rank, singular = np.linalg.lstsq(p, q, rcond=r)
+        out = np.result_type(p.dtype, q.dtype)
+        return [solution.astype(out), residuals.astype(out), rank, singular.astype(out)]
+
+    return Case(Lstsq().make_node(x, b, rcond), [value, b_value, rcond_value], reference)
+
+
 def svd_case(data):
     full, uv = data.draw(st.booleans()), data.draw(st.booleans())
     x, value = _matrix_input(data, square=False)
@@ -1698,12 +1730,14 @@ ROWS = [
     Row("det", Det, _unary_linalg_case(Det(), np.linalg.det)),
     Row("pinv", MatrixPinv, _unary_linalg_case(MatrixPinv(), np.linalg.pinv, square=False)),
     Row("eigh", Eigh, eigh_case),
+    Row("eig", Eig, eig_case),
     Row("expm", Expm, _unary_linalg_case(Expm(), _exponential_series)),
     Row("svd", SVD, svd_case),
     Row("qr", QR, qr_case),
     Row("cholesky", Cholesky, cholesky_case),
     Row("solve", Solve, solve_case),
     Row("solve_triangular", SolveTriangular, solve_triangular_case),
+    Row("lstsq", Lstsq, lstsq_case),
     Row("extract_diag", ExtractDiag, extract_diag_case),
     Row("alloc_diag", AllocDiag, alloc_diag_case),
     Row("conv2d", Conv2d, lambda data: conv_case(data, 2)),

@@ -40,6 +40,7 @@ WHAT_TO_LOOK_FOR = {
     "canonicalize": "dimshuffles of dimshuffles collapse, x*1 and fills disappear",
     "scan_prune": "LeNet has no loops: no loop outputs to drop",
     "scan_merge": "LeNet has no loops: none to merge",
+    "scan_equal_outputs": "LeNet has no loops: no loop computing a state twice",
     "scan_keep_last": "LeNet has no loops: no loop buffers to shrink",
     "stabilize": "log(softmax(x)) becomes log_softmax, and its gradient one node",
     "specialize": "sqr for x**2 and the like; LeNet has none to specialize",

@@ -45,6 +45,7 @@ class JaxLib:
     numpy: Any  # jax.numpy
     lax: Any  # jax.lax
     random: Any  # jax.random
+    scipy: Any  # jax.scipy, with jax.scipy.linalg imported
     lower_graph: Callable[[Sequence[Variable], Sequence[Variable]], Callable]
 
 
@@ -60,12 +61,14 @@ def load_jax() -> JaxLib:
             raise ImportError(
                 "mode='JAX' needs JAX, which is not installed: pip install 'symgraph[jax]'"
             ) from error
+        importlib.import_module("jax.scipy.linalg")  # jax.scipy.linalg, an attribute now
         _LIB.append(
             JaxLib(
                 jax=jax,
                 numpy=importlib.import_module("jax.numpy"),
                 lax=importlib.import_module("jax.lax"),
                 random=importlib.import_module("jax.random"),
+                scipy=jax.scipy,
                 lower_graph=lower_graph,
             )
         )

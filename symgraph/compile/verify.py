@@ -61,7 +61,12 @@ def verify_grad(
     for i, p in enumerate(point):
         if p.dtype.kind not in "fc":
             raise TypeError(f"verify_grad: point {i} must be float, got {p.dtype}")
-    inputs = [TensorType(p.dtype, (None,) * p.ndim)(f"input_{i}") for i, p in enumerate(point)]
+    # An axis of length 1 is declared broadcastable (as a constant of that value would be),
+    # so ``fun`` may broadcast it against the other inputs; other lengths stay unknown.
+    inputs = [
+        TensorType(p.dtype, tuple(1 if n == 1 else None for n in p.shape))(f"input_{i}")
+        for i, p in enumerate(point)
+    ]
     output = as_tensor(fun(*inputs))
     dtypes = [p.dtype.name for p in point] + [output.dtype]
     least = "float32" if "float32" in dtypes else "float64"

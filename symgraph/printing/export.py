@@ -1,11 +1,13 @@
-"""Graph export: a networkx DiGraph of variables and apply nodes."""
+"""Graph export: a networkx DiGraph of variables and apply nodes, and DOT text.
+
+networkx is imported by the first ``to_networkx`` call, not by ``import symgraph`` (its
+import takes about 70 ms, which every compiled function's process would pay)."""
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import subprocess
-
-import networkx as nx
 
 from symgraph.compile.function import Function
 from symgraph.graph.basic import Constant, Variable
@@ -22,13 +24,13 @@ def _roots(obj):
     return list(obj), []
 
 
-def to_networkx(obj) -> nx.DiGraph:
+def to_networkx(obj):
     """A bipartite DiGraph: variable nodes (``kind='variable'``) and apply nodes
     (``kind='apply'``, with ``op``), edges in the direction data flows. Node keys are stable
     strings (``v0``, ``a0``...) in topological order; ``label`` holds readable text."""
     outputs, inputs = _roots(obj)
     input_set, output_set = set(inputs), set(outputs)
-    graph = nx.DiGraph()
+    graph = importlib.import_module("networkx").DiGraph()
     keys: dict = {}
 
     def variable_key(v: Variable) -> str:

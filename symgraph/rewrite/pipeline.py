@@ -40,6 +40,12 @@ PIPELINE: tuple[Pass, ...] = (
     ),
     Pass("scan_merge", scan.merge_loops, "independent loops of the same steps run as one"),
     Pass(
+        "scan_equal_outputs",
+        scan.merge_equal_outputs,
+        "loop outputs equal at every step to another (a gradient's copy of the loop, once "
+        "merged with it) computed once",
+    ),
+    Pass(
         "scan_keep_last",
         scan.keep_only_read_rows,
         "loop outputs read only at their last rows keep those rows, not one per step",

@@ -17,12 +17,18 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from symgraph.graph.basic import Apply, Constant, HasInnerGraph, Variable
+from symgraph.graph.basic import Apply, Constant, Variable
 from symgraph.graph.fgraph import FunctionGraph
-from symgraph.graph.traversal import ancestors, clone_replace, graph_inputs, toposort
+from symgraph.graph.traversal import (
+    ancestors,
+    clone_replace,
+    graph_inputs,
+    graph_signature,
+    toposort,
+)
 from symgraph.rewrite.passes import merge
 from symgraph.rewrite.pattern import inherit_source
-from symgraph.scan.op import Scan
+from symgraph.scan.op import Scan, is_deterministic
 from symgraph.tensor.ops.math import maximum
 from symgraph.tensor.ops.shape import concatenate, zeros
 from symgraph.tensor.ops.subtensor import Subtensor
@@ -277,17 +283,6 @@ def inline_trivial_loops(fgraph: FunctionGraph) -> Counter:
 # Hoisting what does not change from step to step ---------------------------------------
 
 
-def is_deterministic(op) -> bool:
-    """Whether ``op`` computes the same values from the same inputs (an op with an inner
-    graph is when every op inside is)."""
-    if getattr(op, "nondeterministic", False):
-        return False
-    if isinstance(op, HasInnerGraph):
-        inner = toposort(op.inner_outputs, blockers=op.inner_inputs)
-        return all(is_deterministic(n.op) for n in inner)
-    return True
-
-
 def loop_invariants(loop: Loop) -> list[Variable]:
     """The inner variables to compute before the loop: those computed by deterministic
     ops from non-sequences (and constants) alone, that a step-dependent node or an
@@ -400,8 +395,31 @@ def _can_merge(first: Apply, second: Apply, fgraph: FunctionGraph) -> bool:
     return not set(first.outputs).intersection(upstream)
 
 
+def _with_fresh_inner_inputs(loop: Loop) -> Loop:
+    """``loop`` with its step copied onto new inner inputs. Two nodes of one op (a loop
+    cloned onto other inputs) share their inner inputs, and :func:`rebuild_scan` maps
+    each inner input once: merged as they are, both steps would read the second's."""
+    renamed: dict = {}
+
+    def fresh(slot: Variable) -> Variable:
+        renamed[slot] = slot.type.make_variable(slot.name)
+        return renamed[slot]
+
+    sequences = tuple(replace(s, inner=fresh(s.inner)) for s in loop.sequences)
+    non_sequences = tuple(replace(s, inner=fresh(s.inner)) for s in loop.non_sequences)
+    tap_slots = [tuple(fresh(slot) for slot in o.tap_slots) for o in loop.outputs]
+    steps = clone_replace([o.inner for o in loop.outputs], renamed)
+    outputs = tuple(
+        replace(o, inner=step, tap_slots=slots)
+        for o, step, slots in zip(loop.outputs, steps, tap_slots)
+    )
+    return replace(loop, sequences=sequences, outputs=outputs, non_sequences=non_sequences)
+
+
 def _merged(first: Loop, second: Loop) -> Loop:
-    names = [n for n in (first.name, second.name) if n]
+    # A loop merged with a copy of itself (a gradient's) keeps its name.
+    names = list(dict.fromkeys(n for n in (first.name, second.name) if n))
+    second = _with_fresh_inner_inputs(second)
     return replace(
         first,
         sequences=first.sequences + second.sequences,
@@ -439,6 +457,76 @@ def merge_loops(fgraph: FunctionGraph) -> Counter:
         _replace_outputs(fgraph, zip(first.outputs, results[:n_first]), first, "scan_merge")
         _replace_outputs(fgraph, zip(second.outputs, results[n_first:]), second, "scan_merge")
         fired["scan_merge"] += 1
+
+
+# Computing equal outputs once ----------------------------------------------------------
+
+
+def equal_outputs(loop: Loop) -> dict[int, int]:
+    """The outputs of ``loop`` equal at every step to an earlier one: position -> the
+    earliest equal position.
+
+    Two states are equal when they start from the same initial rows, with the same taps,
+    and their steps compute the same from equal inputs. Found by refining classes: states
+    start grouped by initial value, taps and type; each state's taps are read as those of
+    the first state of its class, and a class splits while its states' steps then differ.
+    Outputs not fed back are equal when their steps are, their taps read the same way."""
+    inputs = [s.inner for s in loop.sequences]
+    inputs += [slot for o in loop.outputs for slot in o.tap_slots]
+    inputs += [s.inner for s in loop.non_sequences]
+    states = [i for i, o in enumerate(loop.outputs) if o.taps]
+    classes: dict[int, tuple] = {
+        i: (loop.outputs[i].initial, loop.outputs[i].taps, loop.outputs[i].inner.type)
+        for i in states
+    }
+    while True:
+        first: dict = {}
+        for i in states:
+            first.setdefault(classes[i], i)
+        as_first = {
+            slot: loop.outputs[first[classes[i]]].tap_slots[k]
+            for i in states
+            for k, slot in enumerate(loop.outputs[i].tap_slots)
+        }
+        steps = clone_replace([o.inner for o in loop.outputs], as_first)
+        refined = {i: (classes[i], graph_signature(inputs, [steps[i]])) for i in states}
+        if len(set(refined.values())) == len(set(classes.values())):
+            break
+        classes = refined
+    earliest: dict = {}
+    equal = {}
+    for i, step in enumerate(steps):
+        key = classes[i] if i in classes else ("not fed back", graph_signature(inputs, [step]))
+        j = earliest.setdefault(key, i)
+        if j != i:
+            equal[i] = j
+    return equal
+
+
+def merge_equal_outputs(fgraph: FunctionGraph) -> Counter:
+    """A plain scan's outputs equal at every step to an earlier one are computed once;
+    their readers read the earlier one. Merging the loop a gradient saves its values from
+    (the loop differentiated, also returning those values) with that loop makes them."""
+    fired: Counter = Counter()
+    for node in _plain_scans(fgraph):
+        loop = loop_of(node)
+        equal = equal_outputs(loop)
+        if not equal:
+            continue
+        # The steps of the outputs kept read a dropped state's taps as its equal's.
+        as_kept = {
+            slot: loop.outputs[equal[i]].tap_slots[k]
+            for i in equal
+            for k, slot in enumerate(loop.outputs[i].tap_slots)
+        }
+        kept = [i for i in range(len(loop.outputs)) if i not in equal]
+        steps = clone_replace([loop.outputs[i].inner for i in kept], as_kept)
+        outputs = tuple(replace(loop.outputs[i], inner=step) for i, step in zip(kept, steps))
+        results = dict(zip(kept, rebuild_scan(replace(loop, outputs=outputs))))
+        pairs = [(old, results[equal.get(i, i)]) for i, old in enumerate(node.outputs)]
+        _replace_outputs(fgraph, pairs, node, "scan_merge_equal_outputs")
+        fired["scan_merge_equal_outputs"] += len(equal)
+    return fired
 
 
 # Storing only the rows that are read ---------------------------------------------------

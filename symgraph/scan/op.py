@@ -441,12 +441,19 @@ class Scan(Op, HasInnerGraph):
 
     def grad(self, node, output_grads):
         """Backpropagation through time: a second scan runs the steps backwards (the last
-        ``truncate_gradient`` of them when that is not -1), recomputing each step and
-        taking its vector-Jacobian product. It carries, per state, the gradient gathered
-        so far for the ``k`` buffer rows the remaining steps may read, and per
-        differentiable non-sequence the sum of its gradients. A loop with a condition
-        ran as many steps as its outputs have rows after the initial ones; update states
-        are constants to it (updates are not differentiated)."""
+        ``truncate_gradient`` of them when that is not -1), taking each step's
+        vector-Jacobian product. It carries, per state, the gradient gathered so far for
+        the ``k`` buffer rows the remaining steps may read, and per differentiable
+        non-sequence the sum of its gradients. A loop with a condition ran as many steps
+        as its outputs have rows after the initial ones; update states are constants to it
+        (updates are not differentiated).
+
+        The backward step reads the forward values it needs (a gate's sigmoid, an LSTM's
+        cell) instead of computing them again: each step's outputs from the loop's own
+        buffers, the other values from a copy of the loop that also returns them
+        (:meth:`saving`), which the loop passes merge back into this one. A loop with a
+        condition, update states or an op whose results may differ from run to run
+        computes those other values again in the backward step."""
         if any(self.kept_rows):
             raise NotImplementedError(
                 f"{self}: this loop keeps only the last rows of some outputs (a compiler "
@@ -459,84 +466,103 @@ class Scan(Op, HasInnerGraph):
         updated = set(self.update_outputs)
         states = self.states
         nits = [i for i in range(len(outputs)) if i not in states]
+        # An output no gradient reaches (None, or the zeros grad gives an op's outputs
+        # nothing flowed into) seeds no step: no buffer of zeros read row by row.
+        reached = [g is not None and not _zeros_of(g, o) for o, g in zip(outputs, output_grads)]
         output_grads = [zeros_like(o) if g is None else g for o, g in zip(outputs, output_grads)]
         steps = n if self.truncate_gradient == -1 else minimum(n, self.truncate_gradient)
         start = n - steps
+        inner_seqs, inner_taps, inner_non_seqs = self.split_inner()
         wanted_seqs = [_is_float(s) for s in seqs]
         wanted_non_seqs = [_is_float(w) for w in non_seqs]
 
-        # Sequences of the backward loop, reversed so that it runs forward in time.
-        bw_seqs = [s[start:n][::-1] for s in seqs]
-        for i in states:
+        # One backward step, built once on the forward step's own inner variables: fresh
+        # variables stand for the gradients reaching each output's row and for the
+        # backward loop's states (per state a window of its rows' gradients, per
+        # differentiable non-sequence the sum so far).
+        state_grads = {i: _row_variable(output_grads[i]) for i in states if reached[i]}
+        nit_grads = {i: _row_variable(output_grads[i]) for i in nits if reached[i]}
+        windows = [init.type.make_variable() for init in inits]
+        sums = [w.type.make_variable() for w, wanted in zip(non_seqs, wanted_non_seqs) if wanted]
+        seeds = dict(nit_grads)
+        for j, i in enumerate(states):
+            if i not in updated:
+                from_later_steps = windows[j][self.rows(i) - 1]
+                seeds[i] = state_grads[i] + from_later_steps if reached[i] else from_later_steps
+        float_taps = [
+            v
+            for i, taps in zip(states, inner_taps)
+            for v in taps
+            if i not in updated and _is_float(v)
+        ]
+        wrt = (
+            [v for v, wanted in zip(inner_seqs, wanted_seqs) if wanted]
+            + float_taps
+            + [v for v, wanted in zip(inner_non_seqs, wanted_non_seqs) if wanted]
+        )
+        take = _taker(_vjp(self.step_outputs, seeds, wrt))
+        seq_grads, tap_grads = take(sum(wanted_seqs)), dict(zip(float_taps, take(len(float_taps))))
+        new_sums = [s + g for s, g in zip(sums, take(sum(wanted_non_seqs)))]
+        new_windows = []
+        for j, i in enumerate(states):
+            k, window = self.rows(i), windows[j]
+            rows = [None] + [window[r - 1] for r in range(1, k)]  # None: no gradient yet
+            for tap, slot in zip(self.state_taps[i], inner_taps[j]):
+                if slot in tap_grads:
+                    g = tap_grads[slot].astype(window.dtype)
+                    rows[k + tap] = g if rows[k + tap] is None else rows[k + tap] + g
+            rows = [zeros_like(window[0]) if row is None else row for row in rows]
+            # One row (a single tap -1): a new axis is a view, stacking would copy.
+            new_windows.append(
+                rows[0].dimshuffle("x", *range(rows[0].ndim)) if k == 1 else stack(rows)
+            )
+        backward_outputs = new_windows + new_sums + seq_grads
+
+        # What the backward step reads each step, as (inner variable, outer buffer, row
+        # offset): on backward step s (forward step t = n - 1 - s) it reads the buffer's row
+        # t + offset.
+        per_step = [(v, x, 0) for v, x in zip(inner_seqs, seqs)]
+        for j, i in enumerate(states):
             k = self.rows(i)
-            bw_seqs += [
-                outputs[i][start + k + tap : n + k + tap][::-1] for tap in self.state_taps[i]
+            per_step += [
+                (v, outputs[i], k + tap) for tap, v in zip(self.state_taps[i], inner_taps[j])
             ]
-        bw_seqs += [output_grads[i][start + self.rows(i) : n + self.rows(i)][::-1] for i in states]
-        bw_seqs += [output_grads[i][start:n][::-1] for i in nits]
-        windows = [zeros_like(init) for init in inits]
-        sums = [zeros_like(w) for w, wanted in zip(non_seqs, wanted_non_seqs) if wanted]
-        n_taps = sum(len(self.state_taps[i]) for i in states)
-        wanted_taps = [i not in updated for i in states for _ in self.state_taps[i]]
+        per_step += [(g, output_grads[i], self.rows(i)) for i, g in state_grads.items()]
+        per_step += [(g, output_grads[i], 0) for i, g in nit_grads.items()]
+        saved = self.forward_values_read(backward_outputs)
+        step_output = {}
+        for i, v in enumerate(self.step_outputs):
+            step_output.setdefault(v, i)
+        per_step += [
+            (v, outputs[step_output[v]], self.rows(step_output[v]))
+            for v in saved
+            if v in step_output
+        ]
+        others = [v for v in saved if v not in step_output]
+        if others and self.can_save_values():
+            saving = self.saving(others).make_node(*node.inputs)
+            per_step += list(zip(others, saving.outputs[len(outputs) :], [0] * len(others)))
+        read = set(graph_inputs(backward_outputs, blockers=[v for v, _, _ in per_step]))
+        per_step = [entry for entry in per_step if entry[0] in read]
+        read_per_step = [v for v, _, _ in per_step]
+        bw_seqs = [
+            buffer[_plus(start, offset) : _plus(n, offset)][::-1] for _, buffer, offset in per_step
+        ]
 
         def backward_step(*args):
             take = _taker(list(args))
-            seq_values, tap_values = take(len(seqs)), take(n_taps)
-            state_grads, nit_grads = take(len(states)), take(len(nits))
-            window_values, sum_values = take(len(windows)), take(len(sums))
-            # build_scan hands fn the outer non-sequences themselves, and one may be computed
-            # from another (x and x.sum()): differentiating through those would count the
-            # path from one to the other on every step, on top of the outer graph's own
-            # backpropagation. Independent stand-ins take their place until the VJP is built.
-            outer_non_seq_values = take(len(non_seqs))
-            non_seq_values = [v.type.make_variable(v.name) for v in outer_non_seq_values]
-            forward = clone_replace(
-                self.step_outputs,
-                dict(zip(self.inner_inputs, seq_values + tap_values + non_seq_values)),
-            )
-            seeds = {}
-            for j, i in enumerate(states):
-                if i not in updated:
-                    seeds[i] = state_grads[j] + window_values[j][self.rows(i) - 1]
-            for j, i in enumerate(nits):
-                seeds[i] = nit_grads[j]
-            float_taps = [
-                v for v, wanted in zip(tap_values, wanted_taps) if wanted and _is_float(v)
-            ]
-            wrt = (
-                [v for v, wanted in zip(seq_values, wanted_seqs) if wanted]
-                + float_taps
-                + [v for v, wanted in zip(non_seq_values, wanted_non_seqs) if wanted]
-            )
-            grads = _vjp(forward, seeds, wrt)
-            take = _taker(grads)
-            seq_grads, float_tap_grads = take(sum(wanted_seqs)), take(len(float_taps))
-            non_seq_grads = take(sum(wanted_non_seqs))
-            by_tap = dict(zip(float_taps, float_tap_grads))
-            tap_grads = [by_tap.get(v) for v in tap_values]
-            new_windows = []
-            take = _taker(tap_grads)
-            for j, i in enumerate(states):
-                k, window = self.rows(i), window_values[j]
-                rows = [zeros_like(window[0])] + [window[r - 1] for r in range(1, k)]
-                for tap, g in zip(self.state_taps[i], take(len(self.state_taps[i]))):
-                    if g is not None:
-                        rows[k + tap] = rows[k + tap] + g
-                # One row (a single tap -1): a new axis is a view, stacking would copy.
-                new_windows.append(
-                    rows[0].dimshuffle("x", *range(rows[0].ndim)) if k == 1 else stack(rows)
-                )
-            new_sums = [s + g for s, g in zip(sum_values, non_seq_grads)]
-            return clone_replace(
-                new_windows + new_sums + seq_grads,
-                dict(zip(non_seq_values, outer_non_seq_values)),
-            )
+            values = dict(zip(read_per_step, take(len(per_step))))
+            values.update(zip(windows + sums, take(len(windows) + len(sums))))
+            values.update(zip(inner_non_seqs, take(len(non_seqs))))
+            return clone_replace(backward_outputs, values)
 
+        initial_windows = [zeros_like(init) for init in inits]
+        initial_sums = [zeros_like(w) for w, wanted in zip(non_seqs, wanted_non_seqs) if wanted]
         n_wanted_seqs = sum(wanted_seqs)
         results = build_scan(
             backward_step,
             bw_seqs,
-            [(w.dimshuffle("x", *range(w.ndim)), (-1,)) for w in windows + sums]
+            [(w.dimshuffle("x", *range(w.ndim)), (-1,)) for w in initial_windows + initial_sums]
             + [None] * n_wanted_seqs,
             non_seqs,
             steps,
@@ -557,12 +583,67 @@ class Scan(Op, HasInnerGraph):
             if not _is_float(inits[j]) or i in updated:
                 init_grads.append(None)
                 continue
+            if not reached[i]:
+                init_grads.append(window_buffers[j][-1])
+                continue
             buffer_grad = inc_subtensor(output_grads[i][start : start + k], window_buffers[j][-1])
             init_grads.append(buffer_grad[:k])
         non_seq_grads, sums_iter = [], iter(sum_buffers)
         for wanted in wanted_non_seqs:
             non_seq_grads.append(next(sums_iter)[-1] if wanted else None)
         return [None, *seq_grads, *init_grads, *non_seq_grads]
+
+    def forward_values_read(self, backward_outputs: Sequence[Variable]) -> list[Variable]:
+        """What a backward step needs from the forward one: the step's variables that
+        change from step to step (they depend on a sequence or a state) and that the rest
+        of ``backward_outputs``' graph, built on the step's inner variables, reads; for a
+        view of another such variable, the variable it views."""
+        forward = toposort(self.step_outputs, blockers=self.inner_inputs)
+        varying = set(self.inner_inputs[: len(self.inner_inputs) - self.n_non_seqs])
+        for apply in forward:
+            if any(v in varying for v in apply.inputs):
+                varying.update(apply.outputs)
+        forward_nodes = set(forward)
+
+        def is_forward_value(v: Variable) -> bool:
+            return v.owner in forward_nodes and v in varying
+
+        def viewed(v: Variable) -> Variable:
+            # A view of another such value (a gate's slice of the pre-activations) is
+            # taken again from it: saving both would store the same numbers twice.
+            while v.owner in forward_nodes and v.owner.op.view_map.get(v.index):
+                source = v.owner.inputs[v.owner.op.view_map[v.index][0]]
+                if not is_forward_value(source):
+                    break
+                v = source
+            return v
+
+        read = {}
+        for apply in toposort(backward_outputs, blockers=self.inner_inputs):
+            if apply not in forward_nodes:
+                read.update(dict.fromkeys(viewed(v) for v in apply.inputs if is_forward_value(v)))
+        read.update(dict.fromkeys(viewed(v) for v in backward_outputs if is_forward_value(v)))
+        return list(read)
+
+    def can_save_values(self) -> bool:
+        """Whether a copy of this loop returning more of its step's values (:meth:`saving`)
+        computes the same steps, so that the loop passes can run the two as one: no
+        condition, no update states, no op whose results may differ between runs."""
+        return not self.until and not self.n_updates and is_deterministic(self)
+
+    def saving(self, values: Sequence[Variable]) -> Scan:
+        """This loop also returning ``values`` (inner variables of its step), one row per
+        step, after its own outputs: where a backward step reads them."""
+        return Scan(
+            self.inner_inputs,
+            [*self.step_outputs, *values],
+            self.n_seqs,
+            [*self.state_taps, *[()] * len(values)],
+            self.n_non_seqs,
+            self.truncate_gradient,
+            self.name,
+            self.sequence_labels,
+        )
 
 
 def _ring_in_order(ring: np.ndarray, written: int) -> np.ndarray:
@@ -627,6 +708,36 @@ def _as_length(length):
     if length is None or isinstance(length, Variable):
         return length
     return constant(int(length), dtype="int64")
+
+
+def is_deterministic(op) -> bool:
+    """Whether ``op`` computes the same values from the same inputs (an op with an inner
+    graph is when every op inside is)."""
+    if getattr(op, "nondeterministic", False):
+        return False
+    if isinstance(op, HasInnerGraph):
+        inner = toposort(op.inner_outputs, blockers=op.inner_inputs)
+        return all(is_deterministic(n.op) for n in inner)
+    return True
+
+
+def _zeros_of(g: Variable, output: Variable) -> bool:
+    """Whether ``g`` is ``zeros_like(output)``."""
+    node = g.owner
+    if node is None or getattr(getattr(node.op, "scalar_op", None), "name", None) != "second":
+        return False
+    fill = node.inputs[1]
+    return node.inputs[0] is output and isinstance(fill, Constant) and not np.any(fill.data)
+
+
+def _row_variable(buffer: Variable) -> Variable:
+    """A fresh variable of the type of ``buffer``'s rows."""
+    return TensorType(buffer.dtype, buffer.type.shape[1:]).make_variable()
+
+
+def _plus(position, offset: int):
+    """``position + offset``, without a node for an offset of 0."""
+    return position + offset if offset else position
 
 
 def _is_float(variable: Variable) -> bool:
@@ -1062,4 +1173,4 @@ def _check_state_type(
         )
 
 
-__all__ = ["Scan", "build_loop", "build_scan", "until"]
+__all__ = ["Scan", "build_loop", "build_scan", "is_deterministic", "until"]

@@ -49,12 +49,14 @@ class RandomStreams:
     draw fresh numbers at every call. ``seed(s)`` re-seeds every stream made so far, as if
     they had been made by ``RandomStreams(s)``.
 
-    ``op_class``, ``state_type`` and ``_next_state`` name the generator: a subclass drawing
-    from another one (Theano's ``RandomState`` streams in the compat layer) changes them.
+    ``op_class``, ``state_type``, ``state_class`` and ``_next_state`` name the generator: a
+    subclass drawing from another one (Theano's ``RandomState`` streams in the compat layer)
+    changes them.
     """
 
     op_class = RandomVariable
     state_type = STATE_TYPE
+    state_class = SharedVariable
 
     def __init__(self, seed: int | None = None) -> None:
         self.default_instance_seed = seed
@@ -107,7 +109,7 @@ class RandomStreams:
             out_ndim = max(ranks, default=0)
         if ndim is not None and ndim + extra != out_ndim:
             raise ValueError(f"{distribution}: ndim={ndim} does not match size {size}")
-        state = SharedVariable(self.state_type, self._next_state(), name="rng_state")
+        state = self.state_class(self.state_type, self._next_state(), name="rng_state")
         op = self.op_class(distribution, dtype, out_ndim, has_size, options)
         args = ([size] if has_size else []) + tensors
         new_state, sample = op(state, *args)

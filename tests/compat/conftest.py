@@ -5,8 +5,9 @@ import pytest
 import symgraph.compat.theano as compat
 
 # The Theano-style scripts (test_hmc.py among them) run through the compat runner from
-# the tests; pytest must not collect them.
-collect_ignore = ["scripts"]
+# the tests, and lasagne_env holds stand-in modules for Lasagne's run: pytest must not
+# collect them.
+collect_ignore = ["scripts", "lasagne_env"]
 
 
 @pytest.fixture

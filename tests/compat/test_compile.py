@@ -38,7 +38,17 @@ def test_including_and_excluding_return_a_compat_mode_and_warn_on_unknown_tags()
         ("elemwise_fusion", ("fusion",)),
         ("inplace", ("inplace",)),
         ("fusion", ("fusion",)),  # a symgraph pass name stands for itself
-        ("scan", ("scan_trivial", "scan_hoist", "scan_prune", "scan_merge", "scan_keep_last")),
+        (
+            "scan",
+            (
+                "scan_trivial",
+                "scan_hoist",
+                "scan_prune",
+                "scan_merge",
+                "scan_equal_outputs",
+                "scan_keep_last",
+            ),
+        ),
         ("scanOp_pushout_nonseqs_ops", ("scan_hoist",)),
         ("scanOp_remove_constants_and_unused_inputs0", ("scan_prune",)),
         ("scanOp_merge", ("scan_merge",)),

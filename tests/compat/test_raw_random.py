@@ -236,3 +236,61 @@ def test_draws_used_inside_scan_advance_at_every_call(theano):
         for out, drawn in calls:
             np.testing.assert_array_equal(out, np.tile(drawn, (3, 1)))
         assert len({tuple(drawn) for _, drawn in calls}) > 1
+
+
+def test_stream_state_is_a_shared_random_state(theano):
+    """As in Theano: a sample carries its stream's state (``rng``, whose value is a
+    ``numpy.random.RandomState``) and that state's update; ``streams[rng]`` reads and sets
+    it, and ``theano.shared`` holds a ``RandomState``."""
+    from theano.tensor.shared_randomstreams import RandomStreams
+
+    streams = RandomStreams(234)
+    sample = streams.uniform((2, 2))
+    f = theano.function([], sample)
+    assert isinstance(sample.rng.get_value(borrow=True), np.random.RandomState)
+    assert sample.update[0] is sample.rng
+    replay = np.random.RandomState()
+    replay.set_state(streams[sample.rng].get_state())
+    np.testing.assert_array_equal(f(), replay.uniform(size=(2, 2)))
+    np.testing.assert_array_equal(f(), replay.uniform(size=(2, 2)))
+    streams[sample.rng] = np.random.RandomState(5)
+    np.testing.assert_array_equal(f(), np.random.RandomState(5).uniform(size=(2, 2)))
+    # the update pair drives the stream by hand when default updates are off
+    g = theano.function([], sample, updates=[sample.update], no_default_updates=True)
+    assert not np.array_equal(g(), g())
+    held = theano.shared(np.random.RandomState(3), name="rng")
+    assert held.get_value().randn() == np.random.RandomState(3).randn()
+    held.set_value(np.random.RandomState(4))
+    assert held.get_value().randn() == np.random.RandomState(4).randn()
+
+
+def test_shuffle_row_elements_shuffles_each_row_as_random_state_does(theano):
+    from theano.tensor.shared_randomstreams import RandomStreams
+
+    streams = RandomStreams(11)
+    x = theano.tensor.dtensor3("x")
+    shuffled = streams.shuffle_row_elements(x)
+    f = theano.function([x], [shuffled, shuffled.permutation])
+    value = np.arange(24.0).reshape(2, 3, 4)
+    got, perm = f(value)
+    replay = np.random.RandomState(int(np.random.RandomState(11).randint(2**30)))
+    expected = value.copy()
+    for row in expected.reshape(-1, 4):
+        replay.shuffle(row)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(np.take_along_axis(value, perm, axis=-1), got)
+    # the gradient goes back to each entry's place
+    g = theano.function([x], theano.grad((shuffled * np.arange(4.0)).sum(), x))
+    streams.seed(11)
+    grad = g(value)
+    np.testing.assert_array_equal(
+        np.sort(grad, axis=-1), np.broadcast_to(np.arange(4.0), grad.shape)
+    )
+
+
+def test_choice_with_a_false_p_is_uniform(theano):
+    from theano.tensor.shared_randomstreams import RandomStreams
+
+    f = theano.function([], RandomStreams(4).choice((3, 2), 10, 1, 0))
+    replay = np.random.RandomState(int(np.random.RandomState(4).randint(2**30)))
+    np.testing.assert_array_equal(f(), replay.choice(10, (3, 2), True, None))

@@ -274,3 +274,14 @@ def test_truncated_normal_redraws_radii_as_theano_did(dtype):
         assert np.all(np.abs(got - 0.5) <= 6.0 * (1 + 1e-6))
         redrawn += out0.sum() + out1.sum()
     assert redrawn > 0  # the seed was chosen so that some values were redrawn
+
+
+def test_size_of_another_length_than_ndim_is_an_error():
+    """A size vector known only at run time must give the ``ndim`` the variable was built
+    with (a sample of another rank would not be of the variable's type)."""
+    size = T.lvector("size")
+    f = symgraph.function([size], MRG_RandomStreams(5).uniform(size=size, ndim=2))
+    assert f([2, 3]).shape == (2, 3)
+    for bad in ([4], [2, 3, 4]):
+        with pytest.raises(ValueError, match="built 2-d"):
+            f(bad)

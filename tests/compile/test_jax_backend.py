@@ -14,6 +14,8 @@ import pytest
 
 jax = pytest.importorskip("jax", reason="the JAX backend's tests need the 'jax' extra")
 
+from helpers import neighbours_reference  # noqa: E402
+
 import symgraph  # noqa: E402
 import symgraph.tensor as T  # noqa: E402
 from symgraph.compile import In, Out  # noqa: E402
@@ -247,3 +249,75 @@ def test_slices_with_run_time_bounds_and_a_constant_length():
     g = symgraph.function([i, n], data[i:n], mode="JAX")
     with pytest.raises(ValueError, match="while tracing"):
         g(1, 4)  # a length known only at run time: XLA's shapes are fixed
+
+
+@pytest.mark.parametrize(
+    "mode, shape, neib_shape, neib_step",
+    [
+        ("valid", (2, 3, 4, 6), (2, 3), None),
+        ("ignore_borders", (2, 1, 5, 7), (2, 3), (1, 2)),
+        ("half", (1, 2, 5, 5), (3, 3), (1, 1)),
+        ("full", (1, 1, 4, 3), (2, 2), (1, 1)),
+        ("wrap_centered", (1, 2, 5, 4), (3, 3), (2, 1)),
+    ],
+)
+def test_neighbourhood_ops_in_every_mode(mode, shape, neib_shape, neib_step):
+    value = np.random.default_rng(3).standard_normal(shape)
+    step = neib_step or neib_shape
+    x = T.tensor4("x")
+    patches = T.images2neibs(x, neib_shape, neib_step, mode)
+    images = T.neibs2images(patches * 2, neib_shape, x.shape, mode, neib_step)
+    outputs = [patches, images, symgraph.grad((patches**2).sum() + images.sum(), x)]
+    on_jax = symgraph.function([x], outputs, mode="JAX")(value)
+    expected = neighbours_reference(value, neib_shape, step, mode)
+    np.testing.assert_allclose(on_jax[0], expected, rtol=1e-12)
+    on_numpy = symgraph.function([x], outputs)(value)
+    for jax_value, numpy_value in zip(on_jax[1:], on_numpy[1:]):
+        np.testing.assert_allclose(jax_value, numpy_value, rtol=1e-12)
+
+
+def test_neibs2images_needs_its_shape_while_tracing():
+    x, size = T.tensor4("x"), T.lvector("size")
+    rebuilt = T.neibs2images(T.images2neibs(x, (2, 2)), (2, 2), size)
+    f = symgraph.function([x, size], rebuilt, mode="JAX")
+    with pytest.raises(ValueError, match="Neibs2Images.*while tracing"):
+        f(np.zeros((1, 1, 2, 2)), [1, 1, 2, 2])
+
+
+def test_repeat_with_constant_counts_and_its_gradient():
+    x = T.matrix("x")
+    value = np.arange(6.0).reshape(2, 3)
+    for axis, counts in [(0, [2, 0]), (1, [1, 3, 0])]:
+        repeated = T.repeat(x, T.constant(np.array(counts)), axis=axis)
+        gradient = symgraph.grad((repeated * repeated).sum(), x)
+        out, g = symgraph.function([x], [repeated, gradient], mode="JAX")(value)
+        np.testing.assert_array_equal(out, np.repeat(value, counts, axis=axis))
+        weights = np.expand_dims(np.array(counts), 1 - axis)  # each entry's copies
+        np.testing.assert_array_equal(g, 2 * value * weights)
+    counts = T.lvector("counts")
+    f = symgraph.function([x, counts], T.repeat(x, counts, axis=0), mode="JAX")
+    with pytest.raises(ValueError, match="Repeat.*while tracing"):
+        f(value, [1, 2])
+
+
+@pytest.mark.parametrize("mode", ["max", "sum", "average_inc_pad", "average_exc_pad"])
+@pytest.mark.parametrize(
+    "shape, ws, stride, ignore_border",
+    [
+        ((2, 3, 4, 6), (2, 2), None, True),  # windows tiling the input exactly
+        ((1, 2, 6, 6), (3, 2), None, False),  # the same, ignore_border=False
+        ((1, 1, 5, 5), (2, 2), None, True),  # a row and a column no window covers
+        ((1, 1, 4, 4), (2, 2), (1, 1), True),  # overlapping windows
+    ],
+)
+def test_pool_gradients_agree_with_the_numpy_backend(mode, shape, ws, stride, ignore_border):
+    rng = np.random.default_rng(5)
+    x = T.tensor4("x")
+    pooled = T.pool_2d(x, ws, ignore_border=ignore_border, stride=stride, mode=mode)
+    outputs = [pooled, symgraph.grad((pooled**2).sum(), x)]
+    # rounded values: ties inside a window, where every maximal cell gets the gradient
+    for value in (rng.standard_normal(shape), np.round(rng.standard_normal(shape))):
+        on_jax = symgraph.function([x], outputs, mode="JAX")(value)
+        on_numpy = symgraph.function([x], outputs)(value)
+        for jax_value, numpy_value in zip(on_jax, on_numpy):
+            np.testing.assert_allclose(jax_value, numpy_value, rtol=1e-12, atol=1e-12)

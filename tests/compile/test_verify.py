@@ -90,3 +90,17 @@ def test_verify_grad_rejects_a_gradient_of_the_wrong_shape():
 def test_verify_grad_argument_errors():
     with pytest.raises(TypeError, match="float"):
         symgraph.verify_grad(lambda x: x * 2, [np.array([1, 2])])
+
+
+def test_verify_grad_inputs_of_length_one_broadcast():
+    """A point with an axis of length 1 (batch statistics of shape (1, n)) becomes an input
+    broadcastable along it, as Theano's verify_grad made it, so ``fun`` may broadcast it."""
+    rng = np.random.default_rng(3)
+    x, mean = rng.random((5, 4)), rng.random((1, 4))
+    symgraph.verify_grad(lambda a, m: ((a - m) ** 2).sum(), [x, mean], rng=rng)
+    seen = []
+    symgraph.verify_grad(lambda a, m: seen.append(m.broadcastable) or a - m, [x, mean], rng=rng)
+    assert seen[0] == (True, False)
+    # a wrong gradient is still caught through the broadcast axis
+    with pytest.raises(symgraph.GradientError):
+        symgraph.verify_grad(lambda a, m: (a - symgraph.zero_grad(m)) ** 2, [x, mean])

@@ -1,5 +1,9 @@
 """Graph export: DOT text and the networkx graph."""
 
+import os
+import subprocess
+import sys
+
 import symgraph
 import symgraph.tensor as T
 
@@ -26,3 +30,20 @@ def test_to_networkx_structure():
     assert nx.is_directed_acyclic_graph(g)
     outputs = [n for n, d in g.nodes(data=True) if d.get("is_output")]
     assert len(outputs) == 1 and g.out_degree(outputs[0]) == 0
+
+
+def test_import_symgraph_leaves_networkx_to_to_networkx():
+    # networkx takes about 70 ms to import: a process that never exports a graph skips it
+    code = (
+        "import sys, symgraph, symgraph.tensor as T; print('networkx' in sys.modules); "
+        "symgraph.to_networkx(T.dvector() * 2); print('networkx' in sys.modules)"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=root),
+        check=True,
+    )
+    assert done.stdout.split() == ["False", "True"]

@@ -15,7 +15,7 @@ import symgraph.tensor as T
 from symgraph.compile.mode import Mode
 from symgraph.compile.verify import numeric_grad
 from symgraph.graph.fgraph import FunctionGraph
-from symgraph.graph.traversal import toposort
+from symgraph.graph.traversal import clone_replace, toposort
 from symgraph.graph.type import TensorType
 from symgraph.rewrite.scan import is_plain_scan
 from symgraph.rewrite.trace import trace_pipeline
@@ -290,6 +290,111 @@ def test_merge_does_not_fire_on_different_numbers_of_steps():
     got_x, got_y = compile_and_run([x, y], [xs, ys], values)
     np.testing.assert_allclose(got_x, values[0] * 2.0)
     np.testing.assert_allclose(got_y, values[1] + 1.0)
+
+
+def test_merged_nodes_of_one_op_keep_their_own_states():
+    # A loop cloned onto another initial value is a second node of the same op: its
+    # step's inner inputs are the first's, and merged as they were both steps read one.
+    x, h0, h1 = T.matrix("x"), T.vector("h0"), T.vector("h1")
+    hs, _ = symgraph.scan(lambda xt, h: T.tanh(xt + h), sequences=x, outputs_info=h0)
+    (hs_again,) = clone_replace([hs], {h0: h1})
+    assert hs_again.owner.inputs[0].owner.op is hs.owner.inputs[0].owner.op
+    f = symgraph.function([x, h0, h1], [hs, hs_again], trace=True)
+    assert fired(f, "scan_merge") == {"scan_merge": 1}
+    assert fired(f, "scan_equal_outputs") == {}  # different initial values
+    values = [uniform(5, 3), uniform(3), uniform(3) + 2]
+    got = compile_and_run([x, h0, h1], [hs, hs_again], values)
+    for rows, h in zip(got, values[1:]):
+        np.testing.assert_allclose(rows, rnn_reference(values[0], h, np.eye(3), np.eye(3)))
+
+
+# Outputs equal at every step ----------------------------------------------------------
+
+
+def test_equal_outputs_fires_on_a_loop_and_its_copy_returning_more():
+    # As a gradient builds it: the same loop, also returning a value of its step. The
+    # two are different ops (merge leaves them); merged, the state is computed once.
+    x, h0, W, U = T.matrix("x"), T.vector("h0"), T.matrix("W"), T.matrix("U")
+
+    def rnn(x, more: bool):
+        def step(xt, h, W, U):
+            z = T.dot(xt, W) + T.dot(h, U)
+            return [T.tanh(z), z] if more else T.tanh(z)
+
+        rows, _ = symgraph.scan(
+            step,
+            sequences=x,
+            outputs_info=[h0, None] if more else h0,
+            non_sequences=[W, U],
+        )
+        return rows
+
+    first, (second, zs) = rnn(x, False), rnn(x, True)
+    cost = first.sum() + (second**2).sum() + zs.sum()
+    inputs = [x, h0, W, U]
+    f = symgraph.function(inputs, cost, trace=True)
+    assert fired(f, "scan_merge") == {"scan_merge": 1}
+    assert fired(f, "scan_equal_outputs") == {"scan_merge_equal_outputs": 1}
+    (node,) = scan_nodes(f)
+    assert len(node.outputs) == 2  # the state, and z
+    values = [uniform(5, 3), uniform(4), uniform(3, 4), uniform(4, 4)]
+
+    def reference(x, h0, W, U):
+        rows = rnn_reference(x, h0, W, U)
+        before = np.concatenate([h0[None], rows[:-1]])
+        return rows.sum() + (rows**2).sum() + (x @ W + before @ U).sum()
+
+    np.testing.assert_allclose(compile_and_run(inputs, cost, values), reference(*values))
+    check_gradients(inputs, cost, reference, values, [0, 1, 2, 3])
+
+
+def counters(n_steps, h0):
+    """Five states from h0: a + 1, b + 1, c + 2, d = a + 1 and e = c + 1. a, b and d are
+    equal at every step; c is not, and neither is e (equal to a at the first step only)."""
+
+    def step(a, b, c, d, e):
+        return [a + 1, b + 1, c + 2, a + 1, c + 1]
+
+    rows, _ = symgraph.scan(step, outputs_info=[h0] * 5, n_steps=n_steps, return_list=True)
+    return rows
+
+
+def test_equal_outputs_are_found_by_refining_classes():
+    n, h0 = T.lscalar("n"), T.vector("h0")
+    rows = counters(n, h0)
+    f = symgraph.function([n, h0], rows, trace=True)
+    # a, b, d: one state; c; e differs from a once c's taps are told from a's.
+    assert fired(f, "scan_equal_outputs") == {"scan_merge_equal_outputs": 2}
+    (node,) = scan_nodes(f)
+    assert len(node.outputs) == 3
+    start = uniform(2)
+    steps = np.arange(1, 5)[:, None]
+    a, c = start + steps, start + 2 * steps
+    e = np.concatenate([start[None] + 1, c[:-1] + 1])
+    got = compile_and_run([n, h0], rows, [4, start])
+    for rows_got, expected in zip(got, [a, a, c, a, e]):
+        np.testing.assert_allclose(rows_got, expected)
+
+
+def test_equal_outputs_does_not_fire_on_states_that_differ():
+    # Same initial value and the same kind of step, but each state reads the other
+    # differently: nothing is equal.
+    n, h0 = T.lscalar("n"), T.vector("h0")
+
+    def step(p, q):
+        return [T.tanh(p + 2 * q), T.tanh(q + 2 * p) * 1.5]
+
+    (ps, qs), _ = symgraph.scan(step, outputs_info=[h0, h0], n_steps=n, return_list=True)
+    f = symgraph.function([n, h0], [ps, qs], trace=True)
+    assert fired(f, "scan_equal_outputs") == {}
+    start = uniform(3)
+    p, q, expected = start, start, []
+    for _ in range(3):
+        p, q = np.tanh(p + 2 * q), np.tanh(q + 2 * p) * 1.5
+        expected.append((p, q))
+    got = compile_and_run([n, h0], [ps, qs], [3, start])
+    np.testing.assert_allclose(got[0], [r[0] for r in expected])
+    np.testing.assert_allclose(got[1], [r[1] for r in expected])
 
 
 # Loops of 0 or 1 steps ------------------------------------------------------------------

@@ -90,6 +90,26 @@ def test_symbolic_size_follows_input_shape():
     assert f(np.zeros((2, 7))).shape == (2, 7)
 
 
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_size_of_another_length_than_ndim_is_an_error_and_keeps_the_state(mode):
+    """A size vector known only at run time must still give the ``ndim`` the variable was
+    built with: a sample of another rank would not be of the variable's type."""
+    srng = RandomStreams(1)
+    size = T.lvector("size")
+    # permutation adds an axis: the size gives its leading ndim=1 axes
+    draws = [srng.uniform(size, ndim=2), srng.permutation(size, n=3, ndim=1)]
+    cases = [([2, 3], ([4], [2, 3, 4])), ([4], ([2, 3], [2, 3, 4]))]
+    for i, (sample, (good, bad_sizes)) in enumerate(zip(draws, cases)):
+        f = symgraph.function([size], sample, mode=mode)
+        state = srng.state_updates[i][0]
+        assert f(good).ndim == 2
+        before = state.get_value()
+        for bad in bad_sizes:
+            with pytest.raises(ValueError, match="built 2-d"):
+                f(bad)
+        np.testing.assert_array_equal(state.get_value(), before)
+
+
 def test_dropout_mask_rate_and_gradient():
     srng = RandomStreams(1234)
     x = T.matrix("x")

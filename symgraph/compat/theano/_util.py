@@ -53,3 +53,22 @@ def ignore_arguments(function: str, names: Iterable[str]) -> None:
     names = sorted(names)
     if names:
         warn(f"{function}: ignoring the argument(s) {', '.join(names)} (no effect in symgraph)")
+
+
+class CoversCoreClass(type):
+    """Metaclass of a compat class that gives a core class Theano's constructor.
+
+    The class defines ``core_class``; ``isinstance`` and ``issubclass`` then hold for every
+    instance of the core class too (the nodes the core builds are Theano's op objects, the
+    core's types Theano's types). A user's subclass of the compat class checks as any class
+    does: only its own instances."""
+
+    def __instancecheck__(cls, instance) -> bool:
+        if "core_class" not in cls.__dict__:
+            return super().__instancecheck__(instance)
+        return isinstance(instance, cls.core_class)
+
+    def __subclasscheck__(cls, subclass) -> bool:
+        if "core_class" not in cls.__dict__:
+            return super().__subclasscheck__(subclass)
+        return issubclass(subclass, cls.core_class)

@@ -10,7 +10,8 @@
 - ``blas``: ``dot``, ``outer``, ``tensordot``;
 - ``nnet``: softmax, log-softmax, cross-entropies;
 - ``extra``: functions built from the ops above, with no op of their own;
-- ``linalg``: inverse, determinant, decompositions, solves, diagonals and traces;
+- ``linalg``: inverse, determinant, decompositions, solves, least squares, diagonals and
+  traces;
 - ``sort``: sort, argsort, nonzero, repeat with symbolic counts;
 - ``neighbours``: ``images2neibs`` and its transpose ``neibs2images``;
 - ``conv_kernels``, ``conv``: conv2d, conv3d and their gradients (the NumPy kernels, then

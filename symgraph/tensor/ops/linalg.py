@@ -31,11 +31,13 @@ __all__ = [
     "cholesky",
     "det",
     "diag",
+    "eig",
     "eigh",
     "eigvalsh",
     "expm",
     "extract_diag",
     "linalg_norm",
+    "lstsq",
     "matrix_dot",
     "matrix_inverse",
     "pinv",
@@ -253,6 +255,52 @@ def eigvalsh(a, UPLO: str = "L") -> Variable:  # noqa: N803 - NumPy's name
     return eigh(a, UPLO)[0]
 
 
+def _eig_kernel(a, dtype):
+    # NumPy's result is real when every eigenvalue is, complex otherwise: the op's
+    # outputs are always complex, so their type does not depend on the values.
+    w, v = np.linalg.eig(a)
+    return w.astype(dtype), v.astype(dtype)
+
+
+class Eig(Op):
+    """Eigenvalues and right eigenvectors (columns, of unit norm) of a general square
+    matrix, as ``numpy.linalg.eig``: in no particular order, always complex
+    (``complex64`` for a ``float32`` matrix, ``complex128`` otherwise), so that the type
+    does not depend on whether the eigenvalues happen to be real. No gradient (Theano's
+    ``Eig`` had none; ``eigh`` has one for symmetric matrices)."""
+
+    def make_node(self, x) -> Apply:
+        x = _float_matrix(x, "eig", square=True)
+        square = _square_type(x)
+        dtype = np.result_type(x.dtype, np.complex64).name
+        return Apply(
+            self, [x], [TensorType(dtype, square.shape[:1]), TensorType(dtype, square.shape)]
+        )
+
+    def emit(self, node, inputs, ctx):
+        kernel = ctx.bind(_eig_kernel, "eig")
+        return f"{kernel}({inputs[0]}, np.{node.outputs[0].dtype})"
+
+    def jax(self, node, inputs, jx):
+        return jx.numpy.linalg.eig(inputs[0])
+
+    def infer_shape(self, node, input_shapes):
+        (shape,) = input_shapes
+        return [(shape[0],), shape]
+
+    def grad(self, node, output_grads):
+        raise NotImplementedError(
+            f"eig has no gradient (the eigenvectors of {node.inputs[0]} are defined up to a "
+            "complex factor); for a symmetric matrix, eigh has one"
+        )
+
+
+def eig(a) -> list[Variable]:
+    """``[w, v]``: the (complex) eigenvalues and eigenvectors of the square matrix ``a``,
+    ``a v[:, k] = w[k] v[:, k]``, as ``numpy.linalg.eig``."""
+    return Eig()(a)
+
+
 class SVD(Op):
     """Singular value decomposition ``x = U diag(s) Vt`` (``numpy.linalg.svd``): outputs
     ``U, s, Vt`` or, when ``compute_uv`` is False, ``s`` alone."""
@@ -425,6 +473,11 @@ class Expm(_SquareToSquare):
         kernel = ctx.bind(_expm_kernel, "expm")
         return f"{kernel}({inputs[0]}, np.{node.outputs[0].dtype})"
 
+    def jax(self, node, inputs, jx):
+        # in float64, as the NumPy kernel computes, then cast to the output's dtype
+        x = inputs[0].astype(np.float64)
+        return jx.scipy.linalg.expm(x).astype(node.outputs[0].type.numpy_dtype)
+
     def grad(self, node, output_grads):
         # The gradient is the Frechet derivative at x^T applied to gz, which is the
         # upper-right block of expm([[x^T, gz], [0, x^T]]) (Najfeld and Havel, 1995).
@@ -443,7 +496,7 @@ def expm(x) -> Variable:
 
 
 # --------------------------------------------------------------------------------------
-# solves
+# solves and least squares
 
 
 class _SolveOp(Op):
@@ -556,6 +609,75 @@ class SolveTriangular(_SolveOp):
 def solve_triangular(a, b, lower: bool = False, unit_diagonal: bool = False) -> Variable:
     """The solution ``x`` of ``t x = b``, ``t`` the upper (or ``lower``) triangle of ``a``."""
     return SolveTriangular(lower, unit_diagonal)(a, b)
+
+
+def _lstsq_kernel(a, b, rcond, dtype):
+    x, residuals, rank, singular = np.linalg.lstsq(a, b, rcond=float(rcond))
+    return (
+        x.astype(dtype, copy=False),
+        residuals.astype(dtype, copy=False),
+        np.asarray(rank, dtype=np.int32),
+        singular.astype(dtype, copy=False),
+    )
+
+
+class Lstsq(Op):
+    """The least-squares solution of ``a x = b`` (``numpy.linalg.lstsq(a, b, rcond)``),
+    with ``a`` a float matrix, ``b`` a vector or a matrix (one problem per column) and
+    ``rcond`` a scalar (singular values below ``rcond`` times the largest count as zero;
+    a negative one means the machine precision). Outputs as NumPy's: ``x``; the squared
+    residual norms, one per column of ``b`` and none when ``a``'s rank is below its number
+    of columns or it has no more rows than columns (so their length depends on the
+    values); the rank of ``a`` (an int32 scalar); the singular values of ``a``.
+    No gradient (Theano's op had none; ``dot(pinv(a), b)`` is the same ``x`` for a
+    matrix of full rank, and has one)."""
+
+    def make_node(self, a, b, rcond) -> Apply:
+        a = _float_matrix(a, "lstsq")
+        b = math.as_float(as_tensor(b))
+        rcond = as_tensor(rcond)
+        if b.ndim not in (1, 2):
+            raise TypeError(f"lstsq: b must be a vector or a matrix, got {b} ({b.type.describe()})")
+        rows, columns = a.type.shape
+        if rows is not None and b.type.shape[0] is not None and rows != b.type.shape[0]:
+            raise ValueError(
+                f"lstsq: {a} ({a.type.describe()}) and {b} ({b.type.describe()}) do not have "
+                "the same number of rows"
+            )
+        if rcond.ndim != 0 or rcond.type.numpy_dtype.kind not in "iuf":
+            raise TypeError(f"lstsq: rcond must be a number, got {rcond} ({rcond.type.describe()})")
+        dtype = np.result_type(a.dtype, b.dtype).name
+        solution = (columns,) + b.type.shape[1:]
+        k = None if rows is None or columns is None else min(rows, columns)
+        outputs = [
+            TensorType(dtype, solution),
+            TensorType(dtype, (None,)),
+            TensorType("int32", ()),
+            TensorType(dtype, (k,)),
+        ]
+        return Apply(self, [a, b, rcond], outputs)
+
+    def emit(self, node, inputs, ctx):
+        kernel = ctx.bind(_lstsq_kernel, "lstsq")
+        a, b, rcond = inputs
+        return f"{kernel}({a}, {b}, {rcond}, np.{node.outputs[0].dtype})"
+
+    def grad(self, node, output_grads):
+        a, b, _ = node.inputs
+        raise NotImplementedError(
+            f"lstsq has no gradient; for {a} of full rank, dot(pinv({a}), {b}) is the same "
+            "solution and has one"
+        )
+
+
+def lstsq(a, b, rcond=None) -> list[Variable]:
+    """``[x, residuals, rank, s]`` of ``numpy.linalg.lstsq(a, b, rcond)`` (see ``Lstsq``);
+    ``rcond=None`` is NumPy's default, the float64 machine precision times the larger
+    side of ``a``."""
+    if rcond is None:
+        a = as_tensor(a)
+        rcond = math.maximum(a.shape[0], a.shape[1]) * np.finfo(np.float64).eps
+    return Lstsq()(a, b, rcond)
 
 
 # --------------------------------------------------------------------------------------

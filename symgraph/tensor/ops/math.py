@@ -853,17 +853,28 @@ def cumprod(x, axis=None) -> Variable:
 
 def _argreduce(kind: str, x, axis, keepdims: bool) -> Variable:
     x = as_tensor(x)
-    if isinstance(axis, (list, tuple)):
-        if len(axis) != 1:
-            raise NotImplementedError("argmax/argmin over several axes is not supported")
-        (axis,) = axis
-    if axis is not None:
-        axis = normalize_axis(axis, x, f"arg{kind}")
-    result = Argmax(kind, axis)(x)
-    if keepdims:
+    if isinstance(axis, (list, tuple)) and not axis:
+        axis = None  # as Theano: no axis listed means all of them
+    if isinstance(axis, (list, tuple)) and len(axis) != 1:
+        axes = normalize_axes(axis, x, f"arg{kind}")
+        result = _argreduce_axes(kind, x, axes)
+    else:
+        if isinstance(axis, (list, tuple)):
+            (axis,) = axis
+        if axis is not None:
+            axis = normalize_axis(axis, x, f"arg{kind}")
         axes = tuple(range(x.ndim)) if axis is None else (axis,)
-        return _keepdims(result, axes, x.ndim)
-    return result
+        result = Argmax(kind, axis)(x)
+    return _keepdims(result, axes, x.ndim) if keepdims else result
+
+
+def _argreduce_axes(kind: str, x: Variable, axes: tuple[int, ...]) -> Variable:
+    """The index of the extreme over several axes, as Theano gave it: an index into those
+    axes flattened in increasing order (the kept axes moved first, the rest collapsed)."""
+    kept = [a for a in range(x.ndim) if a not in axes]
+    moved = dimshuffle(x, (*kept, *axes))
+    collapsed = moved.reshape((*(moved.shape[i] for i in range(len(kept))), -1))
+    return Argmax(kind, len(kept))(collapsed)
 
 
 def argmax(x, axis=None, keepdims: bool = False) -> Variable:

@@ -21,7 +21,7 @@ import numpy as np
 from symgraph.graph.basic import Apply, Op, Variable
 from symgraph.graph.type import TensorType
 from symgraph.tensor.ops import math
-from symgraph.tensor.ops.shape import stack
+from symgraph.tensor.ops.shape import _static_ints, stack
 from symgraph.tensor.params import as_choice, as_int_tuple
 from symgraph.tensor.variable import as_tensor, constant
 
@@ -74,17 +74,19 @@ def _grids(shape, neib_shape, neib_step, mode, what):
     return rows, cols, row_pad, col_pad
 
 
-def images_to_neighbours(images, neib_shape, neib_step, mode):
-    """The patches of ``images`` as rows (see the module docstring)."""
+def images_to_neighbours(images, neib_shape, neib_step, mode, xp=np):
+    """The patches of ``images`` as rows (see the module docstring); ``xp`` is the array
+    module (``jax.numpy`` for the JAX lowering: the indices are NumPy arrays either way,
+    computed from the shape, which is known while tracing)."""
     rows, cols, row_pad, col_pad = _grids(images.shape, neib_shape, neib_step, mode, "images2neibs")
-    padded = np.pad(images, ((0, 0), (0, 0), (row_pad, row_pad), (col_pad, col_pad)))
+    padded = xp.pad(images, ((0, 0), (0, 0), (row_pad, row_pad), (col_pad, col_pad)))
     patches = padded[:, :, rows[:, None, :, None], cols[None, :, None, :]]
     return patches.reshape(-1, neib_shape[0] * neib_shape[1])
 
 
-def neighbours_to_images(neighbours, shape, neib_shape, neib_step, mode):
+def neighbours_to_images(neighbours, shape, neib_shape, neib_step, mode, xp=np):
     """Images of ``shape`` where each cell is the sum of the patch entries taken from it:
-    the transpose of ``images_to_neighbours``."""
+    the transpose of ``images_to_neighbours``; ``xp`` as there."""
     shape = tuple(int(s) for s in shape)
     rows, cols, row_pad, col_pad = _grids(shape, neib_shape, neib_step, mode, "neibs2images")
     patches = (*shape[:2], len(rows), len(cols), *neib_shape)
@@ -95,9 +97,13 @@ def neighbours_to_images(neighbours, shape, neib_shape, neib_step, mode):
             f"(mode {mode!r})"
         )
     padded_shape = (*shape[:2], shape[2] + 2 * row_pad, shape[3] + 2 * col_pad)
-    out = np.zeros(padded_shape, dtype=neighbours.dtype)
+    out = xp.zeros(padded_shape, dtype=neighbours.dtype)
     index = (slice(None), slice(None), rows[:, None, :, None], cols[None, :, None, :])
-    np.add.at(out, index, neighbours.reshape(patches))  # overlapping patches add up
+    # overlapping patches add up (JAX arrays are immutable: .at[].add is its np.add.at)
+    if xp is np:
+        np.add.at(out, index, neighbours.reshape(patches))
+    else:
+        out = out.at[index].add(neighbours.reshape(patches))
     return out[:, :, row_pad : row_pad + shape[2], col_pad : col_pad + shape[3]]
 
 
@@ -155,6 +161,9 @@ class Images2Neibs(_NeighboursOp):
         kernel = ctx.bind(images_to_neighbours, "images2neibs")
         return f"{kernel}({inputs[0]}, {self._args()})"
 
+    def jax(self, node, inputs, jx):
+        return images_to_neighbours(inputs[0], self.neib_shape, self.neib_step, self.mode, jx.numpy)
+
     def infer_shape(self, node, input_shapes):
         (shape,) = input_shapes
         grid_rows, grid_cols = self._grid_sizes(shape)
@@ -197,6 +206,13 @@ class Neibs2Images(_NeighboursOp):
     def emit(self, node, inputs, ctx):
         kernel = ctx.bind(neighbours_to_images, "neibs2images")
         return f"{kernel}({inputs[0]}, {inputs[1]}, {self._args()})"
+
+    def jax(self, node, inputs, jx):
+        neighbours, shape = inputs
+        shape = _static_ints(shape, self)  # the output's shape: XLA's shapes are fixed
+        return neighbours_to_images(
+            neighbours, shape, self.neib_shape, self.neib_step, self.mode, jx.numpy
+        )
 
     def infer_shape(self, node, input_shapes):
         shape = node.inputs[1]

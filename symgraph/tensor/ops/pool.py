@@ -151,6 +151,8 @@ class _PoolOp(Op):
     def _jax_extended(jx, geo: kernels._PoolGeometry, x, fill):
         """``(B, *extent)``: ``x`` padded with ``fill`` where the windows reach past it."""
         flat = x.reshape((geo.b, *geo.size))
+        if geo.trivial:  # no padding: the windows cover a leading block of x
+            return flat[(slice(None), *(slice(0, e) for e in geo.ext))]
         extended = jx.numpy.full((geo.b, *geo.ext), fill, x.dtype)
         return extended.at[geo.dst].set(flat[geo.src])
 
@@ -165,8 +167,22 @@ class _PoolOp(Op):
     @staticmethod
     def _jax_unextended(jx, geo: kernels._PoolGeometry, extended_grad, x):
         """The gradient of ``x`` from that of its extended form."""
+        if geo.trivial:  # zeros after the block the windows cover (a pad, not a scatter)
+            widths = [(0, 0)] + [(0, n - e) for n, e in zip(geo.size, geo.ext)]
+            return jx.numpy.pad(extended_grad, widths).reshape(x.shape)
         flat = jx.numpy.zeros((geo.b, *geo.size), x.dtype).at[geo.src].set(extended_grad[geo.dst])
         return flat.reshape(x.shape)
+
+    @staticmethod
+    def _jax_tiles(geo: kernels._PoolGeometry, x):
+        """When the windows tile ``x`` exactly: ``x`` as ``(B, o1, w1, o2, w2, ...)``, each
+        window's cells on the axes after its position; an output broadcasts against it as
+        ``(B, o1, 1, o2, 1, ...)``. Gradients then take a comparison and a reshape where
+        the general case adds one strided scatter per cell of the window, which XLA
+        compiles more slowly."""
+        tiled = (geo.b, *(n for o, w in zip(geo.out, geo.ws) for n in (o, w)))
+        spread = (geo.b, *(n for o in geo.out for n in (o, 1)))
+        return x.reshape(tiled), spread
 
 
 def _constant_ints(v: Variable) -> tuple[int, ...] | None:
@@ -300,6 +316,10 @@ class MaxPoolGrad(_PoolOp):
         geo = self._jax_geometry(node, x.shape)
         if geo.empty:
             return jx.numpy.zeros_like(x)
+        if geo.tiles_exactly:
+            tiled, spread = self._jax_tiles(geo, x)
+            y, gy = y.reshape(spread), gy.reshape(spread)
+            return jx.numpy.where(tiled == y, gy, 0).astype(x.dtype).reshape(x.shape)
         extended = self._jax_extended(jx, geo, x, kernels._lowest(x.dtype))
         y, gy = y.reshape(geo.flat_out_shape), gy.reshape(geo.flat_out_shape)
         grad = jx.numpy.zeros(extended.shape, x.dtype)
@@ -352,6 +372,9 @@ class AveragePoolGrad(_PoolOp):
         gy = gy.reshape(geo.flat_out_shape)
         if self.mode.startswith("average"):
             gy = gy / geo.divisor(x.dtype)
+        if geo.tiles_exactly:
+            tiled, spread = self._jax_tiles(geo, x)
+            return jx.numpy.broadcast_to(gy.reshape(spread), tiled.shape).reshape(x.shape)
         grad = jx.numpy.zeros((geo.b, *geo.ext), x.dtype)
         for window in self._jax_windows(geo):
             grad = grad.at[window].add(gy)

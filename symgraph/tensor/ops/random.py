@@ -155,19 +155,31 @@ SAMPLERS = {
 }
 
 
-def draw_with(samplers, load, save, distribution, dtype, has_size, options, state, *args):
+def draw_with(samplers, load, save, distribution, dtype, ndim, has_size, options, state, *args):
     """Run one sampler of ``samplers`` on a state vector: ``load(state)`` gives the generator
     the sampler draws from, ``save(generator)`` its advanced state. Returns (advanced state,
-    sample of ``dtype``)."""
-    sampler, _ = samplers[distribution]
+    sample of ``dtype`` with ``ndim`` axes). A size vector whose length does not give
+    ``ndim`` axes (its length is only known when it runs) is a ``ValueError``, and the
+    state is left as it was."""
+    sampler, extra = samplers[distribution]
     if has_size:
         size, *params = args
         size = tuple(int(s) for s in size)
+        if len(size) + extra != ndim:
+            raise ValueError(
+                f"{distribution}: size {size} gives a {len(size) + extra}-d sample, but the "
+                f"variable was built {ndim}-d (its ndim); pass a size of {ndim - extra} entries"
+            )
     else:
         size, params = None, args
     generator = load(state)
     sample = sampler(generator, size, *params, **dict(options))
     sample = np.asarray(sample).astype(dtype, copy=False)
+    if sample.ndim != ndim:
+        raise ValueError(
+            f"{distribution}: the parameters' shapes {[np.shape(p) for p in params]} give a "
+            f"{sample.ndim}-d sample, but the variable was built {ndim}-d"
+        )
     return save(generator), sample
 
 
@@ -277,7 +289,7 @@ class RandomVariable(Op):
         return f"{sampler}({', '.join(inputs)})"
 
     def _kernel(self):
-        return _kernel(self.distribution, self.dtype, self.has_size, self.options)
+        return _kernel(self.distribution, self.dtype, self.ndim, self.has_size, self.options)
 
     def jax(self, node, inputs, jx):
         """A ``jax.random`` draw. The state vector keeps its type; its PCG64 words seed a
@@ -347,5 +359,5 @@ _JAX_SAMPLERS = {
 
 
 @functools.cache
-def _kernel(distribution, dtype, has_size, options):
-    return functools.partial(draw, distribution, dtype, has_size, options)
+def _kernel(distribution, dtype, ndim, has_size, options):
+    return functools.partial(draw, distribution, dtype, ndim, has_size, options)

@@ -9,7 +9,7 @@ from symgraph.graph.basic import Apply, Constant, Op, Variable
 from symgraph.graph.type import TensorType
 from symgraph.tensor.ops import extra, math
 from symgraph.tensor.ops.dimshuffle import dimshuffle
-from symgraph.tensor.ops.shape import arange, flatten, reshape
+from symgraph.tensor.ops.shape import _static_ints, arange, flatten, reshape
 from symgraph.tensor.ops.subtensor import inc_subtensor, set_subtensor
 from symgraph.tensor.params import AxisError, as_choice, as_int, normalize_axis
 from symgraph.tensor.variable import as_tensor
@@ -181,6 +181,15 @@ class Repeat(Op):
 
     def emit(self, node, inputs, ctx):
         return f"np.repeat({inputs[0]}, {inputs[1]}, axis={self.axis})"
+
+    def jax(self, node, inputs, jx):
+        # Counts known while tracing (a constant, or sizes of inputs) fix the output's
+        # shape, as XLA needs; counts read from an input's values are refused by name.
+        x, repeats = inputs
+        counts = _static_ints(repeats, self)
+        if min(counts, default=0) < 0:
+            raise ValueError(f"{self}: the counts must not be negative, got {counts}")
+        return jx.numpy.repeat(x, np.asarray(repeats), axis=self.axis)
 
     def infer_shape(self, node, input_shapes):
         shape = list(input_shapes[0])

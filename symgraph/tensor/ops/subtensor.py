@@ -430,7 +430,7 @@ class IncSubtensor(Op):
         inputs = [as_tensor(v) for v in inputs]
         target = _output_static_shape(x, self.idx_list, inputs)
         if y.ndim > len(target):
-            raise ValueError(
+            raise TypeError(
                 f"cannot {'set' if self.set_instead_of_inc else 'increment'} a "
                 f"{len(target)}-d subtensor of {x} with {y} ({y.type.describe()})"
             )

@@ -95,6 +95,97 @@ def test_eigh_reads_one_triangle(mode, uplo, n, seed):
 
 
 @pytest.mark.parametrize("mode", MODES)
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(0, 5), seed=seeds, dtype=dtypes)
+def test_eig_satisfies_its_definition(mode, n, seed, dtype):
+    a = np.random.default_rng(seed).normal(size=(n, n)).astype(dtype)
+    w, v = compiled(T.eig, a, mode=mode)
+    complex_dtype = "complex64" if dtype == "float32" else "complex128"
+    assert w.dtype == v.dtype == complex_dtype and w.shape == (n,) and v.shape == (n, n)
+    wide = a.astype(np.float64)
+    np.testing.assert_allclose(wide @ v, v * w, **TOL[dtype])
+    np.testing.assert_allclose(np.linalg.norm(v, axis=0), np.ones(n), **TOL[dtype])
+    # the eigenvalues are the roots of the characteristic polynomial: their sum is the
+    # trace, their product the determinant
+    np.testing.assert_allclose(w.sum(), np.trace(wide), **TOL[dtype])
+    np.testing.assert_allclose(np.prod(w), np.linalg.det(wide), **TOL[dtype])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_eig_of_a_rotation_is_complex_and_of_a_triangle_is_its_diagonal(mode):
+    w, v = compiled(T.eig, np.array([[0.0, -1.0], [1.0, 0.0]]), mode=mode)
+    np.testing.assert_allclose(sorted(w, key=lambda z: z.imag), [-1j, 1j], atol=1e-12)
+    triangle = np.triu(np.arange(1.0, 10.0).reshape(3, 3))
+    w, v = compiled(T.eig, triangle, mode=mode)
+    np.testing.assert_allclose(sorted(w.real), [1.0, 5.0, 9.0])
+    np.testing.assert_array_equal(w.imag, 0)
+
+
+def _least_squares_by_svd(a, b, rcond):
+    """x = V diag(1/s) U^T b over the singular values above the cut-off; the rank; the
+    squared residual norms (NumPy gives them only for full column rank and more rows
+    than columns)."""
+    u, s, vt = np.linalg.svd(a, full_matrices=False)
+    cutoff = (np.finfo(np.float64).eps if rcond < 0 else rcond) * s.max(initial=0)
+    kept = s > cutoff
+    x = vt[kept].T @ ((u[:, kept].T @ b) / (s[kept] if b.ndim == 1 else s[kept, None]))
+    rank = int(kept.sum())
+    full = rank == a.shape[1] and a.shape[0] > a.shape[1]
+    residuals = ((b - a @ x) ** 2).sum(axis=0) if full else np.zeros(0)
+    return x, np.atleast_1d(residuals), rank, s
+
+
+@pytest.mark.parametrize("mode", MODES)
+@settings(max_examples=30, deadline=None)
+@given(
+    rows=sizes,
+    cols=sizes,
+    seed=seeds,
+    columns=st.sampled_from([None, 1, 3]),
+    rcond=st.sampled_from([-1.0, 1e-8, 0.6]),
+    deficient=st.booleans(),
+)
+def test_lstsq_against_the_svd(mode, rows, cols, seed, columns, rcond, deficient):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(rows, cols))
+    if deficient and cols > 1:
+        a[:, -1] = a[:, 0] * 2  # one column a multiple of another: rank below cols
+    b = rng.normal(size=(rows,) if columns is None else (rows, columns))
+    x, residuals, rank, s = compiled(lambda p, q: T.lstsq(p, q, rcond), a, b, mode=mode)
+    ex, eresiduals, erank, es = _least_squares_by_svd(a, b, rcond)
+    assert rank.dtype == np.int32 and rank == erank
+    np.testing.assert_allclose(s, es, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(x, ex, rtol=1e-8, atol=1e-8)
+    assert residuals.shape == eresiduals.shape
+    np.testing.assert_allclose(residuals, eresiduals, rtol=1e-8, atol=1e-10)
+
+
+def test_lstsq_default_rcond_is_numpys_and_dtypes_follow_numpy():
+    rng = np.random.default_rng(0)
+    # singular values 1 and 1e-17 * 3: below NumPy's default cut-off (eps * 3) only
+    u, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    a = u @ np.diag([1.0, 1.0, 3e-17])
+    b = rng.normal(size=3)
+    x, residuals, rank, s = compiled(T.lstsq, a, b)
+    ex, eresiduals, erank, es = np.linalg.lstsq(a, b, rcond=None)
+    assert rank == erank == 2
+    np.testing.assert_allclose(x, ex, rtol=1e-10)
+    a32, b32 = a.astype(np.float32), b.astype(np.float32)
+    outputs = compiled(lambda p, q: T.lstsq(p, q, -1), a32, b32)
+    assert [o.dtype for o in outputs] == ["float32", "float32", "int32", "float32"]
+    mixed = T.lstsq(T.fmatrix(), T.dvector())
+    assert [o.dtype for o in mixed] == ["float64", "float64", "int32", "float64"]
+
+
+def test_no_gradient_through_eig_or_lstsq():
+    x, b = T.dmatrix("x"), T.dvector("b")
+    with pytest.raises(NotImplementedError, match="eig has no gradient.*eigh"):
+        symgraph.grad(abs(T.eig(x)[0]).sum(), x)
+    with pytest.raises(NotImplementedError, match="lstsq has no gradient.*pinv"):
+        symgraph.grad(T.lstsq(x, b)[0].sum(), b)
+
+
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("full", [True, False])
 @settings(max_examples=20, deadline=None)
 @given(rows=sizes, cols=sizes, seed=seeds)
@@ -352,6 +443,15 @@ def test_errors_name_the_variable():
         T.solve(rect, T.dvector())
     with pytest.raises(ValueError, match="assume_a"):
         T.solve(T.dmatrix(), T.dvector(), "triangular")
+    with pytest.raises(ValueError, match="square matrix, got rect"):
+        T.eig(rect)
+    tall = T.tensor(dtype="float64", shape=(4, 2), name="tall")
+    with pytest.raises(ValueError, match="tall .* and rhs .* do not have the same number of rows"):
+        T.lstsq(tall, T.tensor(dtype="float64", shape=(3,), name="rhs"))
+    with pytest.raises(TypeError, match="b must be a vector or a matrix, got cube"):
+        T.lstsq(tall, T.dtensor3("cube"))
+    with pytest.raises(TypeError, match="rcond must be a number, got cut"):
+        T.lstsq(tall, T.dvector(), T.dvector("cut"))
 
 
 def test_integer_matrices_are_cast_to_floats():
@@ -374,6 +474,14 @@ def test_theano_names():
     q, r = nlinalg.qr(x)
     np.testing.assert_allclose(T.dot(q, r).eval({x: a}), a)
     assert len(nlinalg.svd(x, 0, 1)) == 3
+    w, v = nlinalg.eig(x)
+    wv, vv = symgraph.function([x], [w, v])(a)
+    np.testing.assert_allclose(a @ vv, vv * wv, atol=1e-12)
+    # Theano's lstsq is a class: lstsq()(a, b, rcond)
+    outputs = nlinalg.lstsq()(x, b, -1)
+    values = symgraph.function([x, b], outputs)(a[:, :2], bv)
+    for value, expected in zip(values, np.linalg.lstsq(a[:, :2], bv, rcond=-1)):
+        np.testing.assert_allclose(value, expected)
     np.testing.assert_allclose(slinalg.solve(x, b).eval({x: a, b: bv}), np.linalg.solve(a, bv))
     lower = slinalg.solve_lower_triangular(x, b).eval({x: a, b: bv})
     np.testing.assert_allclose(np.tril(a) @ lower, bv, atol=1e-12)

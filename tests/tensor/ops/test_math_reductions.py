@@ -244,7 +244,32 @@ def test_axis_errors_name_the_variable():
         T.sum(x, axis=(0, -2))
     with pytest.raises(TypeError, match="Python ints"):
         T.sum(x, axis=T.iscalar("a"))
-    with pytest.raises(NotImplementedError):
-        T.argmax(x, axis=(0, 1))
+    with pytest.raises(ValueError, match="repeated"):
+        T.argmax(x, axis=(0, -2))
     with pytest.raises(ValueError, match="activations"):
         T.argmax(x, axis=2)
+
+
+@pytest.mark.parametrize("kind", ["argmax", "argmin"])
+@pytest.mark.parametrize("keepdims", [False, True])
+@given(
+    value=hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=3, max_dims=3, min_side=1, max_side=4),
+        elements=st.floats(-5, 5),
+    ),
+    axes=st.sampled_from([(0, 2), (2, 0), (1, 2), (0, 1, 2), (-1, 0), (), (0, 1)]),
+)
+@SETTINGS
+def test_arg_reduction_over_several_axes_indexes_them_flattened(kind, keepdims, value, axes):
+    """Over several axes (Theano's semantics): the index into those axes, sorted and
+    flattened, with the kept axes first; no axis listed means all of them."""
+    x = T.tensor3("x")
+    out = getattr(T, kind)(x, axis=axes, keepdims=keepdims)
+    reduced = sorted(a % 3 for a in axes) if axes else [0, 1, 2]
+    kept = [a for a in range(3) if a not in reduced]
+    moved = np.transpose(value, kept + reduced)
+    expected = getattr(moved.reshape(moved.shape[: len(kept)] + (-1,)), kind)(-1)
+    if keepdims:
+        expected = np.expand_dims(expected, tuple(reduced))
+    assert np.array_equal(compile_and_run([x], out, [value]), expected)

@@ -14,7 +14,8 @@ symgraph passes (``THEANO_TAGS``)::
     composite_elemwise_fusion                 fusion
     inplace, inplace_opt, inplace_elemwise_opt inplace
     scan                                      scan_trivial, scan_hoist, scan_prune,
-                                              scan_merge, scan_keep_last
+                                              scan_merge, scan_equal_outputs,
+                                              scan_keep_last
     scanOp_pushout_nonseqs_ops                scan_hoist
     scanOp_remove_constants_and_unused_inputs0,
     scanop_remove_constants_and_unused_inputs2 scan_prune
@@ -30,9 +31,12 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
+
 import symgraph
 from symgraph.compat.theano._util import deprecated, ignore_arguments, warn
 from symgraph.compat.theano.configparser import config
+from symgraph.compat.theano.tensor.raw_random import random_state_shared
 from symgraph.compile import Mode as _Mode
 from symgraph.compile import Out, SharedVariable
 from symgraph.compile.function import Function as _Function
@@ -119,6 +123,8 @@ class TensorSharedVariable(SharedVariable):
 def shared(value, name=None, strict=False, allow_downcast=None, **kwargs) -> TensorSharedVariable:
     """``theano.shared``: Theano's argument order (``strict`` third); ``borrow``,
     ``broadcastable`` and ``shape`` by keyword."""
+    if isinstance(value, np.random.RandomState):
+        return random_state_shared(value, name, strict, allow_downcast)
     variable = _shared(value, name=name, strict=strict, allow_downcast=allow_downcast, **kwargs)
     return TensorSharedVariable(
         variable.type,
@@ -172,7 +178,14 @@ THEANO_TAGS: dict[str, tuple[str, ...]] = {
     "inplace": ("inplace",),
     "inplace_opt": ("inplace",),
     "inplace_elemwise_opt": ("inplace",),
-    "scan": ("scan_trivial", "scan_hoist", "scan_prune", "scan_merge", "scan_keep_last"),
+    "scan": (
+        "scan_trivial",
+        "scan_hoist",
+        "scan_prune",
+        "scan_merge",
+        "scan_equal_outputs",
+        "scan_keep_last",
+    ),
     "scanOp_pushout_nonseqs_ops": ("scan_hoist",),
     "scanOp_remove_constants_and_unused_inputs0": ("scan_prune",),
     "scanop_remove_constants_and_unused_inputs2": ("scan_prune",),
@@ -402,5 +415,5 @@ def Param(  # noqa: N802 - Theano's name
     )
 
 
-from symgraph.compat.theano.compile import ops  # noqa: E402
+from symgraph.compat.theano.compile import mode, ops  # noqa: E402
 from symgraph.compat.theano.compile.ops import as_op  # noqa: E402, F401

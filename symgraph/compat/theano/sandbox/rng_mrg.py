@@ -157,9 +157,15 @@ def mrg_steps(state: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
     return out, new_state
 
 
-def mrg_uniform_draw(dtype: str, rstate: np.ndarray, size: np.ndarray):
-    """Theano's ``mrg_uniform``: returns (advanced substreams, sample of shape ``size``)."""
+def mrg_uniform_draw(dtype: str, ndim: int, rstate: np.ndarray, size: np.ndarray):
+    """Theano's ``mrg_uniform``: returns (advanced substreams, sample of shape ``size``,
+    which must have the ``ndim`` entries the variable was built with)."""
     shape = tuple(int(s) for s in size)
+    if len(shape) != ndim:
+        raise ValueError(
+            f"MRG uniform: size {shape} has {len(shape)} entries, but the variable was built "
+            f"{ndim}-d (its ndim)"
+        )
     count = int(np.prod(shape, dtype=np.int64))
     if count > M1:
         raise ValueError("MRG_RandomStreams draws at most 2**31 - 1 numbers at once")
@@ -202,7 +208,7 @@ class MRGUniform(Op):
         return Apply(self, [rstate, size], [rstate.type, TensorType(self.dtype, shape)])
 
     def emit(self, node, inputs, ctx):
-        kernel = ctx.bind(_mrg_kernel(self.dtype), f"mrg_uniform_{self.dtype}")
+        kernel = ctx.bind(_mrg_kernel(self.dtype, self.ndim), f"mrg_uniform_{self.dtype}")
         return f"{kernel}({', '.join(inputs)})"
 
     def infer_shape(self, node, input_shapes):
@@ -216,8 +222,8 @@ mrg_uniform = MRGUniform  # Theano's name
 
 
 @functools.cache
-def _mrg_kernel(dtype: str):
-    return functools.partial(mrg_uniform_draw, dtype)
+def _mrg_kernel(dtype: str, ndim: int):
+    return functools.partial(mrg_uniform_draw, dtype, ndim)
 
 
 def multinomial_from_uniform(odtype: str, pvals: np.ndarray, unis: np.ndarray, n) -> np.ndarray:

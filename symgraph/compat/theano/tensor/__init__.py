@@ -11,13 +11,23 @@ import types as _types
 
 import symgraph.tensor as _sg
 
+# theano.tensor.var is a module (the tensor classes) and, as an attribute of the package, the
+# variance function: the module is imported first so that the function assigned below wins.
+from symgraph.compat.theano.tensor.var import (  # noqa: E402
+    TensorConstant,
+    TensorVariable,
+    _tensor_py_operators,
+)
+
 # symgraph's public functions, classes and constructors (not its submodules: ``nnet`` and
 # ``signal`` here are the Theano-shaped ones).
 globals().update(
     {
         _name: _value
         for _name, _value in vars(_sg).items()
-        if not _name.startswith("_") and not isinstance(_value, _types.ModuleType)
+        if not _name.startswith("_")
+        and not isinstance(_value, _types.ModuleType)
+        and _name not in ("TensorVariable", "TensorConstant")
     }
 )
 
@@ -43,6 +53,7 @@ from symgraph.compat.theano.tensor import (  # noqa: E402, F401
     nlinalg,
     nnet,
     shared_randomstreams,
+    sharedvar,
     signal,
     slinalg,
     subtensor,
@@ -56,6 +67,7 @@ from symgraph.compat.theano.tensor.basic import (  # noqa: E402, F401
     get_scalar_constant_value,
 )
 from symgraph.compat.theano.tensor.elemwise import DimShuffle, Elemwise  # noqa: E402, F401
+from symgraph.compat.theano.tensor.sharedvar import TensorSharedVariable  # noqa: E402, F401
 from symgraph.graph.basic import Variable  # noqa: E402, F401 - Theano's tensor.Variable
 from symgraph.tensor import constructors as _constructors  # noqa: E402
 from symgraph.tensor.ops import math as _math  # noqa: E402

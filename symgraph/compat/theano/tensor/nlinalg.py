@@ -1,5 +1,6 @@
 """``theano.tensor.nlinalg``: linear algebra with NumPy kernels, under Theano's names and
-signatures (``norm(x, ord)``, ``qr(a, mode)``, ``svd(a, full_matrices, compute_uv)``)."""
+signatures (``norm(x, ord)``, ``qr(a, mode)``, ``svd(a, full_matrices, compute_uv)``,
+``eig(a)``, ``lstsq()(a, b, rcond)``)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from symgraph.tensor.ops.linalg import (
     SVD,
     AllocDiag,
     Det,
+    Eig,
     Eigh,
     ExtractDiag,
+    Lstsq,
     MatrixInverse,
     MatrixPinv,
     alloc_diag,
     det,
     diag,
+    eig,
     eigh,
     extract_diag,
     matrix_dot,
@@ -32,15 +36,19 @@ __all__ = [
     "SVD",
     "AllocDiag",
     "Det",
+    "Eig",
     "Eigh",
     "ExtractDiag",
+    "Lstsq",
     "MatrixInverse",
     "MatrixPinv",
     "alloc_diag",
     "det",
     "diag",
+    "eig",
     "eigh",
     "extract_diag",
+    "lstsq",
     "matrix_dot",
     "matrix_inverse",
     "matrix_power",
@@ -50,6 +58,11 @@ __all__ = [
     "svd",
     "trace",
 ]
+
+# Theano's lstsq was an op class, called as lstsq()(a, b, rcond) for [x, residuals, rank,
+# singular values]. Its eig gave real outputs of the input's dtype, dropping imaginary
+# parts; eig here gives NumPy's complex values.
+lstsq = Lstsq
 
 
 def qr(a, mode="reduced"):

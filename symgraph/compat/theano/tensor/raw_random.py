@@ -27,6 +27,7 @@ from symgraph.compat.theano.configparser import config
 from symgraph.graph.basic import Variable
 from symgraph.graph.type import TensorType
 from symgraph.tensor.ops.random import RandomVariable, draw_with
+from symgraph.tensor.shared import SharedVariable
 from symgraph.tensor.variable import as_tensor, constant
 
 __all__ = [
@@ -69,6 +70,34 @@ def random_state_from_state(words: np.ndarray) -> np.random.RandomState:
     random_state = np.random.RandomState()
     _set_state(random_state, words)
     return random_state
+
+
+class RandomStateSharedVariable(SharedVariable):
+    """A stream's state as Theano showed it: ``get_value()`` is a
+    ``numpy.random.RandomState`` continuing the stream and ``set_value`` takes one. The
+    compiled functions hold the state as a vector of words (``RANDOM_STATE_TYPE``), so the
+    ``RandomState`` given back is always a new object, ``borrow`` or not."""
+
+    def get_value(self, borrow=False, return_internal_type=False) -> np.random.RandomState:
+        return random_state_from_state(super().get_value(borrow=True))
+
+    def set_value(self, value, borrow=False) -> None:
+        if isinstance(value, np.random.RandomState):
+            value = state_from_random_state(value)
+        super().set_value(value, borrow=False)
+
+
+def random_state_shared(
+    value: np.random.RandomState, name=None, strict=False, allow_downcast=None
+) -> RandomStateSharedVariable:
+    """``theano.shared(numpy.random.RandomState(...))``: a shared random state."""
+    return RandomStateSharedVariable(
+        RANDOM_STATE_TYPE,
+        state_from_random_state(value),
+        name=name,
+        strict=strict,
+        allow_downcast=allow_downcast,
+    )
 
 
 # One scratch RandomState per thread, re-pointed at each state (building one costs more
@@ -204,11 +233,11 @@ class RandomFunction(RandomVariable):
         return f"RandomFunction{{{self.distribution}, {self.dtype}}}"
 
     def _kernel(self):
-        return _kernel(self.distribution, self.dtype, self.has_size, self.options)
+        return _kernel(self.distribution, self.dtype, self.ndim, self.has_size, self.options)
 
 
 @functools.cache
-def _kernel(distribution, dtype, has_size, options):
+def _kernel(distribution, dtype, ndim, has_size, options):
     return functools.partial(
         draw_with,
         RANDOM_STATE_SAMPLERS,
@@ -216,6 +245,7 @@ def _kernel(distribution, dtype, has_size, options):
         state_from_random_state,
         distribution,
         dtype,
+        ndim,
         has_size,
         options,
     )

@@ -17,12 +17,14 @@ from symgraph.compat.theano.configparser import config
 from symgraph.compat.theano.tensor.raw_random import (
     RANDOM_STATE_TYPE,
     RandomFunction,
+    RandomStateSharedVariable,
     state_from_random_state,
     theano_typed,
 )
+from symgraph.tensor import arange, as_tensor
 from symgraph.tensor.random import RandomStreams as _RandomStreams
 
-__all__ = ["RandomStreams", "RandomFunction"]
+__all__ = ["RandomFunction", "RandomStateSharedVariable", "RandomStreams"]
 
 # each variable's RandomState is seeded with randint(_SEED_BOUND) of the seed generator
 _SEED_BOUND = 2**30
@@ -38,6 +40,7 @@ class RandomStreams(_RandomStreams):
 
     op_class = RandomFunction
     state_type = RANDOM_STATE_TYPE
+    state_class = RandomStateSharedVariable
 
     def __init__(self, seed=None) -> None:
         super().__init__(seed)
@@ -46,6 +49,23 @@ class RandomStreams(_RandomStreams):
     def _next_state(self) -> np.ndarray:
         seed = int(self.gen_seedgen.randint(_SEED_BOUND))
         return state_from_random_state(np.random.RandomState(seed))
+
+    def gen(self, distribution, size=None, params=(), ndim=None, dtype=None, options=()):
+        """A sample from a new stream; as in Theano it carries its stream's state
+        (``sample.rng``, a shared ``RandomState``) and that state's update
+        (``sample.update``, a pair for ``updates=``)."""
+        sample = super().gen(distribution, size, params, ndim, dtype, options)
+        state, new_state = self.state_updates[-1]
+        sample.rng, sample.update = state, (state, new_state)
+        return sample
+
+    def __getitem__(self, state: RandomStateSharedVariable) -> np.random.RandomState:
+        """``streams[sample.rng]``: that stream's ``RandomState``."""
+        return state.get_value(borrow=True)
+
+    def __setitem__(self, state: RandomStateSharedVariable, value) -> None:
+        """``streams[sample.rng] = numpy.random.RandomState(...)``: restart that stream."""
+        state.set_value(value, borrow=True)
 
     def seed(self, seed=None) -> None:
         """Re-seed every stream from ``RandomState(seed)`` (None: the construction seed);
@@ -88,6 +108,8 @@ class RandomStreams(_RandomStreams):
 
     def choice(self, size=None, a=2, replace=True, p=None, ndim=None, dtype="int64"):
         """Samples of ``range(a)`` (or of the vector ``a``): ``RandomState.choice``."""
+        if isinstance(p, (int, float, list, tuple)) and not p:
+            p = None  # Theano read a false p (0, []) as no p: every choice equally likely
         params = (theano_typed(a),) if p is None else (theano_typed(a), p)
         return self.gen("choice", size, params, ndim, dtype, (("replace", bool(replace)),))
 
@@ -96,6 +118,21 @@ class RandomStreams(_RandomStreams):
         return self.gen(
             "permutation", () if size is None else size, (theano_typed(n),), ndim, dtype
         )
+
+    def shuffle_row_elements(self, input):
+        """``input`` with the entries of every row (its last axis) shuffled, each row by its
+        own permutation, drawn in row order as ``RandomState.shuffle`` would shuffle them;
+        the permutations are ``result.permutation``."""
+        input = as_tensor(input)
+        if input.ndim == 0:
+            raise TypeError(f"shuffle_row_elements needs at least a vector, got {input}")
+        length = input.shape[-1]
+        perm = self.permutation(size=input.shape[:-1], n=length, ndim=input.ndim - 1)
+        rows = input.reshape((-1, length))
+        picked = rows[arange(rows.shape[0]).dimshuffle(0, "x"), perm.reshape((-1, length))]
+        shuffled = picked.reshape(input.shape, ndim=input.ndim)
+        shuffled.permutation = perm
+        return shuffled
 
     def multinomial(self, size=None, n=1, pvals=None, ndim=None, dtype="int64"):
         """Multinomial counts over the last axis of ``pvals``, one row at a time."""

@@ -5,7 +5,12 @@ from __future__ import annotations
 from symgraph.compat.theano._util import deprecated, ignore_arguments
 from symgraph.tensor.ops.conv import conv2d as _conv2d
 
-__all__ = ["conv2d"]
+__all__ = ["conv2d", "imported_scipy_signal"]
+
+# Theano's Python implementation of this convolution needed scipy.signal, and code (its own
+# tests among them) checks this flag before running without a C compiler. symgraph's
+# convolution needs neither: it is always available.
+imported_scipy_signal = True
 
 
 def conv2d(
