@@ -65,7 +65,14 @@ from symgraph.scan.op import Scan, build_scan
 from symgraph.tensor.ops import pool_kernels
 from symgraph.tensor.ops import random as trandom
 from symgraph.tensor.ops.blas import Dot
-from symgraph.tensor.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+from symgraph.tensor.ops.conv import (
+    Conv2d,
+    Conv2dGradInputs,
+    Conv2dGradWeights,
+    Conv3d,
+    Conv3dGradInputs,
+    Conv3dGradWeights,
+)
 from symgraph.tensor.ops.dimshuffle import DimShuffle
 from symgraph.tensor.ops.elemwise import Elemwise, scalar_op_named
 from symgraph.tensor.ops.linalg import (
@@ -1171,20 +1178,27 @@ def alloc_diag_case(data):
 
 
 def _conv_reference(x, w, pads, stride, dilation, flip, groups):
-    """Direct convolution: a sum over the kernel's offsets of strided slices."""
+    """Direct convolution over any number of spatial axes: a sum over the kernel's
+    offsets of strided slices."""
+    nd = x.ndim - 2
     x, w = x.astype(np.float64), w.astype(np.float64)
     if flip:
-        w = w[:, :, ::-1, ::-1]
-    x = np.pad(x, ((0, 0), (0, 0), pads[0], pads[1]))
-    (kh, kw), (dh, dw), (sh, sw) = w.shape[2:], dilation, stride
-    oh = (x.shape[2] - (kh - 1) * dh - 1) // sh + 1
-    ow = (x.shape[3] - (kw - 1) * dw - 1) // sw + 1
+        w = w[(Ellipsis,) + (slice(None, None, -1),) * nd]
+    x = np.pad(x, ((0, 0), (0, 0), *pads))
+    out_sizes = [
+        (x.shape[2 + a] - (w.shape[2 + a] - 1) * dilation[a] - 1) // stride[a] + 1
+        for a in range(nd)
+    ]
     cg, og = w.shape[1], w.shape[0] // groups
-    out = np.zeros((x.shape[0], w.shape[0], oh, ow))
-    for g, i, j in itertools.product(range(groups), range(kh), range(kw)):
-        patch = x[:, g * cg : (g + 1) * cg, i * dh :: sh, j * dw :: sw][:, :, :oh, :ow]
+    out = np.zeros((x.shape[0], w.shape[0], *out_sizes))
+    for g, *tap in itertools.product(range(groups), *(range(k) for k in w.shape[2:])):
+        window = tuple(
+            slice(i * d, i * d + (o - 1) * s + 1, s)
+            for i, d, s, o in zip(tap, dilation, stride, out_sizes)
+        )
+        patch = x[(slice(None), slice(g * cg, (g + 1) * cg), *window)]
         out[:, g * og : (g + 1) * og] += np.einsum(
-            "bchw,oc->bohw", patch, w[g * og : (g + 1) * og, :, i, j]
+            "bc...,oc->bo...", patch, w[(slice(g * og, (g + 1) * og), slice(None), *tap)]
         )
     return out
 
@@ -1192,35 +1206,42 @@ def _conv_reference(x, w, pads, stride, dilation, flip, groups):
 def _pads(border_mode, kernel, dilation):
     if border_mode in ("valid", "full", "half"):
         dk = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
-        p = {"valid": [0, 0], "full": [d - 1 for d in dk], "half": [d // 2 for d in dk]}[
-            border_mode
-        ]
-        return ((p[0], p[0]), (p[1], p[1]))
+        p = {"valid": [0] * len(dk), "full": [d - 1 for d in dk], "half": [d // 2 for d in dk]}
+        return tuple((q, q) for q in p[border_mode])
     if isinstance(border_mode, int):
-        return ((border_mode, border_mode),) * 2
+        return ((border_mode, border_mode),) * len(kernel)
     return tuple((p, p) for p in border_mode)
 
 
-def _conv_setup(data):
+# Per number of spatial axes: the ops, the drawn padding tuples and the largest spatial
+# sizes of the input and the kernel (3-d ones small: the gradient references below run
+# one forward pass per element).
+_CONV_OPS = {
+    2: (Conv2d, Conv2dGradInputs, Conv2dGradWeights),
+    3: (Conv3d, Conv3dGradInputs, Conv3dGradWeights),
+}
+_CONV_DRAWS = {2: ([(0, 2)], 5, 3), 3: ([(0, 2, 1), (1, 0, 0)], 3, 2)}
+
+
+def _conv_setup(data, spatial_dims=2):
+    tuples, max_size, max_kernel = _CONV_DRAWS[spatial_dims]
     groups = data.draw(st.integers(1, 2))
     channels = groups * data.draw(st.integers(1, 2))
     out_channels = groups * data.draw(st.integers(1, 2))
     x_shape = (
         data.draw(st.integers(1, 2)),
         channels,
-        data.draw(st.integers(1, 5)),
-        data.draw(st.integers(1, 5)),
+        *(data.draw(st.integers(1, max_size)) for _ in range(spatial_dims)),
     )
     w_shape = (
         out_channels,
         channels // groups,
-        data.draw(st.integers(1, 3)),
-        data.draw(st.integers(1, 3)),
+        *(data.draw(st.integers(1, max_kernel)) for _ in range(spatial_dims)),
     )
     params = dict(
-        border_mode=data.draw(st.sampled_from(["valid", "full", "half", 1, (0, 2)])),
-        subsample=(data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))),
-        filter_dilation=(data.draw(st.integers(1, 2)), 1),
+        border_mode=data.draw(st.sampled_from(["valid", "full", "half", 1, *tuples])),
+        subsample=tuple(data.draw(st.integers(1, 2)) for _ in range(spatial_dims)),
+        filter_dilation=(data.draw(st.integers(1, 2)),) + (1,) * (spatial_dims - 1),
         filter_flip=data.draw(st.booleans()),
         num_groups=groups,
     )
@@ -1246,12 +1267,12 @@ def _conv_setup(data):
     return x_shape, w_shape, params, forward
 
 
-def conv2d_case(data):
-    x_shape, w_shape, params, forward = _conv_setup(data)
+def conv_case(data, spatial_dims):
+    x_shape, w_shape, params, forward = _conv_setup(data, spatial_dims)
     dtype = data.draw(st.sampled_from(FLOATS))
     x, x_value = draw_input(data, dtype, x_shape, constant_ok=False)
     w, w_value = draw_input(data, dtype, w_shape)
-    node = Conv2d(**params).make_node(x, w)
+    node = _CONV_OPS[spatial_dims][0](**params).make_node(x, w)
     return Case(node, [x_value, w_value], lambda a, b: [forward(a, b)])
 
 
@@ -1266,15 +1287,16 @@ def _by_linearity(forward, shape, other, gy, first):
     return grad
 
 
-def conv2d_grad_case(data, of_inputs):
-    x_shape, w_shape, params, forward = _conv_setup(data)
+def conv_grad_case(data, spatial_dims, of_inputs):
+    x_shape, w_shape, params, forward = _conv_setup(data, spatial_dims)
+    _, grad_inputs_op, grad_weights_op = _CONV_OPS[spatial_dims]
     dtype = data.draw(st.sampled_from(FLOATS))
     out_shape = forward(np.zeros(x_shape), np.zeros(w_shape)).shape
     gy, gy_value = draw_input(data, dtype, out_shape)
     if of_inputs:
         w, w_value = draw_input(data, dtype, w_shape)
         spatial, spatial_value = vector_input(data, x_shape[2:])
-        node = Conv2dGradInputs(**params).make_node(gy, w, spatial)
+        node = grad_inputs_op(**params).make_node(gy, w, spatial)
 
         def grad_inputs(g, b, _):
             return [_by_linearity(forward, x_shape, b, g, True)]
@@ -1282,7 +1304,7 @@ def conv2d_grad_case(data, of_inputs):
         return Case(node, [gy_value, w_value, spatial_value], grad_inputs)
     x, x_value = draw_input(data, dtype, x_shape)
     spatial, spatial_value = vector_input(data, w_shape[2:])
-    node = Conv2dGradWeights(**params).make_node(x, gy, spatial)
+    node = grad_weights_op(**params).make_node(x, gy, spatial)
 
     def grad_weights(a, g, _):
         return [_by_linearity(forward, w_shape, a, g, False)]
@@ -1718,9 +1740,12 @@ ROWS = [
     Row("lstsq", Lstsq, lstsq_case),
     Row("extract_diag", ExtractDiag, extract_diag_case),
     Row("alloc_diag", AllocDiag, alloc_diag_case),
-    Row("conv2d", Conv2d, conv2d_case),
-    Row("conv2d_grad_inputs", Conv2dGradInputs, lambda data: conv2d_grad_case(data, True)),
-    Row("conv2d_grad_weights", Conv2dGradWeights, lambda data: conv2d_grad_case(data, False)),
+    Row("conv2d", Conv2d, lambda data: conv_case(data, 2)),
+    Row("conv2d_grad_inputs", Conv2dGradInputs, lambda data: conv_grad_case(data, 2, True)),
+    Row("conv2d_grad_weights", Conv2dGradWeights, lambda data: conv_grad_case(data, 2, False)),
+    Row("conv3d", Conv3d, lambda data: conv_case(data, 3)),
+    Row("conv3d_grad_inputs", Conv3dGradInputs, lambda data: conv_grad_case(data, 3, True)),
+    Row("conv3d_grad_weights", Conv3dGradWeights, lambda data: conv_grad_case(data, 3, False)),
     Row("pool", Pool, pool_case),
     Row("max_pool_grad", MaxPoolGrad, max_pool_grad_case),
     Row("average_pool_grad", AveragePoolGrad, average_pool_grad_case),

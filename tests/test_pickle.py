@@ -137,6 +137,8 @@ def _graph_using_every_op():
     x4 = T.tensor4("x4")
     W = symgraph.shared(np.random.default_rng(0).normal(size=(2, 1, 3, 3)), name="W")
     conv = T.conv2d(x4, W)
+    W3 = symgraph.shared(np.random.default_rng(3).normal(size=(2, 1, 2, 2, 2)), name="W3")
+    volume = T.conv3d(conv.dimshuffle(0, "x", 1, 2, 3), W3, border_mode=(0, 1, 1))
     pooled = T.pool_2d(conv, (2, 2), ignore_border=True)
     same = T.max_pool_2d_same_size(conv, (2, 2))
     feat = T.flatten(pooled, 2)
@@ -171,6 +173,7 @@ def _graph_using_every_op():
         + T.sum(T.sort(h, axis=0) * T.arange(8))
         + T.sum(T.repeat(h, y.shape[0], axis=0) ** 2)
         + T.sum(T.images2neibs(conv, (2, 2), mode="ignore_borders") ** 2)
+        + T.sum(volume**2)
         # a loop over h's rows reading the shared V without it being listed
         + symgraph.scan(
             lambda row, acc: acc + T.dot(row, V).sum(),
@@ -182,7 +185,7 @@ def _graph_using_every_op():
     square = _positive_definite(h)
     undifferentiated = [*T.qr(square), *T.svd(square), T.argsort(p), *T.nonzero(y)]
     undifferentiated += [*T.eig(square), *T.lstsq(square[:, :2], square[0])]
-    grads = symgraph.grad(cost, [W, V, x4])
+    grads = symgraph.grad(cost, [W, V, x4, W3])
     updates = [(V, T.set_subtensor(V[0], V[0] - 0.1 * grads[1][0]))]
     # ops that only change gradients or check values, outside the differentiated cost
     labels = Assert("labels are in range")(UndefinedGrad()(y), T.lt(T.max(y), 3))

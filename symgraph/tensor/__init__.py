@@ -16,6 +16,7 @@ from symgraph.tensor.constructors import (
     bscalar,
     btensor3,
     btensor4,
+    btensor5,
     bvector,
     col,
     dcol,
@@ -24,6 +25,7 @@ from symgraph.tensor.constructors import (
     dscalar,
     dtensor3,
     dtensor4,
+    dtensor5,
     dvector,
     fcol,
     fmatrix,
@@ -31,6 +33,7 @@ from symgraph.tensor.constructors import (
     fscalar,
     ftensor3,
     ftensor4,
+    ftensor5,
     fvector,
     icol,
     imatrix,
@@ -38,6 +41,7 @@ from symgraph.tensor.constructors import (
     iscalar,
     itensor3,
     itensor4,
+    itensor5,
     ivector,
     lcol,
     lmatrix,
@@ -45,6 +49,7 @@ from symgraph.tensor.constructors import (
     lscalar,
     ltensor3,
     ltensor4,
+    ltensor5,
     lvector,
     matrix,
     row,
@@ -60,6 +65,7 @@ from symgraph.tensor.constructors import (
     wscalar,
     wtensor3,
     wtensor4,
+    wtensor5,
     wvector,
 )
 from symgraph.tensor.ops.blas import dot, outer, tensordot
@@ -68,6 +74,9 @@ from symgraph.tensor.ops.conv import (
     conv2d_grad_wrt_inputs,
     conv2d_grad_wrt_weights,
     conv2d_transpose,
+    conv3d,
+    conv3d_grad_wrt_inputs,
+    conv3d_grad_wrt_weights,
 )
 from symgraph.tensor.ops.dimshuffle import dimshuffle
 from symgraph.tensor.ops.extra import (

@@ -87,6 +87,9 @@ btensor3, wtensor3, itensor3, ltensor3, ftensor3, dtensor3 = (
 btensor4, wtensor4, itensor4, ltensor4, ftensor4, dtensor4 = (
     _make_constructor("tensor4", d) for d in _PREFIX_DTYPES.values()
 )
+btensor5, wtensor5, itensor5, ltensor5, ftensor5, dtensor5 = (
+    _make_constructor("tensor5", d) for d in _PREFIX_DTYPES.values()
+)
 
 
 def _make_plural(single):
@@ -117,7 +120,16 @@ PLURAL_CONSTRUCTORS = {
         [scalar, vector, matrix, row, col, tensor3, tensor4, tensor5]
         + [
             globals()[prefix + rank]
-            for rank in ("scalar", "vector", "matrix", "row", "col", "tensor3", "tensor4")
+            for rank in (
+                "scalar",
+                "vector",
+                "matrix",
+                "row",
+                "col",
+                "tensor3",
+                "tensor4",
+                "tensor5",
+            )
             for prefix in _PREFIX_DTYPES
         ],
     )

@@ -9,6 +9,9 @@ from symgraph.tensor.ops.conv import (
     conv2d_grad_wrt_inputs,
     conv2d_grad_wrt_weights,
     conv2d_transpose,
+    conv3d,
+    conv3d_grad_wrt_inputs,
+    conv3d_grad_wrt_weights,
 )
 from symgraph.tensor.ops.math import relu, sigmoid, softplus
 from symgraph.tensor.ops.nnet import (
@@ -27,6 +30,9 @@ __all__ = [
     "conv2d_grad_wrt_inputs",
     "conv2d_grad_wrt_weights",
     "conv2d_transpose",
+    "conv3d",
+    "conv3d_grad_wrt_inputs",
+    "conv3d_grad_wrt_weights",
     "log_softmax",
     "logsoftmax",
     "relu",

@@ -20,7 +20,14 @@ from symgraph.compat.theano.sandbox.rng_mrg import (
 from symgraph.compat.theano.tensor.raw_random import RandomFunction
 from symgraph.compat.theano.tensor.signal.pool import DownsampleFactorMaxGradGrad
 from symgraph.grad import GradientOverride
-from symgraph.tensor.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+from symgraph.tensor.ops.conv import (
+    Conv2d,
+    Conv2dGradInputs,
+    Conv2dGradWeights,
+    Conv3d,
+    Conv3dGradInputs,
+    Conv3dGradWeights,
+)
 from symgraph.tensor.ops.dimshuffle import DimShuffle
 from symgraph.tensor.ops.linalg import (
     QR,
@@ -143,6 +150,9 @@ def _string_cases(marker: Path) -> dict:
         "Conv2d filter_flip": lambda: Conv2d(filter_flip="False"),
         "Conv2d subsample": lambda: Conv2d(subsample="11"),
         "Conv2d input_shape": lambda: Conv2d(input_shape=("1", "1", "5", "5")),
+        "Conv3d subsample": lambda: Conv3d(subsample="111"),
+        "Conv3d filter_dilation": lambda: Conv3d(filter_dilation=("1", 1, 1)),
+        "Conv3d filter_shape": lambda: Conv3d(filter_shape=(1, 1, "3", 3, 3)),
         "Pool ws": lambda: Pool(True)(T.dtensor4(), "22"),
         "Pool ignore_border": lambda: Pool(ignore_border="False"),
         "Pool ndim": lambda: Pool(True, "max", "2"),
@@ -198,6 +208,8 @@ def _code_value_cases(marker: Path) -> dict:
     mv = np.arange(6.0).reshape(2, 3)
     image = T.dtensor4("image")
     iv = np.arange(16.0).reshape(1, 1, 4, 4)
+    volume = T.dtensor5("volume")
+    vv = np.arange(27.0).reshape(1, 1, 3, 3, 3)
     return {
         "Join axis": (lambda: Join(zero)(v, v), [v], [np.ones(2)]),
         "Reduce axis": (lambda: Reduce("sum", (zero,))(m), [m], [mv]),
@@ -229,6 +241,16 @@ def _code_value_cases(marker: Path) -> dict:
             lambda: Conv2d(code_str("valid", marker))(image, image[:, :, :2, :2]),
             [image],
             [iv],
+        ),
+        "Conv3d border_mode": (
+            lambda: Conv3d(code_str("half", marker))(volume, volume[:, :, :2, :2, :2]),
+            [volume],
+            [vv],
+        ),
+        "Conv3d padding": (
+            lambda: Conv3d((zero, one, zero))(volume, volume[:, :, :2, :2, :2]),
+            [volume],
+            [vv],
         ),
         "Pool mode": (
             lambda: Pool(True, code_str("max", marker))(image, (2, 2)),
@@ -321,6 +343,17 @@ PARAM_CASES = {
     ),
     Conv2dGradInputs: lambda: Conv2dGradInputs("half", i64(1), i64(1), 1, i32(1)),
     Conv2dGradWeights: lambda: Conv2dGradWeights(i64(2), (1, 1), (1, 1), np.bool_(True)),
+    Conv3d: lambda: Conv3d(
+        (i64(1), (i32(0), i64(2)), 0),
+        np.array([2, 1, 1]),
+        i64(1),
+        np.bool_(False),
+        i64(1),
+        [None, i64(1), i32(5), i32(5), i32(4)],
+        (i64(2), i64(1), i64(3), i64(3), i64(2)),
+    ),
+    Conv3dGradInputs: lambda: Conv3dGradInputs("half", i64(1), (1, i32(2), 1), 1, i32(1)),
+    Conv3dGradWeights: lambda: Conv3dGradWeights(i64(2), (1, 1, 1), 1, np.bool_(True)),
     Pool: lambda: Pool(np.bool_(True), "sum", i64(3)),
     MaxPoolGrad: lambda: MaxPoolGrad(1, i32(2)),
     AveragePoolGrad: lambda: AveragePoolGrad(np.bool_(False), "average_exc_pad", i64(1)),

@@ -14,7 +14,8 @@
   traces;
 - ``sort``: sort, argsort, nonzero, repeat with symbolic counts;
 - ``neighbours``: ``images2neibs`` and its transpose ``neibs2images``;
-- ``conv_kernels``, ``conv``: conv2d and its gradients (the NumPy kernels, then the ops);
+- ``conv_kernels``, ``conv``: conv2d, conv3d and their gradients (the NumPy kernels, then
+  the ops);
 - ``pool_kernels``, ``pool``: pooling over the last 1, 2 or 3 axes and its gradients (the
   same);
 - ``random``: draws from random distributions.

@@ -1,9 +1,12 @@
-"""Pure-NumPy kernels for 2-D convolution with Theano's ``conv2d`` semantics.
+"""Pure-NumPy kernels for 2-D and 3-D convolution with Theano's ``conv2d``/``conv3d``
+semantics: one implementation for any number of spatial axes.
 
-Layout is NCHW: inputs ``x`` are ``(batch, channels, rows, cols)``, filters ``w`` are
-``(out_channels, channels // num_groups, krows, kcols)`` and outputs are
-``(batch, out_channels, out_rows, out_cols)``.  ``filter_flip=True`` (Theano's default)
-is a true convolution, ``False`` a cross-correlation.
+Layout is channels-first: inputs ``x`` are ``(batch, channels, *spatial)`` (NCHW, NCDHW),
+filters ``w`` are ``(out_channels, channels // num_groups, *kernel)`` and outputs are
+``(batch, out_channels, *out_spatial)``.  ``filter_flip=True`` (Theano's default) is a
+true convolution (every spatial axis of the kernel reversed), ``False`` a
+cross-correlation.  The description below names the 2-D sizes (``kh, kw``, ``OH, OW``);
+a 3-D convolution has ``kd, kh, kw`` and ``OD, OH, OW`` in their places.
 
 Everything is lowered to large matrix products (im2col), one batch *chunk* at a time:
 
@@ -47,6 +50,7 @@ Choices, each measured on the 2-core AVX2 / OpenBLAS machine this was written on
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,9 +63,13 @@ __all__ = [
     "conv2d",
     "conv2d_grad_inputs",
     "conv2d_grad_weights",
+    "conv3d",
+    "conv3d_grad_inputs",
+    "conv3d_grad_weights",
 ]
 
-Pads = tuple[tuple[int, int], tuple[int, int]]
+# One (before, after) pair per spatial axis.
+Pads = tuple[tuple[int, int], ...]
 
 # Target size in bytes of the per-chunk im2col buffer.  Small enough to stay in the
 # last-level cache together with the GEMM output, large enough that the GEMMs stay
@@ -73,9 +81,11 @@ _CHUNK_BYTES = 4 * 2**20
 _BATCH_INNER_MAX_OW = 16
 
 # Forward and weights-gradient GEMMs run image by image ("per-image" layout) when an
-# output plane has at least this many pixels: each product is then already wide, and
-# its result lands straight in the NCHW output, with no transpose.
+# output plane (volume, in 3-D) has at least this many pixels: each product is then
+# already wide, and its result lands straight in the output, with no transpose.
 _PER_IMAGE_MIN_PIXELS = 256
+
+_AXIS_NAMES = {1: ("width",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -85,42 +95,48 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
-def _pair(value: Any, name: str) -> tuple[int, int]:
-    """Return ``value`` as a pair of positive ints (an int is used for both axes)."""
+def _per_axis(value: Any, nd: int, name: str) -> tuple[int, ...]:
+    """Return ``value`` as ``nd`` positive ints (an int is used for every axis)."""
+    if type(value) is tuple and len(value) == nd and all(type(v) is int and v > 0 for v in value):
+        return value  # already normal: the common case, checked fast
+    words = "a pair of ints" if nd == 2 else f"a tuple of {nd} ints"
     if _is_int(value):
-        pair = (int(value), int(value))
+        ints = (int(value),) * nd
     else:
         try:
-            pair = tuple(int(v) if _is_int(v) else v for v in value)
+            ints = tuple(int(v) if _is_int(v) else v for v in value)
         except TypeError:
-            raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}") from None
-        if len(pair) != 2 or not all(_is_int(v) for v in pair):
-            raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    if pair[0] < 1 or pair[1] < 1:
+            raise ValueError(f"{name} must be an int or {words}, got {value!r}") from None
+        if len(ints) != nd or not all(_is_int(v) for v in ints):
+            raise ValueError(f"{name} must be an int or {words}, got {value!r}")
+    if min(ints) < 1:
         raise ValueError(f"{name} must be positive, got {value!r}")
-    return pair  # type: ignore[return-value]
+    return ints  # type: ignore[return-value]
 
 
 def normalize_border_mode(
     border_mode: Any,
     kernel_shape: Sequence[int | None],
-    dilation: Sequence[int] = (1, 1),
+    dilation: Sequence[int] | int = 1,
 ) -> Pads:
-    """Turn any Theano ``border_mode`` into explicit paddings ``((pt, pb), (pl, pr))``.
+    """Turn any Theano ``border_mode`` into explicit paddings, one ``(before, after)`` pair
+    per spatial axis (``((pt, pb), (pl, pr))`` in 2-D).
 
-    ``border_mode`` may be ``'valid'``, ``'full'``, ``'half'``, an int ``p``, a pair of
-    ints ``(ph, pw)`` or a pair of ``(before, after)`` pairs ``((pt, pb), (pl, pr))``.
-    ``kernel_shape`` is the spatial kernel shape ``(kh, kw)`` (needed for ``'full'`` and
-    ``'half'``; an entry may be ``None`` only for the other forms).  With the dilated
-    kernel size ``dk = (k - 1) * d + 1`` per axis, ``'full'`` pads ``dk - 1`` and
-    ``'half'`` pads ``dk // 2`` on both sides.
+    ``border_mode`` may be ``'valid'``, ``'full'``, ``'half'``, an int ``p``, a tuple of
+    one int per axis (``(ph, pw)``) or a tuple whose entries are ints or ``(before,
+    after)`` pairs (``((pt, pb), (pl, pr))``).  ``kernel_shape`` is the spatial kernel
+    shape (``(kh, kw)`` or ``(kd, kh, kw)``: its length is the number of spatial axes; it
+    is needed for ``'full'`` and ``'half'``, an entry may be ``None`` only for the other
+    forms).  With the dilated kernel size ``dk = (k - 1) * d + 1`` per axis, ``'full'``
+    pads ``dk - 1`` and ``'half'`` pads ``dk // 2`` on both sides.
 
     Raises ``ValueError`` for an unknown mode or a negative padding.
     """
-    dil = _pair(dilation, "filter_dilation")
+    nd = len(kernel_shape)
+    dil = _per_axis(dilation, nd, "filter_dilation")
     if isinstance(border_mode, str):
         if border_mode == "valid":
-            return ((0, 0), (0, 0))
+            return ((0, 0),) * nd
         if border_mode not in ("full", "half"):
             raise ValueError(
                 f"border_mode must be 'valid', 'full', 'half', an int or a tuple, "
@@ -135,11 +151,10 @@ def normalize_border_mode(
             dk = (int(k) - 1) * d + 1
             p = dk - 1 if border_mode == "full" else dk // 2
             pads.append((p, p))
-        return (pads[0], pads[1])
+        return tuple(pads)
     if _is_int(border_mode):
-        p = int(border_mode)
-        result: Pads = ((p, p), (p, p))
-    elif isinstance(border_mode, (tuple, list)) and len(border_mode) == 2:
+        result: Pads = ((int(border_mode), int(border_mode)),) * nd
+    elif isinstance(border_mode, (tuple, list)) and len(border_mode) == nd:
         axes = []
         for entry in border_mode:
             if _is_int(entry):
@@ -152,12 +167,16 @@ def normalize_border_mode(
                 axes.append((int(entry[0]), int(entry[1])))
             else:
                 raise ValueError(f"invalid border_mode {border_mode!r}")
-        result = (axes[0], axes[1])
+        result = tuple(axes)
+    elif isinstance(border_mode, (tuple, list)):
+        raise ValueError(
+            f"border_mode must have one entry per spatial axis ({nd}), got {border_mode!r}"
+        )
     else:
         raise ValueError(
             f"border_mode must be 'valid', 'full', 'half', an int or a tuple, got {border_mode!r}"
         )
-    if min(result[0] + result[1]) < 0:
+    if min(min(pad) for pad in result) < 0:
         raise ValueError(f"border_mode paddings must be >= 0, got {border_mode!r}")
     return result
 
@@ -171,76 +190,81 @@ def conv_output_shape(
     input_shape: Sequence[int | None],
     filter_shape: Sequence[int | None],
     border_mode: Any = "valid",
-    subsample: Sequence[int] = (1, 1),
-    filter_dilation: Sequence[int] = (1, 1),
+    subsample: Sequence[int] | int = 1,
+    filter_dilation: Sequence[int] | int = 1,
     num_groups: int = 1,
-) -> tuple[int | None, int | None, int | None, int | None]:
-    """Static output shape ``(batch, out_channels, out_rows, out_cols)`` of ``conv2d``.
+) -> tuple[int | None, ...]:
+    """Static output shape ``(batch, out_channels, *out_spatial)`` of a convolution.
 
-    Entries of ``input_shape`` / ``filter_shape`` may be ``None`` (unknown); every output
-    entry that depends on an unknown entry is ``None``.  Whatever can be checked with
-    the known entries is checked, raising a ``ValueError`` that names both shapes:
-    channel mismatch (``C != Cg * num_groups``), ``out_channels`` not divisible by
-    ``num_groups``, a (dilated) kernel larger than the padded image, and invalid
-    ``border_mode`` (negative padding), ``subsample``, ``filter_dilation`` or
-    ``num_groups`` values.
+    The number of spatial axes is ``len(input_shape) - 2`` (2 for ``conv2d``, 3 for
+    ``conv3d``).  Entries of ``input_shape`` / ``filter_shape`` may be ``None``
+    (unknown); every output entry that depends on an unknown entry is ``None``.
+    Whatever can be checked with the known entries is checked, raising a ``ValueError``
+    that names both shapes: channel mismatch (``C != Cg * num_groups``),
+    ``out_channels`` not divisible by ``num_groups``, a (dilated) kernel larger than the
+    padded image, and invalid ``border_mode`` (negative padding), ``subsample``,
+    ``filter_dilation`` or ``num_groups`` values.
     """
-    if len(input_shape) != 4 or len(filter_shape) != 4:
+    nd = len(input_shape) - 2
+    name = f"conv{nd}d"
+    if nd < 1 or len(filter_shape) != len(input_shape):
         raise ValueError(
-            f"conv2d needs 4-d input and filter shapes, got input shape {tuple(input_shape)} "
-            f"and filter shape {tuple(filter_shape)}"
+            f"{name} needs input and filter shapes of the same rank (at least 3), got input "
+            f"shape {tuple(input_shape)} and filter shape {tuple(filter_shape)}"
         )
     ishape = tuple(None if v is None else int(v) for v in input_shape)
     fshape = tuple(None if v is None else int(v) for v in filter_shape)
     desc = f"input shape {ishape} and filter shape {fshape}"
+    is_computed_mode = isinstance(border_mode, str) and border_mode in ("full", "half")
     try:
-        stride = _pair(subsample, "subsample")
-        dil = _pair(filter_dilation, "filter_dilation")
+        stride = _per_axis(subsample, nd, "subsample")
+        dil = _per_axis(filter_dilation, nd, "filter_dilation")
         groups = _check_groups(num_groups)
-        if not (isinstance(border_mode, str) and border_mode in ("full", "half")):
+        if not is_computed_mode:
             pads = normalize_border_mode(border_mode, fshape[2:], dil)
     except ValueError as err:
-        raise ValueError(f"conv2d: {desc}: {err}") from None
-    n, c, h, w = ishape
-    k, cg, kh, kw = fshape
+        raise ValueError(f"{name}: {desc}: {err}") from None
+    n, c = ishape[:2]
+    k, cg = fshape[:2]
     if c is not None and cg is not None and c != cg * groups:
         raise ValueError(
-            f"conv2d channel mismatch: {desc}: input channels {c} != filter channels "
+            f"{name} channel mismatch: {desc}: input channels {c} != filter channels "
             f"{cg} * num_groups {groups}"
         )
     if k is not None and k % groups:
         raise ValueError(
-            f"conv2d: {desc}: out_channels {k} is not divisible by num_groups {groups}"
+            f"{name}: {desc}: out_channels {k} is not divisible by num_groups {groups}"
         )
-    if isinstance(border_mode, str) and border_mode in ("full", "half"):
-        out = []
-        for size, ks, d, s, axis in zip((h, w), (kh, kw), dil, stride, ("height", "width")):
-            if size is None or ks is None:
-                out.append(None)
-                continue
+    out = []
+    for axis, (size, ks, s, d) in enumerate(zip(ishape[2:], fshape[2:], stride, dil)):
+        if size is None or ks is None:
+            out.append(None)
+            continue
+        if is_computed_mode:
             dk = (ks - 1) * d + 1
             p = dk - 1 if border_mode == "full" else dk // 2
-            out.append(_checked_out_len(size, ks, (p, p), s, d, desc, axis))
-    else:
-        out = [
-            None if size is None or ks is None else _checked_out_len(size, ks, p, s, d, desc, axis)
-            for size, ks, p, s, d, axis in zip(
-                (h, w), (kh, kw), pads, stride, dil, ("height", "width")
-            )
-        ]
-    return (n, k, out[0], out[1])
+            pad = (p, p)
+        else:
+            pad = pads[axis]
+        out.append(_checked_out_len(size, ks, pad, s, d, desc, _axis_name(nd, axis), name))
+    return (n, k, *out)
+
+
+def _axis_name(nd: int, axis: int) -> str:
+    names = _AXIS_NAMES.get(nd)
+    return names[axis] if names else f"axis {axis + 2}"
 
 
 def _checked_out_len(
-    size: int, k: int, pad: tuple[int, int], stride: int, dil: int, desc: str, axis: str
+    size: int, k: int, pad: tuple[int, int], stride: int, dil: int, desc: str, axis: str, name
 ) -> int:
     if k < 1:
-        raise ValueError(f"conv2d: {desc}: kernel sizes must be >= 1")
+        raise ValueError(f"{name}: {desc}: kernel sizes must be >= 1")
     o = _out_len(size, k, pad, stride, dil)
     if o < 1:
         dk = (k - 1) * dil + 1
         raise ValueError(
-            f"conv2d: {desc}: the (dilated) kernel {axis} {dk} exceeds the padded image "
+            f"{name}: {desc}: the (dilated) kernel {axis} {dk} exceeds the padded image "
             f"{axis} {size + pad[0] + pad[1]}"
         )
     return o
@@ -256,13 +280,40 @@ def _groups_or_one(num_groups: Any) -> int:
     return int(num_groups) if _is_int(num_groups) and num_groups >= 1 else 1
 
 
+def _product(sizes: Sequence[int]) -> int:
+    result = 1
+    for size in sizes:
+        result *= size
+    return result
+
+
+_ALL = slice(None)
+
+
+def _flipped(a: np.ndarray, nd: int) -> np.ndarray:
+    """View of ``a`` with its last ``nd`` axes reversed."""
+    return a[(Ellipsis,) + (slice(None, None, -1),) * nd]
+
+
 class _Geometry:
-    """Validated geometry of one convolution (plain ints), plus the chunking plan."""
+    """Validated geometry of one convolution (plain ints; spatial sizes as tuples, one
+    entry per axis), plus the chunking plan."""
 
     __slots__ = (
-        "n", "c", "h", "w", "k", "cg", "kh", "kw", "g", "pads", "sh", "sw", "dh", "dw",
-        "oh", "ow", "hn", "wn",
-    )  # fmt: skip
+        "nd",
+        "n",
+        "c",
+        "k",
+        "cg",
+        "g",
+        "size",
+        "ksize",
+        "pads",
+        "stride",
+        "dil",
+        "out",
+        "extent",
+    )
 
     def __init__(
         self,
@@ -274,30 +325,41 @@ class _Geometry:
         num_groups: Any,
     ) -> None:
         # Validates everything, with errors naming both shapes.
-        _, _, oh, ow = conv_output_shape(x_shape, w_shape, pads, subsample, dilation, num_groups)
-        self.sh, self.sw = _pair(subsample, "subsample")
-        self.dh, self.dw = _pair(dilation, "filter_dilation")
+        out = conv_output_shape(x_shape, w_shape, pads, subsample, dilation, num_groups)
+        self.nd = nd = len(x_shape) - 2
+        self.stride = _per_axis(subsample, nd, "subsample")
+        self.dil = _per_axis(dilation, nd, "filter_dilation")
         self.g = _check_groups(num_groups)
-        self.pads = normalize_border_mode(pads, w_shape[2:], (self.dh, self.dw))
-        self.n, self.c, self.h, self.w = (int(v) for v in x_shape)
-        self.k, self.cg, self.kh, self.kw = (int(v) for v in w_shape)
-        self.oh, self.ow = int(oh), int(ow)  # type: ignore[arg-type]
+        self.pads = normalize_border_mode(pads, w_shape[2:], self.dil)
+        self.n, self.c = int(x_shape[0]), int(x_shape[1])
+        self.k, self.cg = int(w_shape[0]), int(w_shape[1])
+        self.size = tuple(int(v) for v in x_shape[2:])
+        self.ksize = tuple(int(v) for v in w_shape[2:])
+        self.out = tuple(int(v) for v in out[2:])  # type: ignore[arg-type]
         # Extent of the padded image actually read (strides may skip trailing rows).
-        self.hn = (self.oh - 1) * self.sh + (self.kh - 1) * self.dh + 1
-        self.wn = (self.ow - 1) * self.sw + (self.kw - 1) * self.dw + 1
+        self.extent = tuple(
+            (o - 1) * s + (k - 1) * d + 1
+            for o, s, k, d in zip(self.out, self.stride, self.ksize, self.dil)
+        )
 
     @property
     def ckk(self) -> int:
         """Rows of the im2col matrix: ``C * kh * kw`` (all groups)."""
-        return self.c * self.kh * self.kw
+        return self.c * _product(self.ksize)
 
     @property
     def p(self) -> int:
-        return self.oh * self.ow
+        """Pixels of one output plane (volume)."""
+        return _product(self.out)
+
+    @property
+    def out_shape(self) -> tuple[int, ...]:
+        return (self.n, self.k) + self.out
 
     def needs_pad(self) -> bool:
-        (pt, _), (pl, _) = self.pads
-        return pt > 0 or pl > 0 or self.hn > self.h or self.wn > self.w
+        return any(before > 0 for before, _ in self.pads) or any(
+            e > s for e, s in zip(self.extent, self.size)
+        )
 
     def per_image(self) -> bool:
         """Whether the forward and weights-gradient products run image by image."""
@@ -307,15 +369,17 @@ class _Geometry:
         """Return ``(images per chunk, batch_inner)`` (see :func:`_batch_view`)."""
         per_image = self.ckk * self.p * itemsize
         nb = int(max(1, min(self.n, _CHUNK_BYTES // max(per_image, 1))))
-        return nb, self.ow < _BATCH_INNER_MAX_OW
+        return nb, self.out[-1] < _BATCH_INNER_MAX_OW
 
-    def interior(self) -> tuple[slice, slice, slice, slice]:
-        """Rows/cols of the image inside the read extent: (dst rows, dst cols) in padded
-        coordinates and the matching (src rows, src cols) in image coordinates."""
-        (pt, _), (pl, _) = self.pads
-        r0, r1 = min(pt, self.hn), min(pt + self.h, self.hn)
-        c0, c1 = min(pl, self.wn), min(pl + self.w, self.wn)
-        return slice(r0, r1), slice(c0, c1), slice(0, r1 - r0), slice(0, c1 - c0)
+    def interior(self) -> tuple[tuple[slice, ...], tuple[slice, ...]]:
+        """The image inside the read extent: per spatial axis, the destination slice in
+        padded coordinates and the matching source slice in image coordinates."""
+        dst, src = [], []
+        for (before, _), size, extent in zip(self.pads, self.size, self.extent):
+            start, stop = min(before, extent), min(before + size, extent)
+            dst.append(slice(start, stop))
+            src.append(slice(0, stop - start))
+        return tuple(dst), tuple(src)
 
 
 def _as_float_arrays(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -353,11 +417,16 @@ def _patches(xl: np.ndarray, geo: _Geometry) -> np.ndarray:
 
     ``xl`` is a logical ``(b, C, Hn, Wn)`` array with arbitrary strides.
     """
-    s_n, s_c, s_h, s_w = xl.strides
+    s_n, s_c, *s_spatial = xl.strides
     return as_strided(
         xl,
-        shape=(geo.c, geo.kh, geo.kw, xl.shape[0], geo.oh, geo.ow),
-        strides=(s_c, s_h * geo.dh, s_w * geo.dw, s_n, s_h * geo.sh, s_w * geo.sw),
+        shape=(geo.c, *geo.ksize, xl.shape[0], *geo.out),
+        strides=(
+            s_c,
+            *(s * d for s, d in zip(s_spatial, geo.dil)),
+            s_n,
+            *(s * st for s, st in zip(s_spatial, geo.stride)),
+        ),
         writeable=False,
     )
 
@@ -373,8 +442,9 @@ class _Chunker:
         self.x, self.geo, self.inner = x, geo, inner
         self.copy = inner or geo.needs_pad()
         if self.copy:
-            self.buf = np.zeros(nb * geo.c * geo.hn * geo.wn, dtype=x.dtype)
-            self.dr, self.dc, self.sr, self.sc = geo.interior()
+            self.buf = np.zeros(nb * geo.c * _product(geo.extent), dtype=x.dtype)
+            dst, src = geo.interior()
+            self.dst, self.src = (_ALL, _ALL) + dst, src
             self.last_b = nb
 
     def __call__(self, n0: int, b: int) -> np.ndarray:
@@ -384,14 +454,14 @@ class _Chunker:
         if b != self.last_b:  # the buffer is re-cut for the last, shorter chunk
             self.buf.fill(0)
             self.last_b = b
-        xl = _batch_view(self.buf, (), b, (geo.c, geo.hn, geo.wn), self.inner)
-        xl[:, :, self.dr, self.dc] = self.x[n0 : n0 + b, :, self.sr, self.sc]
+        xl = _batch_view(self.buf, (), b, (geo.c, *geo.extent), self.inner)
+        xl[self.dst] = self.x[(slice(n0, n0 + b), _ALL) + self.src]
         return xl
 
 
 def _correlate(x: np.ndarray, wg: np.ndarray, geo: _Geometry) -> np.ndarray:
     """Cross-correlation of ``x`` with grouped filters ``wg`` ``(G, K/G, Cg*kh*kw)``."""
-    y = np.empty((geo.n, geo.k, geo.oh, geo.ow), dtype=x.dtype)
+    y = np.empty(geo.out_shape, dtype=x.dtype)
     if y.size == 0 or geo.cg == 0:
         y.fill(0)
         return y
@@ -403,20 +473,22 @@ def _correlate(x: np.ndarray, wg: np.ndarray, geo: _Geometry) -> np.ndarray:
     outbuf = np.empty(geo.k * nb * geo.p, dtype=x.dtype)
     for n0 in range(0, geo.n, nb):
         b = min(nb, geo.n - n0)
-        cols = _batch_view(colbuf, (geo.c, geo.kh, geo.kw), b, (geo.oh, geo.ow), inner)
+        cols = _batch_view(colbuf, (geo.c, *geo.ksize), b, geo.out, inner)
         np.copyto(cols, _patches(chunks(n0, b), geo))
         res = _gemm_view(outbuf, geo.g, geo.k, b * geo.p)
         np.matmul(wg, _gemm_view(colbuf, geo.g, geo.ckk, b * geo.p), out=res)
-        y[n0 : n0 + b] = _batch_view(outbuf, (geo.k,), b, (geo.oh, geo.ow), inner).swapaxes(0, 1)
+        y[n0 : n0 + b] = _batch_view(outbuf, (geo.k,), b, geo.out, inner).swapaxes(0, 1)
     return y
 
 
 def _image_cols(colbuf: np.ndarray, chunk: np.ndarray, geo: _Geometry) -> np.ndarray:
     """Copy the patches of a padded chunk into ``colbuf`` as ``(b, G, Cg*kh*kw, OH*OW)``:
     one GEMM operand per image and group."""
-    b = chunk.shape[0]
-    cols = colbuf[: b * geo.ckk * geo.p].reshape(b, geo.c, geo.kh, geo.kw, geo.oh, geo.ow)
-    np.copyto(cols, _patches(chunk, geo).transpose(3, 0, 1, 2, 4, 5))
+    b, nd = chunk.shape[0], geo.nd
+    cols = colbuf[: b * geo.ckk * geo.p].reshape((b, geo.c, *geo.ksize, *geo.out))
+    # (C, *k, b, *out) -> (b, C, *k, *out)
+    order = (nd + 1, *range(nd + 1), *range(nd + 2, 2 * nd + 2))
+    np.copyto(cols, _patches(chunk, geo).transpose(order))
     return cols.reshape(b, geo.g, geo.ckk // geo.g, geo.p)
 
 
@@ -437,29 +509,44 @@ def _correlate_per_image(
 def _grouped_filters(w: np.ndarray, filter_flip: bool, g: int) -> np.ndarray:
     """Correlation filters ``(G, K/G, Cg*kh*kw)`` (flipped when ``filter_flip``)."""
     if filter_flip:
-        w = w[:, :, ::-1, ::-1]
+        w = _flipped(w, w.ndim - 2)
     return np.ascontiguousarray(w).reshape(g, w.shape[0] // g, -1)
+
+
+def _check_ranks(name: str, nd: int, what: tuple[str, str], a: np.ndarray, b, spatial=None):
+    """The kernels' rank check, naming every shape given."""
+    shapes = [np.shape(a), np.shape(b)]
+    ok = len(shapes[0]) == len(shapes[1]) == nd + 2
+    words = f"{nd + 2}-d {what[0]} and {nd + 2}-d {what[1]}"
+    if spatial is not None:
+        ok = ok and len(spatial) == nd
+        shapes.append(tuple(spatial))
+        words = f"{nd + 2}-d {what[0]}, {nd + 2}-d {what[1]} and a {nd}-d {what[2]}"
+    if not ok:
+        listed = ", ".join(str(s) for s in shapes[:-1]) + f" and {shapes[-1]}"
+        raise ValueError(f"{name} needs {words}, got {listed}")
 
 
 # --------------------------------------------------------------------------- kernels
 
 
-def conv2d(
+def conv(
     x: np.ndarray,
     w: np.ndarray,
     pads: Any = "valid",
-    subsample: Sequence[int] = (1, 1),
-    dilation: Sequence[int] = (1, 1),
+    subsample: Sequence[int] | int = 1,
+    dilation: Sequence[int] | int = 1,
     filter_flip: bool = True,
     num_groups: int = 1,
 ) -> np.ndarray:
-    """2-D convolution of ``x`` ``(N, C, H, W)`` with filters ``w`` ``(K, C/g, kh, kw)``.
+    """Convolution of ``x`` ``(N, C, *spatial)`` with filters ``w`` ``(K, C/g, *kernel)``
+    over ``x.ndim - 2`` spatial axes.
 
     ``pads`` is anything :func:`normalize_border_mode` accepts (``'valid'``, ``'full'``,
-    ``'half'``, ints, pairs or ``((pt, pb), (pl, pr))``).  ``filter_flip=True`` is a
+    ``'half'``, ints, tuples or ``((pt, pb), (pl, pr))``).  ``filter_flip=True`` is a
     true convolution (Theano's default), ``False`` a cross-correlation.  The result has
-    shape ``(N, K, OH, OW)`` and the floating dtype of the inputs (float32 stays float32;
-    integer inputs are computed in float64).
+    shape ``(N, K, *out_spatial)`` and the floating dtype of the inputs (float32 stays
+    float32; integer inputs are computed in float64).
     """
     x, w = _as_float_arrays(x, w)
     geo = _Geometry(x.shape, w.shape, pads, subsample, dilation, num_groups)
@@ -469,7 +556,7 @@ def conv2d(
 def _check_gy(
     gy_shape: tuple[int, ...], geo: _Geometry, x_shape: tuple[int, ...], w_shape: tuple[int, ...]
 ) -> None:
-    expected = (geo.n, geo.k, geo.oh, geo.ow)
+    expected = geo.out_shape
     if tuple(gy_shape) != expected:
         raise ValueError(
             f"output gradient shape {tuple(gy_shape)} does not match the convolution output "
@@ -481,7 +568,7 @@ def _copy_grad_chunk(
     gy: np.ndarray, n0: int, b: int, buf: np.ndarray, geo: _Geometry, inner: bool
 ) -> np.ndarray:
     """Copy ``gy[n0:n0+b]`` into ``buf`` as the ``(G, K/G, b*OH*OW)`` GEMM operand."""
-    dst = _batch_view(buf, (geo.k,), b, (geo.oh, geo.ow), inner)
+    dst = _batch_view(buf, (geo.k,), b, geo.out, inner)
     np.copyto(dst, gy[n0 : n0 + b].swapaxes(0, 1))
     return _gemm_view(buf, geo.g, geo.k, b * geo.p)
 
@@ -498,11 +585,11 @@ def _use_transposed_forward(geo: _Geometry) -> bool:
     forward route: im2col of ``gy`` (K*kh*kw*H*W items) then GEMM.  Only valid for
     stride 1 (otherwise ``gy`` would have to be dilated with zeros).
     """
-    if geo.sh != 1 or geo.sw != 1:
+    if any(s != 1 for s in geo.stride):
         return False
-    kk, kg = geo.kh * geo.kw, geo.k // geo.g
+    kk, kg = _product(geo.ksize), geo.k // geo.g
     col2im = geo.c * kk * geo.p * (_COST_ADD + 2 * kg * _COST_FLOP)
-    forward = geo.k * kk * geo.h * geo.w * (_COST_COPY + 2 * geo.cg * _COST_FLOP)
+    forward = geo.k * kk * _product(geo.size) * (_COST_COPY + 2 * geo.cg * _COST_FLOP)
     return forward < col2im
 
 
@@ -513,80 +600,89 @@ def _grad_inputs_forward(gy: np.ndarray, w_eff: np.ndarray, geo: _Geometry) -> n
     ``dk - 1 - pad`` on each side, or cropped where that is negative (padding wider than
     'full': those outputs only saw padding).  At least ``H + dk - 1`` rows remain.
     """
-    dkh = (geo.kh - 1) * geo.dh + 1
-    dkw = (geo.kw - 1) * geo.dw + 1
-    (pt, pb), (pl, pr) = geo.pads
-    need = [dkh - 1 - pt, dkh - 1 - pb, dkw - 1 - pl, dkw - 1 - pr]
-    crop = [max(-v, 0) for v in need]
-    pad = ((max(need[0], 0), max(need[1], 0)), (max(need[2], 0), max(need[3], 0)))
-    if any(crop):
-        gy = gy[:, :, crop[0] : geo.oh - crop[1], crop[2] : geo.ow - crop[3]]
-    g, kg = geo.g, geo.k // geo.g
-    # (G, Kg, Cg, kh, kw) -> (G, Cg, Kg, kh, kw), spatially flipped.
-    wt = w_eff.reshape(g, kg, geo.cg, geo.kh, geo.kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
-    wt = np.ascontiguousarray(wt).reshape(g, geo.cg, kg * geo.kh * geo.kw)
-    geo_t = _Geometry(gy.shape, (geo.c, kg, geo.kh, geo.kw), pad, (1, 1), (geo.dh, geo.dw), g)
+    pad, crop = [], [_ALL, _ALL]
+    for (before, after), k, d, o in zip(geo.pads, geo.ksize, geo.dil, geo.out):
+        dk = (k - 1) * d + 1
+        need_before, need_after = dk - 1 - before, dk - 1 - after
+        pad.append((max(need_before, 0), max(need_after, 0)))
+        crop.append(slice(max(-need_before, 0), o - max(-need_after, 0)))
+    gy = gy[tuple(crop)]
+    g, kg, nd = geo.g, geo.k // geo.g, geo.nd
+    # (G, Kg, Cg, *k) -> (G, Cg, Kg, *k), spatially flipped.
+    wt = w_eff.reshape((g, kg, geo.cg, *geo.ksize)).transpose(0, 2, 1, *range(3, nd + 3))
+    wt = np.ascontiguousarray(_flipped(wt, nd)).reshape(g, geo.cg, kg * _product(geo.ksize))
+    geo_t = _Geometry(gy.shape, (geo.c, kg, *geo.ksize), tuple(pad), 1, geo.dil, g)
     return _correlate(gy, wt, geo_t)
 
 
 def _grad_inputs_col2im(gy: np.ndarray, w_eff: np.ndarray, geo: _Geometry) -> np.ndarray:
     dt = gy.dtype
-    gx = np.zeros((geo.n, geo.c, geo.h, geo.w), dtype=dt)
-    g, kg, cgkk = geo.g, geo.k // geo.g, geo.cg * geo.kh * geo.kw
+    gx = np.zeros((geo.n, geo.c, *geo.size), dtype=dt)
+    g, kg, cgkk = geo.g, geo.k // geo.g, geo.cg * _product(geo.ksize)
     wt = np.ascontiguousarray(w_eff.reshape(g, kg, cgkk).transpose(0, 2, 1))  # (G, Cg*kk, Kg)
     nb, inner = geo.plan(dt.itemsize)
     gybuf = np.empty(geo.k * nb * geo.p, dtype=dt)
     colbuf = np.empty(geo.ckk * nb * geo.p, dtype=dt)
-    accbuf = np.empty(geo.c * nb * geo.hn * geo.wn, dtype=dt)
-    dr, dc, sr, sc = geo.interior()
-    rh, rw = (geo.oh - 1) * geo.sh + 1, (geo.ow - 1) * geo.sw + 1
+    accbuf = np.empty(geo.c * nb * _product(geo.extent), dtype=dt)
+    dst, src = geo.interior()
+    reach = [(o - 1) * s + 1 for o, s in zip(geo.out, geo.stride)]
+    # For each kernel tap: its index into the columns, and the input pixels it read.
+    columns = itertools.product(*(range(k) for k in geo.ksize))
+    windows = itertools.product(
+        *(
+            [slice(i * d, i * d + r, s) for i in range(k)]
+            for k, d, r, s in zip(geo.ksize, geo.dil, reach, geo.stride)
+        )
+    )
+    taps = [((_ALL, *tap), (_ALL, _ALL, *window)) for tap, window in zip(columns, windows)]
     for n0 in range(0, geo.n, nb):
         b = min(nb, geo.n - n0)
         gy2 = _copy_grad_chunk(gy, n0, b, gybuf, geo, inner)
         np.matmul(wt, gy2, out=_gemm_view(colbuf, g, geo.ckk, b * geo.p))
-        gcols = _batch_view(colbuf, (geo.c, geo.kh, geo.kw), b, (geo.oh, geo.ow), inner)
-        acc = _batch_view(accbuf, (geo.c,), b, (geo.hn, geo.wn), inner)
+        gcols = _batch_view(colbuf, (geo.c, *geo.ksize), b, geo.out, inner)
+        acc = _batch_view(accbuf, (geo.c,), b, geo.extent, inner)
         acc.fill(0)
-        for i in range(geo.kh):
-            r0 = i * geo.dh
-            for j in range(geo.kw):
-                c0 = j * geo.dw
-                acc[:, :, r0 : r0 + rh : geo.sh, c0 : c0 + rw : geo.sw] += gcols[:, i, j]
-        gx[n0 : n0 + b, :, sr, sc] = acc[:, :, dr, dc].swapaxes(0, 1)
+        for column, pixels in taps:
+            acc[pixels] += gcols[column]
+        gx[(slice(n0, n0 + b), _ALL) + src] = acc[(_ALL, _ALL) + dst].swapaxes(0, 1)
     return gx
 
 
-def conv2d_grad_inputs(
+def conv_grad_inputs(
     gy: np.ndarray,
     w: np.ndarray,
     input_spatial_shape: Sequence[int],
     pads: Any = "valid",
-    subsample: Sequence[int] = (1, 1),
-    dilation: Sequence[int] = (1, 1),
+    subsample: Sequence[int] | int = 1,
+    dilation: Sequence[int] | int = 1,
     filter_flip: bool = True,
     num_groups: int = 1,
 ) -> np.ndarray:
-    """Gradient of :func:`conv2d` with respect to its input (the transposed convolution).
+    """Gradient of :func:`conv` with respect to its input (the transposed convolution).
 
-    ``gy`` is the gradient of the output ``(N, K, OH, OW)``; ``input_spatial_shape`` is
-    ``(H, W)`` of the original input (strided convolutions ignore trailing rows/cols, so
-    it cannot be recovered from ``gy``).  Returns ``gx`` of shape ``(N, C, H, W)``; input
-    positions that no output reads get zero.
+    ``gy`` is the gradient of the output ``(N, K, *out_spatial)``; ``input_spatial_shape``
+    is the spatial shape of the original input (strided convolutions ignore trailing
+    rows/cols, so it cannot be recovered from ``gy``).  Returns ``gx`` of shape
+    ``(N, C, *spatial)``; input positions that no output reads get zero.
     """
     gy, w = _as_float_arrays(gy, w)
     dt = gy.dtype
-    if gy.ndim != 4 or w.ndim != 4 or len(input_spatial_shape) != 2:
-        raise ValueError(
-            f"conv2d_grad_inputs needs a 4-d output gradient, 4-d filters and a 2-d input "
-            f"spatial shape, got {gy.shape}, {w.shape} and {tuple(input_spatial_shape)}"
-        )
+    nd = len(input_spatial_shape)
+    _check_ranks(
+        f"conv{nd}d_grad_inputs",
+        nd,
+        ("output gradient", "filters", "input spatial shape"),
+        gy,
+        w,
+        input_spatial_shape,
+    )
     g = _groups_or_one(num_groups)  # an invalid value is reported by _Geometry
     x_shape = (gy.shape[0], w.shape[1] * g) + tuple(int(v) for v in input_spatial_shape)
     geo = _Geometry(x_shape, w.shape, pads, subsample, dilation, num_groups)
     _check_gy(gy.shape, geo, x_shape, w.shape)
     if gy.size == 0 or geo.c == 0:
         return np.zeros(x_shape, dtype=dt)
-    w_eff = w[:, :, ::-1, ::-1] if filter_flip else w
+    w_eff = _flipped(w, nd) if filter_flip else w
     if _use_transposed_forward(geo):
         return _grad_inputs_forward(gy, w_eff, geo)
     return _grad_inputs_col2im(gy, w_eff, geo)
@@ -607,38 +703,44 @@ def _grad_weights_per_image(x: np.ndarray, gy: np.ndarray, geo: _Geometry, gw: n
         gw += products[:b].sum(axis=0)
 
 
-def conv2d_grad_weights(
+def conv_grad_weights(
     x: np.ndarray,
     gy: np.ndarray,
     filter_spatial_shape: Sequence[int],
     pads: Any = "valid",
-    subsample: Sequence[int] = (1, 1),
-    dilation: Sequence[int] = (1, 1),
+    subsample: Sequence[int] | int = 1,
+    dilation: Sequence[int] | int = 1,
     filter_flip: bool = True,
     num_groups: int = 1,
 ) -> np.ndarray:
-    """Gradient of :func:`conv2d` with respect to its filters.
+    """Gradient of :func:`conv` with respect to its filters.
 
-    ``x`` is the input ``(N, C, H, W)``, ``gy`` the output gradient ``(N, K, OH, OW)`` and
-    ``filter_spatial_shape`` is ``(kh, kw)``.  Returns ``gw`` ``(K, C/g, kh, kw)``.
+    ``x`` is the input ``(N, C, *spatial)``, ``gy`` the output gradient
+    ``(N, K, *out_spatial)`` and ``filter_spatial_shape`` the kernel's spatial shape.
+    Returns ``gw`` ``(K, C/g, *kernel)``.
     """
     x, gy = _as_float_arrays(x, gy)
     dt = x.dtype
-    if x.ndim != 4 or gy.ndim != 4 or len(filter_spatial_shape) != 2:
-        raise ValueError(
-            f"conv2d_grad_weights needs a 4-d input, a 4-d output gradient and a 2-d filter "
-            f"spatial shape, got {x.shape}, {gy.shape} and {tuple(filter_spatial_shape)}"
-        )
+    nd = len(filter_spatial_shape)
+    name = f"conv{nd}d_grad_weights"
+    _check_ranks(
+        name,
+        nd,
+        ("input", "output gradient", "filter spatial shape"),
+        x,
+        gy,
+        filter_spatial_shape,
+    )
     g = _groups_or_one(num_groups)  # an invalid value is reported by _Geometry
     if x.shape[1] % g:
         raise ValueError(
-            f"conv2d_grad_weights: input shape {x.shape} has {x.shape[1]} channels, not "
+            f"{name}: input shape {x.shape} has {x.shape[1]} channels, not "
             f"divisible by num_groups {g} (output gradient shape {gy.shape})"
         )
     w_shape = (gy.shape[1], x.shape[1] // g) + tuple(int(v) for v in filter_spatial_shape)
     geo = _Geometry(x.shape, w_shape, pads, subsample, dilation, num_groups)
     _check_gy(gy.shape, geo, x.shape, w_shape)
-    gw = np.zeros((g, geo.k // g, geo.cg * geo.kh * geo.kw), dtype=dt)
+    gw = np.zeros((g, geo.k // g, geo.cg * _product(geo.ksize)), dtype=dt)
     if x.size and gy.size and geo.per_image():
         _grad_weights_per_image(x, gy, geo, gw)
     elif x.size and gy.size:
@@ -649,13 +751,132 @@ def conv2d_grad_weights(
         tmp = np.empty_like(gw)
         for n0 in range(0, geo.n, nb):
             b = min(nb, geo.n - n0)
-            cols = _batch_view(colbuf, (geo.c, geo.kh, geo.kw), b, (geo.oh, geo.ow), inner)
+            cols = _batch_view(colbuf, (geo.c, *geo.ksize), b, geo.out, inner)
             np.copyto(cols, _patches(chunks(n0, b), geo))
             gy2 = _copy_grad_chunk(gy, n0, b, gybuf, geo, inner)
             cols2 = _gemm_view(colbuf, g, geo.ckk, b * geo.p)
             np.matmul(gy2, cols2.transpose(0, 2, 1), out=tmp)
             gw += tmp
-    gw4 = gw.reshape(w_shape)
+    gw_full = gw.reshape(w_shape)
     if filter_flip:
-        gw4 = np.ascontiguousarray(gw4[:, :, ::-1, ::-1])
-    return gw4
+        gw_full = np.ascontiguousarray(_flipped(gw_full, nd))
+    return gw_full
+
+
+# ------------------------------------------------- the 2-D and 3-D entry points
+
+
+def conv2d(
+    x, w, pads="valid", subsample=(1, 1), dilation=(1, 1), filter_flip=True, num_groups=1
+) -> np.ndarray:
+    """:func:`conv` of a 4-d ``x`` ``(N, C, H, W)`` with 4-d filters ``(K, C/g, kh, kw)``."""
+    _check_ranks("conv2d", 2, ("input", "filters"), x, w)
+    return conv(x, w, pads, subsample, dilation, filter_flip, num_groups)
+
+
+def conv3d(
+    x, w, pads="valid", subsample=(1, 1, 1), dilation=(1, 1, 1), filter_flip=True, num_groups=1
+) -> np.ndarray:
+    """:func:`conv` of a 5-d ``x`` ``(N, C, D, H, W)`` with 5-d filters
+    ``(K, C/g, kd, kh, kw)``."""
+    _check_ranks("conv3d", 3, ("input", "filters"), x, w)
+    return conv(x, w, pads, subsample, dilation, filter_flip, num_groups)
+
+
+def conv2d_grad_inputs(
+    gy,
+    w,
+    input_spatial_shape,
+    pads="valid",
+    subsample=(1, 1),
+    dilation=(1, 1),
+    filter_flip=True,
+    num_groups=1,
+) -> np.ndarray:
+    """:func:`conv_grad_inputs` of :func:`conv2d`; ``input_spatial_shape`` is ``(H, W)``."""
+    _check_ranks(
+        "conv2d_grad_inputs",
+        2,
+        ("output gradient", "filters", "input spatial shape"),
+        gy,
+        w,
+        input_spatial_shape,
+    )
+    return conv_grad_inputs(
+        gy, w, input_spatial_shape, pads, subsample, dilation, filter_flip, num_groups
+    )
+
+
+def conv3d_grad_inputs(
+    gy,
+    w,
+    input_spatial_shape,
+    pads="valid",
+    subsample=(1, 1, 1),
+    dilation=(1, 1, 1),
+    filter_flip=True,
+    num_groups=1,
+) -> np.ndarray:
+    """:func:`conv_grad_inputs` of :func:`conv3d`; ``input_spatial_shape`` is
+    ``(D, H, W)``."""
+    _check_ranks(
+        "conv3d_grad_inputs",
+        3,
+        ("output gradient", "filters", "input spatial shape"),
+        gy,
+        w,
+        input_spatial_shape,
+    )
+    return conv_grad_inputs(
+        gy, w, input_spatial_shape, pads, subsample, dilation, filter_flip, num_groups
+    )
+
+
+def conv2d_grad_weights(
+    x,
+    gy,
+    filter_spatial_shape,
+    pads="valid",
+    subsample=(1, 1),
+    dilation=(1, 1),
+    filter_flip=True,
+    num_groups=1,
+) -> np.ndarray:
+    """:func:`conv_grad_weights` of :func:`conv2d`; ``filter_spatial_shape`` is
+    ``(kh, kw)``."""
+    _check_ranks(
+        "conv2d_grad_weights",
+        2,
+        ("input", "output gradient", "filter spatial shape"),
+        x,
+        gy,
+        filter_spatial_shape,
+    )
+    return conv_grad_weights(
+        x, gy, filter_spatial_shape, pads, subsample, dilation, filter_flip, num_groups
+    )
+
+
+def conv3d_grad_weights(
+    x,
+    gy,
+    filter_spatial_shape,
+    pads="valid",
+    subsample=(1, 1, 1),
+    dilation=(1, 1, 1),
+    filter_flip=True,
+    num_groups=1,
+) -> np.ndarray:
+    """:func:`conv_grad_weights` of :func:`conv3d`; ``filter_spatial_shape`` is
+    ``(kd, kh, kw)``."""
+    _check_ranks(
+        "conv3d_grad_weights",
+        3,
+        ("input", "output gradient", "filter spatial shape"),
+        x,
+        gy,
+        filter_spatial_shape,
+    )
+    return conv_grad_weights(
+        x, gy, filter_spatial_shape, pads, subsample, dilation, filter_flip, num_groups
+    )

@@ -1,4 +1,5 @@
-"""``theano.tensor.nnet``: activations, softmax, cross-entropies and ``conv2d``."""
+"""``theano.tensor.nnet``: activations, softmax, cross-entropies, ``conv2d`` and
+``conv3d``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from symgraph.tensor.ops.conv import (
     conv2d_grad_wrt_inputs,
     conv2d_grad_wrt_weights,
     conv2d_transpose,
+    conv3d,
+    conv3d_grad_wrt_inputs,
+    conv3d_grad_wrt_weights,
 )
 from symgraph.tensor.ops.math import relu, sigmoid, softplus
 from symgraph.tensor.ops.nnet import (
@@ -38,6 +42,9 @@ __all__ = [
     "conv2d_grad_wrt_inputs",
     "conv2d_grad_wrt_weights",
     "conv2d_transpose",
+    "conv3d",
+    "conv3d_grad_wrt_inputs",
+    "conv3d_grad_wrt_weights",
     "crossentropy_categorical_1hot",
     "elu",
     "hard_sigmoid",

@@ -1,6 +1,7 @@
 """``theano.tensor.nnet.abstract_conv``: the convolution functions under their module name
 (DCGAN-style code imports the transposed convolution from here), Theano's shape helpers
-bilinear upsampling and the ``AbstractConv2d`` op classes layer libraries build directly.
+bilinear upsampling and the ``AbstractConv2d``/``AbstractConv3d`` op classes layer libraries
+build directly.
 
 The shape helpers compute what Theano 1.0's did, axis by axis, for 2-d and 3-d
 convolutions, on ints, ``None`` (unknown, giving ``None``) or symbolic scalars; unlike
@@ -23,6 +24,9 @@ from symgraph.tensor.ops.conv import (
     conv2d_grad_wrt_inputs,
     conv2d_grad_wrt_weights,
     conv2d_transpose,
+    conv3d,
+    conv3d_grad_wrt_inputs,
+    conv3d_grad_wrt_weights,
 )
 from symgraph.tensor.ops.shape import arange, concatenate
 from symgraph.tensor.variable import as_tensor
@@ -31,6 +35,9 @@ __all__ = [
     "AbstractConv2d",
     "AbstractConv2d_gradInputs",
     "AbstractConv2d_gradWeights",
+    "AbstractConv3d",
+    "AbstractConv3d_gradInputs",
+    "AbstractConv3d_gradWeights",
     "assert_conv_shape",
     "assert_shape",
     "bilinear_kernel_1D",
@@ -41,6 +48,9 @@ __all__ = [
     "conv2d_grad_wrt_inputs",
     "conv2d_grad_wrt_weights",
     "conv2d_transpose",
+    "conv3d",
+    "conv3d_grad_wrt_inputs",
+    "conv3d_grad_wrt_weights",
     "get_conv_gradinputs_shape",
     "get_conv_gradinputs_shape_1axis",
     "get_conv_gradweights_shape",
@@ -377,46 +387,50 @@ def conv2d(
     )
 
 
-def _theano_border_mode(border_mode):
-    """``border_mode`` in Theano's normal form: a string, or a pair of ints (an int stands
-    for both axes; ``(0, 0)`` is 'valid')."""
+def _theano_border_mode(border_mode, convdim: int = 2):
+    """``border_mode`` in Theano's normal form: a string, or one int per spatial axis (an
+    int stands for all of them; all zeros is 'valid')."""
     if isinstance(border_mode, (int, np.integer)):
-        border_mode = (border_mode, border_mode)
+        border_mode = (border_mode,) * convdim
     if isinstance(border_mode, (list, tuple)):
-        if len(border_mode) != 2:
-            raise ValueError(f"border_mode must have exactly 2 values, but was {border_mode!r}")
+        if len(border_mode) != convdim:
+            raise ValueError(
+                f"border_mode must have exactly {convdim} values, but was {border_mode!r}"
+            )
         border_mode = tuple(int(b) for b in border_mode)
-        if border_mode == (0, 0):
+        if border_mode == (0,) * convdim:
             return "valid"
     for axis_mode in border_mode if isinstance(border_mode, tuple) else (border_mode,):
         _pad(axis_mode, 1)  # checks it
     return border_mode
 
 
-def _pair(value, what: str) -> tuple:
+def _per_axis_tuple(value, convdim: int, what: str) -> tuple:
     value = tuple(value)
-    if len(value) != 2:
-        raise ValueError(f"{what} must have 2 elements, got {value!r}")
+    if len(value) != convdim:
+        raise ValueError(f"{what} must have {convdim} elements, got {value!r}")
     return value
 
 
-def _declared_shape(shape, what: str) -> tuple:
-    """A declared 4-d shape: its entries None or known ints (Theano's rule)."""
+def _declared_shape(shape, convdim: int, what: str) -> tuple:
+    """A declared input or filter shape: its entries None or known ints (Theano's rule)."""
+    rank = convdim + 2
     if not shape:
-        return (None,) * 4
+        return (None,) * rank
     shape = tuple(shape)
-    if len(shape) != 4:
-        raise ValueError(f"{what} must have 4 entries, got {shape!r}")
+    if len(shape) != rank:
+        raise ValueError(f"{what} must have {rank} entries, got {shape!r}")
     known = tuple(None if s is None else _constant_value(s) for s in shape)
     if any(k is None and s is not None for k, s in zip(known, shape)):
         raise ValueError(f"{what} should be None or a tuple of constant int values, got {shape!r}")
     return known
 
 
-class _AbstractConv2dBase:
-    """The settings Theano's three 2-d convolution ops share. These are not graph ops:
-    calling one builds the core's convolution nodes; ``imshp`` and ``kshp`` (forward
-    shapes, entries None where unknown) are checked against the arrays when it runs."""
+class _AbstractConvBase:
+    """The settings Theano's convolution ops share (``convdim`` spatial axes, set by each
+    class). These are not graph ops: calling one builds the core's convolution nodes;
+    ``imshp`` and ``kshp`` (forward shapes, entries None where unknown) are checked
+    against the arrays when it runs."""
 
     __props__ = (
         "convdim",
@@ -429,30 +443,23 @@ class _AbstractConv2dBase:
         "num_groups",
         "unshared",
     )
+    convdim: int
 
-    def __init__(
-        self,
-        imshp=None,
-        kshp=None,
-        border_mode="valid",
-        subsample=(1, 1),
-        filter_flip=True,
-        filter_dilation=(1, 1),
-        num_groups=1,
-        unshared=False,
-    ) -> None:
-        name = type(self).__name__
+    def _setup(
+        self, imshp, kshp, border_mode, subsample, filter_flip, filter_dilation, num_groups,
+        unshared,
+    ) -> None:  # fmt: skip
+        name, convdim = type(self).__name__, self.convdim
         if unshared:
             raise NotImplementedError(f"{name}(unshared=True) is not supported by symgraph")
         if num_groups < 1:
             raise ValueError(f"{name}: num_groups must be >= 1, got {num_groups}")
-        self.convdim = 2
-        self.border_mode = _theano_border_mode(border_mode)
-        self.subsample = _pair(subsample, f"{name}: subsample")
+        self.border_mode = _theano_border_mode(border_mode, convdim)
+        self.subsample = _per_axis_tuple(subsample, convdim, f"{name}: subsample")
         self.filter_flip = filter_flip
-        self.imshp = _declared_shape(imshp, f"{name}: imshp")
-        self.kshp = _declared_shape(kshp, f"{name}: kshp")
-        self.filter_dilation = _pair(filter_dilation, f"{name}: filter_dilation")
+        self.imshp = _declared_shape(imshp, convdim, f"{name}: imshp")
+        self.kshp = _declared_shape(kshp, convdim, f"{name}: kshp")
+        self.filter_dilation = _per_axis_tuple(filter_dilation, convdim, f"{name}: filter_dilation")
         self.num_groups = num_groups
         self.unshared = unshared
 
@@ -480,15 +487,67 @@ class _AbstractConv2dBase:
         }
 
     def _spatial_shape(self, shape) -> list:
-        """Theano's ``shape`` argument (the 2 spatial sizes, ints, scalars or a symbolic
-        vector) padded to the 4-d shape the core's gradient functions take."""
+        """Theano's ``shape`` argument (the spatial sizes, ints, scalars or a symbolic
+        vector) padded to the full shape the core's gradient functions take."""
         if not isinstance(shape, Variable):
             shape = tuple(shape)
-            if len(shape) != 2:
+            if len(shape) != self.convdim:
                 raise ValueError(
-                    f"{type(self).__name__}: shape must hold the 2 spatial sizes, got {shape!r}"
+                    f"{type(self).__name__}: shape must hold the {self.convdim} spatial "
+                    f"sizes, got {shape!r}"
                 )
-        return [None, None, shape[0], shape[1]]
+        return [None, None, *(shape[axis] for axis in range(self.convdim))]
+
+    def _checked(self, variable, declared, what: str, declared_name: str):
+        return assert_shape(
+            variable,
+            declared,
+            f"{type(self).__name__} shape mismatch: shape of {what} does not match given "
+            f"{declared_name}.",
+        )
+
+
+class _AbstractConv2dBase(_AbstractConvBase):
+    """Theano's 2-d convolution settings (``AbstractConv2d``'s constructor)."""
+
+    convdim = 2
+
+    def __init__(
+        self,
+        imshp=None,
+        kshp=None,
+        border_mode="valid",
+        subsample=(1, 1),
+        filter_flip=True,
+        filter_dilation=(1, 1),
+        num_groups=1,
+        unshared=False,
+    ) -> None:
+        self._setup(
+            imshp, kshp, border_mode, subsample, filter_flip, filter_dilation, num_groups,
+            unshared,
+        )  # fmt: skip
+
+
+class _AbstractConv3dBase(_AbstractConvBase):
+    """Theano's 3-d convolution settings (``AbstractConv3d``'s constructor: no unshared
+    convolution in 3-d)."""
+
+    convdim = 3
+
+    def __init__(
+        self,
+        imshp=None,
+        kshp=None,
+        border_mode="valid",
+        subsample=(1, 1, 1),
+        filter_flip=True,
+        filter_dilation=(1, 1, 1),
+        num_groups=1,
+    ) -> None:
+        self._setup(
+            imshp, kshp, border_mode, subsample, filter_flip, filter_dilation, num_groups, False
+        )
 
 
 class AbstractConv2d(_AbstractConv2dBase):
@@ -507,11 +566,7 @@ class AbstractConv2d_gradInputs(_AbstractConv2dBase):  # noqa: N801 - Theano's n
     being the input's (rows, cols)."""
 
     def __call__(self, kern, topgrad, shape) -> Variable:
-        kern = assert_shape(
-            kern,
-            self.kshp,
-            "AbstractConv2d_gradInputs shape mismatch: shape of filters does not match given kshp.",
-        )
+        kern = self._checked(kern, self.kshp, "filters", "kshp")
         return conv2d_grad_wrt_inputs(topgrad, kern, self._spatial_shape(shape), **self._settings())
 
 
@@ -521,9 +576,33 @@ class AbstractConv2d_gradWeights(_AbstractConv2dBase):  # noqa: N801 - Theano's 
     filters' (rows, cols)."""
 
     def __call__(self, img, topgrad, shape) -> Variable:
-        img = assert_shape(
-            img,
-            self.imshp,
-            "AbstractConv2d_gradWeights shape mismatch: shape of image does not match given imshp.",
-        )
+        img = self._checked(img, self.imshp, "image", "imshp")
         return conv2d_grad_wrt_weights(img, topgrad, self._spatial_shape(shape), **self._settings())
+
+
+class AbstractConv3d(_AbstractConv3dBase):
+    """Theano's forward 3-d convolution op: ``AbstractConv3d(...)(img, kern)`` is
+    ``conv3d(img, kern)`` with these settings."""
+
+    def __call__(self, img, kern) -> Variable:
+        return conv3d(img, kern, input_shape=self.imshp, filter_shape=self.kshp, **self._settings())
+
+
+class AbstractConv3d_gradInputs(_AbstractConv3dBase):  # noqa: N801 - Theano's name
+    """Theano's gradient of the 3-d convolution with respect to its input:
+    ``AbstractConv3d_gradInputs(...)(kern, topgrad, shape)``, ``shape`` being the input's
+    (depth, rows, cols)."""
+
+    def __call__(self, kern, topgrad, shape) -> Variable:
+        kern = self._checked(kern, self.kshp, "filters", "kshp")
+        return conv3d_grad_wrt_inputs(topgrad, kern, self._spatial_shape(shape), **self._settings())
+
+
+class AbstractConv3d_gradWeights(_AbstractConv3dBase):  # noqa: N801 - Theano's name
+    """Theano's gradient of the 3-d convolution with respect to its filters:
+    ``AbstractConv3d_gradWeights(...)(img, topgrad, shape)``, ``shape`` being the
+    filters' (depth, rows, cols)."""
+
+    def __call__(self, img, topgrad, shape) -> Variable:
+        img = self._checked(img, self.imshp, "image", "imshp")
+        return conv3d_grad_wrt_weights(img, topgrad, self._spatial_shape(shape), **self._settings())
