@@ -6,6 +6,11 @@ hand-written JAX model and to symgraph's NumPy compile. Each contender runs in i
 process with one BLAS thread (the machine is shared):
 
     python benchmarks/backends.py [--rounds N]
+    python benchmarks/backends.py --interleaved [--rounds N]
+
+``--interleaved`` times the JAX backend and the hand-written JAX model in one process, in
+alternating blocks of steps (the MLP's 5 ms step varies by +-15% from one process to the
+next, more than the difference being measured).
 
 Targets (issue "Beyond one machine"): the JAX backend's step within 1.1x of the
 hand-written JAX step, its compile no slower than jitting the hand-written model.
@@ -216,7 +221,37 @@ CONTENDERS = {
 }
 
 
+def interleaved(model: str, rounds: int) -> None:
+    """The JAX backend's step and the hand-written JAX step in one process, timed in
+    alternating blocks of steps: the step ratio without the spread between processes."""
+    data = make_data(np.random.default_rng(0))
+    names = (f"{model} symgraph jax", f"{model} jax by hand")
+    steps = {name: CONTENDERS[name](data) for name in names}
+    for step in steps.values():
+        step(), step()  # compile, then one warm step
+    block = 3 if model == "lenet" else 30
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            for _ in range(block):
+                loss = step()
+            np.asarray(loss)  # JAX runs asynchronously: wait for the block's last step
+            times[name].append((time.perf_counter() - start) / block)
+    for name, values in times.items():
+        print(
+            f"{name:22s} step {fmt_ms(statistics.median(values))} "
+            f"[{min(values) * 1e3:.2f}-{max(values) * 1e3:.2f}] ({rounds} blocks of {block})"
+        )
+    ratio = statistics.median(times[names[0]]) / statistics.median(times[names[1]])
+    print(f"{model}: JAX backend / hand-written JAX step {ratio:5.2f}x in one process")
+
+
 def main() -> None:
+    if "--interleaved" in sys.argv:
+        for model in ("lenet", "mlp"):
+            interleaved(model, rounds_arg(7))
+        return
     if "--contender" in sys.argv:
         name = sys.argv[sys.argv.index("--contender") + 1]
         start = time.perf_counter()
