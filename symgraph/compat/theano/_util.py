@@ -56,19 +56,24 @@ def ignore_arguments(function: str, names: Iterable[str]) -> None:
 
 
 class CoversCoreClass(type):
-    """Metaclass of a compat class that gives a core class Theano's constructor.
+    """Metaclass of a compat class standing for a core class under Theano's name.
 
-    The class defines ``core_class``; ``isinstance`` and ``issubclass`` then hold for every
-    instance of the core class too (the nodes the core builds are Theano's op objects, the
-    core's types Theano's types). A user's subclass of the compat class checks as any class
-    does: only its own instances."""
+    The class defines ``core_class`` (a class or a tuple of classes) and, optionally,
+    ``excluded_class``; ``isinstance`` and ``issubclass`` then hold for every instance of
+    the core class that is not an excluded one (the nodes the core builds are Theano's op
+    objects, the core's types Theano's types; a shared variable is not Theano's
+    ``TensorVariable``). A user's subclass of the compat class checks as any class does:
+    only its own instances."""
 
     def __instancecheck__(cls, instance) -> bool:
         if "core_class" not in cls.__dict__:
             return super().__instancecheck__(instance)
-        return isinstance(instance, cls.core_class)
+        return cls.__subclasscheck__(type(instance))
 
     def __subclasscheck__(cls, subclass) -> bool:
         if "core_class" not in cls.__dict__:
             return super().__subclasscheck__(subclass)
-        return issubclass(subclass, cls.core_class)
+        excluded = cls.__dict__.get("excluded_class")
+        return issubclass(subclass, cls.core_class) and not (
+            excluded is not None and issubclass(subclass, excluded)
+        )

@@ -17,6 +17,7 @@ import numbers
 
 import numpy as np
 
+from symgraph.compat.theano._util import CoversCoreClass
 from symgraph.compat.theano.configparser import config
 from symgraph.graph.basic import Constant, Variable
 from symgraph.graph.traversal import ancestors
@@ -131,21 +132,15 @@ ELEMWISE_OPS = {name: elemwise_op(name) for name in THEANO_SCALAR_NAMES}
 # TensorType and its typed instances
 
 
-class _TensorTypeMeta(type):
-    # Every core tensor type is one of Theano's TensorTypes: ``isinstance(x.type,
-    # T.TensorType)`` holds for the types of the core's variables too.
-    def __instancecheck__(cls, instance) -> bool:
-        return isinstance(instance, _CoreTensorType)
-
-    def __subclasscheck__(cls, subclass) -> bool:
-        return issubclass(subclass, _CoreTensorType)
-
-
-class TensorType(_CoreTensorType, metaclass=_TensorTypeMeta):
+class TensorType(_CoreTensorType, metaclass=CoversCoreClass):
     """Theano's ``TensorType(dtype, broadcastable, name=None)``: callable to make a
     variable (``T.dmatrix('x')``), equal to the core type of the same dtype and shape
     (``x.type == T.dmatrix``). ``dtype='floatX'`` means ``config.floatX``. Variables it
     makes carry the plain core type."""
+
+    # every core tensor type is one of Theano's: isinstance(x.type, T.TensorType) holds for
+    # the core's variables too
+    core_class = _CoreTensorType
 
     def __init__(self, dtype, broadcastable=None, name=None, sparse_grad=False, shape=None):
         if dtype == "floatX":
