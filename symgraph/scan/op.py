@@ -61,7 +61,7 @@ from symgraph.graph.traversal import (
     toposort,
 )
 from symgraph.graph.type import TensorType
-from symgraph.tensor.ops.math import minimum, zeros_like
+from symgraph.tensor.ops.math import is_zeros_like, minimum, zeros_like
 from symgraph.tensor.ops.shape import _static_ints, stack
 from symgraph.tensor.ops.subtensor import inc_subtensor, set_subtensor
 from symgraph.tensor.shared import SharedVariable
@@ -468,7 +468,7 @@ class Scan(Op, HasInnerGraph):
         nits = [i for i in range(len(outputs)) if i not in states]
         # An output no gradient reaches (None, or the zeros grad gives an op's outputs
         # nothing flowed into) seeds no step: no buffer of zeros read row by row.
-        reached = [g is not None and not _zeros_of(g, o) for o, g in zip(outputs, output_grads)]
+        reached = [g is not None and not is_zeros_like(g, o) for o, g in zip(outputs, output_grads)]
         output_grads = [zeros_like(o) if g is None else g for o, g in zip(outputs, output_grads)]
         steps = n if self.truncate_gradient == -1 else minimum(n, self.truncate_gradient)
         start = n - steps
@@ -719,15 +719,6 @@ def is_deterministic(op) -> bool:
         inner = toposort(op.inner_outputs, blockers=op.inner_inputs)
         return all(is_deterministic(n.op) for n in inner)
     return True
-
-
-def _zeros_of(g: Variable, output: Variable) -> bool:
-    """Whether ``g`` is ``zeros_like(output)``."""
-    node = g.owner
-    if node is None or getattr(getattr(node.op, "scalar_op", None), "name", None) != "second":
-        return False
-    fill = node.inputs[1]
-    return node.inputs[0] is output and isinstance(fill, Constant) and not np.any(fill.data)
 
 
 def _row_variable(buffer: Variable) -> Variable:

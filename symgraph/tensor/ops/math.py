@@ -449,6 +449,16 @@ def zeros_like(x, dtype=None) -> Variable:
     return second(x, constant(0, dtype=dtype or x.dtype))
 
 
+def is_zeros_like(g: Variable, x: Variable) -> bool:
+    """Whether ``g`` is ``zeros_like(x)`` as built above (what ``grad`` gives an output no
+    gradient reaches)."""
+    node = g.owner
+    if node is None or getattr(getattr(node.op, "scalar_op", None), "name", None) != "second":
+        return False
+    fill = node.inputs[1]
+    return node.inputs[0] is x and isinstance(fill, TensorConstant) and not np.any(fill.data)
+
+
 def ones_like(x, dtype=None) -> Variable:
     """Ones of ``x``'s shape (and dtype unless given)."""
     x = as_tensor(x)

@@ -166,3 +166,12 @@ def test_mean_of_float16_matches_a_float32_reference(axis):
     result = compile_and_run([x], T.mean(x, axis=axis), [xv])
     assert result.dtype == np.float16
     np.testing.assert_allclose(result.astype(np.float32), expected.astype(np.float32), rtol=1e-3)
+
+
+def test_is_zeros_like_recognises_only_zeros_like_of_that_variable():
+    x, y = T.matrix("x"), T.matrix("y")
+    assert T.is_zeros_like(T.zeros_like(x), x)
+    assert not T.is_zeros_like(T.zeros_like(x), y)
+    assert not T.is_zeros_like(T.ones_like(x), x)
+    assert not T.is_zeros_like(x * 0, x)
+    assert not T.is_zeros_like(x, x)
